@@ -1,0 +1,83 @@
+package pekkopubsub;
+
+import java.time.Duration;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import pekkopubsub.config.Settings;
+import pekkopubsub.connection.ConnectionRegistry;
+import pekkopubsub.http.Routes;
+import pekkopubsub.http.WebSocketRoute;
+import pekkopubsub.topic.TopicManager;
+
+/** The root actor: spawns the topic manager and the connection registry, binds HTTP, wires shutdown. */
+public final class Guardian {
+
+  public sealed interface Command {}
+
+  private record Bound(ServerBinding binding) implements Command {}
+
+  private record BindFailed(Throwable cause) implements Command {}
+
+  /** Why the server stopped when it could not bind; Main turns it into a non-zero exit code. */
+  public enum BindFailure implements CoordinatedShutdown.Reason { INSTANCE }
+
+  private Guardian() {}
+
+  public static Behavior<Command> create(Settings settings) {
+    return Behaviors.setup(context -> {
+      ActorRef<TopicManager.Command> topics =
+          context.spawn(TopicManager.create(settings.maxHistoryPerTopic(), settings.askTimeout()), "topics");
+      ActorRef<ConnectionRegistry.Command> registry = context.spawn(ConnectionRegistry.create(), "connections");
+      Routes routes = new Routes(context.getSystem(), topics, new WebSocketRoute(topics, registry, settings),
+          settings.askTimeout());
+      CompletionStage<ServerBinding> binding = Http.get(context.getSystem())
+          .newServerAt(settings.host(), settings.port())
+          .bind(routes.routes());
+      context.pipeToSelf(binding, (bound, failure) -> bound != null ? new Bound(bound) : new BindFailed(failure));
+      return starting(context, settings, registry);
+    });
+  }
+
+  private static Behavior<Command> starting(
+      ActorContext<Command> context, Settings settings, ActorRef<ConnectionRegistry.Command> registry) {
+    return Behaviors.receive(Command.class)
+        .onMessage(Bound.class, bound -> onBound(context, settings, registry, bound.binding()))
+        .onMessage(BindFailed.class, failed -> onBindFailed(context, settings, failed.cause()))
+        .build();
+  }
+
+  private static Behavior<Command> onBound(
+      ActorContext<Command> context,
+      Settings settings,
+      ActorRef<ConnectionRegistry.Command> registry,
+      ServerBinding binding) {
+    ActorSystem<Void> system = context.getSystem();
+    CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
+    // Still bound while draining, so /health can answer 503 and late upgrades get a clear refusal.
+    Duration drainTimeout = settings.drainDeadline().plus(settings.closeTimeout()).plusSeconds(1);
+    shutdown.addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "drain-websockets", () ->
+        AskPattern.<ConnectionRegistry.Command, ConnectionRegistry.AllClosed>ask(
+                registry, ConnectionRegistry.ShutDownAll::new, drainTimeout, system.scheduler())
+            .handle((allClosed, timeout) -> Done.done()));
+    shutdown.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "http-unbind", binding::unbind);
+    shutdown.addTask(CoordinatedShutdown.PhaseServiceRequestsDone(), "http-terminate", () ->
+        binding.terminate(Duration.ofSeconds(1)).thenApply(terminated -> Done.done()));
+    context.getLog().info("pekko-pubsub listening on {} (WebSocket at /ws)", binding.localAddress());
+    return Behaviors.empty();
+  }
+
+  private static Behavior<Command> onBindFailed(ActorContext<Command> context, Settings settings, Throwable cause) {
+    context.getLog().error("cannot bind {}:{}: {}", settings.host(), settings.port(), cause.getMessage());
+    CoordinatedShutdown.get(context.getSystem()).run(BindFailure.INSTANCE);
+    return Behaviors.empty();
+  }
+}

@@ -1,0 +1,39 @@
+package pekkopubsub;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import java.util.Optional;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorSystem;
+import pekkopubsub.config.Settings;
+import sun.misc.Signal;
+
+/** Loads the configuration, starts the actor system, and maps SIGTERM/SIGINT to an orderly shutdown with exit code 0. */
+public final class Main {
+
+  /** Shutdown asked for by a signal. */
+  public enum SignalReason implements CoordinatedShutdown.Reason { SIGTERM, SIGINT }
+
+  private Main() {}
+
+  public static void main(String[] args) {
+    Config config = Settings.load();
+    Settings settings = Settings.from(config);
+    ActorSystem<Guardian.Command> system = start(settings, config);
+    // Handling the signals ourselves (instead of the JVM's hook) lets the process exit 0 after the drain.
+    Signal.handle(new Signal("TERM"), signal -> CoordinatedShutdown.get(system).run(SignalReason.SIGTERM));
+    Signal.handle(new Signal("INT"), signal -> CoordinatedShutdown.get(system).run(SignalReason.SIGINT));
+    system.getWhenTerminated().toCompletableFuture().join();
+    Optional<CoordinatedShutdown.Reason> reason = CoordinatedShutdown.get(system).getShutdownReason();
+    System.exit(reason.isPresent() && reason.get() == Guardian.BindFailure.INSTANCE ? 1 : 0);
+  }
+
+  /** Starts a server; the drain phase's timeout follows the configured drain deadline. */
+  public static ActorSystem<Guardian.Command> start(Settings settings, Config config) {
+    long drainPhaseMillis = settings.drainDeadline().plus(settings.closeTimeout()).plusSeconds(2).toMillis();
+    Config effective = ConfigFactory.parseString(
+            "pekko.coordinated-shutdown.phases.before-service-unbind.timeout = " + drainPhaseMillis + "ms")
+        .withFallback(config);
+    return ActorSystem.create(Guardian.create(settings), "pekko-pubsub", effective);
+  }
+}

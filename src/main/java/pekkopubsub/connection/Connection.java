@@ -1,0 +1,351 @@
+package pekkopubsub.connection;
+
+import java.util.Map;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.stream.Attributes;
+import org.apache.pekko.stream.FlowShape;
+import org.apache.pekko.stream.Inlet;
+import org.apache.pekko.stream.Outlet;
+import org.apache.pekko.stream.stage.GraphStage;
+import org.apache.pekko.stream.stage.GraphStageLogic;
+import org.apache.pekko.stream.stage.InHandler;
+import org.apache.pekko.stream.stage.OutHandler;
+import org.apache.pekko.stream.stage.TimerGraphStageLogicWithLogging;
+import org.apache.pekko.util.ByteString;
+import pekkopubsub.config.Settings;
+import pekkopubsub.connection.WebSocketFrameDecoder.Event;
+import pekkopubsub.protocol.ErrorCode;
+import pekkopubsub.protocol.Inbound;
+import pekkopubsub.protocol.JsonCodec;
+import pekkopubsub.protocol.Outbound;
+import pekkopubsub.protocol.Request;
+import pekkopubsub.protocol.Timestamps;
+import pekkopubsub.topic.Topic;
+import pekkopubsub.topic.TopicManager;
+import scala.Tuple2;
+import scala.runtime.BoxedUnit;
+
+/**
+ * One WebSocket connection's protocol engine: decoded client frames in, WebSocket frames out.
+ *
+ * <p>Requests go to the {@link TopicManager} with this stage's actor as the reply address; answers,
+ * events and infos come back to that actor and wait in one {@link OutboundQueue}, in arrival
+ * order. Only events can be dropped there. The request side is backpressured: while
+ * {@code max-in-flight} answers are pending or unwritten, the stage stops reading the socket, so a
+ * client that floods requests without reading is slowed by TCP and loses no answer.
+ */
+public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
+
+  /** What the rest of the server tells a connection besides {@link Topic.Reply}. */
+  public sealed interface Command {}
+
+  /** Server shutdown: send {@code info shutting_down}, flush, close with 1001. */
+  public enum ShutDown implements Command { INSTANCE }
+
+  private static final int MAX_WRITE_BATCH_BYTES = 32 * 1024;
+  private static final String HEARTBEAT = "heartbeat";
+  private static final String REPORT_DROPS = "report-drops";
+  private static final String CLOSE_TIMEOUT = "close-timeout";
+  private static final String DRAIN_DEADLINE = "drain-deadline";
+  private static final java.time.Duration DROP_REPORT_DELAY = java.time.Duration.ofMillis(100);
+
+  private final Inlet<Event> in = Inlet.create("Connection.in");
+  private final Outlet<ByteString> out = Outlet.create("Connection.out");
+  private final FlowShape<Event, ByteString> shape = FlowShape.of(in, out);
+  private final String id;
+  private final ActorRef<TopicManager.Command> topics;
+  private final ActorRef<ConnectionRegistry.Command> registry;
+  private final Settings settings;
+
+  public Connection(
+      String id,
+      ActorRef<TopicManager.Command> topics,
+      ActorRef<ConnectionRegistry.Command> registry,
+      Settings settings) {
+    this.id = id;
+    this.topics = topics;
+    this.registry = registry;
+    this.settings = settings;
+  }
+
+  @Override
+  public FlowShape<Event, ByteString> shape() {
+    return shape;
+  }
+
+  @Override
+  public GraphStageLogic createLogic(Attributes inheritedAttributes) {
+    return new Logic();
+  }
+
+  private final class Logic extends TimerGraphStageLogicWithLogging implements InHandler, OutHandler {
+    private final OutboundQueue<ActorRef<Topic.Command>> queue =
+        new OutboundQueue<>(settings.outboundQueueSize(), settings.overflowPolicy());
+    private ActorRef<Topic.Reply> self;
+    private ActorRef<Command> selfAsConnection;
+    private int awaitingAnswers;
+    private boolean wroteSinceHeartbeat;
+    /** The close frame to write once the queue is flushed; null while the connection is open. */
+    private ByteString closeFrame;
+    private boolean closeWritten;
+    private boolean peerClosed;
+    private boolean slowConsumer;
+
+    Logic() {
+      super(shape);
+      setHandlers(in, out, this);
+    }
+
+    @Override
+    public void preStart() {
+      org.apache.pekko.actor.ActorRef stageActor = getStageActor(this::receive).ref();
+      self = Adapter.toTyped(stageActor);
+      selfAsConnection = Adapter.toTyped(stageActor);
+      registry.tell(new ConnectionRegistry.Register(selfAsConnection));
+      scheduleWithFixedDelay(HEARTBEAT, settings.heartbeatInterval(), settings.heartbeatInterval());
+      log().debug("connection {} opened", id);
+      pull(in);
+    }
+
+    @Override
+    public void postStop() {
+      reportDrops();
+      registry.tell(new ConnectionRegistry.Unregister(selfAsConnection));
+      log().debug("connection {} closed ({} events dropped)", id, queue.droppedTotal());
+    }
+
+    // ---- client frames ----
+
+    @Override
+    public void onPush() {
+      Event event = grab(in);
+      if (event instanceof Event.Text text) {
+        onRequest(JsonCodec.decode(text.text()));
+      } else if (event instanceof Event.TooLarge tooLarge) {
+        answerError(null, ErrorCode.PAYLOAD_TOO_LARGE, "message of " + tooLarge.bytes()
+            + " bytes is larger than the limit of " + settings.maxFrameSize() + " bytes");
+      } else if (event instanceof Event.Binary) {
+        answerError(null, ErrorCode.BAD_REQUEST, "binary frames are not supported: send JSON in text frames");
+      } else if (event instanceof Event.InvalidUtf8) {
+        answerError(null, ErrorCode.BAD_REQUEST, "text frame is not valid UTF-8");
+      } else if (event instanceof Event.Ping ping) {
+        queue.offerAnswer(WebSocketFrames.pong(ping.payload()));
+      } else if (event instanceof Event.Close close) {
+        peerClosed = true;
+        closeNow(close.code() == WebSocketFrames.NO_STATUS
+            ? WebSocketFrames.closeWithoutCode() : WebSocketFrames.close(close.code(), ""));
+      } else if (event instanceof Event.ProtocolError error) {
+        log().debug("connection {}: protocol error {}", id, error.reason());
+        closeNow(WebSocketFrames.close(error.closeCode(), error.reason()));
+      }
+      // Event.Pong needs nothing: RFC 6455 pongs may come unasked.
+      flush();
+      pullIfRoom();
+    }
+
+    @Override
+    public void onUpstreamFinish() {
+      // A close frame still to be written (the echo of the client's) completes the stage when written.
+      if (closeFrame == null || closeWritten) completeStage();
+    }
+
+    @Override
+    public void onUpstreamFailure(Throwable cause) {
+      log().debug("connection {} failed: {}", id, cause.toString());
+      completeStage();
+    }
+
+    private void onRequest(Inbound inbound) {
+      if (inbound instanceof Inbound.Rejected rejected) {
+        answerError(rejected.requestId(), rejected.code(), rejected.message());
+      } else if (inbound instanceof Request.Ping ping) {
+        answer(new Outbound.Pong(ping.requestId(), Timestamps.now()));
+      } else if (inbound instanceof Request.Publish p) {
+        ask(new Topic.Publish(p.topic(), p.requestId(), self, p.messageId(), p.payload()));
+      } else if (inbound instanceof Request.Subscribe s) {
+        ask(new Topic.Subscribe(s.topic(), s.requestId(), self, s.clientId(), s.lastN(), s.sinceOffset(), s.epoch()));
+      } else if (inbound instanceof Request.Unsubscribe u) {
+        ask(new Topic.Unsubscribe(u.topic(), u.requestId(), self));
+      }
+    }
+
+    private void ask(Topic.Request request) {
+      awaitingAnswers++;
+      topics.tell(request);
+    }
+
+    private void pullIfRoom() {
+      if (!hasBeenPulled(in) && !isClosed(in) && !peerClosed
+          && awaitingAnswers + queue.answerCount() < settings.maxInFlight()) {
+        pull(in);
+      }
+    }
+
+    // ---- messages to the stage actor ----
+
+    private BoxedUnit receive(Tuple2<org.apache.pekko.actor.ActorRef, Object> envelope) {
+      Object message = envelope._2();
+      if (message instanceof Topic.Event event) {
+        onEvent(event);
+      } else if (message instanceof Topic.Reply reply) {
+        onReply(reply);
+      } else if (message == ShutDown.INSTANCE) {
+        onShutDown();
+      } else {
+        log().warning("connection {}: unexpected message {}", id, message.getClass().getName());
+      }
+      return BoxedUnit.UNIT;
+    }
+
+    private void onEvent(Topic.Event event) {
+      OutboundQueue.Offer offer = queue.offerEvent(event.frame(), event.from());
+      if (offer == OutboundQueue.Offer.DROPPED_OLDEST || offer == OutboundQueue.Offer.REFUSED) {
+        scheduleDropReport();
+      }
+      if (offer == OutboundQueue.Offer.REFUSED && closeFrame == null) {
+        onSlowConsumer();
+      }
+      flush();
+    }
+
+    private void onReply(Topic.Reply reply) {
+      String ts = Timestamps.now();
+      if (reply instanceof Topic.Published p) {
+        answered(Outbound.Ack.published(p.requestId(), p.topic(), p.offset(), ts));
+      } else if (reply instanceof Topic.Subscribed s) {
+        answered(Outbound.Ack.subscribed(s.requestId(), s.topic(), s.epoch(), s.replay().size(), s.recovered(), ts));
+        s.replay().forEach(queue::offerAnswer);
+      } else if (reply instanceof Topic.Unsubscribed u) {
+        answered(Outbound.Ack.unsubscribed(u.requestId(), u.topic(), ts));
+      } else if (reply instanceof Topic.NotSubscribed n) {
+        answered(error(n.requestId(), ErrorCode.NOT_SUBSCRIBED, "not subscribed to topic '" + n.topic() + "'"));
+      } else if (reply instanceof Topic.TopicNotFound n) {
+        answered(error(n.requestId(), ErrorCode.TOPIC_NOT_FOUND, "topic '" + n.topic() + "' does not exist"));
+      } else if (reply instanceof Topic.TopicDeleted d) {
+        answer(new Outbound.Info(d.topic(), "topic_deleted", ts));
+      }
+      flush();
+      pullIfRoom();
+    }
+
+    private void answered(Object wireRecord) {
+      awaitingAnswers--;
+      answer(wireRecord);
+    }
+
+    private void answer(Object wireRecord) {
+      if (peerClosed) return;
+      queue.offerAnswer(WebSocketFrames.text(JsonCodec.encode(wireRecord)));
+    }
+
+    private void answerError(String requestId, ErrorCode code, String message) {
+      answer(error(requestId, code, message));
+    }
+
+    private Outbound.Error error(String requestId, ErrorCode code, String message) {
+      return new Outbound.Error(requestId, new Outbound.ErrorBody(code, message), Timestamps.now());
+    }
+
+    // ---- closing ----
+
+    /** The peer closed or broke the protocol: it reads nothing more, so what is queued is dropped (counted). */
+    private void closeNow(ByteString frame) {
+      queue.closeForEvents();
+      queue.discardAnswers();
+      scheduleDropReport();
+      if (closeFrame == null) closeFrame = frame;
+    }
+
+    private void onSlowConsumer() {
+      slowConsumer = true;
+      answerError(null, ErrorCode.SLOW_CONSUMER,
+          "outbound queue of " + settings.outboundQueueSize() + " events overflowed; closing the connection");
+      closeFrame = WebSocketFrames.close(WebSocketFrames.POLICY_VIOLATION, "slow consumer");
+      // A consumer that reads nothing will not read the close frame either: abort after the timeout.
+      scheduleOnce(CLOSE_TIMEOUT, settings.closeTimeout());
+      log().info("connection {}: slow consumer, closing ({} events dropped)", id, queue.droppedTotal());
+    }
+
+    private void onShutDown() {
+      if (closeFrame != null) return;
+      answer(new Outbound.Info(null, "shutting_down", Timestamps.now()));
+      closeFrame = WebSocketFrames.close(WebSocketFrames.GOING_AWAY, "server shutting down");
+      scheduleOnce(DRAIN_DEADLINE, settings.drainDeadline());
+      flush();
+    }
+
+    // ---- writing ----
+
+    @Override
+    public void onPull() {
+      flush();
+    }
+
+    @Override
+    public void onDownstreamFinish(Throwable cause) {
+      completeStage();
+    }
+
+    private void flush() {
+      if (!isAvailable(out)) return;
+      if (!queue.isEmpty()) {
+        push(out, queue.pollBatch(MAX_WRITE_BATCH_BYTES));
+        wroteSinceHeartbeat = true;
+        pullIfRoom();
+      } else if (closeFrame != null && !closeWritten) {
+        push(out, closeFrame);
+        closeWritten = true;
+        queue.closeForEvents();
+        if (peerClosed || isClosed(in)) {
+          completeStage();
+        } else if (!slowConsumer) {
+          scheduleOnce(CLOSE_TIMEOUT, settings.closeTimeout());
+        }
+      }
+    }
+
+    // ---- timers ----
+
+    @Override
+    public void onTimer(Object key) {
+      if (HEARTBEAT.equals(key)) {
+        if (!wroteSinceHeartbeat && queue.isEmpty() && closeFrame == null) {
+          answer(new Outbound.Info(null, "ping", Timestamps.now()));
+          flush();
+        }
+        wroteSinceHeartbeat = false;
+      } else if (REPORT_DROPS.equals(key)) {
+        reportDrops();
+      } else if (CLOSE_TIMEOUT.equals(key)) {
+        if (slowConsumer) failStage(new SlowConsumerException(id));
+        else completeStage();
+      } else if (DRAIN_DEADLINE.equals(key) && !closeWritten) {
+        log().debug("connection {}: drain deadline passed with {} frames unwritten", id, queue.eventCount());
+        queue.closeForEvents();
+        queue.discardAnswers();
+        reportDrops();
+        flush();
+        if (!closeWritten) completeStage();
+      }
+    }
+
+    private void scheduleDropReport() {
+      if (!isTimerActive(REPORT_DROPS)) scheduleOnce(REPORT_DROPS, DROP_REPORT_DELAY);
+    }
+
+    private void reportDrops() {
+      Map<ActorRef<Topic.Command>, Long> drops = queue.takeUnreportedDrops();
+      drops.forEach((topic, count) -> topic.tell(new Topic.RecordDropped(count)));
+    }
+  }
+
+  /** Aborts the TCP connection of a consumer that did not read its close frame in time. */
+  static final class SlowConsumerException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    SlowConsumerException(String connectionId) {
+      super("connection " + connectionId + " closed as a slow consumer", null, false, false);
+    }
+  }
+}

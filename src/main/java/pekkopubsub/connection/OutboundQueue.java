@@ -1,0 +1,171 @@
+package pekkopubsub.connection;
+
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.pekko.util.ByteString;
+import pekkopubsub.config.Settings.OverflowPolicy;
+
+/**
+ * The frames waiting to be written to one connection, in arrival order: answers (acks, errors,
+ * pongs, replays, infos), which are never dropped, and events, which are bounded and dropped by
+ * the overflow policy. Every dropped event is counted against its source (the topic it came from).
+ * Not thread-safe: it belongs to one connection's stage.
+ *
+ * @param <S> the key drops are counted by
+ */
+public final class OutboundQueue<S> {
+
+  /** What became of an offered event. */
+  public enum Offer {
+    ENQUEUED,
+    /** Enqueued after the oldest queued event was dropped to make room. */
+    DROPPED_OLDEST,
+    /** Not enqueued: the queue overflowed under {@code disconnect}, or was closed for events. */
+    REFUSED
+  }
+
+  private record Answer(long seq, ByteString frame) {}
+
+  private final OverflowPolicy policy;
+  private final ByteString[] eventFrames;
+  private final Object[] eventSources;
+  private final long[] eventSeqs;
+  private int eventHead;
+  private int eventCount;
+  private final ArrayDeque<Answer> answers = new ArrayDeque<>();
+  private long nextSeq;
+  private boolean closedForEvents;
+  private final Map<S, Long> unreportedDrops = new HashMap<>();
+  private long droppedTotal;
+
+  public OutboundQueue(int eventCapacity, OverflowPolicy policy) {
+    if (eventCapacity < 1) throw new IllegalArgumentException("eventCapacity must be >= 1");
+    this.policy = policy;
+    this.eventFrames = new ByteString[eventCapacity];
+    this.eventSources = new Object[eventCapacity];
+    this.eventSeqs = new long[eventCapacity];
+  }
+
+  public void offerAnswer(ByteString frame) {
+    answers.addLast(new Answer(nextSeq++, frame));
+  }
+
+  public Offer offerEvent(ByteString frame, S source) {
+    if (closedForEvents) {
+      countDrop(source, 1);
+      return Offer.REFUSED;
+    }
+    Offer result = Offer.ENQUEUED;
+    if (eventCount == eventFrames.length) {
+      if (policy == OverflowPolicy.DISCONNECT) {
+        countDrop(source, 1);
+        dropAllEvents();
+        closedForEvents = true;
+        return Offer.REFUSED;
+      }
+      dropOldestEvent();
+      result = Offer.DROPPED_OLDEST;
+    }
+    int slot = (eventHead + eventCount) % eventFrames.length;
+    eventFrames[slot] = frame;
+    eventSources[slot] = source;
+    eventSeqs[slot] = nextSeq++;
+    eventCount++;
+    return result;
+  }
+
+  /** Drops every queued event (counted) and every event offered from now on (counted too). */
+  public void closeForEvents() {
+    dropAllEvents();
+    closedForEvents = true;
+  }
+
+  /** Discards the queued answers: for a connection that is going away and will not read them. */
+  public void discardAnswers() {
+    answers.clear();
+  }
+
+  public boolean isEmpty() {
+    return eventCount == 0 && answers.isEmpty();
+  }
+
+  public int answerCount() {
+    return answers.size();
+  }
+
+  public int eventCount() {
+    return eventCount;
+  }
+
+  /** Events dropped since this queue was made. */
+  public long droppedTotal() {
+    return droppedTotal;
+  }
+
+  /**
+   * Removes the next frames in arrival order and returns them as one buffer of at most
+   * {@code maxBytes} (or one frame, if a single frame is larger); null when empty.
+   */
+  public ByteString pollBatch(int maxBytes) {
+    ByteString batch = null;
+    while (!isEmpty()) {
+      ByteString next = peekIsAnswer() ? answers.peekFirst().frame() : eventFrames[eventHead];
+      if (batch != null && batch.size() + next.size() > maxBytes) break;
+      removeHead();
+      batch = batch == null ? next : batch.concat(next);
+    }
+    return batch;
+  }
+
+  /** The drops counted since the last call, per source; the caller reports them. */
+  public Map<S, Long> takeUnreportedDrops() {
+    if (unreportedDrops.isEmpty()) return Map.of();
+    Map<S, Long> drops = Map.copyOf(unreportedDrops);
+    unreportedDrops.clear();
+    return drops;
+  }
+
+  public boolean hasUnreportedDrops() {
+    return !unreportedDrops.isEmpty();
+  }
+
+  private boolean peekIsAnswer() {
+    if (answers.isEmpty()) return false;
+    return eventCount == 0 || answers.peekFirst().seq() < eventSeqs[eventHead];
+  }
+
+  private void removeHead() {
+    if (peekIsAnswer()) {
+      answers.removeFirst();
+    } else {
+      clearEventSlot(eventHead);
+      eventHead = (eventHead + 1) % eventFrames.length;
+      eventCount--;
+    }
+  }
+
+  private void dropOldestEvent() {
+    @SuppressWarnings("unchecked")
+    S source = (S) eventSources[eventHead];
+    countDrop(source, 1);
+    clearEventSlot(eventHead);
+    eventHead = (eventHead + 1) % eventFrames.length;
+    eventCount--;
+  }
+
+  private void dropAllEvents() {
+    while (eventCount > 0) dropOldestEvent();
+    eventHead = 0;
+  }
+
+  private void clearEventSlot(int slot) {
+    eventFrames[slot] = null;
+    eventSources[slot] = null;
+  }
+
+  private void countDrop(S source, long count) {
+    unreportedDrops.merge(source, count, Long::sum);
+    droppedTotal += count;
+  }
+}

@@ -1,0 +1,408 @@
+package pekkopubsub.connection;
+
+import static pekkopubsub.connection.WebSocketFrames.MAX_CONTROL_PAYLOAD;
+import static pekkopubsub.connection.WebSocketFrames.OP_BINARY;
+import static pekkopubsub.connection.WebSocketFrames.OP_CLOSE;
+import static pekkopubsub.connection.WebSocketFrames.OP_CONTINUATION;
+import static pekkopubsub.connection.WebSocketFrames.OP_PING;
+import static pekkopubsub.connection.WebSocketFrames.OP_PONG;
+import static pekkopubsub.connection.WebSocketFrames.OP_TEXT;
+
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+import org.apache.pekko.stream.Attributes;
+import org.apache.pekko.stream.FlowShape;
+import org.apache.pekko.stream.Inlet;
+import org.apache.pekko.stream.Outlet;
+import org.apache.pekko.stream.stage.AbstractInHandler;
+import org.apache.pekko.stream.stage.AbstractOutHandler;
+import org.apache.pekko.stream.stage.GraphStage;
+import org.apache.pekko.stream.stage.GraphStageLogic;
+import org.apache.pekko.util.ByteString;
+
+/** Decodes the raw client-to-server TCP byte stream of a WebSocket into messages and control frames (RFC 6455). */
+public final class WebSocketFrameDecoder extends GraphStage<FlowShape<ByteString, WebSocketFrameDecoder.Event>> {
+
+  /** What the decoder emits: one per complete message, control frame or fatal violation. */
+  public sealed interface Event {
+    /** A complete, valid UTF-8 text message within the size limit. */
+    record Text(String text) implements Event {}
+
+    /** A text or binary message whose total payload exceeded the limit; its payload was skipped, not buffered. */
+    record TooLarge(long bytes) implements Event {}
+
+    /** A complete binary message within the limit; its content was discarded. */
+    record Binary(long bytes) implements Event {}
+
+    /** A complete text message within the limit that is not valid UTF-8. */
+    record InvalidUtf8() implements Event {}
+
+    record Ping(ByteString payload) implements Event {}
+
+    record Pong(ByteString payload) implements Event {}
+
+    /** The client's close frame; the stage completes after emitting it. */
+    record Close(int code, String reason) implements Event {}
+
+    /** A violation after which the connection must be closed with {@code closeCode}; the stage completes after it. */
+    record ProtocolError(int closeCode, String reason) implements Event {}
+  }
+
+  private static final int NO_MESSAGE = -1;
+  private static final byte[] NO_BYTES = new byte[0];
+
+  private final int maxMessageBytes;
+  private final Inlet<ByteString> in = Inlet.create("WebSocketFrameDecoder.in");
+  private final Outlet<Event> out = Outlet.create("WebSocketFrameDecoder.out");
+  private final FlowShape<ByteString, Event> shape = FlowShape.of(in, out);
+
+  public WebSocketFrameDecoder(int maxMessageBytes) {
+    if (maxMessageBytes < 0) {
+      throw new IllegalArgumentException("maxMessageBytes must be >= 0: " + maxMessageBytes);
+    }
+    this.maxMessageBytes = maxMessageBytes;
+  }
+
+  @Override
+  public FlowShape<ByteString, Event> shape() {
+    return shape;
+  }
+
+  @Override
+  public Attributes initialAttributes() {
+    return Attributes.name("webSocketFrameDecoder");
+  }
+
+  @Override
+  public GraphStageLogic createLogic(Attributes inheritedAttributes) {
+    return new Logic();
+  }
+
+  private final class Logic extends GraphStageLogic {
+    // Received but not yet parsed bytes: at most a partial header or control frame plus one upstream chunk.
+    private ByteString buffer = ByteString.emptyByteString();
+
+    // The frame whose header has been parsed and whose payload is being consumed.
+    private boolean inFrame;
+    private int frameOpcode;
+    private boolean frameFin;
+    private long frameRemaining;
+    private final byte[] mask = new byte[4];
+    private int maskIndex;
+
+    // The data message in progress; it survives control frames interleaved between its fragments.
+    private int messageOpcode = NO_MESSAGE;
+    private long messageBytes;
+    private boolean messageTooLarge;
+    private byte[] text = NO_BYTES;
+    private int textLength;
+    private int textBitsOr; // OR of all text bytes: bit 7 clear means pure ASCII, which needs no validation
+
+    private final CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
+        .onMalformedInput(CodingErrorAction.REPORT)
+        .onUnmappableCharacter(CodingErrorAction.REPORT);
+
+    Logic() {
+      super(shape);
+
+      setHandler(in, new AbstractInHandler() {
+        @Override
+        public void onPush() {
+          buffer = buffer.concat(grab(in));
+          if (isAvailable(out)) {
+            emitNext();
+          }
+        }
+
+        @Override
+        public void onUpstreamFinish() {
+          // Complete only once the buffered complete frames have been emitted on demand.
+          if (isAvailable(out)) {
+            emitNext();
+          }
+        }
+      });
+
+      setHandler(out, new AbstractOutHandler() {
+        @Override
+        public void onPull() {
+          emitNext();
+        }
+      });
+    }
+
+    /** Called only when downstream has demand: emits one event, or asks upstream for more bytes. */
+    private void emitNext() {
+      Event event = parseNext();
+      if (event != null) {
+        push(out, event);
+        if (event instanceof Event.Close || event instanceof Event.ProtocolError) {
+          // RFC 6455 5.5.1 / 7.1.7: nothing is processed after a close or a failed connection.
+          completeStage();
+        }
+      } else if (isClosed(in)) {
+        // Whatever is left is a truncated frame that can never complete.
+        completeStage();
+      } else if (!hasBeenPulled(in)) {
+        pull(in);
+      }
+    }
+
+    /** Consumes buffered bytes until one event is complete; null when more input is needed. */
+    private Event parseNext() {
+      while (true) {
+        if (!inFrame) {
+          Event error = parseHeader();
+          if (error != null) {
+            return error;
+          }
+          if (!inFrame) {
+            return null;
+          }
+        }
+        if (isControl(frameOpcode)) {
+          // Control payloads are at most 125 bytes, so waiting for the whole frame is cheap.
+          if (buffer.size() < frameRemaining) {
+            return null;
+          }
+          return controlFrame(takePayload((int) frameRemaining));
+        }
+        consumeDataPayload();
+        if (frameRemaining > 0) {
+          return null;
+        }
+        inFrame = false;
+        if (frameFin) {
+          return finishMessage();
+        }
+      }
+    }
+
+    /** Parses a frame header if enough bytes are buffered; returns a ProtocolError on a violation. */
+    private Event parseHeader() {
+      if (buffer.size() < 2) {
+        return null;
+      }
+      int b0 = buffer.apply(0) & 0xFF;
+      int b1 = buffer.apply(1) & 0xFF;
+      // Checked before the rest of the header arrives so a broken client is rejected as early as possible.
+      Event error = checkFirstTwoBytes(b0, b1);
+      if (error != null) {
+        return error;
+      }
+      int len7 = b1 & 0x7F;
+      int lengthBytes = len7 == 127 ? 8 : len7 == 126 ? 2 : 0;
+      int headerLength = 2 + lengthBytes + 4;
+      if (buffer.size() < headerLength) {
+        return null;
+      }
+      long length = len7;
+      if (lengthBytes > 0) {
+        length = 0;
+        for (int i = 0; i < lengthBytes; i++) {
+          length = (length << 8) | (buffer.apply(2 + i) & 0xFF);
+        }
+        if (length < 0) {
+          return protocolError("64-bit payload length with the most significant bit set");
+        }
+      }
+      for (int i = 0; i < 4; i++) {
+        mask[i] = buffer.apply(2 + lengthBytes + i);
+      }
+      buffer = buffer.drop(headerLength);
+
+      inFrame = true;
+      frameOpcode = b0 & 0x0F;
+      frameFin = (b0 & 0x80) != 0;
+      frameRemaining = length;
+      maskIndex = 0;
+      if (!isControl(frameOpcode)) {
+        startDataFrame(length);
+      }
+      return null;
+    }
+
+    private Event checkFirstTwoBytes(int b0, int b1) {
+      if ((b0 & 0x70) != 0) {
+        return protocolError("reserved bits set but no extension was negotiated");
+      }
+      if ((b1 & 0x80) == 0) {
+        return protocolError("client frame is not masked");
+      }
+      int opcode = b0 & 0x0F;
+      switch (opcode) {
+        case OP_CONTINUATION:
+          return messageOpcode == NO_MESSAGE ? protocolError("continuation frame without a message in progress") : null;
+        case OP_TEXT:
+        case OP_BINARY:
+          return messageOpcode != NO_MESSAGE ? protocolError("new data frame while a fragmented message is in progress") : null;
+        case OP_CLOSE:
+        case OP_PING:
+        case OP_PONG:
+          if ((b0 & 0x80) == 0) {
+            return protocolError("fragmented control frame");
+          }
+          return (b1 & 0x7F) > MAX_CONTROL_PAYLOAD ? protocolError("control frame payload longer than 125 bytes") : null;
+        default:
+          return protocolError("unknown opcode " + opcode);
+      }
+    }
+
+    /** Applies the size limit as soon as a header is known, so an oversized message is never buffered. */
+    private void startDataFrame(long length) {
+      if (frameOpcode != OP_CONTINUATION) {
+        messageOpcode = frameOpcode;
+        messageBytes = length;
+        messageTooLarge = length > maxMessageBytes;
+      } else {
+        messageBytes = saturatedAdd(messageBytes, length);
+        if (!messageTooLarge && messageBytes > maxMessageBytes) {
+          messageTooLarge = true;
+          releaseText();
+        }
+      }
+      if (messageOpcode == OP_TEXT && !messageTooLarge) {
+        ensureTextCapacity((int) messageBytes);
+      }
+    }
+
+    private void ensureTextCapacity(int needed) {
+      if (text.length >= needed) {
+        return;
+      }
+      // A final frame's size is the message size; for open-ended fragments, doubling keeps copying linear.
+      int capacity = frameFin ? needed : (int) Math.max(needed, Math.min(maxMessageBytes, 2L * text.length));
+      text = Arrays.copyOf(text, capacity);
+    }
+
+    /** Consumes as much of the current data frame's payload as is buffered. */
+    private void consumeDataPayload() {
+      int n = (int) Math.min(frameRemaining, buffer.size());
+      if (n == 0) {
+        return;
+      }
+      if (messageOpcode == OP_TEXT && !messageTooLarge) {
+        buffer.copyToArray(text, textLength, n);
+        textBitsOr |= unmask(text, textLength, n);
+        textLength += n;
+      }
+      // Binary and oversized payloads were already counted from their headers; their bytes are just dropped.
+      buffer = buffer.drop(n);
+      frameRemaining -= n;
+    }
+
+    private byte[] takePayload(int length) {
+      byte[] payload = new byte[length];
+      buffer.copyToArray(payload, 0, length);
+      unmask(payload, 0, length);
+      buffer = buffer.drop(length);
+      inFrame = false;
+      return payload;
+    }
+
+    /** XORs {@code data[from, from + n)} with the mask in place; returns the OR of the unmasked bytes. */
+    private int unmask(byte[] data, int from, int n) {
+      int m = maskIndex;
+      int bits = 0;
+      for (int i = from, end = from + n; i < end; i++) {
+        byte b = (byte) (data[i] ^ mask[m]);
+        data[i] = b;
+        bits |= b;
+        m = (m + 1) & 3;
+      }
+      maskIndex = m;
+      return bits;
+    }
+
+    private Event finishMessage() {
+      Event event;
+      if (messageTooLarge) {
+        event = new Event.TooLarge(messageBytes);
+      } else if (messageOpcode == OP_BINARY) {
+        event = new Event.Binary(messageBytes);
+      } else {
+        String decoded = (textBitsOr & 0x80) == 0
+            ? new String(text, 0, textLength, StandardCharsets.US_ASCII)
+            : decodeUtf8(text, 0, textLength);
+        event = decoded == null ? new Event.InvalidUtf8() : new Event.Text(decoded);
+      }
+      messageOpcode = NO_MESSAGE;
+      messageBytes = 0;
+      messageTooLarge = false;
+      releaseText();
+      return event;
+    }
+
+    private void releaseText() {
+      // Idle connections should not keep their largest message's buffer alive.
+      text = NO_BYTES;
+      textLength = 0;
+      textBitsOr = 0;
+    }
+
+    private Event controlFrame(byte[] payload) {
+      switch (frameOpcode) {
+        case OP_PING:
+          return new Event.Ping(ByteString.fromArrayUnsafe(payload));
+        case OP_PONG:
+          return new Event.Pong(ByteString.fromArrayUnsafe(payload));
+        default:
+          return closeFrame(payload);
+      }
+    }
+
+    private Event closeFrame(byte[] payload) {
+      if (payload.length == 0) {
+        return new Event.Close(WebSocketFrames.NO_STATUS, "");
+      }
+      if (payload.length == 1) {
+        return protocolError("close frame payload of 1 byte");
+      }
+      int code = ((payload[0] & 0xFF) << 8) | (payload[1] & 0xFF);
+      if (!isValidCloseCode(code)) {
+        return protocolError("invalid close code " + code);
+      }
+      String reason = decodeUtf8(payload, 2, payload.length - 2);
+      if (reason == null) {
+        return new Event.ProtocolError(WebSocketFrames.INVALID_PAYLOAD, "close reason is not valid UTF-8");
+      }
+      return new Event.Close(code, reason);
+    }
+
+    /** Strict UTF-8 decoding; null when the bytes are malformed. */
+    private String decodeUtf8(byte[] bytes, int offset, int length) {
+      try {
+        CharBuffer chars = utf8.decode(ByteBuffer.wrap(bytes, offset, length));
+        return chars.toString();
+      } catch (CharacterCodingException e) {
+        return null;
+      }
+    }
+  }
+
+  private static boolean isControl(int opcode) {
+    return (opcode & 0x8) != 0;
+  }
+
+  /** RFC 6455 7.4: codes a peer may send; 1004-1006 and 1015 are reserved, 1016-2999 are for future RFCs. */
+  static boolean isValidCloseCode(int code) {
+    return (code >= 1000 && code <= 1003)
+        || (code >= 1007 && code <= 1014)
+        || (code >= 3000 && code <= 4999);
+  }
+
+  private static Event protocolError(String reason) {
+    return new Event.ProtocolError(WebSocketFrames.PROTOCOL_ERROR, reason);
+  }
+
+  private static long saturatedAdd(long a, long b) {
+    long sum = a + b;
+    return sum < 0 ? Long.MAX_VALUE : sum;
+  }
+}

@@ -1,0 +1,58 @@
+package pekkopubsub.http;
+
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntity;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.StatusCode;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.server.ExceptionHandler;
+import org.apache.pekko.http.javadsl.server.RejectionHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import pekkopubsub.protocol.ErrorCode;
+import pekkopubsub.protocol.JsonCodec;
+import pekkopubsub.protocol.Outbound;
+import pekkopubsub.protocol.Rest;
+
+/** Turns every HTTP failure (rejections, exceptions, our own errors) into {@code {"error":{"code","message"}}}. */
+public final class JsonErrors {
+  private static final Logger log = LoggerFactory.getLogger(JsonErrors.class);
+
+  private JsonErrors() {}
+
+  public static HttpResponse response(StatusCode status, ErrorCode code, String message) {
+    return HttpResponse.create()
+        .withStatus(status)
+        .withEntity(ContentTypes.APPLICATION_JSON,
+            JsonCodec.encode(new Rest.ErrorResponse(new Outbound.ErrorBody(code, message))));
+  }
+
+  /** Pekko's own rejection handling (404, 405, 415, 400...), with each plain-text answer rewritten as JSON. */
+  public static RejectionHandler rejectionHandler() {
+    return RejectionHandler.defaultHandler().mapRejectionResponse(JsonErrors::asJson);
+  }
+
+  public static ExceptionHandler exceptionHandler() {
+    return ExceptionHandler.newBuilder()
+        .matchAny(e -> {
+          log.error("request failed", e);
+          return org.apache.pekko.http.javadsl.server.Directives.complete(
+              response(StatusCodes.INTERNAL_SERVER_ERROR, ErrorCode.INTERNAL, "internal error"));
+        })
+        .build();
+  }
+
+  private static HttpResponse asJson(HttpResponse response) {
+    if (response.entity().getContentType().equals(ContentTypes.APPLICATION_JSON)) return response;
+    String text = response.entity() instanceof HttpEntity.Strict strict
+        ? strict.getData().utf8String() : response.status().reason();
+    return response(response.status(), codeFor(response.status()), text);
+  }
+
+  static ErrorCode codeFor(StatusCode status) {
+    if (status.equals(StatusCodes.UNAUTHORIZED)) return ErrorCode.UNAUTHORIZED;
+    if (status.equals(StatusCodes.PAYLOAD_TOO_LARGE)) return ErrorCode.PAYLOAD_TOO_LARGE;
+    if (status.equals(StatusCodes.TOO_MANY_REQUESTS)) return ErrorCode.RATE_LIMITED;
+    return status.isFailure() && status.intValue() >= 500 ? ErrorCode.INTERNAL : ErrorCode.BAD_REQUEST;
+  }
+}

@@ -1,0 +1,132 @@
+package pekkopubsub.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.http.javadsl.marshallers.jackson.Jackson;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.StatusCode;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.PathMatchers;
+import org.apache.pekko.http.javadsl.server.Route;
+import pekkopubsub.protocol.ErrorCode;
+import pekkopubsub.protocol.JsonCodec;
+import pekkopubsub.protocol.Rest;
+import pekkopubsub.topic.Topic;
+import pekkopubsub.topic.TopicManager;
+import pekkopubsub.topic.TopicName;
+
+/** The whole HTTP surface: the REST API, {@code /ws}, and JSON errors for everything that fails. */
+public final class Routes extends AllDirectives {
+  private final ActorSystem<?> system;
+  private final ActorRef<TopicManager.Command> topics;
+  private final WebSocketRoute webSocket;
+  private final Duration askTimeout;
+  private final Supplier<Boolean> shuttingDown;
+
+  public Routes(
+      ActorSystem<?> system,
+      ActorRef<TopicManager.Command> topics,
+      WebSocketRoute webSocket,
+      Duration askTimeout) {
+    this.system = system;
+    this.topics = topics;
+    this.webSocket = webSocket;
+    this.askTimeout = askTimeout;
+    CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
+    this.shuttingDown = () -> shutdown.getShutdownReason().isPresent();
+  }
+
+  public Route routes() {
+    return handleExceptions(JsonErrors.exceptionHandler(), () ->
+        handleRejections(JsonErrors.rejectionHandler(), () -> concat(
+            pathPrefix("topics", () -> concat(
+                pathEndOrSingleSlash(() -> concat(
+                    post(this::createTopic),
+                    get(this::listTopics))),
+                path(PathMatchers.segment(), name -> delete(() -> deleteTopic(name))))),
+            path("health", () -> get(this::health)),
+            path("stats", () -> get(this::stats)),
+            path("ws", () -> get(this::webSocket)))));
+  }
+
+  private Route createTopic() {
+    return entity(Jackson.unmarshaller(JsonCodec.mapper(), JsonNode.class), body -> {
+      JsonNode name = body.get("name");
+      if (!body.isObject() || name == null || !name.isTextual()) {
+        return error(StatusCodes.BAD_REQUEST, ErrorCode.BAD_REQUEST, "body must be {\"name\": \"<topic>\"}");
+      }
+      if (!TopicName.isValid(name.textValue())) {
+        return error(StatusCodes.BAD_REQUEST, ErrorCode.BAD_REQUEST, TopicName.problem(name.textValue()));
+      }
+      return onSuccess(this.<TopicManager.CreateResult>ask(replyTo -> new TopicManager.CreateTopic(name.textValue(), replyTo)), result ->
+          result instanceof TopicManager.TopicCreated created
+              ? json(StatusCodes.CREATED, new Rest.TopicStatus("created", created.name()))
+              : error(StatusCodes.CONFLICT, ErrorCode.BAD_REQUEST, "topic '" + name.textValue() + "' already exists"));
+    });
+  }
+
+  private Route deleteTopic(String name) {
+    return onSuccess(this.<TopicManager.DeleteResult>ask(replyTo -> new TopicManager.DeleteTopic(name, replyTo)), result ->
+        result instanceof TopicManager.TopicDeleted
+            ? json(StatusCodes.OK, new Rest.TopicStatus("deleted", name))
+            : error(StatusCodes.NOT_FOUND, ErrorCode.TOPIC_NOT_FOUND, "topic '" + name + "' does not exist"));
+  }
+
+  private Route listTopics() {
+    return onSuccess(topicStats(), collected -> json(StatusCodes.OK, new Rest.TopicList(
+        collected.topics().stream().map(t -> new Rest.TopicEntry(t.topic(), t.subscribers())).toList())));
+  }
+
+  private Route health() {
+    return onSuccess(topicStats(), collected -> {
+      boolean down = shuttingDown.get();
+      Rest.Health health = new Rest.Health(down ? "shutting_down" : "ok", system.uptime(),
+          collected.topics().size(), collected.subscriberCount());
+      return json(down ? StatusCodes.SERVICE_UNAVAILABLE : StatusCodes.OK, health);
+    });
+  }
+
+  private Route stats() {
+    return onSuccess(topicStats(), collected -> {
+      Map<String, Rest.TopicStats> byName = new LinkedHashMap<>();
+      for (Topic.Stats t : collected.topics()) {
+        byName.put(t.topic(), new Rest.TopicStats(t.messages(), t.subscribers(), t.dropped()));
+      }
+      return json(StatusCodes.OK, new Rest.Stats(byName));
+    });
+  }
+
+  private Route webSocket() {
+    if (shuttingDown.get()) {
+      return error(StatusCodes.SERVICE_UNAVAILABLE, ErrorCode.INTERNAL, "server is shutting down");
+    }
+    return extractRequest(request -> complete(webSocket.handshake(request)));
+  }
+
+  private CompletionStage<TopicManager.TopicStatsCollected> topicStats() {
+    return ask(TopicManager.GetTopicStats::new);
+  }
+
+  private <T> CompletionStage<T> ask(Function<ActorRef<T>, TopicManager.Command> message) {
+    return AskPattern.ask(topics, message::apply, askTimeout, system.scheduler());
+  }
+
+  private Route json(StatusCode status, Object body) {
+    return complete(status, body, Jackson.marshaller(JsonCodec.mapper()));
+  }
+
+  private Route error(StatusCode status, ErrorCode code, String message) {
+    return complete(JsonErrors.response(status, code, message));
+  }
+
+}

@@ -1,0 +1,25 @@
+package pekkopubsub.protocol;
+
+import java.util.List;
+import java.util.Map;
+
+/** Bodies of the REST API, as serialized by {@link JsonCodec}. */
+public final class Rest {
+  private Rest() {}
+
+  public record CreateTopic(String name) {}
+
+  public record TopicStatus(String status, String topic) {}
+
+  public record TopicList(List<TopicEntry> topics) {}
+
+  public record TopicEntry(String name, int subscribers) {}
+
+  public record Health(String status, long uptimeSec, int topics, int subscribers) {}
+
+  public record Stats(Map<String, TopicStats> topics) {}
+
+  public record TopicStats(long messages, int subscribers, long dropped) {}
+
+  public record ErrorResponse(Outbound.ErrorBody error) {}
+}

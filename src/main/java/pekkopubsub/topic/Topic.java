@@ -1,0 +1,208 @@
+package pekkopubsub.topic;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.util.ByteString;
+import pekkopubsub.connection.WebSocketFrames;
+import pekkopubsub.protocol.JsonCodec;
+import pekkopubsub.protocol.Outbound;
+import pekkopubsub.protocol.Timestamps;
+
+/**
+ * One topic: the single writer of its offset counter, subscriber set and replay buffer.
+ *
+ * <p>A publish is encoded once, as a ready WebSocket frame, and the same {@link Event} instance is
+ * told to every subscriber. Subscribers are watched, so a connection that ends for any reason
+ * leaves the set at once. The protocol holds only records, ActorRefs and immutable bytes, so a
+ * Topic can later live on another cluster node.
+ *
+ * <p>Supervision: {@link #create} wraps the behaviour in {@code SupervisorStrategy.resume()}. An
+ * unexpected exception loses only the message that caused it; a restart would instead reset the
+ * offsets and replay buffer and silently detach every subscriber. Input is validated at the edge
+ * (the codec), so no client frame reaches a Topic in a form that can throw.
+ */
+public final class Topic extends AbstractBehavior<Topic.Command> {
+
+  public sealed interface Command {}
+
+  /** A client's request for one topic, sent by name to the {@link TopicManager}, which routes it. */
+  public sealed interface Request extends Command, TopicManager.Command {
+    String topic();
+
+    String requestId();
+
+    ActorRef<Reply> replyTo();
+  }
+
+  /** Registers {@code replyTo} as a subscriber and takes its replay in the same step, so nothing falls between. */
+  public record Subscribe(
+      String topic, String requestId, ActorRef<Reply> replyTo, String clientId, int lastN, Long sinceOffset, String epoch)
+      implements Request {}
+
+  public record Unsubscribe(String topic, String requestId, ActorRef<Reply> replyTo) implements Request {}
+
+  /** {@code messageId} null means the topic assigns one. */
+  public record Publish(String topic, String requestId, ActorRef<Reply> replyTo, UUID messageId, JsonNode payload)
+      implements Request {}
+
+  /** Events of this topic that a subscriber's outbound queue discarded. */
+  public record RecordDropped(long count) implements Command {}
+
+  public record GetStats(ActorRef<Stats> replyTo) implements Command {}
+
+  public record Stats(String topic, long messages, int subscribers, long dropped) {}
+
+  /** Sent by the TopicManager only: tell the subscribers, then stop and free the buffer. */
+  enum Delete implements Command { INSTANCE }
+
+  private record SubscriberTerminated(ActorRef<Reply> subscriber) implements Command {}
+
+  /** What a Topic (or the TopicManager on its behalf) sends to a connection. */
+  public sealed interface Reply {}
+
+  /** {@code replay} holds ready frames, oldest first; {@code recovered} is null unless since_offset was asked. */
+  public record Subscribed(
+      String requestId, String topic, String epoch, List<ByteString> replay, Boolean recovered) implements Reply {}
+
+  public record Unsubscribed(String requestId, String topic) implements Reply {}
+
+  public record NotSubscribed(String requestId, String topic) implements Reply {}
+
+  public record Published(String requestId, String topic, long offset) implements Reply {}
+
+  public record TopicNotFound(String requestId, String topic) implements Reply {}
+
+  /** One published event as a ready WebSocket frame; {@code from} takes the drop count if it is discarded. */
+  public record Event(ActorRef<Command> from, ByteString frame) implements Reply {}
+
+  public record TopicDeleted(String topic) implements Reply {}
+
+  public static Behavior<Command> create(String name, String epoch, int maxHistory) {
+    return Behaviors.<Command>supervise(
+            Behaviors.setup(context -> new Topic(context, name, epoch, maxHistory)))
+        .onFailure(SupervisorStrategy.resume());
+  }
+
+  /** Entry of the replay buffer: the event's JSON (for the replay variant) and its live frame. */
+  private record Retained(ByteString json, ByteString frame) {}
+
+  private final String name;
+  private final String epoch;
+  private final ReplayBuffer<Retained> history;
+  private final Set<ActorRef<Reply>> subscriberSet = new HashSet<>();
+  // The fan-out loop walks an array: it is rebuilt on (rare) membership changes, read on every publish.
+  @SuppressWarnings("unchecked")
+  private ActorRef<Reply>[] subscribers = new ActorRef[0];
+  private long lastOffset;
+  private long dropped;
+
+  private Topic(ActorContext<Command> context, String name, String epoch, int maxHistory) {
+    super(context);
+    this.name = name;
+    this.epoch = epoch;
+    this.history = new ReplayBuffer<>(maxHistory);
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Publish.class, this::onPublish)
+        .onMessage(Subscribe.class, this::onSubscribe)
+        .onMessage(Unsubscribe.class, this::onUnsubscribe)
+        .onMessage(SubscriberTerminated.class, t -> removeSubscriber(t.subscriber()))
+        .onMessage(RecordDropped.class, this::onRecordDropped)
+        .onMessage(GetStats.class, this::onGetStats)
+        .onMessageEquals(Delete.INSTANCE, this::onDelete)
+        .build();
+  }
+
+  private Behavior<Command> onPublish(Publish publish) {
+    long offset = ++lastOffset;
+    UUID id = publish.messageId() != null ? publish.messageId() : UUID.randomUUID();
+    ByteString json = JsonCodec.encode(new Outbound.Event(
+        name, new Outbound.Message(id.toString(), publish.payload()), offset, Timestamps.now()));
+    ByteString frame = WebSocketFrames.text(json);
+    history.append(offset, new Retained(json, frame));
+    Event event = new Event(getContext().getSelf(), frame);
+    for (ActorRef<Reply> subscriber : subscribers) {
+      subscriber.tell(event);
+    }
+    publish.replyTo().tell(new Published(publish.requestId(), name, offset));
+    return this;
+  }
+
+  private Behavior<Command> onSubscribe(Subscribe subscribe) {
+    ActorRef<Reply> subscriber = subscribe.replyTo();
+    if (!subscriberSet.add(subscriber)) {
+      // Already live: a second replay would repeat events this connection has had.
+      subscriber.tell(new Subscribed(subscribe.requestId(), name, epoch, List.of(), null));
+      return this;
+    }
+    getContext().watchWith(subscriber, new SubscriberTerminated(subscriber));
+    rebuildSubscriberArray();
+    Boolean recovered = null;
+    List<Retained> replay;
+    if (subscribe.sinceOffset() != null) {
+      long since = subscribe.sinceOffset();
+      boolean sameEpoch = subscribe.epoch() == null || subscribe.epoch().equals(epoch);
+      recovered = sameEpoch && history.retainsEverythingAfter(since);
+      replay = sameEpoch && since <= lastOffset ? history.after(since) : history.after(0);
+    } else {
+      replay = history.lastN(subscribe.lastN());
+    }
+    List<ByteString> frames = new ArrayList<>(replay.size());
+    for (Retained r : replay) frames.add(WebSocketFrames.text(JsonCodec.asReplay(r.json())));
+    subscriber.tell(new Subscribed(subscribe.requestId(), name, epoch, frames, recovered));
+    getContext().getLog().debug("topic {}: subscriber {} joined with {} replayed", name, subscriber.path().name(), frames.size());
+    return this;
+  }
+
+  private Behavior<Command> onUnsubscribe(Unsubscribe unsubscribe) {
+    ActorRef<Reply> subscriber = unsubscribe.replyTo();
+    if (subscriberSet.contains(subscriber)) {
+      getContext().unwatch(subscriber);
+      removeSubscriber(subscriber);
+      subscriber.tell(new Unsubscribed(unsubscribe.requestId(), name));
+    } else {
+      subscriber.tell(new NotSubscribed(unsubscribe.requestId(), name));
+    }
+    return this;
+  }
+
+  private Behavior<Command> removeSubscriber(ActorRef<Reply> subscriber) {
+    if (subscriberSet.remove(subscriber)) rebuildSubscriberArray();
+    return this;
+  }
+
+  private Behavior<Command> onRecordDropped(RecordDropped drop) {
+    dropped += drop.count();
+    return this;
+  }
+
+  private Behavior<Command> onGetStats(GetStats get) {
+    get.replyTo().tell(new Stats(name, lastOffset, subscribers.length, dropped));
+    return this;
+  }
+
+  private Behavior<Command> onDelete() {
+    TopicDeleted deleted = new TopicDeleted(name);
+    for (ActorRef<Reply> subscriber : subscribers) subscriber.tell(deleted);
+    return Behaviors.stopped();
+  }
+
+  @SuppressWarnings("unchecked")
+  private void rebuildSubscriberArray() {
+    subscribers = subscriberSet.toArray(new ActorRef[0]);
+  }
+}

@@ -1,0 +1,131 @@
+package pekkopubsub.topic;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+
+/**
+ * Creates, deletes and finds topics: one {@link Topic} child per topic, and the router of every
+ * client request addressed to a topic by name.
+ */
+public final class TopicManager extends AbstractBehavior<TopicManager.Command> {
+
+  public sealed interface Command permits CreateTopic, DeleteTopic, GetTopicStats, Topic.Request, TopicStopped {}
+
+  public record CreateTopic(String name, ActorRef<CreateResult> replyTo) implements Command {}
+
+  public sealed interface CreateResult {}
+
+  public record TopicCreated(String name, String epoch) implements CreateResult {}
+
+  public record TopicExists(String name) implements CreateResult {}
+
+  public record DeleteTopic(String name, ActorRef<DeleteResult> replyTo) implements Command {}
+
+  public sealed interface DeleteResult {}
+
+  public record TopicDeleted(String name) implements DeleteResult {}
+
+  public record TopicMissing(String name) implements DeleteResult {}
+
+  /** Statistics of every topic, sorted by name; topics that do not answer in time are left out. */
+  public record GetTopicStats(ActorRef<TopicStatsCollected> replyTo) implements Command {}
+
+  public record TopicStatsCollected(List<Topic.Stats> topics) {
+    public int subscriberCount() {
+      return topics.stream().mapToInt(Topic.Stats::subscribers).sum();
+    }
+  }
+
+  private record TopicStopped(String name, ActorRef<Topic.Command> topic) implements Command {}
+
+  public static Behavior<Command> create(int maxHistory, Duration statsTimeout) {
+    return Behaviors.setup(context -> new TopicManager(context, maxHistory, statsTimeout));
+  }
+
+  private final int maxHistory;
+  private final Duration statsTimeout;
+  private final Map<String, ActorRef<Topic.Command>> topics = new HashMap<>();
+  private long incarnation;
+
+  private TopicManager(ActorContext<Command> context, int maxHistory, Duration statsTimeout) {
+    super(context);
+    this.maxHistory = maxHistory;
+    this.statsTimeout = statsTimeout;
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Topic.Publish.class, this::route)
+        .onMessage(Topic.Subscribe.class, this::route)
+        .onMessage(Topic.Unsubscribe.class, this::route)
+        .onMessage(CreateTopic.class, this::onCreate)
+        .onMessage(DeleteTopic.class, this::onDelete)
+        .onMessage(GetTopicStats.class, this::onGetStats)
+        .onMessage(TopicStopped.class, this::onTopicStopped)
+        .build();
+  }
+
+  private Behavior<Command> route(Topic.Request request) {
+    ActorRef<Topic.Command> topic = topics.get(request.topic());
+    if (topic != null) {
+      topic.tell(request);
+    } else {
+      request.replyTo().tell(new Topic.TopicNotFound(request.requestId(), request.topic()));
+    }
+    return this;
+  }
+
+  private Behavior<Command> onCreate(CreateTopic create) {
+    if (topics.containsKey(create.name())) {
+      create.replyTo().tell(new TopicExists(create.name()));
+      return this;
+    }
+    String epoch = newEpoch();
+    // A deleted topic's actor may still be stopping: the incarnation keeps the new child's name unique.
+    ActorRef<Topic.Command> topic = getContext().spawn(
+        Topic.create(create.name(), epoch, maxHistory), "topic-" + create.name() + "-" + (++incarnation));
+    getContext().watchWith(topic, new TopicStopped(create.name(), topic));
+    topics.put(create.name(), topic);
+    getContext().getLog().info("topic {} created (epoch {})", create.name(), epoch);
+    create.replyTo().tell(new TopicCreated(create.name(), epoch));
+    return this;
+  }
+
+  private Behavior<Command> onDelete(DeleteTopic delete) {
+    // Removed from the map before it stops, so requests from now on get TOPIC_NOT_FOUND, while those
+    // already routed sit ahead of Delete in the topic's mailbox and are answered.
+    ActorRef<Topic.Command> topic = topics.remove(delete.name());
+    if (topic == null) {
+      delete.replyTo().tell(new TopicMissing(delete.name()));
+      return this;
+    }
+    topic.tell(Topic.Delete.INSTANCE);
+    getContext().getLog().info("topic {} deleted", delete.name());
+    delete.replyTo().tell(new TopicDeleted(delete.name()));
+    return this;
+  }
+
+  private Behavior<Command> onGetStats(GetTopicStats get) {
+    getContext().spawnAnonymous(TopicStatsQuery.create(Map.copyOf(topics), get.replyTo(), statsTimeout));
+    return this;
+  }
+
+  private Behavior<Command> onTopicStopped(TopicStopped stopped) {
+    topics.remove(stopped.name(), stopped.topic());
+    return this;
+  }
+
+  private static String newEpoch() {
+    return String.format("%016x", ThreadLocalRandom.current().nextLong());
+  }
+}
