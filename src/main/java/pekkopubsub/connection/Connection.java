@@ -235,7 +235,8 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
     }
 
     private void answer(Object wireRecord) {
-      if (peerClosed) return;
+      // Nothing may follow a close frame, and a peer that closed reads nothing more.
+      if (peerClosed || closeWritten) return;
       queue.offerAnswer(WebSocketFrames.text(JsonCodec.encode(wireRecord)));
     }
 
@@ -270,6 +271,8 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
     private void onShutDown() {
       if (closeFrame != null) return;
       answer(new Outbound.Info(null, "shutting_down", Timestamps.now()));
+      // What was queued before the signal is flushed; later events are counted as dropped, so the drain ends.
+      queue.refuseNewEvents();
       closeFrame = WebSocketFrames.close(WebSocketFrames.GOING_AWAY, "server shutting down");
       scheduleOnce(DRAIN_DEADLINE, settings.drainDeadline());
       flush();

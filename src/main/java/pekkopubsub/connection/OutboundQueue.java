@@ -81,6 +81,11 @@ public final class OutboundQueue<S> {
     closedForEvents = true;
   }
 
+  /** Keeps the queued events but refuses (and counts) every event offered from now on. */
+  public void refuseNewEvents() {
+    closedForEvents = true;
+  }
+
   /** Discards the queued answers: for a connection that is going away and will not read them. */
   public void discardAnswers() {
     answers.clear();

@@ -139,7 +139,8 @@ public final class JsonCodec {
     JsonNode node = present(root, "request_id");
     if (node == null) return null;
     if (!node.isTextual()) throw invalid(null, "'request_id' must be a string");
-    if (node.textValue().length() > MAX_REQUEST_ID_LENGTH) {
+    String id = node.textValue();
+    if (id.length() > MAX_REQUEST_ID_LENGTH && id.codePointCount(0, id.length()) > MAX_REQUEST_ID_LENGTH) {
       throw invalid(null, "'request_id' is longer than " + MAX_REQUEST_ID_LENGTH + " characters");
     }
     return node.textValue();

@@ -55,6 +55,7 @@ public final class ReplayBuffer<E> {
 
   /** Every retained event with an offset greater than {@code offset}, oldest first. */
   public List<E> after(long offset) {
+    if (offset >= lastOffset) return List.of();
     long from = Math.max(offset + 1, oldestOffset());
     if (from > lastOffset) return List.of();
     return range(from, (int) (lastOffset - from + 1));

@@ -2,9 +2,9 @@ package pekkopubsub.topic;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 import java.util.UUID;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -100,7 +100,8 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
   private final String name;
   private final String epoch;
   private final ReplayBuffer<Retained> history;
-  private final Set<ActorRef<Reply>> subscriberSet = new HashSet<>();
+  /** Each subscriber, with the offset after which it has been sent every event (replayed or live). */
+  private final Map<ActorRef<Reply>, Long> coveredAfter = new HashMap<>();
   // The fan-out loop walks an array: it is rebuilt on (rare) membership changes, read on every publish.
   @SuppressWarnings("unchecked")
   private ActorRef<Reply>[] subscribers = new ActorRef[0];
@@ -144,23 +145,27 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
 
   private Behavior<Command> onSubscribe(Subscribe subscribe) {
     ActorRef<Reply> subscriber = subscribe.replyTo();
-    if (!subscriberSet.add(subscriber)) {
+    boolean sameEpoch = subscribe.epoch() == null || subscribe.epoch().equals(epoch);
+    Long alreadyCoveredAfter = coveredAfter.get(subscriber);
+    if (alreadyCoveredAfter != null) {
       // Already live: a second replay would repeat events this connection has had.
-      subscriber.tell(new Subscribed(subscribe.requestId(), name, epoch, List.of(), null));
+      Boolean recovered = subscribe.sinceOffset() == null ? null
+          : sameEpoch && subscribe.sinceOffset() >= alreadyCoveredAfter && subscribe.sinceOffset() <= lastOffset;
+      subscriber.tell(new Subscribed(subscribe.requestId(), name, epoch, List.of(), recovered));
       return this;
     }
-    getContext().watchWith(subscriber, new SubscriberTerminated(subscriber));
-    rebuildSubscriberArray();
     Boolean recovered = null;
     List<Retained> replay;
     if (subscribe.sinceOffset() != null) {
       long since = subscribe.sinceOffset();
-      boolean sameEpoch = subscribe.epoch() == null || subscribe.epoch().equals(epoch);
       recovered = sameEpoch && history.retainsEverythingAfter(since);
       replay = sameEpoch && since <= lastOffset ? history.after(since) : history.after(0);
     } else {
       replay = history.lastN(subscribe.lastN());
     }
+    coveredAfter.put(subscriber, lastOffset - replay.size());
+    getContext().watchWith(subscriber, new SubscriberTerminated(subscriber));
+    rebuildSubscriberArray();
     List<ByteString> frames = new ArrayList<>(replay.size());
     for (Retained r : replay) frames.add(WebSocketFrames.text(JsonCodec.asReplay(r.json())));
     subscriber.tell(new Subscribed(subscribe.requestId(), name, epoch, frames, recovered));
@@ -170,7 +175,7 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
 
   private Behavior<Command> onUnsubscribe(Unsubscribe unsubscribe) {
     ActorRef<Reply> subscriber = unsubscribe.replyTo();
-    if (subscriberSet.contains(subscriber)) {
+    if (coveredAfter.containsKey(subscriber)) {
       getContext().unwatch(subscriber);
       removeSubscriber(subscriber);
       subscriber.tell(new Unsubscribed(unsubscribe.requestId(), name));
@@ -181,7 +186,7 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
   }
 
   private Behavior<Command> removeSubscriber(ActorRef<Reply> subscriber) {
-    if (subscriberSet.remove(subscriber)) rebuildSubscriberArray();
+    if (coveredAfter.remove(subscriber) != null) rebuildSubscriberArray();
     return this;
   }
 
@@ -203,6 +208,6 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
 
   @SuppressWarnings("unchecked")
   private void rebuildSubscriberArray() {
-    subscribers = subscriberSet.toArray(new ActorRef[0]);
+    subscribers = coveredAfter.keySet().toArray(new ActorRef[0]);
   }
 }

@@ -1,0 +1,30 @@
+# Multi-stage build of pekko-pubsub: Maven builds the runnable jar, a slim JRE runs it.
+#   docker build -t pekko-pubsub .
+#   docker run --rm -p 8000:8000 pekko-pubsub
+FROM maven:3.9-eclipse-temurin-17 AS build
+WORKDIR /build
+# Dependencies first, so source edits reuse the cached layer.
+COPY pom.xml .
+RUN mvn -B -q dependency:go-offline
+COPY src ./src
+RUN mvn -B -q -DskipTests package
+
+FROM eclipse-temurin:17-jre-jammy
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends curl \
+ && rm -rf /var/lib/apt/lists/* \
+ && groupadd --system pubsub && useradd --system --gid pubsub --home-dir /app pubsub
+WORKDIR /app
+COPY --from=build /build/target/pekko-pubsub.jar /app/pekko-pubsub.jar
+# The operator's file; mount another over it, or set CONFIG_FILE.
+COPY application.conf /app/application.conf
+USER pubsub
+ENV HOST=0.0.0.0 \
+    PORT=8000 \
+    JAVA_OPTS="-XX:MaxRAMPercentage=75"
+EXPOSE 8000
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
+  CMD curl -fsS "http://127.0.0.1:${PORT}/health" || exit 1
+# exec form through sh -c 'exec ...': the JVM replaces the shell as PID 1 and gets SIGTERM itself,
+# runs the orderly drain (info shutting_down, flush, close 1001) and exits 0.
+ENTRYPOINT ["sh", "-c", "exec java $JAVA_OPTS -jar /app/pekko-pubsub.jar"]

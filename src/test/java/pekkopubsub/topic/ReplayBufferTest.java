@@ -1,0 +1,152 @@
+package pekkopubsub.topic;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ReplayBufferTest {
+
+  private static ReplayBuffer<String> filled(int capacity, int count) {
+    ReplayBuffer<String> buffer = new ReplayBuffer<>(capacity);
+    for (int o = 1; o <= count; o++) buffer.append(o, "e" + o);
+    return buffer;
+  }
+
+  @Test
+  void emptyBufferRetainsNothing() {
+    ReplayBuffer<String> buffer = new ReplayBuffer<>(5);
+    assertEquals(0, buffer.size());
+    assertEquals(5, buffer.capacity());
+    assertEquals(0, buffer.lastOffset());
+    assertEquals(1, buffer.oldestOffset());
+    assertEquals(List.of(), buffer.lastN(3));
+    assertEquals(List.of(), buffer.after(0));
+    assertTrue(buffer.retainsEverythingAfter(0), "nothing was ever published, so nothing is missing after 0");
+    assertFalse(buffer.retainsEverythingAfter(1), "offset 1 was never published");
+  }
+
+  @Test
+  void appendKeepsEventsInOffsetOrderUntilFull() {
+    ReplayBuffer<String> buffer = filled(5, 3);
+    assertEquals(3, buffer.size());
+    assertEquals(3, buffer.lastOffset());
+    assertEquals(1, buffer.oldestOffset());
+    assertEquals(List.of("e1", "e2", "e3"), buffer.after(0));
+  }
+
+  @Test
+  void appendEvictsTheOldestWhenFull() {
+    ReplayBuffer<String> buffer = filled(3, 7);
+    assertEquals(3, buffer.size());
+    assertEquals(7, buffer.lastOffset());
+    assertEquals(5, buffer.oldestOffset());
+    assertEquals(List.of("e5", "e6", "e7"), buffer.after(0));
+  }
+
+  @Test
+  void wrapsAroundManyTimes() {
+    ReplayBuffer<String> buffer = filled(4, 1001);
+    assertEquals(List.of("e998", "e999", "e1000", "e1001"), buffer.after(0));
+    assertEquals(List.of("e1000", "e1001"), buffer.lastN(2));
+  }
+
+  @Test
+  void lastNReturnsTheNewestOldestFirst() {
+    ReplayBuffer<String> buffer = filled(5, 8);
+    assertEquals(List.of(), buffer.lastN(0));
+    assertEquals(List.of("e8"), buffer.lastN(1));
+    assertEquals(List.of("e6", "e7", "e8"), buffer.lastN(3));
+    assertEquals(List.of("e4", "e5", "e6", "e7", "e8"), buffer.lastN(5));
+  }
+
+  @Test
+  void lastNIsCappedAtWhatIsRetained() {
+    assertEquals(List.of("e1", "e2"), filled(5, 2).lastN(1000));
+    assertEquals(List.of("e3", "e4", "e5"), filled(3, 5).lastN(10));
+    assertEquals(List.of(), filled(3, 5).lastN(-1));
+  }
+
+  @Test
+  void afterReturnsEveryRetainedEventWithALargerOffset() {
+    ReplayBuffer<String> buffer = filled(5, 8); // retains 4..8
+    assertEquals(List.of("e4", "e5", "e6", "e7", "e8"), buffer.after(0));
+    assertEquals(List.of("e4", "e5", "e6", "e7", "e8"), buffer.after(2), "evicted offsets are skipped");
+    assertEquals(List.of("e4", "e5", "e6", "e7", "e8"), buffer.after(3));
+    assertEquals(List.of("e6", "e7", "e8"), buffer.after(5));
+    assertEquals(List.of("e8"), buffer.after(7));
+    assertEquals(List.of(), buffer.after(8));
+    assertEquals(List.of(), buffer.after(100));
+  }
+
+  @Test
+  void afterTheLargestOffsetIsEmpty() {
+    assertEquals(List.of(), filled(3, 2).after(Long.MAX_VALUE));
+  }
+
+  @Test
+  void retainsEverythingAfterTellsWhetherAGapWasEvicted() {
+    ReplayBuffer<String> buffer = filled(5, 8); // retains 4..8
+    assertFalse(buffer.retainsEverythingAfter(0));
+    assertFalse(buffer.retainsEverythingAfter(2), "offset 3 was evicted");
+    assertTrue(buffer.retainsEverythingAfter(3), "4..8 are all retained");
+    assertTrue(buffer.retainsEverythingAfter(6));
+    assertTrue(buffer.retainsEverythingAfter(8), "nothing after the newest is missing");
+    assertFalse(buffer.retainsEverythingAfter(9), "offset 9 was never published");
+  }
+
+  @Test
+  void retainsEverythingAfterBeforeAnyEviction() {
+    ReplayBuffer<String> buffer = filled(5, 3);
+    assertTrue(buffer.retainsEverythingAfter(0));
+    assertTrue(buffer.retainsEverythingAfter(2));
+    assertTrue(buffer.retainsEverythingAfter(3));
+    assertFalse(buffer.retainsEverythingAfter(4));
+  }
+
+  @Test
+  void capacityZeroRetainsNothingButTracksOffsets() {
+    ReplayBuffer<String> buffer = filled(0, 4);
+    assertEquals(0, buffer.capacity());
+    assertEquals(0, buffer.size());
+    assertEquals(4, buffer.lastOffset());
+    assertEquals(5, buffer.oldestOffset());
+    assertEquals(List.of(), buffer.lastN(10));
+    assertEquals(List.of(), buffer.after(0));
+    assertEquals(List.of(), buffer.after(3));
+    assertFalse(buffer.retainsEverythingAfter(3), "offset 4 was not retained");
+    assertTrue(buffer.retainsEverythingAfter(4));
+    buffer.append(5, "e5");
+    assertEquals(5, buffer.lastOffset());
+    assertThrows(IllegalArgumentException.class, () -> buffer.append(7, "e7"));
+  }
+
+  @Test
+  void negativeCapacityIsRejected() {
+    assertThrows(IllegalArgumentException.class, () -> new ReplayBuffer<String>(-1));
+  }
+
+  @Test
+  void outOfSequenceAppendIsRejectedAndLeavesTheBufferUnchanged() {
+    ReplayBuffer<String> buffer = filled(5, 3);
+    assertThrows(IllegalArgumentException.class, () -> buffer.append(5, "gap"));
+    assertThrows(IllegalArgumentException.class, () -> buffer.append(3, "duplicate"));
+    assertThrows(IllegalArgumentException.class, () -> buffer.append(2, "backwards"));
+    assertEquals(3, buffer.lastOffset());
+    assertEquals(List.of("e1", "e2", "e3"), buffer.after(0));
+    buffer.append(4, "e4");
+    assertEquals(List.of("e1", "e2", "e3", "e4"), buffer.after(0));
+  }
+
+  @Test
+  void returnedListsAreSnapshots() {
+    ReplayBuffer<String> buffer = filled(3, 3);
+    List<String> before = buffer.lastN(3);
+    buffer.append(4, "e4");
+    assertEquals(List.of("e1", "e2", "e3"), before);
+    assertThrows(UnsupportedOperationException.class, () -> buffer.after(0).add("x"));
+  }
+}

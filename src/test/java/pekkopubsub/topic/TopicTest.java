@@ -1,0 +1,661 @@
+package pekkopubsub.topic;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.util.ByteString;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import pekkopubsub.protocol.JsonCodec;
+
+class TopicTest {
+
+  private static final String TS_PATTERN = "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z";
+  private static final AtomicInteger NAMES = new AtomicInteger();
+
+  private static ActorTestKit testKit;
+
+  @BeforeAll
+  static void startTestKit() {
+    testKit = ActorTestKit.create();
+  }
+
+  @AfterAll
+  static void stopTestKit() {
+    testKit.shutdownTestKit();
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  /** A fresh topic with its name and epoch. */
+  private record Fixture(String name, String epoch, ActorRef<Topic.Command> ref) {}
+
+  private static Fixture topic(int maxHistory) {
+    String name = "topic-test-" + NAMES.incrementAndGet();
+    String epoch = "epoch-" + UUID.randomUUID();
+    return new Fixture(name, epoch, testKit.spawn(Topic.create(name, epoch, maxHistory)));
+  }
+
+  private static TestProbe<Topic.Reply> probe() {
+    return testKit.createTestProbe(Topic.Reply.class);
+  }
+
+  /** The JSON inside one server-to-client text frame (FIN + text opcode, unmasked, 7/16/64-bit length). */
+  static JsonNode frameJson(ByteString frame) {
+    byte[] b = frame.toArray();
+    assertTrue(b.length >= 2, "frame too short");
+    assertEquals(0x81, b[0] & 0xFF, "a final text frame");
+    assertEquals(0, b[1] & 0x80, "server frames are not masked");
+    int len7 = b[1] & 0x7F;
+    int header;
+    long length;
+    if (len7 < 126) {
+      header = 2;
+      length = len7;
+    } else if (len7 == 126) {
+      header = 4;
+      length = ((b[2] & 0xFFL) << 8) | (b[3] & 0xFFL);
+    } else {
+      header = 10;
+      length = 0;
+      for (int i = 2; i < 10; i++) length = (length << 8) | (b[i] & 0xFFL);
+    }
+    assertEquals(b.length - header, length, "frame length field matches its payload");
+    try {
+      return JsonCodec.parse(new String(b, header, b.length - header, StandardCharsets.UTF_8));
+    } catch (Exception e) {
+      throw new AssertionError("frame payload is not JSON", e);
+    }
+  }
+
+  private static long offsetOf(ByteString frame) {
+    return frameJson(frame).get("offset").asLong();
+  }
+
+  private static JsonNode payload(int i) {
+    ObjectNode node = JsonNodeFactory.instance.objectNode();
+    node.put("n", i);
+    return node;
+  }
+
+  private static void publish(Fixture t, TestProbe<Topic.Reply> publisher, String requestId, JsonNode payload) {
+    t.ref().tell(new Topic.Publish(t.name(), requestId, publisher.getRef(), null, payload));
+  }
+
+  /** Publishes {@code count} messages and waits for their acks; returns the acked offsets. */
+  private static List<Long> publishAndAwait(Fixture t, int count) {
+    TestProbe<Topic.Reply> publisher = probe();
+    for (int i = 0; i < count; i++) publish(t, publisher, "p" + i, payload(i));
+    List<Long> offsets = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      Topic.Published ack = publisher.expectMessageClass(Topic.Published.class);
+      assertEquals("p" + i, ack.requestId());
+      offsets.add(ack.offset());
+    }
+    return offsets;
+  }
+
+  private static Topic.Subscribed subscribe(Fixture t, TestProbe<Topic.Reply> subscriber, String requestId, int lastN) {
+    t.ref().tell(new Topic.Subscribe(t.name(), requestId, subscriber.getRef(), "client", lastN, null, null));
+    Topic.Subscribed subscribed = subscriber.expectMessageClass(Topic.Subscribed.class);
+    assertEquals(requestId, subscribed.requestId());
+    assertEquals(t.name(), subscribed.topic());
+    assertEquals(t.epoch(), subscribed.epoch());
+    return subscribed;
+  }
+
+  private static Topic.Subscribed subscribeSince(Fixture t, TestProbe<Topic.Reply> subscriber, long since, String epoch) {
+    t.ref().tell(new Topic.Subscribe(t.name(), "since", subscriber.getRef(), null, 0, since, epoch));
+    Topic.Subscribed subscribed = subscriber.expectMessageClass(Topic.Subscribed.class);
+    assertEquals(t.epoch(), subscribed.epoch(), "the ack always carries the topic's own epoch");
+    return subscribed;
+  }
+
+  private static List<Long> replayOffsets(Topic.Subscribed subscribed) {
+    List<Long> offsets = new ArrayList<>();
+    for (ByteString frame : subscribed.replay()) {
+      JsonNode json = frameJson(frame);
+      assertEquals("event", json.get("type").asText());
+      assertTrue(json.path("replay").asBoolean(false), "a replayed event carries \"replay\":true: " + json);
+      offsets.add(json.get("offset").asLong());
+    }
+    return offsets;
+  }
+
+  private static List<Long> range(long fromInclusive, long toInclusive) {
+    List<Long> out = new ArrayList<>();
+    for (long o = fromInclusive; o <= toInclusive; o++) out.add(o);
+    return out;
+  }
+
+  private static Topic.Stats stats(Fixture t) {
+    TestProbe<Topic.Stats> statsProbe = testKit.createTestProbe(Topic.Stats.class);
+    t.ref().tell(new Topic.GetStats(statsProbe.getRef()));
+    return statsProbe.receiveMessage();
+  }
+
+  private static Behavior<Topic.Reply> forwardTo(ActorRef<Topic.Reply> target) {
+    return Behaviors.receiveMessage(message -> {
+      target.tell(message);
+      return Behaviors.same();
+    });
+  }
+
+  // ---------------------------------------------------------------- publish
+
+  @Test
+  void offsetsStartAtOneAndIncreaseByOneAndTheAckCarriesThem() {
+    Fixture t = topic(100);
+    TestProbe<Topic.Reply> publisher = probe();
+    for (int i = 1; i <= 5; i++) {
+      publish(t, publisher, "r" + i, payload(i));
+      publisher.expectMessage(new Topic.Published("r" + i, t.name(), i));
+    }
+    assertEquals(new Topic.Stats(t.name(), 5, 0, 0), stats(t));
+  }
+
+  @Test
+  void ackWithoutRequestIdHasNone() {
+    Fixture t = topic(100);
+    TestProbe<Topic.Reply> publisher = probe();
+    publish(t, publisher, null, payload(0));
+    publisher.expectMessage(new Topic.Published(null, t.name(), 1));
+  }
+
+  @Test
+  void everySubscriberReceivesTheSameEventWithTheContractFields() {
+    Fixture t = topic(100);
+    List<TestProbe<Topic.Reply>> subscribers = List.of(probe(), probe(), probe());
+    for (TestProbe<Topic.Reply> s : subscribers) assertEquals(List.of(), subscribe(t, s, "s", 0).replay());
+
+    TestProbe<Topic.Reply> publisher = probe();
+    UUID id = UUID.randomUUID();
+    JsonNode body = JsonNodeFactory.instance.objectNode().put("any", "json").put("caf\u00e9", "\uD83D\uDE00");
+    t.ref().tell(new Topic.Publish(t.name(), "r1", publisher.getRef(), id, body));
+    publisher.expectMessage(new Topic.Published("r1", t.name(), 1));
+
+    List<Topic.Event> events = new ArrayList<>();
+    for (TestProbe<Topic.Reply> s : subscribers) events.add(s.expectMessageClass(Topic.Event.class));
+    assertSame(events.get(0), events.get(1));
+    assertSame(events.get(0), events.get(2));
+    assertEquals(t.ref(), events.get(0).from(), "drops are reported to the topic the event came from");
+
+    JsonNode json = frameJson(events.get(0).frame());
+    assertEquals("event", json.get("type").asText());
+    assertEquals(t.name(), json.get("topic").asText());
+    assertEquals(id.toString(), json.get("message").get("id").asText());
+    assertEquals(body, json.get("message").get("payload"));
+    assertEquals(1, json.get("offset").asLong());
+    assertTrue(json.get("offset").isIntegralNumber());
+    assertTrue(json.get("ts").asText().matches(TS_PATTERN), json.get("ts").asText());
+    assertFalse(json.has("replay"), "a live event is not a replay");
+  }
+
+  @Test
+  void theTopicAssignsAUuidWhenThePublisherGaveNone() {
+    Fixture t = topic(100);
+    TestProbe<Topic.Reply> subscriber = probe();
+    subscribe(t, subscriber, "s", 0);
+    TestProbe<Topic.Reply> publisher = probe();
+    publish(t, publisher, "a", payload(1));
+    publish(t, publisher, "b", payload(2));
+    String id1 = frameJson(subscriber.expectMessageClass(Topic.Event.class).frame()).get("message").get("id").asText();
+    String id2 = frameJson(subscriber.expectMessageClass(Topic.Event.class).frame()).get("message").get("id").asText();
+    assertEquals(id1, UUID.fromString(id1).toString());
+    assertEquals(id2, UUID.fromString(id2).toString());
+    assertFalse(id1.equals(id2), "each message gets its own id");
+  }
+
+  @Test
+  void anyJsonPayloadAndLargeFramesArriveIntact() {
+    Fixture t = topic(100);
+    TestProbe<Topic.Reply> subscriber = probe();
+    subscribe(t, subscriber, "s", 0);
+    TestProbe<Topic.Reply> publisher = probe();
+    JsonNodeFactory f = JsonNodeFactory.instance;
+    List<JsonNode> payloads = List.of(
+        f.nullNode(), f.textNode("text"), f.numberNode(42), f.booleanNode(false),
+        f.arrayNode().add(1).add("two").addNull(),
+        f.textNode("x".repeat(1_000)),   // 16-bit length header
+        f.textNode("y".repeat(70_000))); // 64-bit length header
+    for (JsonNode p : payloads) publish(t, publisher, "p", p);
+    for (JsonNode p : payloads) {
+      JsonNode json = frameJson(subscriber.expectMessageClass(Topic.Event.class).frame());
+      assertTrue(json.get("message").has("payload"));
+      assertEquals(p, json.get("message").get("payload"));
+    }
+  }
+
+  @Test
+  void publishingWithoutSubscribersOnlyAcks() {
+    Fixture t = topic(100);
+    TestProbe<Topic.Reply> publisher = probe();
+    publish(t, publisher, "r", payload(1));
+    publish(t, publisher, "r", payload(2));
+    publisher.expectMessage(new Topic.Published("r", t.name(), 1));
+    publisher.expectMessage(new Topic.Published("r", t.name(), 2));
+  }
+
+  // ---------------------------------------------------------------- ordering
+
+  @Test
+  void subscribersSeeOffsetsInOrderWithoutDuplicatesUnderConcurrentPublishers() throws Exception {
+    Fixture t = topic(100);
+    List<TestProbe<Topic.Reply>> subscribers = List.of(probe(), probe(), probe());
+    for (TestProbe<Topic.Reply> s : subscribers) subscribe(t, s, "s", 0);
+
+    int publishers = 4;
+    int perPublisher = 150;
+    List<TestProbe<Topic.Reply>> publisherProbes = new ArrayList<>();
+    for (int p = 0; p < publishers; p++) publisherProbes.add(probe());
+    ExecutorService pool = Executors.newFixedThreadPool(publishers);
+    try {
+      List<Future<?>> done = new ArrayList<>();
+      for (TestProbe<Topic.Reply> p : publisherProbes) {
+        done.add(pool.submit(() -> {
+          for (int i = 0; i < perPublisher; i++) publish(t, p, "r" + i, payload(i));
+        }));
+      }
+      for (Future<?> d : done) d.get();
+    } finally {
+      pool.shutdown();
+    }
+
+    int total = publishers * perPublisher;
+    List<Long> allAcked = new ArrayList<>();
+    for (TestProbe<Topic.Reply> p : publisherProbes) {
+      long previous = 0;
+      for (int i = 0; i < perPublisher; i++) {
+        Topic.Published ack = p.expectMessageClass(Topic.Published.class);
+        assertEquals("r" + i, ack.requestId(), "acks come back in the order of the publisher's requests");
+        assertTrue(ack.offset() > previous, "one publisher's messages get increasing offsets");
+        previous = ack.offset();
+        allAcked.add(ack.offset());
+      }
+    }
+    allAcked.sort(null);
+    assertEquals(range(1, total), allAcked, "every offset is given exactly once");
+
+    for (TestProbe<Topic.Reply> s : subscribers) {
+      List<Long> seen = new ArrayList<>();
+      for (int i = 0; i < total; i++) seen.add(offsetOf(s.expectMessageClass(Topic.Event.class).frame()));
+      assertEquals(range(1, total), seen);
+    }
+  }
+
+  // ---------------------------------------------------------------- replay
+
+  @Test
+  void subscribeWithLastNReplaysTheNewestThenLiveEventsWithoutGapOrDuplicateInOneBurst() {
+    Fixture t = topic(100);
+    assertEquals(range(1, 10), publishAndAwait(t, 10));
+
+    TestProbe<Topic.Reply> publisher = probe();
+    TestProbe<Topic.Reply> subscriber = probe();
+    // One burst from this thread: the topic sees the messages in exactly this order.
+    for (int i = 11; i <= 13; i++) publish(t, publisher, "p" + i, payload(i));
+    t.ref().tell(new Topic.Subscribe(t.name(), "sub", subscriber.getRef(), null, 5, null, null));
+    for (int i = 14; i <= 20; i++) publish(t, publisher, "p" + i, payload(i));
+
+    Topic.Subscribed subscribed = subscriber.expectMessageClass(Topic.Subscribed.class);
+    assertEquals("sub", subscribed.requestId());
+    assertNull(subscribed.recovered(), "recovered is only claimed for since_offset");
+    assertEquals(range(9, 13), replayOffsets(subscribed), "the 5 newest at the time of subscribing");
+    for (long o = 14; o <= 20; o++) {
+      assertEquals(o, offsetOf(subscriber.expectMessageClass(Topic.Event.class).frame()));
+    }
+    // no duplicate after the last one either: the next thing is the answer to our own publish
+    publish(t, subscriber, "own", payload(21));
+    assertEquals(21, offsetOf(subscriber.expectMessageClass(Topic.Event.class).frame()));
+    subscriber.expectMessage(new Topic.Published("own", t.name(), 21));
+  }
+
+  @Test
+  void replayThenLiveIsContiguousWhileAnotherThreadPublishes() throws Exception {
+    Fixture t = topic(100);
+    publishAndAwait(t, 60);
+    int more = 400;
+    TestProbe<Topic.Reply> publisher = probe();
+    TestProbe<Topic.Reply> subscriber = probe();
+    Thread background = new Thread(() -> {
+      for (int i = 0; i < more; i++) publish(t, publisher, "bg", payload(i));
+    });
+    background.start();
+    t.ref().tell(new Topic.Subscribe(t.name(), "sub", subscriber.getRef(), null, 50, null, null));
+    background.join();
+
+    Topic.Subscribed subscribed = subscriber.expectMessageClass(Topic.Subscribed.class);
+    List<Long> replay = replayOffsets(subscribed);
+    assertEquals(50, replay.size(), "at least 60 were retained when the subscribe arrived");
+    long lastReplayed = replay.get(replay.size() - 1);
+    assertEquals(range(lastReplayed - 49, lastReplayed), replay);
+    long total = 60 + more;
+    for (long o = lastReplayed + 1; o <= total; o++) {
+      assertEquals(o, offsetOf(subscriber.expectMessageClass(Topic.Event.class).frame()), "no gap, no duplicate");
+    }
+  }
+
+  @Test
+  void replayedFramesAreTheLiveEventsMarkedAsReplay() {
+    Fixture t = topic(100);
+    TestProbe<Topic.Reply> live = probe();
+    subscribe(t, live, "live", 0);
+    publishAndAwait(t, 3);
+    List<JsonNode> liveJson = new ArrayList<>();
+    for (int i = 0; i < 3; i++) liveJson.add(frameJson(live.expectMessageClass(Topic.Event.class).frame()));
+
+    Topic.Subscribed subscribed = subscribe(t, probe(), "late", 3);
+    assertEquals(3, subscribed.replay().size());
+    for (int i = 0; i < 3; i++) {
+      ObjectNode expected = liveJson.get(i).deepCopy();
+      expected.put("replay", true);
+      assertEquals(expected, frameJson(subscribed.replay().get(i)));
+    }
+  }
+
+  @Test
+  void lastNZeroReplaysNothingAndLargeLastNReplaysAllRetained() {
+    Fixture t = topic(5);
+    publishAndAwait(t, 8);
+    assertEquals(List.of(), subscribe(t, probe(), "zero", 0).replay());
+    assertEquals(range(4, 8), replayOffsets(subscribe(t, probe(), "many", 1000)));
+    assertEquals(range(7, 8), replayOffsets(subscribe(t, probe(), "two", 2)));
+  }
+
+  @Test
+  void replayOfAnEmptyTopicIsEmpty() {
+    Fixture t = topic(100);
+    assertEquals(List.of(), subscribe(t, probe(), "s", 10).replay());
+    Topic.Subscribed since = subscribeSince(t, probe(), 0, t.epoch());
+    assertEquals(List.of(), since.replay());
+    assertEquals(Boolean.TRUE, since.recovered(), "nothing was ever missed");
+  }
+
+  @Test
+  void withoutHistoryNothingIsReplayed() {
+    Fixture t = topic(0);
+    publishAndAwait(t, 3);
+    assertEquals(List.of(), subscribe(t, probe(), "s", 10).replay());
+    Topic.Subscribed behind = subscribeSince(t, probe(), 1, t.epoch());
+    assertEquals(List.of(), behind.replay());
+    assertEquals(Boolean.FALSE, behind.recovered(), "offsets 2 and 3 were not retained");
+    Topic.Subscribed upToDate = subscribeSince(t, probe(), 3, t.epoch());
+    assertEquals(Boolean.TRUE, upToDate.recovered());
+  }
+
+  // ---------------------------------------------------------------- since_offset
+
+  @Test
+  void sinceOffsetRecoversWhenEverythingAfterItIsRetained() {
+    Fixture t = topic(10);
+    publishAndAwait(t, 5);
+    Topic.Subscribed s = subscribeSince(t, probe(), 2, t.epoch());
+    assertEquals(Boolean.TRUE, s.recovered());
+    assertEquals(range(3, 5), replayOffsets(s));
+
+    Topic.Subscribed all = subscribeSince(t, probe(), 0, t.epoch());
+    assertEquals(Boolean.TRUE, all.recovered());
+    assertEquals(range(1, 5), replayOffsets(all));
+
+    Topic.Subscribed upToDate = subscribeSince(t, probe(), 5, t.epoch());
+    assertEquals(Boolean.TRUE, upToDate.recovered());
+    assertEquals(List.of(), upToDate.replay());
+  }
+
+  @Test
+  void sinceOffsetWithoutEpochAssumesTheCurrentOne() {
+    Fixture t = topic(10);
+    publishAndAwait(t, 5);
+    Topic.Subscribed s = subscribeSince(t, probe(), 3, null);
+    assertEquals(Boolean.TRUE, s.recovered());
+    assertEquals(range(4, 5), replayOffsets(s));
+  }
+
+  @Test
+  void sinceOffsetIsNotRecoveredWhenEventsWereEvicted() {
+    Fixture t = topic(5);
+    publishAndAwait(t, 12); // retains 8..12
+    Topic.Subscribed evicted = subscribeSince(t, probe(), 3, t.epoch());
+    assertEquals(Boolean.FALSE, evicted.recovered());
+    assertEquals(range(8, 12), replayOffsets(evicted), "the replay starts at the oldest retained event");
+
+    Topic.Subscribed justEvicted = subscribeSince(t, probe(), 6, t.epoch());
+    assertEquals(Boolean.FALSE, justEvicted.recovered(), "offset 7 is gone");
+    assertEquals(range(8, 12), replayOffsets(justEvicted));
+
+    Topic.Subscribed edge = subscribeSince(t, probe(), 7, t.epoch());
+    assertEquals(Boolean.TRUE, edge.recovered(), "8..12 are all there");
+    assertEquals(range(8, 12), replayOffsets(edge));
+  }
+
+  @Test
+  void sinceOffsetWithAnotherEpochIsNeverRecovered() {
+    Fixture t = topic(5);
+    publishAndAwait(t, 12); // retains 8..12
+    Topic.Subscribed s = subscribeSince(t, probe(), 10, "some-older-epoch");
+    assertEquals(Boolean.FALSE, s.recovered());
+    assertEquals(range(8, 12), replayOffsets(s), "the replay starts from the oldest retained event");
+
+    Fixture small = topic(100);
+    publishAndAwait(small, 3);
+    Topic.Subscribed s2 = subscribeSince(small, probe(), 3, "other");
+    assertEquals(Boolean.FALSE, s2.recovered());
+    assertEquals(range(1, 3), replayOffsets(s2));
+  }
+
+  @Test
+  void recoveredIsAbsentWithoutSinceOffset() {
+    Fixture t = topic(10);
+    publishAndAwait(t, 3);
+    Topic.Subscribed s = subscribe(t, probe(), "s", 2);
+    assertNull(s.recovered());
+    assertEquals(range(2, 3), replayOffsets(s));
+  }
+
+  @Test
+  void sinceOffsetReplayIsFollowedByLiveEventsWithoutGap() {
+    Fixture t = topic(10);
+    publishAndAwait(t, 4);
+    TestProbe<Topic.Reply> publisher = probe();
+    TestProbe<Topic.Reply> subscriber = probe();
+    publish(t, publisher, "p5", payload(5));
+    t.ref().tell(new Topic.Subscribe(t.name(), "s", subscriber.getRef(), null, 0, 2L, t.epoch()));
+    publish(t, publisher, "p6", payload(6));
+    Topic.Subscribed s = subscriber.expectMessageClass(Topic.Subscribed.class);
+    assertEquals(Boolean.TRUE, s.recovered());
+    assertEquals(range(3, 5), replayOffsets(s));
+    assertEquals(6, offsetOf(subscriber.expectMessageClass(Topic.Event.class).frame()));
+  }
+
+  // ---------------------------------------------------------------- subscription lifecycle
+
+  @Test
+  void subscribingTwiceIsOneSubscription() {
+    Fixture t = topic(100);
+    TestProbe<Topic.Reply> subscriber = probe();
+    subscribe(t, subscriber, "first", 0);
+    TestProbe<Topic.Reply> publisher = probe();
+    publish(t, publisher, "p1", payload(1));
+    assertEquals(1, offsetOf(subscriber.expectMessageClass(Topic.Event.class).frame()));
+
+    Topic.Subscribed again = subscribe(t, subscriber, "second", 10);
+    assertEquals(List.of(), again.replay(), "no replay of what this subscriber already had");
+    assertEquals(1, stats(t).subscribers());
+
+    publish(t, publisher, "p2", payload(2));
+    publish(t, publisher, "p3", payload(3));
+    assertEquals(2, offsetOf(subscriber.expectMessageClass(Topic.Event.class).frame()));
+    assertEquals(3, offsetOf(subscriber.expectMessageClass(Topic.Event.class).frame()), "only one copy of event 2");
+    // and only one copy of event 3: the next message is the ack of our own publish
+    publish(t, subscriber, "own", payload(4));
+    assertEquals(4, offsetOf(subscriber.expectMessageClass(Topic.Event.class).frame()));
+    subscriber.expectMessage(new Topic.Published("own", t.name(), 4));
+  }
+
+  @Test
+  void subscribingAgainWithSinceOffsetSaysWhetherTheLiveSubscriptionCoversIt() {
+    Fixture t = topic(100);
+    publishAndAwait(t, 3);
+    TestProbe<Topic.Reply> subscriber = probe();
+    subscribe(t, subscriber, "first", 0);
+    TestProbe<Topic.Reply> publisher = probe();
+    publish(t, publisher, "p4", payload(4));
+    assertEquals(4, offsetOf(subscriber.expectMessageClass(Topic.Event.class).frame()));
+
+    t.ref().tell(new Topic.Subscribe(t.name(), "covered", subscriber.getRef(), null, 0, 3L, t.epoch()));
+    Topic.Subscribed covered = subscriber.expectMessageClass(Topic.Subscribed.class);
+    assertEquals(Boolean.TRUE, covered.recovered(), "everything after 3 was sent to the live subscription");
+    assertEquals(List.of(), covered.replay());
+
+    t.ref().tell(new Topic.Subscribe(t.name(), "older", subscriber.getRef(), null, 0, 1L, t.epoch()));
+    Topic.Subscribed older = subscriber.expectMessageClass(Topic.Subscribed.class);
+    assertEquals(Boolean.FALSE, older.recovered(), "events 2 and 3 came before this subscription");
+    assertEquals(List.of(), older.replay(), "no replay on a live subscription");
+  }
+
+  @Test
+  void unsubscribeEndsTheSubscription() {
+    Fixture t = topic(100);
+    TestProbe<Topic.Reply> subscriber = probe();
+    subscribe(t, subscriber, "s", 0);
+    assertEquals(1, stats(t).subscribers());
+
+    t.ref().tell(new Topic.Unsubscribe(t.name(), "u1", subscriber.getRef()));
+    subscriber.expectMessage(new Topic.Unsubscribed("u1", t.name()));
+    assertEquals(0, stats(t).subscribers());
+
+    // no more events: if still subscribed, the event would arrive before the ack
+    publish(t, subscriber, "own", payload(1));
+    subscriber.expectMessage(new Topic.Published("own", t.name(), 1));
+
+    t.ref().tell(new Topic.Unsubscribe(t.name(), "u2", subscriber.getRef()));
+    subscriber.expectMessage(new Topic.NotSubscribed("u2", t.name()));
+  }
+
+  @Test
+  void unsubscribeWithoutSubscriptionIsNotSubscribed() {
+    Fixture t = topic(100);
+    TestProbe<Topic.Reply> stranger = probe();
+    t.ref().tell(new Topic.Unsubscribe(t.name(), "u", stranger.getRef()));
+    stranger.expectMessage(new Topic.NotSubscribed("u", t.name()));
+  }
+
+  @Test
+  void subscribeAgainAfterUnsubscribeGetsReplayAndEventsAgain() {
+    Fixture t = topic(100);
+    TestProbe<Topic.Reply> subscriber = probe();
+    subscribe(t, subscriber, "s1", 0);
+    t.ref().tell(new Topic.Unsubscribe(t.name(), "u", subscriber.getRef()));
+    subscriber.expectMessage(new Topic.Unsubscribed("u", t.name()));
+    publishAndAwait(t, 2);
+    assertEquals(range(1, 2), replayOffsets(subscribe(t, subscriber, "s2", 5)));
+    publish(t, probe(), "p", payload(3));
+    assertEquals(3, offsetOf(subscriber.expectMessageClass(Topic.Event.class).frame()));
+  }
+
+  @Test
+  void aSubscriberThatStopsLeavesTheTopic() {
+    Fixture t = topic(100);
+    TestProbe<Topic.Reply> behind = probe();
+    ActorRef<Topic.Reply> connection = testKit.spawn(forwardTo(behind.getRef()));
+    TestProbe<Topic.Reply> other = probe();
+    t.ref().tell(new Topic.Subscribe(t.name(), "s", connection, null, 0, null, null));
+    assertInstanceOf(Topic.Subscribed.class, behind.receiveMessage());
+    subscribe(t, other, "o", 0);
+    assertEquals(2, stats(t).subscribers());
+
+    testKit.stop(connection);
+    TestProbe<Topic.Stats> statsProbe = testKit.createTestProbe(Topic.Stats.class);
+    statsProbe.awaitAssert(() -> {
+      t.ref().tell(new Topic.GetStats(statsProbe.getRef()));
+      assertEquals(1, statsProbe.receiveMessage().subscribers());
+      return null;
+    });
+
+    // the topic keeps working for the others
+    publish(t, probe(), "p", payload(1));
+    assertEquals(1, offsetOf(other.expectMessageClass(Topic.Event.class).frame()));
+  }
+
+  @Test
+  void aStoppedProbeSubscriberLeavesTheTopic() {
+    Fixture t = topic(100);
+    TestProbe<Topic.Reply> subscriber = probe();
+    subscribe(t, subscriber, "s", 0);
+    subscriber.stop();
+    TestProbe<Topic.Stats> statsProbe = testKit.createTestProbe(Topic.Stats.class);
+    statsProbe.awaitAssert(() -> {
+      t.ref().tell(new Topic.GetStats(statsProbe.getRef()));
+      assertEquals(0, statsProbe.receiveMessage().subscribers());
+      return null;
+    });
+  }
+
+  // ---------------------------------------------------------------- stats and delete
+
+  @Test
+  void statsCountMessagesSubscribersAndRecordedDrops() {
+    Fixture t = topic(2);
+    assertEquals(new Topic.Stats(t.name(), 0, 0, 0), stats(t));
+    subscribe(t, probe(), "a", 0);
+    subscribe(t, probe(), "b", 0);
+    publishAndAwait(t, 5);
+    t.ref().tell(new Topic.RecordDropped(3));
+    t.ref().tell(new Topic.RecordDropped(4));
+    assertEquals(new Topic.Stats(t.name(), 5, 2, 7), stats(t), "messages count all published, not only retained ones");
+  }
+
+  @Test
+  void recordDroppedViaTheEventSourceReachesItsTopic() {
+    Fixture t = topic(100);
+    TestProbe<Topic.Reply> subscriber = probe();
+    subscribe(t, subscriber, "s", 0);
+    publishAndAwait(t, 1);
+    Topic.Event event = subscriber.expectMessageClass(Topic.Event.class);
+    event.from().tell(new Topic.RecordDropped(1));
+    TestProbe<Topic.Stats> statsProbe = testKit.createTestProbe(Topic.Stats.class);
+    event.from().tell(new Topic.GetStats(statsProbe.getRef()));
+    assertEquals(1, statsProbe.receiveMessage().dropped());
+  }
+
+  @Test
+  void deleteTellsSubscribersAndStopsTheTopic() {
+    Fixture t = topic(100);
+    TestProbe<Topic.Reply> a = probe();
+    TestProbe<Topic.Reply> b = probe();
+    subscribe(t, a, "a", 0);
+    subscribe(t, b, "b", 0);
+    TestProbe<Topic.Reply> publisher = probe();
+    publish(t, publisher, "before", payload(1));
+    t.ref().tell(Topic.Delete.INSTANCE);
+
+    publisher.expectMessage(new Topic.Published("before", t.name(), 1));
+    for (TestProbe<Topic.Reply> s : List.of(a, b)) {
+      assertEquals(1, offsetOf(s.expectMessageClass(Topic.Event.class).frame()), "what came before is delivered");
+      s.expectMessage(new Topic.TopicDeleted(t.name()));
+    }
+    a.expectTerminated(t.ref(), Duration.ofSeconds(3));
+  }
+}
