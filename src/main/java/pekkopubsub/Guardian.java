@@ -35,7 +35,7 @@ public final class Guardian {
   public static Behavior<Command> create(Settings settings) {
     return Behaviors.setup(context -> {
       ActorRef<TopicManager.Command> topics =
-          context.spawn(TopicManager.create(settings.maxHistoryPerTopic(), settings.askTimeout()), "topics");
+          context.spawn(TopicManager.create(settings.maxHistoryPerTopic(), settings.askTimeout().dividedBy(2)), "topics");
       ActorRef<ConnectionRegistry.Command> registry = context.spawn(ConnectionRegistry.create(), "connections");
       Routes routes = new Routes(context.getSystem(), topics, new WebSocketRoute(topics, registry, settings),
           settings.askTimeout());

@@ -1,6 +1,7 @@
 package pekkopubsub.connection;
 
 import java.util.Map;
+import org.apache.pekko.actor.DeadLetterSuppression;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.stream.Attributes;
@@ -41,7 +42,7 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
   public sealed interface Command {}
 
   /** Server shutdown: send {@code info shutting_down}, flush, close with 1001. */
-  public enum ShutDown implements Command { INSTANCE }
+  public enum ShutDown implements Command, DeadLetterSuppression { INSTANCE }
 
   private static final int MAX_WRITE_BATCH_BYTES = 32 * 1024;
   private static final String HEARTBEAT = "heartbeat";

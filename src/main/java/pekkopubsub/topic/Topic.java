@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import org.apache.pekko.actor.DeadLetterSuppression;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
@@ -57,7 +58,7 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
       implements Request {}
 
   /** Events of this topic that a subscriber's outbound queue discarded. */
-  public record RecordDropped(long count) implements Command {}
+  public record RecordDropped(long count) implements Command, DeadLetterSuppression {}
 
   public record GetStats(ActorRef<Stats> replyTo) implements Command {}
 
@@ -68,8 +69,11 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
 
   private record SubscriberTerminated(ActorRef<Reply> subscriber) implements Command {}
 
-  /** What a Topic (or the TopicManager on its behalf) sends to a connection. */
-  public sealed interface Reply {}
+  /**
+   * What a Topic (or the TopicManager on its behalf) sends to a connection. A connection that has
+   * just closed misses some of these by design, so they are not logged as dead letters.
+   */
+  public sealed interface Reply extends DeadLetterSuppression {}
 
   /** {@code replay} holds ready frames, oldest first; {@code recovered} is null unless since_offset was asked. */
   public record Subscribed(

@@ -22,6 +22,9 @@ final class TopicStatsQuery extends AbstractBehavior<TopicStatsQuery.Command> {
 
   private enum CollectionTimeout implements Command { INSTANCE }
 
+  /** A topic deleted between the snapshot and its answer: it will never answer, so stop waiting for it. */
+  private record TopicGone(String topic) implements Command {}
+
   static Behavior<Command> create(
       Map<String, ActorRef<Topic.Command>> topics,
       ActorRef<TopicManager.TopicStatsCollected> replyTo,
@@ -37,7 +40,7 @@ final class TopicStatsQuery extends AbstractBehavior<TopicStatsQuery.Command> {
 
   private final ActorRef<TopicManager.TopicStatsCollected> replyTo;
   private final List<Topic.Stats> collected = new ArrayList<>();
-  private final int expected;
+  private int expected;
 
   private TopicStatsQuery(
       ActorContext<Command> context,
@@ -50,19 +53,29 @@ final class TopicStatsQuery extends AbstractBehavior<TopicStatsQuery.Command> {
     this.expected = topics.size();
     timers.startSingleTimer(CollectionTimeout.INSTANCE, timeout);
     ActorRef<Topic.Stats> adapter = context.messageAdapter(Topic.Stats.class, WrappedStats::new);
-    topics.values().forEach(topic -> topic.tell(new Topic.GetStats(adapter)));
+    topics.forEach((name, topic) -> {
+      context.watchWith(topic, new TopicGone(name));
+      topic.tell(new Topic.GetStats(adapter));
+    });
   }
 
   @Override
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
         .onMessage(WrappedStats.class, w -> onStats(w.stats()))
+        .onMessage(TopicGone.class, gone -> onTopicGone(gone.topic()))
         .onMessageEquals(CollectionTimeout.INSTANCE, this::respondAndStop)
         .build();
   }
 
   private Behavior<Command> onStats(Topic.Stats stats) {
     collected.add(stats);
+    return collected.size() >= expected ? respondAndStop() : this;
+  }
+
+  private Behavior<Command> onTopicGone(String topic) {
+    boolean answered = collected.stream().anyMatch(stats -> stats.topic().equals(topic));
+    if (!answered) expected--;
     return collected.size() >= expected ? respondAndStop() : this;
   }
 

@@ -26,6 +26,13 @@ class TopicNameTest {
     assertFalse(TopicName.isValid(name), name);
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {".", ".."})
+  void dotSegmentsAreReservedBecauseUrlsCannotAddressThem(String name) {
+    assertFalse(TopicName.isValid(name));
+    assertTrue(TopicName.problem(name).contains("reserved"), TopicName.problem(name));
+  }
+
   @Test
   void emptyAndNullAreInvalid() {
     assertFalse(TopicName.isValid(""));

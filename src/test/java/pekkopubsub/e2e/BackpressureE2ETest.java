@@ -1,0 +1,219 @@
+package pekkopubsub.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static pekkopubsub.e2e.Wire.ack;
+import static pekkopubsub.e2e.Wire.assertUsable;
+import static pekkopubsub.e2e.Wire.await;
+import static pekkopubsub.e2e.Wire.offsets;
+import static pekkopubsub.e2e.Wire.range;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+import pekkopubsub.client.PubSubClient;
+
+/**
+ * Slow consumers: a subscriber that stops reading loses events (drop-oldest, counted) or its
+ * connection (disconnect), never slows publishers or other subscribers; a client that floods
+ * requests without reading loses no answer.
+ */
+class BackpressureE2ETest {
+  private static final int MESSAGES = 2000;
+  /** Big enough that the paused client's kernel socket buffers fill well before the end. */
+  private static final JsonNode BIG_PAYLOAD = TextNode.valueOf("x".repeat(8 * 1024));
+  private static final Duration LONG = Duration.ofSeconds(60);
+
+  @Test
+  void dropOldestDropsAndCountsOnlyForTheSlowSubscriber() {
+    try (TestServer server = TestServer.start(Map.of(
+        "connection.outbound-queue-size", "16", "connection.overflow-policy", "drop-oldest"))) {
+      String topic = server.createTopic("drop-oldest");
+      PubSubClient healthy = server.connect();
+      PubSubClient slow = server.connect();
+      PubSubClient publisher = server.connect();
+      ack(healthy.subscribe(topic), topic);
+      ack(slow.subscribe(topic), topic);
+      slow.pauseReading();
+
+      // Publishers are never held back by the slow subscriber: every ack arrives while it still reads nothing.
+      List<JsonNode> healthyEvents = publishAllKeepingUpWith(publisher, healthy, topic);
+      Wire.assertOffsets(1, MESSAGES, offsets(healthyEvents), "the healthy subscriber gets every event in order");
+      assertFalse(slow.closed().isDone());
+
+      slow.resumeReading();
+      // The newest event is never the one dropped under drop-oldest, so the slow one ends with it.
+      List<JsonNode> slowEvents = readUntilOffset(slow, topic, MESSAGES);
+      assertNull(Wire.poll(slow, Duration.ofMillis(200)), "nothing after the last event");
+      List<Long> slowOffsets = offsets(slowEvents);
+      for (int i = 1; i < slowOffsets.size(); i++) {
+        assertTrue(slowOffsets.get(i) > slowOffsets.get(i - 1),
+            "increasing offsets, but " + slowOffsets.get(i) + " after " + slowOffsets.get(i - 1));
+      }
+      int received = slowEvents.size();
+      assertTrue(received < MESSAGES, "the paused subscriber lost events (else the test proves nothing)");
+
+      long expectedDropped = MESSAGES - received;
+      Wire.eventually(Wire.WAIT, () -> server.topicStats(topic),
+          s -> s.path("dropped").asLong(-1) >= expectedDropped, "dropped reaches " + expectedDropped);
+      TestServer.sleep(300);
+      JsonNode stats = server.topicStats(topic);
+      assertEquals(expectedDropped, stats.path("dropped").asLong(-1),
+          "published x subscribers = delivered + dropped: " + stats);
+      assertEquals(MESSAGES, stats.path("messages").asLong(-1), stats::toString);
+      assertEquals(2, stats.path("subscribers").asInt(-1), "both stay subscribed: " + stats);
+
+      assertUsable(slow);
+      assertUsable(healthy);
+      assertFalse(slow.closed().isDone(), "drop-oldest keeps the slow connection open");
+    }
+  }
+
+  @Test
+  void disconnectPolicyClosesTheSlowSubscriberWith1008() {
+    // A close timeout longer than the test's pause, so the paused client can still read its close frame.
+    try (TestServer server = TestServer.start(Map.of(
+        "connection.outbound-queue-size", "16", "connection.overflow-policy", "disconnect",
+        "connection.close-timeout", "20s"))) {
+      String topic = server.createTopic("disconnect");
+      PubSubClient healthy = server.connect();
+      PubSubClient slow = server.connect();
+      PubSubClient publisher = server.connect();
+      ack(healthy.subscribe(topic), topic);
+      ack(slow.subscribe(topic), topic);
+      slow.pauseReading();
+
+      Wire.assertOffsets(1, MESSAGES, offsets(publishAllKeepingUpWith(publisher, healthy, topic)),
+          "the healthy subscriber gets every event in order");
+
+      slow.resumeReading();
+      PubSubClient.CloseStatus status = await(slow.closed(), LONG);
+      List<JsonNode> slowFrames = new ArrayList<>();
+      for (JsonNode f = Wire.poll(slow, Duration.ZERO); f != null; f = Wire.poll(slow, Duration.ZERO)) slowFrames.add(f);
+      assertEquals(1008, status.code(), "closed as a slow consumer: " + status);
+
+      long last = 0;
+      for (JsonNode frame : slowFrames) {
+        String type = frame.path("type").asText();
+        if ("event".equals(type)) {
+          assertTrue(frame.path("offset").asLong() > last, "increasing offsets");
+          last = frame.path("offset").asLong();
+        } else {
+          Wire.error(frame, "SLOW_CONSUMER");
+        }
+      }
+      assertTrue(last < MESSAGES, "the slow subscriber was cut off before the end");
+
+      assertUsable(healthy);
+      assertFalse(healthy.closed().isDone(), "the healthy subscriber stays connected");
+      Wire.eventually(Wire.WAIT, () -> server.topicStats(topic).path("subscribers").asInt(-1),
+          n -> n == 1, "only the healthy subscriber is left");
+    }
+  }
+
+  @Test
+  void clientFloodingRequestsWithoutReadingLosesNoAnswerAndDisturbsNobody() {
+    int pings = 20_000;
+    try (TestServer server = TestServer.start()) {
+      String topic = server.createTopic("flood");
+      PubSubClient flooder = server.connect();
+      PubSubClient other = server.connect();
+      PubSubClient subscriber = server.connect();
+      ack(subscriber.subscribe(topic), topic);
+      flooder.pauseReading();
+
+      CompletableFuture<?> lastSend = null;
+      for (int i = 1; i <= pings; i++) {
+        lastSend = flooder.sendText("{\"type\":\"ping\",\"request_id\":\"p" + i + "\"}");
+      }
+
+      // Meanwhile another client is served as usual.
+      for (int i = 1; i <= 50; i++) {
+        assertUsable(other);
+        ack(other.publish(topic, Wire.payload(i)), topic);
+      }
+      assertEquals(range(1, 50), offsets(Wire.events(subscriber, topic, 50)));
+
+      flooder.resumeReading();
+      for (int i = 1; i <= pings; i++) {
+        JsonNode pong = Wire.next(flooder);
+        assertEquals("pong", pong.path("type").asText(), pong::toString);
+        assertEquals("p" + i, pong.path("request_id").asText(), "pongs in request order, none lost");
+      }
+      await(lastSend.thenApply(ws -> (JsonNode) null), LONG);
+      assertNull(Wire.poll(flooder, Duration.ofMillis(200)), "exactly one pong per ping");
+      assertUsable(flooder);
+      assertUsable(other);
+    }
+  }
+
+  @Test
+  void publisherThatDoesNotReadItsAcksLosesNone() {
+    int publishes = 5_000;
+    try (TestServer server = TestServer.start()) {
+      String topic = server.createTopic("publish-flood");
+      PubSubClient publisher = server.connect();
+      PubSubClient other = server.connect();
+      publisher.pauseReading();
+
+      for (int i = 1; i <= publishes; i++) {
+        publisher.sendText("{\"type\":\"publish\",\"topic\":\"" + topic + "\",\"request_id\":\"a" + i
+            + "\",\"message\":{\"payload\":" + i + "}}");
+      }
+      for (int i = 1; i <= 20; i++) assertUsable(other);
+
+      publisher.resumeReading();
+      for (int i = 1; i <= publishes; i++) {
+        JsonNode answer = Wire.next(publisher);
+        assertEquals("ack", answer.path("type").asText(), answer::toString);
+        assertEquals("a" + i, answer.path("request_id").asText(), "acks in request order, none lost");
+        assertEquals(i, answer.path("offset").asLong(), answer::toString);
+      }
+      assertNull(Wire.poll(publisher, Duration.ofMillis(200)), "exactly one ack per publish");
+      assertEquals(publishes, server.topicStats(topic).path("messages").asLong(-1));
+      assertUsable(publisher);
+    }
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  /**
+   * Publishes {@link #MESSAGES} big events in windows, each window's acks awaited while the slow
+   * subscriber reads nothing; the healthy subscriber reads each window before the next is sent, so
+   * it is a consumer that keeps up by construction and only the paused one can overflow.
+   */
+  private static List<JsonNode> publishAllKeepingUpWith(PubSubClient publisher, PubSubClient healthy, String topic) {
+    int window = 8;
+    List<JsonNode> received = new ArrayList<>(MESSAGES);
+    for (int sent = 0; sent < MESSAGES; sent += window) {
+      List<CompletableFuture<JsonNode>> acks = new ArrayList<>(window);
+      for (int i = 0; i < window; i++) acks.add(publisher.publish(topic, BIG_PAYLOAD));
+      for (int i = 0; i < window; i++) {
+        assertEquals(sent + i + 1, await(acks.get(i), LONG).path("offset").asLong(), "publish ack");
+      }
+      received.addAll(Wire.events(healthy, topic, window));
+    }
+    return received;
+  }
+
+  private static List<JsonNode> readUntilOffset(PubSubClient client, String topic, long last) {
+    List<JsonNode> out = new ArrayList<>();
+    while (true) {
+      JsonNode frame = Wire.next(client, LONG);
+      assertEquals("event", frame.path("type").asText(), frame::toString);
+      assertEquals(topic, frame.path("topic").asText());
+      out.add(frame);
+      if (frame.path("offset").asLong() >= last) return out;
+    }
+  }
+
+  private static void assertNull(Object value, String message) {
+    org.junit.jupiter.api.Assertions.assertNull(value, message);
+  }
+}

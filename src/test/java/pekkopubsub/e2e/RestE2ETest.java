@@ -1,0 +1,174 @@
+package pekkopubsub.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static pekkopubsub.e2e.Wire.ack;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.net.http.HttpRequest;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import pekkopubsub.client.AdminClient;
+import pekkopubsub.client.PubSubClient;
+
+/** The REST API over a real socket with {@link AdminClient}: statuses, JSON bodies and JSON errors as a client sees them. */
+class RestE2ETest {
+  private static TestServer server;
+  private static AdminClient admin;
+
+  @BeforeAll
+  static void start() {
+    server = TestServer.start();
+    admin = server.admin();
+  }
+
+  @AfterAll
+  static void stop() {
+    if (server != null) server.close();
+  }
+
+  @Test
+  void topicLifecycleOverHttp() {
+    String name = TestServer.uniqueTopicName("rest");
+
+    AdminClient.Answer created = admin.createTopic(name);
+    assertEquals(201, created.status(), created::toString);
+    assertJson(created);
+    assertEquals("created", created.body().path("status").asText());
+    assertEquals(name, created.body().path("topic").asText());
+
+    assertJsonError(admin.createTopic(name), 409);
+
+    try (PubSubClient a = server.connect(); PubSubClient b = server.connect()) {
+      ack(a.subscribe(name), name);
+      ack(b.subscribe(name), name);
+      ack(a.publish(name, Wire.payload(1)), name);
+
+      AdminClient.Answer listed = admin.listTopics();
+      assertEquals(200, listed.status());
+      assertJson(listed);
+      JsonNode entry = null;
+      for (JsonNode t : listed.body().path("topics")) if (name.equals(t.path("name").asText())) entry = t;
+      assertTrue(entry != null, "listed: " + listed);
+      assertEquals(2, entry.path("subscribers").asInt(-1), listed::toString);
+
+      AdminClient.Answer stats = admin.stats();
+      assertEquals(200, stats.status());
+      assertJson(stats);
+      JsonNode topic = stats.body().path("topics").path(name);
+      assertEquals(1, topic.path("messages").asLong(-1), stats::toString);
+      assertEquals(2, topic.path("subscribers").asInt(-1), stats::toString);
+      assertEquals(0, topic.path("dropped").asLong(-1), stats::toString);
+
+      AdminClient.Answer health = admin.health();
+      assertEquals(200, health.status());
+      assertJson(health);
+      assertEquals("ok", health.body().path("status").asText());
+      assertTrue(health.body().path("uptime_sec").isIntegralNumber(), health::toString);
+      assertTrue(health.body().path("topics").asInt(-1) >= 1, health::toString);
+      assertTrue(health.body().path("subscribers").asInt(-1) >= 2, health::toString);
+    }
+
+    AdminClient.Answer deleted = admin.deleteTopic(name);
+    assertEquals(200, deleted.status(), deleted::toString);
+    assertJson(deleted);
+    assertEquals("deleted", deleted.body().path("status").asText());
+    assertEquals(name, deleted.body().path("topic").asText());
+    AdminClient.Answer missing = admin.deleteTopic(name);
+    assertJsonError(missing, 404);
+    assertEquals("TOPIC_NOT_FOUND", missing.body().path("error").path("code").asText());
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"...", ".hidden", "trailing.", "a..b", "-", "_", "Az09._-"})
+  void topicsWithDotsAndDashesCanBeCreatedAndDeletedOverHttp(String name) {
+    assertEquals(201, admin.createTopic(name).status());
+    AdminClient.Answer deleted = admin.deleteTopic(name);
+    assertEquals(200, deleted.status(), deleted::toString);
+    assertEquals(name, deleted.body().path("topic").asText());
+    assertEquals(404, admin.deleteTopic(name).status());
+  }
+
+  /** "." and ".." fit the contract's pattern, but URLs cannot address them, so they are refused up front. */
+  @ParameterizedTest
+  @ValueSource(strings = {".", ".."})
+  void topicsNamedDotOrDotDotAreRefusedBecauseNoUrlCouldDeleteThem(String name) {
+    AdminClient.Answer created = admin.createTopic(name);
+    assertJsonError(created, 400);
+    assertTrue(created.body().path("error").path("message").asText().contains("reserved"), created::toString);
+  }
+
+  @Test
+  void badBodiesAreJsonErrors() {
+    assertJsonError(admin.send("POST", "/topics", "{\"name\":\"has space\"}"), 400);
+    assertJsonError(admin.send("POST", "/topics", "{\"name\":"), 400);
+    assertJsonError(admin.send("POST", "/topics", "{\"name\":5}"), 400);
+    assertJsonError(admin.send("POST", "/topics", "[]"), 400);
+    assertJsonError(admin.send("POST", "/topics", "{}"), 400);
+    HttpRequest textPlain = HttpRequest.newBuilder(server.httpBase().resolve("/topics"))
+        .timeout(Duration.ofSeconds(10))
+        .header("Content-Type", "text/plain")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"plain\"}"))
+        .build();
+    assertJsonError(admin.send(textPlain), 415);
+  }
+
+  @Test
+  void bodyOverTheHttpLimitIsAJsonClientError() {
+    // pekko.http.server.parsing.max-content-length = 1m
+    String huge = "{\"name\":\"" + "x".repeat(2 * 1024 * 1024) + "\"}";
+    AdminClient.Answer answer = admin.send("POST", "/topics", huge);
+    assertJsonError(answer, 413);
+    assertEquals("PAYLOAD_TOO_LARGE", answer.body().path("error").path("code").asText(), answer::toString);
+  }
+
+  @Test
+  void unknownPathsAndWrongMethodsAreJsonErrors() {
+    for (String path : List.of("/nope", "/", "/topics/a/b", "/metrics-not-here")) {
+      assertJsonError(admin.send("GET", path, null), 404);
+    }
+    assertJsonError(admin.send("PUT", "/topics", "{\"name\":\"x\"}"), 405);
+    assertJsonError(admin.send("DELETE", "/health", null), 405);
+    assertJsonError(admin.send("POST", "/stats", "{}"), 405);
+  }
+
+  @Test
+  void plainGetOfTheWebSocketPathIsAJson400() {
+    assertJsonError(admin.send("GET", "/ws", null), 400);
+  }
+
+  /** GET /health racing DELETE /topics/{name} over the wire: the health check must still answer 200 promptly. */
+  @Test
+  void healthRacingATopicDeletionStillAnswers200() throws Exception {
+    for (int round = 0; round < 50; round++) {
+      String name = server.createTopic("race");
+      java.util.concurrent.CompletableFuture<AdminClient.Answer> health =
+          java.util.concurrent.CompletableFuture.supplyAsync(admin::health);
+      java.util.concurrent.CompletableFuture<AdminClient.Answer> delete =
+          java.util.concurrent.CompletableFuture.supplyAsync(() -> admin.deleteTopic(name));
+      long start = System.nanoTime();
+      AdminClient.Answer answer = health.get(20, java.util.concurrent.TimeUnit.SECONDS);
+      long millis = (System.nanoTime() - start) / 1_000_000;
+      assertEquals(200, answer.status(), "round " + round + ", after " + millis + " ms: " + answer);
+      assertTrue(millis < 2000, "round " + round + ": /health took " + millis + " ms");
+      assertEquals(200, delete.get(20, java.util.concurrent.TimeUnit.SECONDS).status());
+    }
+  }
+
+  private static void assertJson(AdminClient.Answer answer) {
+    assertTrue(answer.contentType().startsWith("application/json"), "content type of " + answer);
+  }
+
+  private static void assertJsonError(AdminClient.Answer answer, int status) {
+    assertEquals(status, answer.status(), answer::toString);
+    assertJson(answer);
+    JsonNode error = answer.body().path("error");
+    assertTrue(error.path("code").isTextual() && !error.path("code").asText().isEmpty(), answer::toString);
+    assertTrue(error.path("message").isTextual() && !error.path("message").asText().isEmpty(), answer::toString);
+  }
+}

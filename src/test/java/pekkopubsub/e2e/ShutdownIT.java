@@ -1,0 +1,176 @@
+package pekkopubsub.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+import static pekkopubsub.e2e.Wire.ack;
+import static pekkopubsub.e2e.Wire.assertTs;
+import static pekkopubsub.e2e.Wire.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import java.io.File;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import pekkopubsub.client.AdminClient;
+import pekkopubsub.client.PubSubClient;
+
+/**
+ * The packaged server as a child process ({@code java -jar}, system property {@code server.jar}):
+ * SIGTERM/SIGINT drain the open connections and exit with code 0.
+ */
+class ShutdownIT {
+  private static final int DRAIN_SECONDS = 3;
+  private static final JsonNode BIG_PAYLOAD = TextNode.valueOf("x".repeat(8 * 1024));
+
+  private Process process;
+  private final List<PubSubClient> clients = new ArrayList<>();
+
+  @AfterEach
+  void cleanUp() throws InterruptedException {
+    clients.forEach(PubSubClient::abort);
+    if (process != null && process.isAlive()) {
+      process.destroyForcibly();
+      process.waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void sigtermDrainsConnectionsAnswers503MeanwhileAndExitsZero() throws Exception {
+    int port = TestServer.freePort();
+    URI base = URI.create("http://127.0.0.1:" + port);
+    process = startServer(port, "sigterm");
+    AdminClient admin = new AdminClient(base);
+    awaitHealthy(admin);
+
+    String topic = TestServer.uniqueTopicName("shutdown");
+    assertEquals(201, admin.createTopic(topic).status());
+    PubSubClient reader = connect(base);
+    PubSubClient stalled = connect(base);
+    PubSubClient publisher = connect(base);
+    ack(reader.subscribe(topic), topic);
+    ack(stalled.subscribe(topic), topic);
+    // A subscriber that reads nothing keeps frames queued, so the drain lasts until its deadline.
+    stalled.pauseReading();
+    int published = 1000;
+    List<CompletableFuture<JsonNode>> acks = new ArrayList<>();
+    for (int i = 0; i < published; i++) acks.add(publisher.publish(topic, BIG_PAYLOAD));
+    for (CompletableFuture<JsonNode> a : acks) ack(a, topic);
+
+    signal("TERM");
+
+    // While draining: /health answers 503 "shutting_down" and new upgrades are refused.
+    AdminClient.Answer health = Wire.eventually(Duration.ofSeconds(DRAIN_SECONDS), () -> healthOrNull(admin),
+        a -> a != null && a.status() != 200, "/health leaves 200 after SIGTERM");
+    assertEquals(503, health.status(), health::toString);
+    assertEquals("shutting_down", health.body().path("status").asText(), health::toString);
+    assertThrows(RuntimeException.class, () -> PubSubClient.connect(PubSubClient.webSocketUri(base),
+        Duration.ofSeconds(5)), "a new WebSocket upgrade is refused while draining");
+
+    // The reading client gets every event, then info shutting_down, then close 1001.
+    long lastOffset = 0;
+    JsonNode frame;
+    while ("event".equals((frame = Wire.next(reader)).path("type").asText())) {
+      lastOffset = frame.path("offset").asLong();
+    }
+    assertEquals(published, lastOffset, "queued events are flushed before the close");
+    assertEquals("info", frame.path("type").asText(), frame.toString());
+    assertEquals("shutting_down", frame.path("msg").asText(), frame.toString());
+    assertTs(frame);
+    PubSubClient.CloseStatus status = await(reader.closed(), Duration.ofSeconds(DRAIN_SECONDS + 10));
+    assertEquals(1001, status.code(), status::toString);
+
+    assertTrue(process.waitFor(DRAIN_SECONDS + 10, TimeUnit.SECONDS), "exited within drain deadline + 10 s");
+    assertEquals(0, process.exitValue(), "exit code");
+    stalled.resumeReading();
+    assertNotNull(await(stalled.closed(), Duration.ofSeconds(10)), "the stalled client's connection ended too");
+  }
+
+  @Test
+  void sigintOfAnIdleServerExitsZero() throws Exception {
+    int port = TestServer.freePort();
+    URI base = URI.create("http://127.0.0.1:" + port);
+    process = startServer(port, "sigint");
+    AdminClient admin = new AdminClient(base);
+    awaitHealthy(admin);
+    PubSubClient idle = connect(base);
+    Wire.assertUsable(idle);
+
+    signal("INT");
+
+    JsonNode info = Wire.next(idle);
+    assertEquals("info", info.path("type").asText(), info::toString);
+    assertEquals("shutting_down", info.path("msg").asText(), info::toString);
+    assertEquals(1001, await(idle.closed(), Duration.ofSeconds(DRAIN_SECONDS + 10)).code());
+    assertTrue(process.waitFor(DRAIN_SECONDS + 10, TimeUnit.SECONDS), "exited in time");
+    assertEquals(0, process.exitValue(), "exit code");
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private Process startServer(int port, String name) throws IOException {
+    String jar = System.getProperty("server.jar");
+    assertNotNull(jar, "system property server.jar (set by failsafe)");
+    File jarFile = new File(jar);
+    assertTrue(jarFile.isFile(), "runnable jar at " + jar);
+    // A working directory of its own, so no operator application.conf is picked up.
+    Path workDir = jarFile.toPath().toAbsolutePath().getParent().resolve("shutdown-it");
+    Files.createDirectories(workDir);
+    ProcessBuilder builder = new ProcessBuilder(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", jarFile.getAbsolutePath())
+        .directory(workDir.toFile())
+        .redirectErrorStream(true)
+        .redirectOutput(workDir.resolve(name + ".log").toFile())
+        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+    Map<String, String> env = builder.environment();
+    env.keySet().removeIf(k -> List.of("CONFIG_FILE", "PUBSUB_API_KEYS", "MAX_HISTORY_PER_TOPIC",
+        "OUTBOUND_QUEUE_SIZE", "OVERFLOW_POLICY", "MAX_FRAME_SIZE", "HEARTBEAT_INTERVAL").contains(k));
+    env.put("PORT", String.valueOf(port));
+    env.put("HOST", "127.0.0.1");
+    env.put("SHUTDOWN_DRAIN_DEADLINE", DRAIN_SECONDS + "s");
+    return builder.start();
+  }
+
+  private void awaitHealthy(AdminClient admin) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (true) {
+      if (!process.isAlive()) fail("server exited with " + process.exitValue() + " while starting");
+      AdminClient.Answer answer = healthOrNull(admin);
+      if (answer != null && answer.status() == 200) return;
+      if (System.nanoTime() > deadline) fail("server not healthy within 30 s");
+      TestServer.sleep(50);
+    }
+  }
+
+  private static AdminClient.Answer healthOrNull(AdminClient admin) {
+    try {
+      return admin.health();
+    } catch (RuntimeException e) {
+      return null;
+    }
+  }
+
+  private PubSubClient connect(URI base) {
+    PubSubClient client = PubSubClient.connect(PubSubClient.webSocketUri(base), Duration.ofSeconds(10));
+    clients.add(client);
+    return client;
+  }
+
+  private void signal(String name) throws Exception {
+    Process kill = new ProcessBuilder("kill", "-" + name, String.valueOf(process.pid())).inheritIO().start();
+    assertTrue(kill.waitFor(10, TimeUnit.SECONDS));
+    assertEquals(0, kill.exitValue(), "kill -" + name);
+  }
+}

@@ -1,0 +1,163 @@
+package pekkopubsub.e2e;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigUtil;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.pekko.actor.typed.ActorSystem;
+import pekkopubsub.Guardian;
+import pekkopubsub.Main;
+import pekkopubsub.client.AdminClient;
+import pekkopubsub.client.PubSubClient;
+import pekkopubsub.config.Settings;
+
+/**
+ * The real server, started in this JVM on a free port of 127.0.0.1 through {@link Main#start},
+ * with optional overrides of the {@code pubsub} configuration (keys relative to {@code pubsub},
+ * e.g. {@code "connection.outbound-queue-size" -> "16"}). Closing it closes the clients it made
+ * and terminates the actor system.
+ */
+public final class TestServer implements AutoCloseable {
+  private static final Duration START_TIMEOUT = Duration.ofSeconds(20);
+  private static final AtomicInteger TOPIC_COUNTER = new AtomicInteger();
+
+  private final ActorSystem<Guardian.Command> system;
+  private final URI httpBase;
+  private final AdminClient admin;
+  private final List<PubSubClient> clients = new ArrayList<>();
+
+  private TestServer(ActorSystem<Guardian.Command> system, URI httpBase) {
+    this.system = system;
+    this.httpBase = httpBase;
+    this.admin = new AdminClient(httpBase);
+  }
+
+  public static TestServer start() {
+    return start(Map.of());
+  }
+
+  /** Starts a server and waits until {@code GET /health} answers; retries on another port if the port was taken. */
+  public static TestServer start(Map<String, String> overrides) {
+    RuntimeException last = null;
+    for (int attempt = 0; attempt < 3; attempt++) {
+      int port = freePort();
+      StringBuilder hocon = new StringBuilder()
+          .append("pubsub.http.host = \"127.0.0.1\"\n")
+          .append("pubsub.http.port = ").append(port).append('\n');
+      overrides.forEach((key, value) -> hocon.append("pubsub.").append(key).append(" = ")
+          .append(ConfigUtil.quoteString(value)).append('\n'));
+      Config config = ConfigFactory.parseString(hocon.toString()).withFallback(ConfigFactory.load()).resolve();
+      Settings settings = Settings.from(config);
+      ActorSystem<Guardian.Command> system = Main.start(settings, config);
+      TestServer server = new TestServer(system, URI.create("http://127.0.0.1:" + port));
+      try {
+        server.awaitHealthy();
+        return server;
+      } catch (RuntimeException e) {
+        last = e;
+        server.close();
+      }
+    }
+    throw last;
+  }
+
+  private void awaitHealthy() {
+    long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+    while (true) {
+      if (system.getWhenTerminated().toCompletableFuture().isDone()) throw new IllegalStateException("server stopped while starting");
+      try {
+        if (admin.health().status() == 200) return;
+      } catch (RuntimeException notYet) {
+        // not bound yet
+      }
+      if (System.nanoTime() > deadline) throw new IllegalStateException("server did not become healthy in time");
+      sleep(20);
+    }
+  }
+
+  public URI httpBase() {
+    return httpBase;
+  }
+
+  public URI webSocketUri() {
+    return PubSubClient.webSocketUri(httpBase);
+  }
+
+  public AdminClient admin() {
+    return admin;
+  }
+
+  /** A new WebSocket client, closed with the server if the test did not close it. */
+  public PubSubClient connect() {
+    PubSubClient client = PubSubClient.connect(webSocketUri(), Duration.ofSeconds(10));
+    synchronized (clients) {
+      clients.add(client);
+    }
+    return client;
+  }
+
+  /** A topic name no other test uses, created over REST. */
+  public String createTopic(String prefix) {
+    String name = uniqueTopicName(prefix);
+    AdminClient.Answer answer = admin.createTopic(name);
+    if (answer.status() != 201) throw new IllegalStateException("create " + name + ": " + answer);
+    return name;
+  }
+
+  public static String uniqueTopicName(String prefix) {
+    return prefix + "-" + TOPIC_COUNTER.incrementAndGet() + "-" + Long.toHexString(System.nanoTime());
+  }
+
+  /** This topic's entry of {@code GET /stats}, or a missing node when the topic is not listed. */
+  public JsonNode topicStats(String topic) {
+    AdminClient.Answer answer = admin.stats();
+    if (answer.status() != 200) throw new IllegalStateException("GET /stats: " + answer);
+    return answer.body().path("topics").path(topic);
+  }
+
+  @Override
+  public void close() {
+    List<PubSubClient> open;
+    synchronized (clients) {
+      open = new ArrayList<>(clients);
+      clients.clear();
+    }
+    for (PubSubClient client : open) {
+      if (!client.closed().isDone()) client.abort();
+    }
+    system.terminate();
+    try {
+      system.getWhenTerminated().toCompletableFuture().get(20, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException("server did not terminate", e);
+    }
+  }
+
+  static int freePort() {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      socket.setReuseAddress(true);
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+}

@@ -1,0 +1,541 @@
+package pekkopubsub.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.http.javadsl.model.ContentType;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntity;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.HttpMethods;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import pekkopubsub.config.Settings;
+import pekkopubsub.connection.ConnectionRegistry;
+import pekkopubsub.protocol.JsonCodec;
+import pekkopubsub.topic.Topic;
+import pekkopubsub.topic.TopicManager;
+
+/**
+ * The REST rows of the contract and the {@code /ws} handshake, run in memory against the real
+ * {@link Routes} with a real {@link TopicManager} and {@link ConnectionRegistry} (no port).
+ */
+class RoutesTest {
+  private static final Duration ASK_TIMEOUT = Duration.ofSeconds(3);
+  private static final String WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+  private static final AtomicInteger TOPIC_COUNTER = new AtomicInteger();
+
+  private static ActorTestKit testKit;
+  private static Settings settings;
+
+  private ActorRef<TopicManager.Command> topicManager;
+  private Routes routes;
+
+  /** One response, fully read. */
+  private record Reply(HttpResponse response, String body) {
+    int status() {
+      return response.status().intValue();
+    }
+
+    JsonNode json() {
+      try {
+        return JsonCodec.parse(body);
+      } catch (Exception e) {
+        throw new AssertionError("body is not JSON: " + body, e);
+      }
+    }
+
+    ContentType contentType() {
+      return response.entity().getContentType();
+    }
+
+    Optional<String> header(String name) {
+      return response.getHeader(name).map(HttpHeader::value);
+    }
+  }
+
+  @BeforeAll
+  static void startSystem() {
+    Config config = ConfigFactory.load();
+    settings = Settings.from(config);
+    testKit = ActorTestKit.create("routes-test", config);
+  }
+
+  @AfterAll
+  static void stopSystem() {
+    testKit.shutdownTestKit();
+  }
+
+  /** A fresh topic manager per test, so that counts in /health and /topics are exact. */
+  @BeforeEach
+  void freshRoutes() {
+    topicManager = testKit.spawn(TopicManager.create(settings.maxHistoryPerTopic(), ASK_TIMEOUT));
+    ActorRef<ConnectionRegistry.Command> registry = testKit.spawn(ConnectionRegistry.create());
+    routes = new Routes(testKit.system(), topicManager, new WebSocketRoute(topicManager, registry, settings),
+        ASK_TIMEOUT);
+  }
+
+  // ---------------------------------------------------------------- POST /topics
+
+  @Test
+  void createTopicAnswers201WithStatusAndTopic() {
+    String name = freshTopic();
+    Reply reply = run(postJson("/topics", "{\"name\":\"" + name + "\"}"));
+
+    assertEquals(201, reply.status());
+    assertJson(reply);
+    assertEquals("created", reply.json().path("status").asText());
+    assertEquals(name, reply.json().path("topic").asText());
+  }
+
+  @Test
+  void createTopicAcceptsEveryAllowedCharacterAndTheMaximumLength() {
+    assertEquals(201, run(postJson("/topics", "{\"name\":\"Az09._-\"}")).status());
+    String longest = "x".repeat(256);
+    Reply reply = run(postJson("/topics", "{\"name\":\"" + longest + "\"}"));
+    assertEquals(201, reply.status());
+    assertEquals(longest, reply.json().path("topic").asText());
+  }
+
+  @Test
+  void createExistingTopicAnswers409() {
+    String name = freshTopic();
+    assertEquals(201, run(postJson("/topics", "{\"name\":\"" + name + "\"}")).status());
+
+    Reply reply = run(postJson("/topics", "{\"name\":\"" + name + "\"}"));
+
+    assertEquals(409, reply.status());
+    assertJsonError(reply);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"", "has space", "slash/inside", "ümlaut", "semi;colon", "star*"})
+  void createTopicWithBadNameAnswers400(String badName) {
+    Reply reply = run(postJson("/topics", JsonCodec.mapper().createObjectNode().put("name", badName).toString()));
+
+    assertEquals(400, reply.status());
+    assertJsonError(reply, "BAD_REQUEST");
+  }
+
+  @Test
+  void createTopicWithNameLongerThan256Answers400() {
+    Reply reply = run(postJson("/topics", "{\"name\":\"" + "x".repeat(257) + "\"}"));
+
+    assertEquals(400, reply.status());
+    assertJsonError(reply, "BAD_REQUEST");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"{\"name\":", "not json", "{\"name\":\"a\"} trailing", ""})
+  void createTopicWithMalformedJsonAnswers400(String body) {
+    Reply reply = run(postJson("/topics", body));
+
+    assertEquals(400, reply.status());
+    assertJsonError(reply, "BAD_REQUEST");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"{\"name\":5}", "[]", "{}", "{\"name\":null}", "{\"name\":[\"a\"]}", "\"orders\"", "42"})
+  void createTopicWithWrongShapeAnswers400(String body) {
+    Reply reply = run(postJson("/topics", body));
+
+    assertEquals(400, reply.status());
+    assertJsonError(reply, "BAD_REQUEST");
+  }
+
+  @Test
+  void createTopicWithNonJsonContentTypeAnswers415() {
+    HttpRequest request = HttpRequest.POST("/topics")
+        .withEntity(ContentTypes.TEXT_PLAIN_UTF8, "{\"name\":\"" + freshTopic() + "\"}");
+
+    Reply reply = run(request);
+
+    assertEquals(415, reply.status());
+    assertJsonError(reply);
+  }
+
+  // ---------------------------------------------------------------- DELETE /topics/{name}
+
+  @Test
+  void deleteExistingTopicAnswers200AndRemovesIt() {
+    String name = createTopic();
+
+    Reply reply = run(HttpRequest.DELETE("/topics/" + name));
+
+    assertEquals(200, reply.status());
+    assertJson(reply);
+    assertEquals("deleted", reply.json().path("status").asText());
+    assertEquals(name, reply.json().path("topic").asText());
+    assertTrue(topicNames().isEmpty(), "the topic is gone from GET /topics");
+    // and the name is free again
+    assertEquals(201, run(postJson("/topics", "{\"name\":\"" + name + "\"}")).status());
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"...", "-", "_", "a.b", "A-Z_0.9", ".a", "a.."})
+  void topicsNamedWithDotsAndDashesCanBeCreatedAndDeleted(String name) {
+    assertEquals(201, run(postJson("/topics", "{\"name\":\"" + name + "\"}")).status());
+    assertTrue(topicNames().contains(name), "listed: " + topicNames());
+
+    Reply reply = run(HttpRequest.DELETE("/topics/" + name));
+
+    assertEquals(200, reply.status(), reply.body());
+    assertEquals(name, reply.json().path("topic").asText());
+    assertFalse(topicNames().contains(name));
+  }
+
+  @Test
+  void deleteMissingTopicAnswers404TopicNotFound() {
+    Reply reply = run(HttpRequest.DELETE("/topics/" + freshTopic()));
+
+    assertEquals(404, reply.status());
+    assertJsonError(reply, "TOPIC_NOT_FOUND");
+  }
+
+  @Test
+  void deleteTwiceAnswers404TheSecondTime() {
+    String name = createTopic();
+    assertEquals(200, run(HttpRequest.DELETE("/topics/" + name)).status());
+
+    Reply reply = run(HttpRequest.DELETE("/topics/" + name));
+
+    assertEquals(404, reply.status());
+    assertJsonError(reply, "TOPIC_NOT_FOUND");
+  }
+
+  // ---------------------------------------------------------------- GET /topics
+
+  @Test
+  void listTopicsIsEmptyWithoutTopics() {
+    Reply reply = run(HttpRequest.GET("/topics"));
+
+    assertEquals(200, reply.status());
+    assertJson(reply);
+    assertTrue(reply.json().path("topics").isArray());
+    assertEquals(0, reply.json().path("topics").size());
+  }
+
+  @Test
+  void listTopicsShowsEachTopicWithItsSubscribers() {
+    String quiet = createTopic();
+    String busy = createTopic();
+    subscribe(busy);
+    subscribe(busy);
+    subscribe(busy);
+
+    Reply reply = run(HttpRequest.GET("/topics"));
+
+    assertEquals(200, reply.status());
+    assertJson(reply);
+    JsonNode topics = reply.json().path("topics");
+    assertEquals(2, topics.size(), reply.body());
+    assertEquals(0, entryOf(topics, quiet).path("subscribers").asInt(-1));
+    assertEquals(3, entryOf(topics, busy).path("subscribers").asInt(-1));
+    assertTrue(entryOf(topics, busy).path("subscribers").isInt());
+  }
+
+  // ---------------------------------------------------------------- GET /health
+
+  @Test
+  void healthAnswersOkWithUptimeTopicsAndSubscribers() {
+    String a = createTopic();
+    createTopic();
+    subscribe(a);
+    subscribe(a);
+
+    Reply reply = run(HttpRequest.GET("/health"));
+
+    assertEquals(200, reply.status());
+    assertJson(reply);
+    JsonNode body = reply.json();
+    assertEquals("ok", body.path("status").asText());
+    assertTrue(body.path("uptime_sec").isIntegralNumber(), reply.body());
+    assertTrue(body.path("uptime_sec").asLong() >= 0, reply.body());
+    assertEquals(2, body.path("topics").asInt(-1), reply.body());
+    assertEquals(2, body.path("subscribers").asInt(-1), reply.body());
+  }
+
+  @Test
+  void healthOfAnEmptyServerCountsZero() {
+    JsonNode body = run(HttpRequest.GET("/health")).json();
+
+    assertEquals("ok", body.path("status").asText());
+    assertEquals(0, body.path("topics").asInt(-1));
+    assertEquals(0, body.path("subscribers").asInt(-1));
+  }
+
+  // ---------------------------------------------------------------- GET /stats
+
+  @Test
+  void statsShowMessagesSubscribersAndDroppedPerTopic() {
+    String busy = createTopic();
+    String quiet = createTopic();
+    subscribe(busy);
+    publish(busy);
+    publish(busy);
+    publish(busy);
+
+    Reply reply = run(HttpRequest.GET("/stats"));
+
+    assertEquals(200, reply.status());
+    assertJson(reply);
+    JsonNode topics = reply.json().path("topics");
+    assertTrue(topics.isObject(), reply.body());
+    assertEquals(2, topics.size(), reply.body());
+    JsonNode busyStats = topics.path(busy);
+    assertEquals(3, busyStats.path("messages").asLong(-1), reply.body());
+    assertEquals(1, busyStats.path("subscribers").asInt(-1), reply.body());
+    assertEquals(0, busyStats.path("dropped").asLong(-1), reply.body());
+    JsonNode quietStats = topics.path(quiet);
+    assertEquals(0, quietStats.path("messages").asLong(-1), reply.body());
+    assertEquals(0, quietStats.path("subscribers").asInt(-1), reply.body());
+    assertEquals(0, quietStats.path("dropped").asLong(-1), reply.body());
+  }
+
+  @Test
+  void statsOfAnEmptyServerHaveNoTopics() {
+    Reply reply = run(HttpRequest.GET("/stats"));
+
+    assertEquals(200, reply.status());
+    assertTrue(reply.json().path("topics").isObject());
+    assertEquals(0, reply.json().path("topics").size());
+  }
+
+  /**
+   * GET /health, /stats and /topics racing a DELETE of a topic still answer promptly with 200.
+   * Each round starts the read and the delete together; a read that falls into the race window
+   * asks a topic that has already stopped.
+   */
+  @Test
+  void readsRacingATopicDeletionStillAnswer200() throws Exception {
+    for (int round = 0; round < 200; round++) {
+      String name = createTopic();
+      String path = List.of("/health", "/stats", "/topics").get(round % 3);
+      CompletableFuture<Reply> read = runAsync(HttpRequest.GET(path));
+      CompletableFuture<Reply> delete = runAsync(HttpRequest.DELETE("/topics/" + name));
+      long start = System.nanoTime();
+      Reply reply = read.get(20, TimeUnit.SECONDS);
+      long millis = (System.nanoTime() - start) / 1_000_000;
+      assertEquals(200, reply.status(), "round " + round + ": GET " + path + " racing DELETE answered after "
+          + millis + " ms: " + reply.body());
+      assertTrue(millis < 2000, "round " + round + ": GET " + path + " racing DELETE took " + millis + " ms");
+      assertEquals(200, delete.get(20, TimeUnit.SECONDS).status());
+    }
+  }
+
+  // ---------------------------------------------------------------- 404 / 405 as JSON
+
+  @ParameterizedTest
+  @ValueSource(strings = {"/nope", "/", "/topics/a/b", "/health/extra", "/wss"})
+  void unknownPathAnswers404Json(String path) {
+    Reply reply = run(HttpRequest.GET(path));
+
+    assertEquals(404, reply.status());
+    assertJsonError(reply);
+  }
+
+  @Test
+  void wrongMethodAnswers405Json() {
+    List<HttpRequest> requests = List.of(
+        HttpRequest.PUT("/topics").withEntity(ContentTypes.APPLICATION_JSON, "{\"name\":\"x\"}"),
+        HttpRequest.DELETE("/topics"),
+        HttpRequest.POST("/health"),
+        HttpRequest.DELETE("/stats"),
+        HttpRequest.create("/topics/x").withMethod(HttpMethods.PATCH),
+        HttpRequest.POST("/ws"));
+    for (HttpRequest request : requests) {
+      Reply reply = run(request);
+      String what = request.method().value() + " " + request.getUri().path();
+      assertEquals(405, reply.status(), what + ": " + reply.body());
+      assertJsonError(reply);
+    }
+  }
+
+  // ---------------------------------------------------------------- GET /ws handshake
+
+  @Test
+  void webSocketWithoutUpgradeHeadersAnswers400Json() {
+    Reply reply = run(HttpRequest.GET("/ws"));
+
+    assertEquals(400, reply.status());
+    assertJsonError(reply, "BAD_REQUEST");
+  }
+
+  @Test
+  void webSocketWithUnsupportedVersionAnswers426WithSupportedVersion() {
+    HttpRequest request = HttpRequest.GET("/ws").addHeaders(List.of(
+        RawHeader.create("Upgrade", "websocket"),
+        RawHeader.create("Connection", "Upgrade"),
+        RawHeader.create("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+        RawHeader.create("Sec-WebSocket-Version", "12")));
+
+    Reply reply = run(request);
+
+    assertEquals(426, reply.status());
+    assertJsonError(reply);
+    assertEquals(Optional.of("13"), reply.header("Sec-WebSocket-Version"));
+  }
+
+  @Test
+  void webSocketWithoutKeyAnswers400Json() {
+    HttpRequest request = HttpRequest.GET("/ws").addHeaders(List.of(
+        RawHeader.create("Upgrade", "websocket"),
+        RawHeader.create("Connection", "Upgrade"),
+        RawHeader.create("Sec-WebSocket-Version", "13")));
+
+    Reply reply = run(request);
+
+    assertEquals(400, reply.status());
+    assertJsonError(reply, "BAD_REQUEST");
+  }
+
+  @Test
+  void validUpgradeAnswers101WithAcceptKeyPerRfc6455() throws Exception {
+    byte[] nonce = new byte[16];
+    new java.util.Random(42).nextBytes(nonce);
+    String key = Base64.getEncoder().encodeToString(nonce);
+    HttpRequest request = HttpRequest.GET("/ws").addHeaders(List.of(
+        RawHeader.create("Host", "localhost"),
+        RawHeader.create("Upgrade", "websocket"),
+        RawHeader.create("Connection", "keep-alive, Upgrade"),
+        RawHeader.create("Sec-WebSocket-Key", key),
+        RawHeader.create("Sec-WebSocket-Version", "13")));
+
+    HttpResponse response = Source.single(request).via(routes.routes().flow(testKit.system()))
+        .runWith(Sink.head(), testKit.system())
+        .toCompletableFuture().get(10, TimeUnit.SECONDS);
+
+    assertEquals(101, response.status().intValue());
+    String expected = Base64.getEncoder().encodeToString(
+        MessageDigest.getInstance("SHA-1").digest((key + WS_GUID).getBytes(StandardCharsets.US_ASCII)));
+    assertEquals(Optional.of(expected), response.getHeader("sec-websocket-accept").map(HttpHeader::value));
+    assertEquals("websocket", response.getHeader("upgrade").map(HttpHeader::value).orElse("").toLowerCase());
+    assertTrue(response.getHeader("connection").map(HttpHeader::value).orElse("").toLowerCase().contains("upgrade"));
+  }
+
+  @Test
+  void acceptKeyOfTheRfcExample() throws Exception {
+    HttpRequest request = HttpRequest.GET("/ws").addHeaders(List.of(
+        RawHeader.create("Upgrade", "websocket"),
+        RawHeader.create("Connection", "Upgrade"),
+        RawHeader.create("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+        RawHeader.create("Sec-WebSocket-Version", "13")));
+
+    HttpResponse response = Source.single(request).via(routes.routes().flow(testKit.system()))
+        .runWith(Sink.head(), testKit.system())
+        .toCompletableFuture().get(10, TimeUnit.SECONDS);
+
+    assertEquals(101, response.status().intValue());
+    // RFC 6455 section 1.3
+    assertEquals(Optional.of("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="),
+        response.getHeader("sec-websocket-accept").map(HttpHeader::value));
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private static String freshTopic() {
+    return "routes-topic-" + TOPIC_COUNTER.incrementAndGet();
+  }
+
+  private String createTopic() {
+    String name = freshTopic();
+    Reply reply = run(postJson("/topics", "{\"name\":\"" + name + "\"}"));
+    assertEquals(201, reply.status(), reply.body());
+    return name;
+  }
+
+  /** A subscription made directly at the topic manager, with a probe standing in for a connection. */
+  private void subscribe(String topic) {
+    TestProbe<Topic.Reply> probe = testKit.createTestProbe(Topic.Reply.class);
+    topicManager.tell(new Topic.Subscribe(topic, "r", probe.getRef(), null, 0, null, null));
+    probe.expectMessageClass(Topic.Subscribed.class);
+  }
+
+  private void publish(String topic) {
+    TestProbe<Topic.Reply> probe = testKit.createTestProbe(Topic.Reply.class);
+    topicManager.tell(new Topic.Publish(topic, "p", probe.getRef(), null, JsonCodec.mapper().createObjectNode()));
+    probe.expectMessageClass(Topic.Published.class);
+  }
+
+  private List<String> topicNames() {
+    List<String> names = new ArrayList<>();
+    run(HttpRequest.GET("/topics")).json().path("topics").forEach(t -> names.add(t.path("name").asText()));
+    return names;
+  }
+
+  private static JsonNode entryOf(JsonNode topics, String name) {
+    for (JsonNode t : topics) {
+      if (name.equals(t.path("name").asText())) return t;
+    }
+    throw new AssertionError("no topic " + name + " in " + topics);
+  }
+
+  private static HttpRequest postJson(String path, String body) {
+    return HttpRequest.POST(path).withEntity(ContentTypes.APPLICATION_JSON, body);
+  }
+
+  private Reply run(HttpRequest request) {
+    try {
+      return runAsync(request).get(20, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new AssertionError("request failed: " + request, e);
+    }
+  }
+
+  private CompletableFuture<Reply> runAsync(HttpRequest request) {
+    return Source.single(request).via(routes.routes().flow(testKit.system()))
+        .runWith(Sink.head(), testKit.system())
+        .thenCompose(response -> response.entity().toStrict(5000, testKit.system())
+            .thenApply(strict -> new Reply(response, strict.getData().utf8String())))
+        .toCompletableFuture();
+  }
+
+  private static void assertJson(Reply reply) {
+    assertEquals(ContentTypes.APPLICATION_JSON, reply.contentType(), "content type of " + reply.body());
+  }
+
+  /** {@code {"error":{"code","message"}}} as application/json, never text/plain or HTML. */
+  private static JsonNode assertJsonError(Reply reply) {
+    assertJson(reply);
+    JsonNode error = reply.json().path("error");
+    assertTrue(error.isObject(), "error object in " + reply.body());
+    assertTrue(error.path("code").isTextual(), "error.code in " + reply.body());
+    assertFalse(error.path("code").asText().isEmpty(), "error.code in " + reply.body());
+    assertTrue(error.path("message").isTextual(), "error.message in " + reply.body());
+    assertFalse(error.path("message").asText().isEmpty(), "error.message in " + reply.body());
+    assertTrue(List.of("BAD_REQUEST", "PAYLOAD_TOO_LARGE", "TOPIC_NOT_FOUND", "NOT_SUBSCRIBED", "RATE_LIMITED",
+        "SLOW_CONSUMER", "UNAUTHORIZED", "INTERNAL").contains(error.path("code").asText()),
+        "a contract error code in " + reply.body());
+    return error;
+  }
+
+  private static void assertJsonError(Reply reply, String code) {
+    assertEquals(code, assertJsonError(reply).path("code").asText(), reply.body());
+  }
+}
