@@ -63,15 +63,21 @@ public record Settings(
   /**
    * The server's configuration, highest precedence first: environment variables
    * (env-overrides.conf), system properties, the operator's file (CONFIG_FILE, default
-   * ./application.conf when present), then reference.conf.
+   * ./application.conf when present), then {@link #withDefaults the defaults}.
    */
   public static Config load() {
     String path = System.getenv().getOrDefault("CONFIG_FILE", "application.conf");
     File operatorFile = new File(path);
     Config operator = operatorFile.isFile() ? ConfigFactory.parseFile(operatorFile) : ConfigFactory.empty();
-    return ConfigFactory.parseResources("env-overrides.conf")
+    return withDefaults(ConfigFactory.parseResources("env-overrides.conf")
         .withFallback(ConfigFactory.defaultOverrides())
-        .withFallback(operator)
+        .withFallback(operator));
+  }
+
+  /** {@code overrides} above the server's Pekko settings (pekko-overrides.conf) and every reference.conf, resolved. */
+  public static Config withDefaults(Config overrides) {
+    return overrides
+        .withFallback(ConfigFactory.parseResources("pekko-overrides.conf"))
         .withFallback(ConfigFactory.defaultReference())
         .resolve();
   }

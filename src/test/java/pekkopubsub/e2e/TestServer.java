@@ -56,7 +56,7 @@ public final class TestServer implements AutoCloseable {
           .append("pubsub.http.port = ").append(port).append('\n');
       overrides.forEach((key, value) -> hocon.append("pubsub.").append(key).append(" = ")
           .append(ConfigUtil.quoteString(value)).append('\n'));
-      Config config = ConfigFactory.parseString(hocon.toString()).withFallback(ConfigFactory.load()).resolve();
+      Config config = Settings.withDefaults(ConfigFactory.parseString(hocon.toString()));
       Settings settings = Settings.from(config);
       ActorSystem<Guardian.Command> system = Main.start(settings, config);
       TestServer server = new TestServer(system, URI.create("http://127.0.0.1:" + port));

@@ -82,7 +82,7 @@ class RoutesTest {
 
   @BeforeAll
   static void startSystem() {
-    Config config = ConfigFactory.load();
+    Config config = Settings.withDefaults(ConfigFactory.empty());
     settings = Settings.from(config);
     testKit = ActorTestKit.create("routes-test", config);
   }
