@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigFactory;
 import java.util.Optional;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.slf4j.LoggerFactory;
 import pekkopubsub.config.Settings;
 import sun.misc.Signal;
 
@@ -17,6 +18,8 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
+    // Logging starts before Pekko's threads do, so no early log line is queued and replayed.
+    LoggerFactory.getLogger(Main.class).debug("starting");
     Config config = Settings.load();
     Settings settings = Settings.from(config);
     ActorSystem<Guardian.Command> system = start(settings, config);

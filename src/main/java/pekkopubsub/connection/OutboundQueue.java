@@ -27,10 +27,15 @@ public final class OutboundQueue<S> {
 
   private record Answer(long seq, ByteString frame) {}
 
+  private static final int INITIAL_EVENT_SLOTS = 8;
+
   private final OverflowPolicy policy;
-  private final ByteString[] eventFrames;
-  private final Object[] eventSources;
-  private final long[] eventSeqs;
+  private final int eventCapacity;
+  // The ring starts small and doubles up to eventCapacity: most connections never queue much,
+  // and idle connections are what a server holds by the ten thousand.
+  private ByteString[] eventFrames;
+  private Object[] eventSources;
+  private long[] eventSeqs;
   private int eventHead;
   private int eventCount;
   private final ArrayDeque<Answer> answers = new ArrayDeque<>();
@@ -42,9 +47,11 @@ public final class OutboundQueue<S> {
   public OutboundQueue(int eventCapacity, OverflowPolicy policy) {
     if (eventCapacity < 1) throw new IllegalArgumentException("eventCapacity must be >= 1");
     this.policy = policy;
-    this.eventFrames = new ByteString[eventCapacity];
-    this.eventSources = new Object[eventCapacity];
-    this.eventSeqs = new long[eventCapacity];
+    this.eventCapacity = eventCapacity;
+    int slots = Math.min(eventCapacity, INITIAL_EVENT_SLOTS);
+    this.eventFrames = new ByteString[slots];
+    this.eventSources = new Object[slots];
+    this.eventSeqs = new long[slots];
   }
 
   public void offerAnswer(ByteString frame) {
@@ -57,6 +64,9 @@ public final class OutboundQueue<S> {
       return Offer.REFUSED;
     }
     Offer result = Offer.ENQUEUED;
+    if (eventCount == eventFrames.length && eventFrames.length < eventCapacity) {
+      growEventRing();
+    }
     if (eventCount == eventFrames.length) {
       if (policy == OverflowPolicy.DISCONNECT) {
         countDrop(source, 1);
@@ -148,6 +158,23 @@ public final class OutboundQueue<S> {
       eventHead = (eventHead + 1) % eventFrames.length;
       eventCount--;
     }
+  }
+
+  private void growEventRing() {
+    int slots = Math.min(eventCapacity, eventFrames.length * 2);
+    ByteString[] frames = new ByteString[slots];
+    Object[] sources = new Object[slots];
+    long[] seqs = new long[slots];
+    for (int i = 0; i < eventCount; i++) {
+      int from = (eventHead + i) % eventFrames.length;
+      frames[i] = eventFrames[from];
+      sources[i] = eventSources[from];
+      seqs[i] = eventSeqs[from];
+    }
+    eventFrames = frames;
+    eventSources = sources;
+    eventSeqs = seqs;
+    eventHead = 0;
   }
 
   private void dropOldestEvent() {

@@ -29,6 +29,21 @@ class OutboundQueueTest {
   }
 
   @Test
+  void aQueueThatGrowsWhileWrappedKeepsOrderAndDropsOnlyAtItsCapacity() {
+    OutboundQueue<String> queue = new OutboundQueue<>(100, OverflowPolicy.DROP_OLDEST);
+    List<String> expected = new ArrayList<>();
+    // Wrap the small initial ring before it has to grow: poll a few, then offer many.
+    for (int i = 0; i < 6; i++) queue.offerEvent(f("e" + i), "t");
+    for (int i = 0; i < 4; i++) assertEquals("e" + i, queue.pollBatch(1).utf8String());
+    for (int i = 6; i < 104; i++) assertEquals(Offer.ENQUEUED, queue.offerEvent(f("e" + i), "t"));
+    assertEquals(100, queue.eventCount());
+    assertEquals(Offer.DROPPED_OLDEST, queue.offerEvent(f("e104"), "t"));
+    for (int i = 5; i <= 104; i++) expected.add("e" + i);
+    assertEquals(expected, drainOneByOne(queue));
+    assertEquals(Map.of("t", 1L), queue.takeUnreportedDrops());
+  }
+
+  @Test
   void capacityMustBePositive() {
     assertThrows(IllegalArgumentException.class, () -> new OutboundQueue<String>(0, OverflowPolicy.DROP_OLDEST));
   }

@@ -1,0 +1,63 @@
+package pekkopubsub.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+class SettingsTest {
+
+  @Test
+  void defaultsAreTheContractsDefaults() {
+    Settings s = Settings.from(Settings.withDefaults(ConfigFactory.empty()));
+    assertEquals(8000, s.port());
+    assertEquals(100, s.maxHistoryPerTopic());
+    assertEquals(256, s.outboundQueueSize());
+    assertEquals(Settings.OverflowPolicy.DROP_OLDEST, s.overflowPolicy());
+    assertEquals(64 * 1024, s.maxFrameSize());
+    assertEquals(Duration.ofSeconds(30), s.heartbeatInterval());
+    assertEquals(Duration.ofSeconds(5), s.drainDeadline());
+  }
+
+  @Test
+  void theServersPekkoSettingsWinOverPekkosOwnDefaults() {
+    Config config = Settings.withDefaults(ConfigFactory.empty());
+    assertEquals(256, config.getInt("pekko.actor.default-dispatcher.throughput"));
+    assertEquals("pekko.actor.default-dispatcher", config.getString("pekko.io.tcp.worker-dispatcher"));
+    assertEquals(Duration.ofSeconds(120), config.getDuration("pekko.http.server.idle-timeout"));
+  }
+
+  @Test
+  void operatorValuesOverrideDefaults() {
+    Config config = Settings.withDefaults(ConfigFactory.parseString("""
+        pubsub.http.port = 9001
+        pubsub.connection.overflow-policy = disconnect
+        pubsub.connection.max-frame-size = 1 MiB
+        pekko.actor.default-dispatcher.throughput = 5
+        """));
+    Settings s = Settings.from(config);
+    assertEquals(9001, s.port());
+    assertEquals(Settings.OverflowPolicy.DISCONNECT, s.overflowPolicy());
+    assertEquals(1024 * 1024, s.maxFrameSize());
+    assertEquals(5, config.getInt("pekko.actor.default-dispatcher.throughput"));
+  }
+
+  @Test
+  void unknownOverflowPolicyIsAClearError() {
+    Config config = Settings.withDefaults(ConfigFactory.parseString("pubsub.connection.overflow-policy = drop-newest"));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Settings.from(config));
+    assertTrue(e.getMessage().contains("drop-oldest or disconnect"), e.getMessage());
+  }
+
+  @Test
+  void impossibleValuesAreRefused() {
+    assertThrows(IllegalArgumentException.class, () -> Settings.from(
+        Settings.withDefaults(ConfigFactory.parseString("pubsub.connection.outbound-queue-size = 0"))));
+    assertThrows(IllegalArgumentException.class, () -> Settings.from(
+        Settings.withDefaults(ConfigFactory.parseString("pubsub.http.port = 70000"))));
+  }
+}
