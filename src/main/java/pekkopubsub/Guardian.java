@@ -14,6 +14,7 @@ import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import pekkopubsub.config.Settings;
 import pekkopubsub.connection.ConnectionRegistry;
+import pekkopubsub.http.ApiKeys;
 import pekkopubsub.http.Routes;
 import pekkopubsub.http.WebSocketRoute;
 import pekkopubsub.topic.TopicManager;
@@ -35,10 +36,13 @@ public final class Guardian {
   public static Behavior<Command> create(Settings settings) {
     return Behaviors.setup(context -> {
       ActorRef<TopicManager.Command> topics =
-          context.spawn(TopicManager.create(settings.maxHistoryPerTopic(), settings.askTimeout().dividedBy(2)), "topics");
-      ActorRef<ConnectionRegistry.Command> registry = context.spawn(ConnectionRegistry.create(), "connections");
-      Routes routes = new Routes(context.getSystem(), topics, new WebSocketRoute(topics, registry, settings),
-          settings.askTimeout());
+          context.spawn(TopicManager.create(settings.maxHistoryPerTopic(), settings.askTimeout().dividedBy(2),
+              settings.limits().maxTopics()), "topics");
+      ActorRef<ConnectionRegistry.Command> registry = context.spawn(ConnectionRegistry.create(
+          settings.limits().maxConnections(), settings.askTimeout().multipliedBy(3)), "connections");
+      Routes routes = new Routes(context.getSystem(), topics,
+          new WebSocketRoute(topics, registry, settings, context.getSystem().scheduler()),
+          settings.askTimeout(), new ApiKeys(settings.apiKeys()));
       CompletionStage<ServerBinding> binding = Http.get(context.getSystem())
           .newServerAt(settings.host(), settings.port())
           .bind(routes.routes());

@@ -11,6 +11,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Map;
 import pekkopubsub.protocol.JsonCodec;
 
 /** A client of the REST API: topics, health and stats. */
@@ -20,10 +21,17 @@ public final class AdminClient {
   public record Answer(int status, JsonNode body, String contentType) {}
 
   private final URI base;
+  private final Map<String, String> headers;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   public AdminClient(URI base) {
+    this(base, Map.of());
+  }
+
+  /** A client that adds {@code headers} (e.g. {@code X-API-Key}) to every request made by method and path. */
+  public AdminClient(URI base, Map<String, String> headers) {
     this.base = base;
+    this.headers = Map.copyOf(headers);
   }
 
   public Answer createTopic(String name) {
@@ -49,6 +57,7 @@ public final class AdminClient {
   /** Any request; a non-null {@code jsonBody} is sent as {@code application/json}. */
   public Answer send(String method, String path, String jsonBody) {
     HttpRequest.Builder request = HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(10));
+    headers.forEach(request::header);
     if (jsonBody != null) {
       request.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(jsonBody));
     } else {

@@ -3,7 +3,10 @@ package pekkopubsub.config;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.io.File;
+import com.typesafe.config.ConfigValueType;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 
 /** Every setting of the server, parsed once from the layered configuration. */
@@ -18,7 +21,43 @@ public record Settings(
     int maxInFlight,
     Duration closeTimeout,
     Duration drainDeadline,
-    Duration askTimeout) {
+    Duration askTimeout,
+    List<String> apiKeys,
+    Limits limits) {
+
+  /** The resource limits of issue 5; 0 in a count or rate means unlimited where the field says so. */
+  public record Limits(
+      int maxConnections,
+      int maxSubscriptionsPerConnection,
+      int maxTopics,
+      double publishRate,
+      int publishBurst,
+      Duration idleTimeout,
+      int maxRequestIdLength,
+      int maxClientIdLength,
+      int maxJsonNestingDepth,
+      int maxJsonNumberLength,
+      int maxJsonStringLength) {
+
+    public Limits {
+      require(maxConnections >= 0, "pubsub.limits.max-connections must be >= 0 (0: unlimited)");
+      require(maxSubscriptionsPerConnection >= 0, "pubsub.limits.max-subscriptions-per-connection must be >= 0 (0: unlimited)");
+      require(maxTopics >= 0, "pubsub.limits.max-topics must be >= 0 (0: unlimited)");
+      require(publishRate >= 0, "pubsub.limits.publish-rate must be >= 0 (0: unlimited)");
+      require(publishBurst >= 1, "pubsub.limits.publish-burst must be >= 1");
+      require(!idleTimeout.isNegative(), "pubsub.limits.idle-timeout must be >= 0 (0: off)");
+      require(maxRequestIdLength >= 1, "pubsub.limits.max-request-id-length must be >= 1");
+      require(maxClientIdLength >= 1, "pubsub.limits.max-client-id-length must be >= 1");
+      require(maxJsonNestingDepth >= 2, "pubsub.limits.json.max-nesting-depth must be >= 2");
+      require(maxJsonNumberLength >= 20, "pubsub.limits.json.max-number-length must be >= 20");
+      require(maxJsonStringLength >= 1024, "pubsub.limits.json.max-string-length must be >= 1 KiB");
+    }
+
+    /** The defaults of reference.conf, for code and tests that run without a configuration. */
+    public static Limits defaults() {
+      return Settings.from(withDefaults(ConfigFactory.empty())).limits();
+    }
+  }
 
   /** What a connection does when its outbound queue of events is full. */
   public enum OverflowPolicy {
@@ -41,6 +80,8 @@ public record Settings(
     require(outboundQueueSize >= 1, "pubsub.connection.outbound-queue-size must be >= 1");
     require(maxFrameSize >= 128, "pubsub.connection.max-frame-size must be >= 128 bytes");
     require(maxInFlight >= 1, "pubsub.connection.max-in-flight must be >= 1");
+    apiKeys = List.copyOf(apiKeys);
+    require(apiKeys.stream().noneMatch(String::isEmpty), "pubsub.auth.api-keys must not contain an empty key");
   }
 
   /** Reads the {@code pubsub} section of a resolved configuration. */
@@ -57,7 +98,38 @@ public record Settings(
         c.getInt("connection.max-in-flight"),
         c.getDuration("connection.close-timeout"),
         c.getDuration("shutdown.drain-deadline"),
-        c.getDuration("ask-timeout"));
+        c.getDuration("ask-timeout"),
+        apiKeys(c),
+        new Limits(
+            c.getInt("limits.max-connections"),
+            c.getInt("limits.max-subscriptions-per-connection"),
+            c.getInt("limits.max-topics"),
+            c.getDouble("limits.publish-rate"),
+            c.getInt("limits.publish-burst"),
+            c.getDuration("limits.idle-timeout"),
+            c.getInt("limits.max-request-id-length"),
+            c.getInt("limits.max-client-id-length"),
+            c.getInt("limits.json.max-nesting-depth"),
+            c.getInt("limits.json.max-number-length"),
+            Math.toIntExact(c.getBytes("limits.json.max-string-length"))));
+  }
+
+  /** Redacts the API keys: a Settings value may end up in a log line or a test report. */
+  @Override
+  public String toString() {
+    return "Settings[host=" + host + ", port=" + port + ", maxHistoryPerTopic=" + maxHistoryPerTopic
+        + ", outboundQueueSize=" + outboundQueueSize + ", overflowPolicy=" + overflowPolicy
+        + ", maxFrameSize=" + maxFrameSize + ", heartbeatInterval=" + heartbeatInterval
+        + ", maxInFlight=" + maxInFlight + ", closeTimeout=" + closeTimeout + ", drainDeadline=" + drainDeadline
+        + ", askTimeout=" + askTimeout + ", apiKeys=" + apiKeys.size() + " configured, limits=" + limits + "]";
+  }
+
+  /** A HOCON list, or one comma-separated string as PUBSUB_API_KEYS gives it; blanks around keys are trimmed. */
+  private static List<String> apiKeys(Config c) {
+    if (c.getValue("auth.api-keys").valueType() == ConfigValueType.LIST) {
+      return c.getStringList("auth.api-keys").stream().map(String::trim).filter(k -> !k.isEmpty()).toList();
+    }
+    return Arrays.stream(c.getString("auth.api-keys").split(",")).map(String::trim).filter(k -> !k.isEmpty()).toList();
   }
 
   /**

@@ -1,6 +1,9 @@
 package pekkopubsub.connection;
 
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import org.apache.pekko.actor.DeadLetterSuppression;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
@@ -21,6 +24,7 @@ import pekkopubsub.protocol.Inbound;
 import pekkopubsub.protocol.JsonCodec;
 import pekkopubsub.protocol.Outbound;
 import pekkopubsub.protocol.Request;
+import pekkopubsub.protocol.RequestDecoder;
 import pekkopubsub.protocol.Timestamps;
 import pekkopubsub.topic.Topic;
 import pekkopubsub.topic.TopicManager;
@@ -49,6 +53,7 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
   private static final String REPORT_DROPS = "report-drops";
   private static final String CLOSE_TIMEOUT = "close-timeout";
   private static final String DRAIN_DEADLINE = "drain-deadline";
+  private static final String IDLE_CHECK = "idle-check";
   private static final java.time.Duration DROP_REPORT_DELAY = java.time.Duration.ofMillis(100);
 
   private final Inlet<Event> in = Inlet.create("Connection.in");
@@ -58,16 +63,23 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
   private final ActorRef<TopicManager.Command> topics;
   private final ActorRef<ConnectionRegistry.Command> registry;
   private final Settings settings;
+  private final RequestDecoder decoder;
+  private final long admissionTicket;
 
+  /** {@code admissionTicket} is the registry's {@link ConnectionRegistry.Admitted} ticket (0: none). */
   public Connection(
       String id,
       ActorRef<TopicManager.Command> topics,
       ActorRef<ConnectionRegistry.Command> registry,
-      Settings settings) {
+      Settings settings,
+      RequestDecoder decoder,
+      long admissionTicket) {
+    this.decoder = decoder;
     this.id = id;
     this.topics = topics;
     this.registry = registry;
     this.settings = settings;
+    this.admissionTicket = admissionTicket;
   }
 
   @Override
@@ -92,6 +104,12 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
     private boolean closeWritten;
     private boolean peerClosed;
     private boolean slowConsumer;
+    private final RateLimiter publishLimiter = new RateLimiter(
+        settings.limits().publishRate(), settings.limits().publishBurst(), System::nanoTime);
+    /** Topics acked as subscribed, and subscribes sent but not answered yet (by topic), for the per-connection limit. */
+    private final Set<String> subscribed = new HashSet<>();
+    private final Map<String, Integer> pendingSubscribes = new HashMap<>();
+    private long lastInboundNanos = System.nanoTime();
 
     Logic() {
       super(shape);
@@ -103,14 +121,23 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
       org.apache.pekko.actor.ActorRef stageActor = getStageActor(this::receive).ref();
       self = Adapter.toTyped(stageActor);
       selfAsConnection = Adapter.toTyped(stageActor);
-      registry.tell(new ConnectionRegistry.Register(selfAsConnection));
+      registry.tell(new ConnectionRegistry.Register(selfAsConnection, admissionTicket));
       scheduleWithFixedDelay(HEARTBEAT, settings.heartbeatInterval(), settings.heartbeatInterval());
+      java.time.Duration idle = settings.limits().idleTimeout();
+      if (!idle.isZero()) {
+        // Checked a few times per timeout instead of re-arming a timer on every frame.
+        java.time.Duration every = idle.dividedBy(4).compareTo(java.time.Duration.ofMillis(50)) < 0
+            ? java.time.Duration.ofMillis(50) : idle.dividedBy(4);
+        scheduleWithFixedDelay(IDLE_CHECK, every, every);
+      }
       log().debug("connection {} opened", id);
       pull(in);
     }
 
     @Override
     public void postStop() {
+      // An abrupt end (reset, failure) leaves events queued: they are counted as dropped, never lost silently.
+      queue.closeForEvents();
       reportDrops();
       registry.tell(new ConnectionRegistry.Unregister(selfAsConnection));
       log().debug("connection {} closed ({} events dropped)", id, queue.droppedTotal());
@@ -121,8 +148,9 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
     @Override
     public void onPush() {
       Event event = grab(in);
+      lastInboundNanos = System.nanoTime();
       if (event instanceof Event.Text text) {
-        onRequest(JsonCodec.decode(text.text()));
+        onRequest(decoder.decode(text.text()));
       } else if (event instanceof Event.TooLarge tooLarge) {
         answerError(null, ErrorCode.PAYLOAD_TOO_LARGE, "message of " + tooLarge.bytes()
             + " bytes is larger than the limit of " + settings.maxFrameSize() + " bytes");
@@ -163,12 +191,36 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
       } else if (inbound instanceof Request.Ping ping) {
         answer(new Outbound.Pong(ping.requestId(), Timestamps.now()));
       } else if (inbound instanceof Request.Publish p) {
-        ask(new Topic.Publish(p.topic(), p.requestId(), self, p.messageId(), p.payload()));
+        long retryAfterMs = publishLimiter.tryAcquire();
+        if (retryAfterMs > 0) {
+          answer(new Outbound.Error(p.requestId(), new Outbound.ErrorBody(ErrorCode.RATE_LIMITED.name(),
+              "more than " + rateText() + " publishes per second on this connection; retry after " + retryAfterMs + " ms",
+              retryAfterMs), Timestamps.now()));
+        } else {
+          ask(new Topic.Publish(p.topic(), p.requestId(), self, p.messageId(), p.payload()));
+        }
       } else if (inbound instanceof Request.Subscribe s) {
+        int max = settings.limits().maxSubscriptionsPerConnection();
+        boolean known = subscribed.contains(s.topic()) || pendingSubscribes.containsKey(s.topic());
+        if (max > 0 && !known && subscribed.size() + pendingSubscribes.size() >= max) {
+          answerError(s.requestId(), ErrorCode.BAD_REQUEST, "this connection already has the maximum of " + max
+              + " subscriptions: unsubscribe from a topic first");
+          return;
+        }
+        pendingSubscribes.merge(s.topic(), 1, Integer::sum);
         ask(new Topic.Subscribe(s.topic(), s.requestId(), self, s.clientId(), s.lastN(), s.sinceOffset(), s.epoch()));
       } else if (inbound instanceof Request.Unsubscribe u) {
         ask(new Topic.Unsubscribe(u.topic(), u.requestId(), self));
       }
+    }
+
+    private String rateText() {
+      double rate = settings.limits().publishRate();
+      return rate == Math.rint(rate) ? String.valueOf((long) rate) : String.valueOf(rate);
+    }
+
+    private void subscribeAnswered(String topic) {
+      pendingSubscribes.computeIfPresent(topic, (t, n) -> n > 1 ? n - 1 : null);
     }
 
     private void ask(Topic.Request request) {
@@ -212,6 +264,17 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
 
     private void onReply(Topic.Reply reply) {
       String ts = Timestamps.now();
+      if (reply instanceof Topic.Subscribed s) {
+        subscribeAnswered(s.topic());
+        subscribed.add(s.topic());
+      } else if (reply instanceof Topic.Unsubscribed u) {
+        subscribed.remove(u.topic());
+      } else if (reply instanceof Topic.TopicNotFound n) {
+        // Publishes and unsubscribes get this answer too; at worst a pending subscribe is forgotten a little early.
+        subscribeAnswered(n.topic());
+      } else if (reply instanceof Topic.TopicDeleted d) {
+        subscribed.remove(d.topic());
+      }
       if (reply instanceof Topic.Published p) {
         answered(Outbound.Ack.published(p.requestId(), p.topic(), p.offset(), ts));
       } else if (reply instanceof Topic.Subscribed s) {
@@ -319,6 +382,8 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
           flush();
         }
         wroteSinceHeartbeat = false;
+      } else if (IDLE_CHECK.equals(key)) {
+        onIdleCheck();
       } else if (REPORT_DROPS.equals(key)) {
         reportDrops();
       } else if (CLOSE_TIMEOUT.equals(key)) {
@@ -332,6 +397,19 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
         flush();
         if (!closeWritten) completeStage();
       }
+    }
+
+    /** Subscribers may stay silent for hours (heartbeats watch them); only a connection with nothing to receive idles out. */
+    private void onIdleCheck() {
+      long idleNanos = System.nanoTime() - lastInboundNanos;
+      if (closeFrame != null || !subscribed.isEmpty() || !pendingSubscribes.isEmpty() || awaitingAnswers > 0
+          || idleNanos < settings.limits().idleTimeout().toNanos()) {
+        return;
+      }
+      log().debug("connection {}: idle for {} ms, closing", id, idleNanos / 1_000_000);
+      closeFrame = WebSocketFrames.close(WebSocketFrames.GOING_AWAY, "idle timeout");
+      cancelTimer(IDLE_CHECK);
+      flush();
     }
 
     private void scheduleDropReport() {

@@ -1,5 +1,6 @@
 package pekkopubsub.connection;
 
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.Set;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -8,13 +9,33 @@ import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 
-/** Knows every open WebSocket connection, so that shutdown can tell each to drain and close, and wait for them. */
+/**
+ * Knows every open WebSocket connection, so that shutdown can tell each to drain and close, and
+ * wait for them; and admits new ones up to {@code max-connections}.
+ */
 public final class ConnectionRegistry extends AbstractBehavior<ConnectionRegistry.Command> {
 
   public sealed interface Command {}
 
-  public record Register(ActorRef<Connection.Command> connection) implements Command {}
+  /** {@code ticket} is the one {@link Admitted} gave the upgrade; 0 when the connection was not admitted through {@link Admit}. */
+  public record Register(ActorRef<Connection.Command> connection, long ticket) implements Command {}
+
+  /**
+   * Asked by the {@code /ws} route before it answers 101: a place is reserved until the new
+   * connection registers with the ticket, or until the reservation expires (an upgrade whose
+   * stream never started), so concurrent upgrades cannot overshoot the limit.
+   */
+  public record Admit(ActorRef<Admission> replyTo) implements Command {}
+
+  public sealed interface Admission {}
+
+  public record Admitted(long ticket) implements Admission {}
+
+  public record Refused(String reason) implements Admission {}
+
+  private record ReservationExpired(long ticket) implements Command {}
 
   public record Unregister(ActorRef<Connection.Command> connection) implements Command {}
 
@@ -25,16 +46,32 @@ public final class ConnectionRegistry extends AbstractBehavior<ConnectionRegistr
 
   public record CountConnections(ActorRef<Integer> replyTo) implements Command {}
 
+  /** No limit on connections. */
   public static Behavior<Command> create() {
-    return Behaviors.setup(ConnectionRegistry::new);
+    return create(0, Duration.ofSeconds(10));
+  }
+
+  /** {@code maxConnections} 0 means unlimited. */
+  public static Behavior<Command> create(int maxConnections, Duration reservationTimeout) {
+    return Behaviors.setup(context -> Behaviors.withTimers(timers ->
+        new ConnectionRegistry(context, timers, maxConnections, reservationTimeout)));
   }
 
   private final Set<ActorRef<Connection.Command>> connections = new HashSet<>();
+  private final Set<Long> reservations = new HashSet<>();
   private final Set<ActorRef<AllClosed>> waitingForAllClosed = new HashSet<>();
+  private final TimerScheduler<Command> timers;
+  private final int maxConnections;
+  private final Duration reservationTimeout;
+  private long lastTicket;
   private boolean shuttingDown;
 
-  private ConnectionRegistry(ActorContext<Command> context) {
+  private ConnectionRegistry(
+      ActorContext<Command> context, TimerScheduler<Command> timers, int maxConnections, Duration reservationTimeout) {
     super(context);
+    this.timers = timers;
+    this.maxConnections = maxConnections;
+    this.reservationTimeout = reservationTimeout;
   }
 
   @Override
@@ -43,11 +80,28 @@ public final class ConnectionRegistry extends AbstractBehavior<ConnectionRegistr
         .onMessage(Register.class, this::onRegister)
         .onMessage(Unregister.class, this::onUnregister)
         .onMessage(ShutDownAll.class, this::onShutDownAll)
+        .onMessage(Admit.class, this::onAdmit)
+        .onMessage(ReservationExpired.class, e -> { reservations.remove(e.ticket()); return this; })
         .onMessage(CountConnections.class, c -> { c.replyTo().tell(connections.size()); return this; })
         .build();
   }
 
+  private Behavior<Command> onAdmit(Admit admit) {
+    if (shuttingDown) {
+      admit.replyTo().tell(new Refused("server is shutting down"));
+    } else if (maxConnections > 0 && connections.size() + reservations.size() >= maxConnections) {
+      admit.replyTo().tell(new Refused("the server's limit of " + maxConnections + " connections is reached"));
+    } else {
+      long ticket = ++lastTicket;
+      reservations.add(ticket);
+      timers.startSingleTimer(ticket, new ReservationExpired(ticket), reservationTimeout);
+      admit.replyTo().tell(new Admitted(ticket));
+    }
+    return this;
+  }
+
   private Behavior<Command> onRegister(Register register) {
+    if (reservations.remove(register.ticket())) timers.cancel(register.ticket());
     connections.add(register.connection());
     // An upgrade that raced the start of shutdown still gets the orderly close.
     if (shuttingDown) register.connection().tell(Connection.ShutDown.INSTANCE);

@@ -32,12 +32,24 @@ public final class Routes extends AllDirectives {
   private final WebSocketRoute webSocket;
   private final Duration askTimeout;
   private final Supplier<Boolean> shuttingDown;
+  private final ApiKeys apiKeys;
+  private final DocsRoutes docs = new DocsRoutes();
 
   public Routes(
       ActorSystem<?> system,
       ActorRef<TopicManager.Command> topics,
       WebSocketRoute webSocket,
       Duration askTimeout) {
+    this(system, topics, webSocket, askTimeout, ApiKeys.none());
+  }
+
+  public Routes(
+      ActorSystem<?> system,
+      ActorRef<TopicManager.Command> topics,
+      WebSocketRoute webSocket,
+      Duration askTimeout,
+      ApiKeys apiKeys) {
+    this.apiKeys = apiKeys;
     this.system = system;
     this.topics = topics;
     this.webSocket = webSocket;
@@ -48,7 +60,8 @@ public final class Routes extends AllDirectives {
 
   public Route routes() {
     return handleExceptions(JsonErrors.exceptionHandler(), () ->
-        handleRejections(JsonErrors.rejectionHandler(), () -> concat(
+        // The docs stay open like /health: a browser cannot send X-API-Key when it loads a page.
+        handleRejections(JsonErrors.rejectionHandler(), () -> concat(docs.routes(), authorized(() -> concat(
             pathPrefix("topics", () -> concat(
                 pathEndOrSingleSlash(() -> concat(
                     post(this::createTopic),
@@ -56,7 +69,25 @@ public final class Routes extends AllDirectives {
                 path(PathMatchers.segment(), name -> delete(() -> deleteTopic(name))))),
             path("health", () -> get(this::health)),
             path("stats", () -> get(this::stats)),
-            path("ws", () -> get(this::webSocket)))));
+            path("ws", () -> get(this::webSocket)))))));
+  }
+
+  /**
+   * With API keys configured, everything but {@code /health} needs a valid {@code X-API-Key}
+   * ({@code ?api_key=} too on {@code /ws}, for browsers); a request without one is answered 401
+   * here, before any route (or topic) sees it.
+   */
+  private Route authorized(Supplier<Route> inner) {
+    if (!apiKeys.enabled()) return inner.get();
+    return extractRequest(request -> {
+      String path = request.getUri().path();
+      if (path.equals("/health")) return inner.get();
+      String presented = request.getHeader("x-api-key").map(h -> h.value())
+          .orElseGet(() -> path.equals("/ws") ? request.getUri().query().get("api_key").orElse(null) : null);
+      if (apiKeys.accepts(presented)) return inner.get();
+      return error(StatusCodes.UNAUTHORIZED, ErrorCode.UNAUTHORIZED,
+          presented == null ? "an API key is required (header X-API-Key)" : "the API key is not valid");
+    });
   }
 
   private Route createTopic() {
@@ -71,6 +102,10 @@ public final class Routes extends AllDirectives {
       return onSuccess(this.<TopicManager.CreateResult>ask(replyTo -> new TopicManager.CreateTopic(name.textValue(), replyTo)), result ->
           result instanceof TopicManager.TopicCreated created
               ? json(StatusCodes.CREATED, new Rest.TopicStatus("created", created.name()))
+              // 507: the server's capacity, not the request, is the problem; it passes once a topic is deleted.
+              : result instanceof TopicManager.TopicLimitReached full
+              ? error(StatusCodes.INSUFFICIENT_STORAGE, ErrorCode.INTERNAL,
+                  "the server's limit of " + full.maxTopics() + " topics is reached: delete a topic first")
               : error(StatusCodes.CONFLICT, ErrorCode.BAD_REQUEST, "topic '" + name.textValue() + "' already exists"));
     });
   }
@@ -110,7 +145,7 @@ public final class Routes extends AllDirectives {
     if (shuttingDown.get()) {
       return error(StatusCodes.SERVICE_UNAVAILABLE, ErrorCode.INTERNAL, "server is shutting down");
     }
-    return extractRequest(request -> complete(webSocket.handshake(request)));
+    return extractRequest(request -> completeWithFuture(webSocket.upgrade(request)));
   }
 
   private CompletionStage<TopicManager.TopicStatsCollected> topicStats() {

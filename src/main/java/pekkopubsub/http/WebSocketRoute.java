@@ -2,8 +2,12 @@ package pekkopubsub.http;
 
 import java.util.Locale;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Scheduler;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.http.impl.engine.server.UpgradeToOtherProtocolResponseHeader;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
@@ -18,6 +22,7 @@ import pekkopubsub.connection.ConnectionRegistry;
 import pekkopubsub.connection.WebSocketFrameDecoder;
 import pekkopubsub.connection.WebSocketFrames;
 import pekkopubsub.protocol.ErrorCode;
+import pekkopubsub.protocol.RequestDecoder;
 import pekkopubsub.topic.TopicManager;
 
 /**
@@ -36,16 +41,42 @@ public final class WebSocketRoute {
   private final ActorRef<TopicManager.Command> topics;
   private final ActorRef<ConnectionRegistry.Command> registry;
   private final Settings settings;
+  private final RequestDecoder decoder;
+  private final Scheduler scheduler;
 
   public WebSocketRoute(
-      ActorRef<TopicManager.Command> topics, ActorRef<ConnectionRegistry.Command> registry, Settings settings) {
+      ActorRef<TopicManager.Command> topics,
+      ActorRef<ConnectionRegistry.Command> registry,
+      Settings settings,
+      Scheduler scheduler) {
     this.topics = topics;
     this.registry = registry;
     this.settings = settings;
+    this.scheduler = scheduler;
+    this.decoder = new RequestDecoder(settings.limits());
   }
 
-  /** The 101 answer that switches this HTTP connection to a new pub/sub connection, or a JSON error. */
-  public HttpResponse handshake(HttpRequest request) {
+  /**
+   * The 101 answer that switches this HTTP connection to a new pub/sub connection, once the
+   * registry has admitted it under {@code max-connections}; otherwise a JSON error (503 when full).
+   */
+  public CompletionStage<HttpResponse> upgrade(HttpRequest request) {
+    HttpResponse invalid = validate(request);
+    if (invalid != null) return CompletableFuture.completedFuture(invalid);
+    String key = header(request, "sec-websocket-key").orElseThrow().trim();
+    return AskPattern.<ConnectionRegistry.Command, ConnectionRegistry.Admission>ask(
+            registry, ConnectionRegistry.Admit::new, settings.askTimeout(), scheduler)
+        .handle((admission, failure) -> {
+          if (admission instanceof ConnectionRegistry.Admitted admitted) return switchProtocols(key, admitted.ticket());
+          String reason = admission instanceof ConnectionRegistry.Refused refused
+              ? refused.reason() : "the server is too busy to accept a connection";
+          return JsonErrors.response(StatusCodes.SERVICE_UNAVAILABLE, ErrorCode.INTERNAL, reason)
+              .addHeader(RawHeader.create("Retry-After", "1"));
+        });
+  }
+
+  /** The handshake's JSON error, or null when the request is a valid WebSocket upgrade. */
+  private static HttpResponse validate(HttpRequest request) {
     if (!headerHasToken(request, "upgrade", "websocket") || !headerHasToken(request, "connection", "upgrade")) {
       return JsonErrors.response(StatusCodes.BAD_REQUEST, ErrorCode.BAD_REQUEST,
           "expected a WebSocket upgrade request (Upgrade: websocket, Connection: Upgrade)");
@@ -60,16 +91,20 @@ public final class WebSocketRoute {
       return JsonErrors.response(StatusCodes.BAD_REQUEST, ErrorCode.BAD_REQUEST,
           "Sec-WebSocket-Key must be the base64 encoding of 16 bytes");
     }
+    return null;
+  }
+
+  private HttpResponse switchProtocols(String key, long ticket) {
     String id = String.format("%08x", ThreadLocalRandom.current().nextInt());
     Flow<ByteString, ByteString, Object> connection = Flow.of(ByteString.class)
         .via(new WebSocketFrameDecoder(settings.maxFrameSize()))
-        .via(new Connection(id, topics, registry, settings))
+        .via(new Connection(id, topics, registry, settings, decoder, ticket))
         .mapMaterializedValue(notUsed -> (Object) notUsed);
     return HttpResponse.create()
         .withStatus(StatusCodes.SWITCHING_PROTOCOLS)
         .addHeader(UPGRADE)
         .addHeader(CONNECTION_UPGRADE)
-        .addHeader(RawHeader.create("Sec-WebSocket-Accept", WebSocketFrames.acceptKey(key.get())))
+        .addHeader(RawHeader.create("Sec-WebSocket-Accept", WebSocketFrames.acceptKey(key)))
         .addHeader(new UpgradeToOtherProtocolResponseHeader(connection.asScala()));
   }
 

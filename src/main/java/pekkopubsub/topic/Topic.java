@@ -1,5 +1,7 @@
 package pekkopubsub.topic;
 
+import static net.logstash.logback.argument.StructuredArguments.kv;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -173,7 +175,8 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
     List<ByteString> frames = new ArrayList<>(replay.size());
     for (Retained r : replay) frames.add(WebSocketFrames.text(JsonCodec.asReplay(r.json())));
     subscriber.tell(new Subscribed(subscribe.requestId(), name, epoch, frames, recovered));
-    getContext().getLog().debug("topic {}: subscriber {} joined with {} replayed", name, subscriber.path().name(), frames.size());
+    getContext().getLog().debug("subscriber joined {} {} {}",
+        kv("topic", name), kv("subscriber", subscriber.path().name()), kv("replayed", frames.size()));
     return this;
   }
 

@@ -1,5 +1,7 @@
 package pekkopubsub.topic;
 
+import static net.logstash.logback.argument.StructuredArguments.kv;
+
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -28,6 +30,9 @@ public final class TopicManager extends AbstractBehavior<TopicManager.Command> {
 
   public record TopicExists(String name) implements CreateResult {}
 
+  /** The server already has {@code max-topics} topics. */
+  public record TopicLimitReached(String name, int maxTopics) implements CreateResult {}
+
   public record DeleteTopic(String name, ActorRef<DeleteResult> replyTo) implements Command {}
 
   public sealed interface DeleteResult {}
@@ -47,18 +52,26 @@ public final class TopicManager extends AbstractBehavior<TopicManager.Command> {
 
   private record TopicStopped(String name, ActorRef<Topic.Command> topic) implements Command {}
 
+  /** No limit on the number of topics. */
   public static Behavior<Command> create(int maxHistory, Duration statsTimeout) {
-    return Behaviors.setup(context -> new TopicManager(context, maxHistory, statsTimeout));
+    return create(maxHistory, statsTimeout, 0);
+  }
+
+  /** {@code maxTopics} 0 means unlimited. */
+  public static Behavior<Command> create(int maxHistory, Duration statsTimeout, int maxTopics) {
+    return Behaviors.setup(context -> new TopicManager(context, maxHistory, statsTimeout, maxTopics));
   }
 
   private final int maxHistory;
+  private final int maxTopics;
   private final Duration statsTimeout;
   private final Map<String, ActorRef<Topic.Command>> topics = new HashMap<>();
   private long incarnation;
 
-  private TopicManager(ActorContext<Command> context, int maxHistory, Duration statsTimeout) {
+  private TopicManager(ActorContext<Command> context, int maxHistory, Duration statsTimeout, int maxTopics) {
     super(context);
     this.maxHistory = maxHistory;
+    this.maxTopics = maxTopics;
     this.statsTimeout = statsTimeout;
   }
 
@@ -90,13 +103,18 @@ public final class TopicManager extends AbstractBehavior<TopicManager.Command> {
       create.replyTo().tell(new TopicExists(create.name()));
       return this;
     }
+    if (maxTopics > 0 && topics.size() >= maxTopics) {
+      create.replyTo().tell(new TopicLimitReached(create.name(), maxTopics));
+      return this;
+    }
     String epoch = newEpoch();
     // A deleted topic's actor may still be stopping: the incarnation keeps the new child's name unique.
     ActorRef<Topic.Command> topic = getContext().spawn(
         Topic.create(create.name(), epoch, maxHistory), "topic-" + create.name() + "-" + (++incarnation));
     getContext().watchWith(topic, new TopicStopped(create.name(), topic));
     topics.put(create.name(), topic);
-    getContext().getLog().info("topic {} created (epoch {})", create.name(), epoch);
+    // Key-value arguments: "topic=orders" in text logs, a "topic" field in JSON logs.
+    getContext().getLog().info("topic created {} {}", kv("topic", create.name()), kv("epoch", epoch));
     create.replyTo().tell(new TopicCreated(create.name(), epoch));
     return this;
   }
@@ -110,7 +128,7 @@ public final class TopicManager extends AbstractBehavior<TopicManager.Command> {
       return this;
     }
     topic.tell(Topic.Delete.INSTANCE);
-    getContext().getLog().info("topic {} deleted", delete.name());
+    getContext().getLog().info("topic deleted {}", kv("topic", delete.name()));
     delete.replyTo().tell(new TopicDeleted(delete.name()));
     return this;
   }

@@ -60,4 +60,33 @@ class SettingsTest {
     assertThrows(IllegalArgumentException.class, () -> Settings.from(
         Settings.withDefaults(ConfigFactory.parseString("pubsub.http.port = 70000"))));
   }
+
+  @Test
+  void limitsAndAuthDefaultsMatchTheContract() {
+    Settings s = Settings.from(Settings.withDefaults(ConfigFactory.empty()));
+    assertTrue(s.apiKeys().isEmpty(), "auth is off by default");
+    Settings.Limits l = s.limits();
+    assertEquals(1000.0, l.publishRate());
+    assertEquals(500, l.publishBurst());
+    assertEquals(128, l.maxRequestIdLength());
+    assertEquals(10000, l.maxConnections());
+    assertEquals(Duration.ofMinutes(5), l.idleTimeout());
+  }
+
+  @Test
+  void apiKeysComeAsAListOrAsOneCommaSeparatedStringLikeTheEnvironmentGivesThem() {
+    Settings fromList = Settings.from(Settings.withDefaults(ConfigFactory.parseString(
+        "pubsub.auth.api-keys = [k1, \" k2 \"]")));
+    assertEquals(java.util.List.of("k1", "k2"), fromList.apiKeys());
+    Settings fromString = Settings.from(Settings.withDefaults(ConfigFactory.parseString(
+        "pubsub.auth.api-keys = \"k1, k2,,\"")));
+    assertEquals(java.util.List.of("k1", "k2"), fromString.apiKeys());
+  }
+
+  @Test
+  void settingsNeverPrintTheirApiKeys() {
+    Settings s = Settings.from(Settings.withDefaults(ConfigFactory.parseString(
+        "pubsub.auth.api-keys = [super-secret-key]")));
+    assertTrue(!s.toString().contains("super-secret-key"), s.toString());
+  }
 }

@@ -26,13 +26,15 @@ import pekkopubsub.client.PubSubClient;
  */
 class BackpressureE2ETest {
   private static final int MESSAGES = 2000;
+  /** These tests flood on purpose: 0 lifts the per-connection publish rate limit. */
+  private static final String PUBLISH_RATE = "limits.publish-rate";
   /** Big enough that the paused client's kernel socket buffers fill well before the end. */
   private static final JsonNode BIG_PAYLOAD = TextNode.valueOf("x".repeat(8 * 1024));
   private static final Duration LONG = Duration.ofSeconds(60);
 
   @Test
   void dropOldestDropsAndCountsOnlyForTheSlowSubscriber() {
-    try (TestServer server = TestServer.start(Map.of(
+    try (TestServer server = TestServer.start(Map.of(PUBLISH_RATE, "0",
         "connection.outbound-queue-size", "16", "connection.overflow-policy", "drop-oldest"))) {
       String topic = server.createTopic("drop-oldest");
       PubSubClient healthy = server.connect();
@@ -78,7 +80,7 @@ class BackpressureE2ETest {
   @Test
   void disconnectPolicyClosesTheSlowSubscriberWith1008() {
     // A close timeout longer than the test's pause, so the paused client can still read its close frame.
-    try (TestServer server = TestServer.start(Map.of(
+    try (TestServer server = TestServer.start(Map.of(PUBLISH_RATE, "0",
         "connection.outbound-queue-size", "16", "connection.overflow-policy", "disconnect",
         "connection.close-timeout", "20s"))) {
       String topic = server.createTopic("disconnect");
@@ -120,7 +122,7 @@ class BackpressureE2ETest {
   @Test
   void clientFloodingRequestsWithoutReadingLosesNoAnswerAndDisturbsNobody() {
     int pings = 20_000;
-    try (TestServer server = TestServer.start()) {
+    try (TestServer server = TestServer.start(Map.of(PUBLISH_RATE, "0"))) {
       String topic = server.createTopic("flood");
       PubSubClient flooder = server.connect();
       PubSubClient other = server.connect();
@@ -156,7 +158,7 @@ class BackpressureE2ETest {
   @Test
   void publisherThatDoesNotReadItsAcksLosesNone() {
     int publishes = 5_000;
-    try (TestServer server = TestServer.start()) {
+    try (TestServer server = TestServer.start(Map.of(PUBLISH_RATE, "0"))) {
       String topic = server.createTopic("publish-flood");
       PubSubClient publisher = server.connect();
       PubSubClient other = server.connect();

@@ -99,6 +99,59 @@ class ShutdownIT {
   }
 
   @Test
+  void sigtermUnderLoadFlushesEverythingAckedToHealthyReadersAndExitsWithinTheDeadlinePlusOneSecond() throws Exception {
+    int port = TestServer.freePort();
+    URI base = URI.create("http://127.0.0.1:" + port);
+    process = startServer(port, "sigterm-load");
+    AdminClient admin = new AdminClient(base);
+    awaitHealthy(admin);
+    String topic = TestServer.uniqueTopicName("load");
+    assertEquals(201, admin.createTopic(topic).status());
+    List<PubSubClient> readers = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      PubSubClient reader = connect(base);
+      ack(reader.subscribe(topic), topic);
+      readers.add(reader);
+    }
+    PubSubClient stalled = connect(base);
+    ack(stalled.subscribe(topic), topic);
+    stalled.pauseReading();
+    PubSubClient publisher = connect(base);
+    java.util.concurrent.atomic.AtomicLong lastAckedOffset = new java.util.concurrent.atomic.AtomicLong();
+    java.util.concurrent.atomic.AtomicBoolean publishing = new java.util.concurrent.atomic.AtomicBoolean(true);
+    Thread load = new Thread(() -> {
+      while (publishing.get()) {
+        publisher.publish(topic, Wire.payload(1)).thenAccept(a ->
+            lastAckedOffset.accumulateAndGet(a.path("offset").asLong(0), Math::max));
+        TestServer.sleep(1);
+      }
+    });
+    load.setDaemon(true);
+    load.start();
+    Wire.eventually(Duration.ofSeconds(10), lastAckedOffset::get, o -> o > 500, "load is flowing");
+
+    long ackedBeforeSignal = lastAckedOffset.get();
+    long signalled = System.nanoTime();
+    signal("TERM");
+
+    for (PubSubClient reader : readers) {
+      List<Long> offsets = new ArrayList<>();
+      JsonNode frame;
+      while ("event".equals((frame = Wire.next(reader)).path("type").asText())) offsets.add(frame.path("offset").asLong());
+      assertEquals("shutting_down", frame.path("msg").asText(), frame::toString);
+      Wire.assertOffsets(1, offsets.get(offsets.size() - 1), offsets, "a healthy reader misses nothing");
+      assertTrue(offsets.get(offsets.size() - 1) >= ackedBeforeSignal,
+          "every event acked before the signal reached the reader: " + offsets.get(offsets.size() - 1) + " < " + ackedBeforeSignal);
+      assertEquals(1001, await(reader.closed(), Duration.ofSeconds(DRAIN_SECONDS + 10)).code());
+    }
+    assertTrue(process.waitFor(DRAIN_SECONDS + 10, TimeUnit.SECONDS), "exited");
+    long exitMillis = (System.nanoTime() - signalled) / 1_000_000;
+    publishing.set(false);
+    assertEquals(0, process.exitValue(), "exit code");
+    assertTrue(exitMillis <= (DRAIN_SECONDS + 1) * 1000L, "exit within the drain deadline + 1 s, took " + exitMillis + " ms");
+  }
+
+  @Test
   void sigintOfAnIdleServerExitsZero() throws Exception {
     int port = TestServer.freePort();
     URI base = URI.create("http://127.0.0.1:" + port);
@@ -135,11 +188,13 @@ class ShutdownIT {
         .redirectOutput(workDir.resolve(name + ".log").toFile())
         .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
     Map<String, String> env = builder.environment();
-    env.keySet().removeIf(k -> List.of("CONFIG_FILE", "PUBSUB_API_KEYS", "MAX_HISTORY_PER_TOPIC",
+    env.keySet().removeIf(k -> List.of("CONFIG_FILE", "PUBSUB_API_KEYS", "MAX_CONNECTIONS", "IDLE_TIMEOUT", "MAX_HISTORY_PER_TOPIC",
         "OUTBOUND_QUEUE_SIZE", "OVERFLOW_POLICY", "MAX_FRAME_SIZE", "HEARTBEAT_INTERVAL").contains(k));
     env.put("PORT", String.valueOf(port));
     env.put("HOST", "127.0.0.1");
     env.put("SHUTDOWN_DRAIN_DEADLINE", DRAIN_SECONDS + "s");
+    // The load test publishes faster than the default per-connection rate limit.
+    env.put("PUBLISH_RATE", "0");
     return builder.start();
   }
 

@@ -97,7 +97,7 @@ class RoutesTest {
   void freshRoutes() {
     topicManager = testKit.spawn(TopicManager.create(settings.maxHistoryPerTopic(), ASK_TIMEOUT));
     ActorRef<ConnectionRegistry.Command> registry = testKit.spawn(ConnectionRegistry.create());
-    routes = new Routes(testKit.system(), topicManager, new WebSocketRoute(topicManager, registry, settings),
+    routes = new Routes(testKit.system(), topicManager, new WebSocketRoute(topicManager, registry, settings, testKit.system().scheduler()),
         ASK_TIMEOUT);
   }
 

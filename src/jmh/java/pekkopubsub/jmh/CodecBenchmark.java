@@ -1,0 +1,71 @@
+package pekkopubsub.jmh;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.util.ByteString;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+import pekkopubsub.connection.WebSocketFrames;
+import pekkopubsub.protocol.Inbound;
+import pekkopubsub.protocol.JsonCodec;
+import pekkopubsub.protocol.Outbound;
+import pekkopubsub.protocol.Timestamps;
+
+/**
+ * The per-message codec work of the hot path: decoding a client's publish frame (once per
+ * publish, in the publisher's connection stage) and encoding the event and its WebSocket frame
+ * (once per publish, in the Topic actor, as Topic.onPublish does), with a ~100-byte payload.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(1)
+public class CodecBenchmark {
+
+  static final String PAYLOAD = "{\"bt\":123456789012,\"pad\":\"" + "x".repeat(64) + "\"}";
+  static final String PUBLISH = "{\"type\":\"publish\",\"topic\":\"orders\",\"request_id\":\"r-42\","
+      + "\"message\":{\"id\":\"5b0e8d4e-6c8f-4f5e-9a51-2d3c1b0e7f11\",\"payload\":" + PAYLOAD + "}}";
+
+  JsonNode payload;
+  String id;
+  long offset;
+
+  @Setup
+  public void setup() throws Exception {
+    payload = JsonCodec.parse(PAYLOAD);
+    id = UUID.randomUUID().toString();
+    if (!(JsonCodec.decode(PUBLISH) instanceof pekkopubsub.protocol.Request)) {
+      throw new IllegalStateException("the publish frame does not decode to a request: " + JsonCodec.decode(PUBLISH));
+    }
+  }
+
+  /** JsonCodec.decode of a publish frame (validation included). */
+  @Benchmark
+  public Inbound decodePublish() {
+    return JsonCodec.decode(PUBLISH);
+  }
+
+  /** What Topic.onPublish does per publish: encode the event JSON, then frame it. */
+  @Benchmark
+  public ByteString encodeEvent() {
+    ByteString json = JsonCodec.encode(new Outbound.Event("orders", new Outbound.Message(id, payload), ++offset, Timestamps.now()));
+    return WebSocketFrames.text(json);
+  }
+
+  /** The timestamp alone (part of encodeEvent): one ISO-8601 string per publish. */
+  @Benchmark
+  public String timestamp() {
+    return Timestamps.now();
+  }
+}

@@ -1,0 +1,257 @@
+package pekkopubsub.bench;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigUtil;
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.pekko.actor.typed.ActorSystem;
+import pekkopubsub.Guardian;
+import pekkopubsub.Main;
+import pekkopubsub.client.AdminClient;
+import pekkopubsub.config.Settings;
+
+/**
+ * The server under load: started by the tool (a child process of the jar, or inside this JVM),
+ * or an external one given by {@code --url} (and {@code --pid} for its process). Samples its CPU
+ * and memory.
+ *
+ * <p>A child process is the default from {@code scripts/bench}: the server's CPU, RSS, heap and
+ * GC are then its own, not mixed with the load generator's, and /proc/PID gives them exactly as
+ * for any server. In-process (the smoke test, or {@code --in-process}) needs no jar; its CPU is
+ * the sum over the actor system's threads (named {@code pekko-pubsub-*}, which also run the HTTP
+ * server's I/O), and its heap is shared with the load generator.
+ */
+final class ServerHandle implements AutoCloseable {
+
+  /** One sample: cumulative server CPU (ns), resident memory and heap in use (bytes, -1 unknown). */
+  record Sample(long cpuNanos, long rssBytes, long heapUsedBytes) {}
+
+  private static final long CLOCK_TICK_NANOS = 10_000_000L; // USER_HZ = 100 on Linux
+
+  final BenchConfig.ServerMode mode;
+  final URI httpBase;
+  final long pid;
+  private final ActorSystem<Guardian.Command> system;
+  private final Process process;
+  final Path log;
+
+  private ServerHandle(BenchConfig.ServerMode mode, URI httpBase, long pid, ActorSystem<Guardian.Command> system,
+      Process process, Path log) {
+    this.mode = mode;
+    this.httpBase = httpBase;
+    this.pid = pid;
+    this.system = system;
+    this.process = process;
+    this.log = log;
+  }
+
+  static ServerHandle start(BenchConfig c, Path workDir) {
+    return switch (c.serverMode) {
+      case EXTERNAL -> new ServerHandle(c.serverMode, URI.create(c.url), c.pid, null, null, null);
+      case IN_PROCESS -> startInProcess(c);
+      case CHILD -> startChild(c, workDir);
+    };
+  }
+
+  private static ServerHandle startInProcess(BenchConfig c) {
+    int port = freePort();
+    StringBuilder hocon = new StringBuilder()
+        .append("pubsub.http.host = \"127.0.0.1\"\n")
+        .append("pubsub.http.port = ").append(port).append('\n');
+    c.serverOptions.forEach((k, v) -> hocon.append("pubsub.").append(k).append(" = ").append(ConfigUtil.quoteString(v)).append('\n'));
+    Config config = Settings.withDefaults(ConfigFactory.parseString(hocon.toString()));
+    ActorSystem<Guardian.Command> system = Main.start(Settings.from(config), config);
+    ServerHandle h = new ServerHandle(BenchConfig.ServerMode.IN_PROCESS, URI.create("http://127.0.0.1:" + port),
+        ProcessHandle.current().pid(), system, null, null);
+    h.awaitHealthy(c);
+    return h;
+  }
+
+  private static ServerHandle startChild(BenchConfig c, Path workDir) {
+    Path jar = BenchConfig.jarPath();
+    if (jar == null) throw new IllegalStateException("no jar to start a child server from; use --in-process or --url");
+    int port = freePort();
+    String java = ProcessHandle.current().info().command().orElse("java");
+    List<String> cmd = new ArrayList<>();
+    cmd.add(java);
+    for (String opt : c.serverJvmOpts.trim().split("\\s+")) if (!opt.isEmpty()) cmd.add(opt);
+    c.serverOptions.forEach((k, v) -> cmd.add("-Dpubsub." + k + "=" + v));
+    cmd.add("-cp");
+    cmd.add(jar.toString());
+    cmd.add("pekkopubsub.Main");
+    Path log = workDir.resolve("server.log");
+    try {
+      Files.createDirectories(workDir);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+    pb.environment().put("HOST", "127.0.0.1");
+    pb.environment().put("PORT", Integer.toString(port));
+    pb.environment().remove("CONFIG_FILE");
+    pb.directory(workDir.toFile()); // no ./application.conf from the caller's directory
+    Process p;
+    try {
+      p = pb.start();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    ServerHandle h = new ServerHandle(BenchConfig.ServerMode.CHILD, URI.create("http://127.0.0.1:" + port), p.pid(), null, p, log);
+    try {
+      h.awaitHealthy(c);
+    } catch (RuntimeException e) {
+      h.close();
+      throw new IllegalStateException(e.getMessage() + " (server log: " + log + ")", e);
+    }
+    return h;
+  }
+
+  private void awaitHealthy(BenchConfig c) {
+    AdminClient admin = new AdminClient(httpBase);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (true) {
+      if (process != null && !process.isAlive()) throw new IllegalStateException("server exited with " + process.exitValue());
+      try {
+        if (admin.health().status() == 200) return;
+      } catch (RuntimeException notYet) {
+        // not bound yet
+      }
+      if (System.nanoTime() > deadline) throw new IllegalStateException("server did not become healthy in 30 s");
+      sleep(50);
+    }
+  }
+
+  boolean canSample() {
+    return pid > 0 && (mode == BenchConfig.ServerMode.IN_PROCESS || new File("/proc/" + pid + "/stat").exists());
+  }
+
+  Sample sample() {
+    if (mode == BenchConfig.ServerMode.IN_PROCESS) {
+      return new Sample(inProcessServerCpu(), rss(pid), heapUsedHere());
+    }
+    if (pid <= 0) return new Sample(-1, -1, -1);
+    return new Sample(procCpu(pid), rss(pid), -1);
+  }
+
+  /** Heap in use after a full GC: jcmd for another process, System.gc() here. -1 when unknown. */
+  long heapAfterGc() {
+    if (mode == BenchConfig.ServerMode.IN_PROCESS) {
+      System.gc();
+      sleep(200);
+      System.gc();
+      return heapUsedHere();
+    }
+    if (pid <= 0) return -1;
+    jcmd("GC.run");
+    String info = jcmd("GC.heap_info");
+    Matcher m = Pattern.compile("used (\\d+)K").matcher(info == null ? "" : info);
+    return m.find() ? Long.parseLong(m.group(1)) * 1024 : -1;
+  }
+
+  private String jcmd(String command) {
+    String jcmd = ProcessHandle.current().info().command()
+        .map(java -> Path.of(java).resolveSibling("jcmd").toString()).orElse("jcmd");
+    try {
+      Process p = new ProcessBuilder(jcmd, Long.toString(pid), command).redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes());
+      p.waitFor(30, TimeUnit.SECONDS);
+      return out;
+    } catch (IOException e) {
+      return null;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
+    }
+  }
+
+  private static long heapUsedHere() {
+    return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+  }
+
+  private static long inProcessServerCpu() {
+    ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+    long total = 0;
+    for (var info : threads.getThreadInfo(threads.getAllThreadIds())) {
+      if (info == null || !info.getThreadName().startsWith("pekko-pubsub")) continue;
+      long t = threads.getThreadCpuTime(info.getThreadId());
+      if (t > 0) total += t;
+    }
+    return total;
+  }
+
+  /** utime + stime of /proc/PID/stat, in ns. */
+  static long procCpu(long pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      // after "pid (comm) ": f[0] is state (field 3); utime is field 14, stime field 15
+      return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * CLOCK_TICK_NANOS;
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
+  }
+
+  /** VmRSS of /proc/PID/status, in bytes. */
+  static long rss(long pid) {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+        if (line.startsWith("VmRSS:")) return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+      }
+    } catch (IOException | RuntimeException e) {
+      // not on Linux, or gone
+    }
+    return -1;
+  }
+
+  @Override
+  public void close() {
+    if (system != null) {
+      system.terminate();
+      try {
+        system.getWhenTerminated().toCompletableFuture().get(20, TimeUnit.SECONDS);
+      } catch (Exception ignored) {
+        // best effort
+      }
+    }
+    if (process != null && process.isAlive()) {
+      process.destroy(); // SIGTERM: the server drains and exits 0
+      try {
+        if (!process.waitFor(20, TimeUnit.SECONDS)) process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        process.destroyForcibly();
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  static int freePort() {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      socket.setReuseAddress(true);
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+}

@@ -1,0 +1,480 @@
+package pekkopubsub.cli;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import java.io.BufferedReader;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.http.HttpConnectTimeoutException;
+import java.net.http.HttpTimeoutException;
+import java.net.http.WebSocketHandshakeException;
+import java.nio.channels.UnresolvedAddressException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.ScopeType;
+import pekkopubsub.client.AdminClient;
+import pekkopubsub.client.PubSubClient;
+import sun.misc.Signal;
+
+/** The {@code pubsub} command line (scripts/pubsub): topics, sub, pub, health and stats against a running server. */
+public final class PubSubCli {
+  /** The command did what was asked. */
+  public static final int OK = 0;
+  /** Unknown command or option, a bad argument, or a message that is not JSON; nothing more was sent. */
+  public static final int USAGE = 1;
+  /** The server answered with an error (HTTP 4xx/5xx or an error frame), e.g. topic not found or exists. */
+  public static final int SERVER_ERROR = 2;
+  /** The server could not be reached, or did not answer in time. */
+  public static final int UNREACHABLE = 3;
+  /** {@code sub} only: the server ended the subscription (topic deleted, shutdown, connection lost). */
+  public static final int ENDED = 4;
+
+  static final Duration ANSWER_TIMEOUT = Duration.ofSeconds(10);
+  // The user's JSON is the user's: the server's codec limits and settings do not apply to reading it.
+  private static final ObjectMapper READER = JsonMapper.builder().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).build();
+
+  private final InputStream in;
+  private final PrintStream out;
+  private final PrintStream err;
+  private final CompletableFuture<Void> stopRequested = new CompletableFuture<>();
+  private volatile boolean stoppable;
+
+  public PubSubCli(InputStream in, PrintStream out, PrintStream err) {
+    this.in = in;
+    this.out = out;
+    this.err = err;
+  }
+
+  public static void main(String[] args) {
+    PubSubCli cli = new PubSubCli(System.in, System.out, System.err);
+    // sub ends cleanly (close 1000, exit 0) on Ctrl-C or SIGTERM; other commands end at once with the shell's usual code.
+    Signal.handle(new Signal("INT"), signal -> cli.interrupt(130));
+    Signal.handle(new Signal("TERM"), signal -> cli.interrupt(143));
+    System.exit(cli.run(args));
+  }
+
+  /** Runs one command line and returns its exit code; output goes to the streams given to the constructor. */
+  public int run(String... args) {
+    CommandLine commandLine = new CommandLine(new Root(this));
+    PrintWriter outWriter = new PrintWriter(out, true, StandardCharsets.UTF_8);
+    PrintWriter errWriter = new PrintWriter(err, true, StandardCharsets.UTF_8);
+    commandLine.setOut(outWriter);
+    commandLine.setErr(errWriter);
+    commandLine.setParameterExceptionHandler((e, badArgs) -> {
+      errWriter.println("pubsub: " + e.getMessage() + " (see pubsub --help)");
+      return USAGE;
+    });
+    commandLine.setExecutionExceptionHandler((e, cl, parsed) -> {
+      Failure failure = Failure.of(e);
+      out.flush();
+      errWriter.println("pubsub: " + failure.getMessage());
+      return failure.exitCode();
+    });
+    try {
+      return commandLine.execute(args);
+    } finally {
+      out.flush();
+      err.flush();
+    }
+  }
+
+  /** Ends a running {@code sub} as Ctrl-C does: it closes its connection and returns {@link #OK}. */
+  public void stop() {
+    stopRequested.complete(null);
+  }
+
+  private void interrupt(int exitCode) {
+    if (stoppable) {
+      stop();
+    } else {
+      out.flush();
+      System.exit(exitCode);
+    }
+  }
+
+  // ---------------------------------------------------------------- commands
+
+  @Command(name = "pubsub", mixinStandardHelpOptions = true, version = "pubsub (pekko-pubsub)",
+      description = "Command-line client of a pekko-pubsub server.",
+      subcommands = {Topics.class, Sub.class, Pub.class, Health.class, Stats.class},
+      exitCodeListHeading = "%nExit codes:%n",
+      exitCodeList = {
+          "0:ok",
+          "1:usage error, bad argument, or a message that is not JSON",
+          "2:the server answered with an error (e.g. TOPIC_NOT_FOUND, topic exists, UNAUTHORIZED)",
+          "3:cannot reach the server, or no answer within 10 s",
+          "4:sub: the server ended the subscription (topic deleted, shutdown, connection lost)"})
+  static final class Root implements Callable<Integer> {
+    final PubSubCli cli;
+
+    @Option(names = "--url", scope = ScopeType.INHERIT, paramLabel = "URL",
+        defaultValue = "${env:PUBSUB_URL:-http://127.0.0.1:8000}",
+        description = "server's HTTP address (default: $PUBSUB_URL or ${DEFAULT-VALUE})")
+    URI url;
+
+    @Option(names = "--api-key", scope = ScopeType.INHERIT, paramLabel = "KEY",
+        defaultValue = "${env:PUBSUB_API_KEY}",
+        description = "sent as X-API-Key (default: $PUBSUB_API_KEY)")
+    String apiKey;
+
+    Root(PubSubCli cli) {
+      this.cli = cli;
+    }
+
+    @Override
+    public Integer call() {
+      throw new Failure(USAGE, "a command is required: topics, sub, pub, health or stats");
+    }
+
+    Map<String, String> headers() {
+      return apiKey == null || apiKey.isEmpty() ? Map.of() : Map.of("X-API-Key", apiKey);
+    }
+
+    URI base() {
+      String scheme = url.getScheme();
+      if (!("http".equals(scheme) || "https".equals(scheme)) || url.getRawAuthority() == null) {
+        throw new Failure(USAGE, "--url must look like http://HOST:PORT, not '" + url + "'");
+      }
+      return url;
+    }
+
+    AdminClient admin() {
+      return new AdminClient(base(), headers());
+    }
+
+    PubSubClient connect() {
+      URI ws = PubSubClient.webSocketUri(base());
+      try {
+        return PubSubClient.connect(ws, ANSWER_TIMEOUT, headers());
+      } catch (RuntimeException e) {
+        throw Failure.connecting(ws, e);
+      }
+    }
+
+    /** Prints a REST answer's body and turns a failure status into {@link Failure}. */
+    int printAnswer(AdminClient.Answer answer) {
+      if (answer.status() / 100 == 2) {
+        cli.out.println(answer.body().toString());
+        return OK;
+      }
+      throw Failure.rest(answer);
+    }
+  }
+
+  @Command(name = "topics", mixinStandardHelpOptions = true, description = "Create, delete or list topics.",
+      subcommands = {TopicsCreate.class, TopicsDelete.class, TopicsList.class})
+  static final class Topics implements Callable<Integer> {
+    @ParentCommand Root root;
+
+    @Override
+    public Integer call() {
+      throw new Failure(USAGE, "topics needs create, delete or list");
+    }
+  }
+
+  @Command(name = "create", mixinStandardHelpOptions = true,
+      description = "Create a topic; prints {\"status\":\"created\",\"topic\":NAME}.")
+  static final class TopicsCreate implements Callable<Integer> {
+    @ParentCommand Topics topics;
+    @Parameters(paramLabel = "NAME") String name;
+
+    @Override
+    public Integer call() {
+      return topics.root.printAnswer(topics.root.admin().createTopic(name));
+    }
+  }
+
+  @Command(name = "delete", mixinStandardHelpOptions = true,
+      description = "Delete a topic; its subscribers get info topic_deleted.")
+  static final class TopicsDelete implements Callable<Integer> {
+    @ParentCommand Topics topics;
+    @Parameters(paramLabel = "NAME") String name;
+
+    @Override
+    public Integer call() {
+      return topics.root.printAnswer(topics.root.admin().deleteTopic(name));
+    }
+  }
+
+  @Command(name = "list", mixinStandardHelpOptions = true,
+      description = "List topics: {\"topics\":[{\"name\":...,\"subscribers\":N}]}.")
+  static final class TopicsList implements Callable<Integer> {
+    @ParentCommand Topics topics;
+
+    @Override
+    public Integer call() {
+      return topics.root.printAnswer(topics.root.admin().listTopics());
+    }
+  }
+
+  @Command(name = "health", mixinStandardHelpOptions = true,
+      description = "Print GET /health; exit code 2 unless the server answers 200 (e.g. 503 shutting_down).")
+  static final class Health implements Callable<Integer> {
+    @ParentCommand Root root;
+
+    @Override
+    public Integer call() {
+      AdminClient.Answer answer = root.admin().health();
+      // A health check's body is worth seeing whatever the status, so it is printed before the error line.
+      if (answer.status() == 200 || answer.body().has("error")) return root.printAnswer(answer);
+      root.cli.out.println(answer.body().toString());
+      throw new Failure(SERVER_ERROR, "the server is not healthy: status " + answer.body().path("status").asText("?")
+          + " (HTTP " + answer.status() + ")");
+    }
+  }
+
+  @Command(name = "stats", mixinStandardHelpOptions = true, description = "Print GET /stats.")
+  static final class Stats implements Callable<Integer> {
+    @ParentCommand Root root;
+
+    @Override
+    public Integer call() {
+      return root.printAnswer(root.admin().stats());
+    }
+  }
+
+  @Command(name = "sub", mixinStandardHelpOptions = true,
+      description = {"Subscribe and print each event frame as one JSON line on stdout, until Ctrl-C or SIGTERM"
+          + " (exit 0) or the server ends the subscription (exit 4).",
+          "The subscribe ack (epoch, replayed, recovered) is reported on stderr."})
+  static final class Sub implements Callable<Integer> {
+    @ParentCommand Root root;
+    @Parameters(paramLabel = "TOPIC") String topic;
+
+    @Option(names = "--last", paramLabel = "N", description = "first replay the newest N retained events (0..1000)")
+    Integer last;
+
+    @Option(names = "--since", paramLabel = "OFFSET",
+        description = "first replay every retained event after OFFSET (resume after a reconnect)")
+    Long since;
+
+    @Option(names = "--epoch", paramLabel = "E",
+        description = "with --since: the epoch the OFFSET belongs to; recovery across another epoch is never claimed")
+    String epoch;
+
+    @Override
+    public Integer call() throws InterruptedException {
+      if (last != null && since != null) throw new Failure(USAGE, "--last and --since cannot be combined");
+      if (epoch != null && since == null) throw new Failure(USAGE, "--epoch needs --since");
+      PubSubCli cli = root.cli;
+      PubSubClient client = root.connect();
+      try {
+        JsonNode ack = answer(last != null ? client.subscribeLast(topic, last)
+            : since != null ? client.subscribeSince(topic, since, epoch)
+            : client.subscribe(topic));
+        cli.err.println("subscribed to '" + topic + "' (epoch " + ack.path("epoch").asText()
+            + ", replayed " + ack.path("replayed").asInt(0)
+            + (ack.has("recovered") ? ", recovered " + ack.path("recovered").asBoolean() : "") + ")");
+        cli.stoppable = true;
+        return printEvents(cli, client);
+      } finally {
+        cli.stoppable = false;
+        client.close();
+      }
+    }
+
+    private int printEvents(PubSubCli cli, PubSubClient client) throws InterruptedException {
+      while (!cli.stopRequested.isDone()) {
+        JsonNode frame = client.nextFrame(Duration.ofMillis(200));
+        if (frame == null) {
+          if (client.closed().isDone()) {
+            PubSubClient.CloseStatus status = client.closed().join();
+            throw new Failure(ENDED, status.code() == -1
+                ? "connection to the server lost (" + status.reason() + ")"
+                : "the server closed the connection (" + status.code() + (status.reason().isEmpty() ? "" : " " + status.reason()) + ")");
+          }
+          continue;
+        }
+        String type = frame.path("type").asText();
+        String msg = frame.path("msg").asText();
+        if ("event".equals(type)) {
+          cli.out.println(frame.toString());
+          // Flushing once the burst is written keeps `pubsub sub | jq` live without a flush per event.
+          if (client.bufferedFrames() == 0) cli.out.flush();
+        } else if ("info".equals(type) && "topic_deleted".equals(msg) && topic.equals(frame.path("topic").asText())) {
+          throw new Failure(ENDED, "topic '" + topic + "' was deleted");
+        } else if ("info".equals(type) && "shutting_down".equals(msg)) {
+          cli.err.println("pubsub: the server is shutting down");
+        } else if ("error".equals(type)) {
+          cli.err.println("pubsub: " + Failure.describe(frame.path("error")));
+        }
+      }
+      return OK;
+    }
+  }
+
+  @Command(name = "pub", mixinStandardHelpOptions = true,
+      description = {"Publish JSON to TOPIC and print each ack (with its offset) as one JSON line.",
+          "Without JSON, or with -, publishes one message per line of stdin (blank lines skipped),"
+              + " in order, stopping at the first failure; RATE_LIMITED messages are retried after retry_after_ms."})
+  static final class Pub implements Callable<Integer> {
+    @ParentCommand Root root;
+    @Parameters(index = "0", paramLabel = "TOPIC") String topic;
+    @Parameters(index = "1", arity = "0..1", paramLabel = "JSON",
+        description = "the message's payload, any JSON value (strings need their quotes: '\"hello\"')")
+    String json;
+
+    @Override
+    public Integer call() throws Exception {
+      PubSubCli cli = root.cli;
+      if (json != null && !"-".equals(json)) {
+        JsonNode payload = parse(json, "the message");
+        try (PubSubClient client = root.connect()) {
+          publish(client, payload);
+        }
+        return OK;
+      }
+      BufferedReader lines = new BufferedReader(new InputStreamReader(cli.in, StandardCharsets.UTF_8));
+      PubSubClient client = null;
+      try {
+        String line;
+        int number = 0;
+        while ((line = lines.readLine()) != null) {
+          number++;
+          if (line.isBlank()) continue;
+          JsonNode payload = parse(line, "line " + number);
+          if (client == null) client = root.connect();
+          publish(client, payload);
+        }
+        return OK;
+      } finally {
+        if (client != null) client.close();
+      }
+    }
+
+    private void publish(PubSubClient client, JsonNode payload) throws InterruptedException {
+      while (true) {
+        JsonNode answer = await(client.publish(topic, payload));
+        JsonNode error = answer.path("error");
+        if ("RATE_LIMITED".equals(error.path("code").asText()) && error.has("retry_after_ms")) {
+          Thread.sleep(Math.max(1, error.path("retry_after_ms").asLong()));
+          continue;
+        }
+        if (!"ack".equals(answer.path("type").asText())) throw new Failure(SERVER_ERROR, Failure.describe(error));
+        root.cli.out.println(answer.toString());
+        return;
+      }
+    }
+
+    private static JsonNode parse(String text, String what) {
+      try {
+        return READER.readTree(text);
+      } catch (JsonProcessingException e) {
+        throw new Failure(USAGE, what + " is not JSON (" + e.getOriginalMessage() + "); quote strings: '\"text\"'");
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  /** A request's answer within {@link #ANSWER_TIMEOUT}; an error frame becomes a {@link Failure}. */
+  static JsonNode answer(CompletableFuture<JsonNode> request) {
+    JsonNode answer = await(request);
+    if (!"ack".equals(answer.path("type").asText())) {
+      throw new Failure(SERVER_ERROR, Failure.describe(answer.path("error")));
+    }
+    return answer;
+  }
+
+  static JsonNode await(CompletableFuture<JsonNode> request) {
+    try {
+      return request.get(ANSWER_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      throw new Failure(UNREACHABLE, "no answer from the server within " + ANSWER_TIMEOUT.toSeconds() + " s");
+    } catch (ExecutionException e) {
+      throw new Failure(ENDED, "connection to the server lost (" + e.getCause().getMessage() + ")");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new Failure(UNREACHABLE, "interrupted");
+    }
+  }
+
+  /** Why a command failed: the exit code and the one line printed on stderr. */
+  static final class Failure extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    private final int exitCode;
+
+    Failure(int exitCode, String message) {
+      super(message, null, false, false);
+      this.exitCode = exitCode;
+    }
+
+    int exitCode() {
+      return exitCode;
+    }
+
+    static Failure of(Exception e) {
+      if (e instanceof Failure failure) return failure;
+      if (e instanceof UncheckedIOException io) return new Failure(UNREACHABLE, "cannot reach the server: " + reason(io));
+      return new Failure(USAGE, "unexpected failure: " + e);
+    }
+
+    static Failure rest(AdminClient.Answer answer) {
+      JsonNode error = answer.body().path("error");
+      String text = error.isObject() ? describe(error)
+          : answer.body().isTextual() ? answer.body().textValue() : answer.body().toString();
+      return new Failure(SERVER_ERROR, text + " (HTTP " + answer.status() + ")");
+    }
+
+    static Failure connecting(URI ws, RuntimeException e) {
+      for (Throwable t = e; t != null; t = t.getCause()) {
+        if (t instanceof WebSocketHandshakeException handshake) {
+          int status = handshake.getResponse().statusCode();
+          String hint = status == 401 ? ": UNAUTHORIZED, check --api-key"
+              : status == 503 ? ": the server is shutting down" : "";
+          return new Failure(SERVER_ERROR, "the server refused the WebSocket connection to " + ws
+              + " (HTTP " + status + hint + ")");
+        }
+      }
+      return new Failure(UNREACHABLE, "cannot connect to " + ws + ": " + reason(e));
+    }
+
+    /** {@code CODE: message}, plus the retry hint when the server gave one. */
+    static String describe(JsonNode error) {
+      String text = error.path("code").asText("ERROR") + ": " + error.path("message").asText("");
+      return error.has("retry_after_ms") ? text + " (retry after " + error.path("retry_after_ms").asLong() + " ms)" : text;
+    }
+
+    private static String reason(Throwable e) {
+      for (Throwable t = e; t != null; t = t.getCause()) {
+        if (t instanceof UnresolvedAddressException) return "unknown host";
+        if (t instanceof HttpConnectTimeoutException) return "connect timed out";
+        if (t instanceof HttpTimeoutException) return "no answer within 10 s";
+        if (t instanceof TimeoutException) return "no answer within " + ANSWER_TIMEOUT.toSeconds() + " s";
+      }
+      // The JDK's HttpClient nests ConnectExceptions, often without a message: the innermost text that exists wins.
+      String connectMessage = null;
+      for (Throwable t = e; t != null; t = t.getCause()) {
+        if (t instanceof ConnectException && t.getMessage() != null && !t.getMessage().isEmpty()) connectMessage = t.getMessage();
+        else if (t instanceof ConnectException && connectMessage == null) connectMessage = "connection refused";
+      }
+      if (connectMessage != null) return connectMessage.toLowerCase(Locale.ROOT);
+      Throwable root = e;
+      while ((root instanceof CompletionException || root instanceof UncheckedIOException) && root.getCause() != null) {
+        root = root.getCause();
+      }
+      return root.getMessage() != null ? root.getMessage() : root.toString();
+    }
+  }
+}

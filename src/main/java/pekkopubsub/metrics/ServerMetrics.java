@@ -1,0 +1,156 @@
+package pekkopubsub.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import pekkopubsub.protocol.ErrorCode;
+
+/**
+ * The server's Prometheus meters, one registry with JVM and process metrics beside them.
+ *
+ * <p>Meters are the one thing actors and stages share: Micrometer's counters and timers are
+ * thread-safe accumulators written without coordination, and only the scrape reads them.
+ * Nothing is labelled by topic: topic names are chosen by clients, so per-topic series would be
+ * unbounded; per-topic figures are in {@code /stats}.
+ */
+public final class ServerMetrics {
+
+  /** Why an event did not reach a subscriber's socket. */
+  public enum DropReason {
+    /** drop-oldest made room in a full outbound queue. */
+    QUEUE_FULL,
+    /** The disconnect policy closed a slow consumer; its queued events went with it. */
+    SLOW_CONSUMER,
+    /** The connection was closing (client close, protocol error, shutdown) with events still queued. */
+    CLOSING;
+
+    String label() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
+  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final Counter published;
+  private final Counter delivered;
+  private final Counter framesIn;
+  private final Counter framesOut;
+  private final Map<DropReason, Counter> dropped = new EnumMap<>(DropReason.class);
+  private final Map<ErrorCode, Counter> errors = new EnumMap<>(ErrorCode.class);
+  private final AtomicLong connections = new AtomicLong();
+  private final AtomicLong subscriptions = new AtomicLong();
+  private final AtomicLong topics = new AtomicLong();
+  private final AtomicLong queuedEvents = new AtomicLong();
+  private final Timer publishToEnqueue;
+
+  public ServerMetrics() {
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmGcMetrics().bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ClassLoaderMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    new UptimeMetrics().bindTo(registry);
+    new FileDescriptorMetrics().bindTo(registry);
+    published = Counter.builder("pubsub.messages.published")
+        .description("Messages accepted by topics").register(registry);
+    delivered = Counter.builder("pubsub.events.delivered")
+        .description("Events written to subscribers' sockets (replays included)").register(registry);
+    framesIn = Counter.builder("pubsub.websocket.frames").tag("direction", "in")
+        .description("WebSocket messages and control frames received").register(registry);
+    framesOut = Counter.builder("pubsub.websocket.frames").tag("direction", "out")
+        .description("WebSocket frames sent").register(registry);
+    for (DropReason reason : DropReason.values()) {
+      dropped.put(reason, Counter.builder("pubsub.events.dropped").tag("reason", reason.label())
+          .description("Events that did not reach a subscriber, by reason").register(registry));
+    }
+    for (ErrorCode code : ErrorCode.values()) {
+      errors.put(code, Counter.builder("pubsub.errors").tag("code", code.name())
+          .description("Error answers sent to clients, by code").register(registry));
+    }
+    Gauge.builder("pubsub.connections", connections, AtomicLong::get)
+        .description("Open WebSocket connections").register(registry);
+    Gauge.builder("pubsub.subscriptions", subscriptions, AtomicLong::get)
+        .description("Subscriptions (one per connection and topic)").register(registry);
+    Gauge.builder("pubsub.topics", topics, AtomicLong::get)
+        .description("Existing topics").register(registry);
+    Gauge.builder("pubsub.outbound.queue.events", queuedEvents, AtomicLong::get)
+        .description("Events waiting in all outbound queues").register(registry);
+    publishToEnqueue = Timer.builder("pubsub.publish.to.enqueue")
+        .description("From a topic accepting a publish to the event entering a subscriber's outbound queue")
+        .publishPercentiles(0.5, 0.95, 0.99, 0.999)
+        .publishPercentileHistogram()
+        .minimumExpectedValue(Duration.ofNanos(1_000))
+        .maximumExpectedValue(Duration.ofSeconds(1))
+        .register(registry);
+  }
+
+  /** The Prometheus text exposition of every meter. */
+  public String scrape() {
+    return registry.scrape();
+  }
+
+  public PrometheusMeterRegistry registry() {
+    return registry;
+  }
+
+  public void published() {
+    published.increment();
+  }
+
+  public void delivered(long events) {
+    if (events > 0) delivered.increment(events);
+  }
+
+  public void framesIn(long frames) {
+    framesIn.increment(frames);
+  }
+
+  public void framesOut(long frames) {
+    if (frames > 0) framesOut.increment(frames);
+  }
+
+  public void dropped(DropReason reason, long events) {
+    if (events > 0) dropped.get(reason).increment(events);
+  }
+
+  public void error(ErrorCode code) {
+    errors.get(code).increment();
+  }
+
+  public void connectionOpened() {
+    connections.incrementAndGet();
+  }
+
+  public void connectionClosed() {
+    connections.decrementAndGet();
+  }
+
+  public void subscriptionsChanged(long delta) {
+    subscriptions.addAndGet(delta);
+  }
+
+  public void topicsChanged(long delta) {
+    topics.addAndGet(delta);
+  }
+
+  public void queuedEventsChanged(long delta) {
+    if (delta != 0) queuedEvents.addAndGet(delta);
+  }
+
+  public void publishToEnqueue(long publishedAtNanos) {
+    publishToEnqueue.record(System.nanoTime() - publishedAtNanos, TimeUnit.NANOSECONDS);
+  }
+}

@@ -1,0 +1,132 @@
+package pekkopubsub;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.xml.parsers.DocumentBuilderFactory;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Dockerfile and docker-compose.yml, read as text (no Docker engine runs here): their jar path,
+ * port and environment variables agree with the pom, reference.conf and env-overrides.conf.
+ */
+class DockerFilesTest {
+  private static final Set<String> VARIABLES_OUTSIDE_CONFIG =
+      Set.of("LOG_LEVEL", "LOG_FORMAT", "JAVA_OPTS", "CONFIG_FILE", "PUBSUB_API_KEYS");
+  private static final Pattern REFERENCE = Pattern.compile("\\$\\{?([A-Z_][A-Z0-9_]*)");
+
+  private static String dockerfile;
+  private static JsonNode compose;
+  private static String composeText;
+  private static Config reference;
+
+  @BeforeAll
+  static void read() throws IOException {
+    dockerfile = Files.readString(Path.of("Dockerfile"));
+    composeText = Files.readString(Path.of("docker-compose.yml"));
+    compose = new YAMLMapper().readTree(composeText);
+    reference = ConfigFactory.parseFile(Path.of("src/main/resources/reference.conf").toFile()).resolve();
+  }
+
+  @Test
+  void theImageRunsThePomsJar() throws Exception {
+    String jar = "target/" + pomProperty("server.jar.name") + ".jar";
+    Matcher copy = Pattern.compile("COPY --from=build /build/(\\S+) (\\S+)").matcher(dockerfile);
+    assertTrue(copy.find(), "the runtime stage copies the jar from the build stage");
+    assertEquals(jar, copy.group(1), "the jar the build stage produced");
+    assertTrue(dockerfile.contains("-jar " + copy.group(2)), "ENTRYPOINT runs " + copy.group(2));
+    assertTrue(Pattern.compile("(?m)^ENTRYPOINT \\[\"sh\", \"-c\", \"exec java ").matcher(dockerfile).find(),
+        "the JVM replaces the shell, so SIGTERM reaches it");
+  }
+
+  @Test
+  void everyFileTheBuildCopiesExists() {
+    Matcher copy = Pattern.compile("(?m)^COPY (?!--from)(\\S+) ").matcher(dockerfile);
+    int copies = 0;
+    while (copy.find()) {
+      assertTrue(Files.exists(Path.of(copy.group(1))), "COPY " + copy.group(1));
+      copies++;
+    }
+    assertTrue(copies >= 2, "pom.xml and src are copied");
+  }
+
+  @Test
+  void portsMatchReferenceConf() {
+    int port = reference.getInt("pubsub.http.port");
+    Matcher expose = Pattern.compile("(?m)^EXPOSE (\\d+)").matcher(dockerfile);
+    assertTrue(expose.find());
+    assertEquals(port, Integer.parseInt(expose.group(1)), "EXPOSE");
+    Matcher envPort = Pattern.compile("\\bPORT=(\\d+)").matcher(dockerfile);
+    assertTrue(envPort.find());
+    assertEquals(port, Integer.parseInt(envPort.group(1)), "ENV PORT");
+    assertTrue(dockerfile.contains("HEALTHCHECK") && dockerfile.contains("/health\""), "HEALTHCHECK on /health");
+
+    JsonNode service = compose.path("services").path("pubsub");
+    String mapping = service.path("ports").path(0).asText();
+    assertEquals(String.valueOf(port), mapping.substring(mapping.lastIndexOf(':') + 1), "compose publishes " + mapping);
+    assertEquals(String.valueOf(port), service.path("environment").path("PORT").asText(String.valueOf(port)));
+  }
+
+  @Test
+  void composeGivesTheDrainTimeToFinish() {
+    Duration grace = Duration.parse("PT" + compose.path("services").path("pubsub").path("stop_grace_period").asText()
+        .toUpperCase(java.util.Locale.ROOT));
+    Duration drain = reference.getDuration("pubsub.shutdown.drain-deadline")
+        .plus(reference.getDuration("pubsub.connection.close-timeout"));
+    assertTrue(grace.compareTo(drain) > 0, "stop_grace_period " + grace + " exceeds drain + close " + drain);
+  }
+
+  @Test
+  void everyEnvironmentVariableIsOneTheServerReads() throws IOException {
+    Set<String> known = new TreeSet<>(VARIABLES_OUTSIDE_CONFIG);
+    Matcher override = Pattern.compile("\\$\\{\\?([A-Z_][A-Z0-9_]*)}")
+        .matcher(Files.readString(Path.of("src/main/resources/env-overrides.conf")));
+    while (override.find()) known.add(override.group(1));
+
+    Set<String> named = new LinkedHashSet<>();
+    Matcher env = Pattern.compile("(?m)^(?:ENV\\s+|\\s+)([A-Z_][A-Z0-9_]*)=").matcher(dockerfile);
+    while (env.find()) named.add(env.group(1));
+    named.addAll(references(dockerfile));
+    compose.path("services").path("pubsub").path("environment").fieldNames().forEachRemaining(named::add);
+    named.addAll(references(composeText));
+    // Settings shown commented out in the compose file are documentation too.
+    Matcher commented = Pattern.compile("(?m)^\\s+#\\s*([A-Z_][A-Z0-9_]*):").matcher(composeText);
+    while (commented.find()) named.add(commented.group(1));
+
+    assertFalse(named.isEmpty());
+    List<String> unknown = new ArrayList<>(named);
+    unknown.removeAll(known);
+    assertEquals(List.of(), unknown, "environment variables the server does not read (known: " + known + ")");
+  }
+
+  private static List<String> references(String text) {
+    List<String> names = new ArrayList<>();
+    Matcher m = REFERENCE.matcher(text);
+    while (m.find()) names.add(m.group(1));
+    return names;
+  }
+
+  private static String pomProperty(String name) throws Exception {
+    var pom = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(Path.of("pom.xml").toFile());
+    var nodes = pom.getElementsByTagName(name);
+    assertEquals(1, nodes.getLength(), "pom property " + name);
+    return nodes.item(0).getTextContent().trim();
+  }
+}

@@ -1,0 +1,143 @@
+package pekkopubsub.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import pekkopubsub.protocol.JsonCodec;
+
+/**
+ * Runs every scenario of the load generator once at a tiny size against an in-process server, so
+ * the tool cannot rot. Asserts that a sane report is produced; nothing about time.
+ */
+class BenchSmokeTest {
+
+  private static ServerHandle shared;
+
+  @TempDir
+  Path out;
+
+  @BeforeAll
+  static void startServer() {
+    BenchConfig c = BenchConfig.parse(new String[] {"light", "--in-process"});
+    shared = ServerHandle.start(c, Path.of("target"));
+  }
+
+  @AfterAll
+  static void stopServer() {
+    if (shared != null) shared.close();
+  }
+
+  /** A tiny run of {@code scenario} against the shared server. */
+  private BenchConfig tiny(String scenario, String... extra) {
+    List<String> args = new ArrayList<>(List.of(scenario,
+        "--url", shared.httpBase.toString(), "--pid", Long.toString(ProcessHandle.current().pid()),
+        "--duration", "0.5", "--warmup", "0.2", "--drain", "5", "--io-threads", "2", "--quiet",
+        "--out", out.toString()));
+    switch (scenario) {
+      case "many-topics" -> args.addAll(List.of("--topics", "6", "--publishers", "2", "--subscribers", "6", "--rate", "60"));
+      case "replay" -> args.addAll(List.of("--topics", "1", "--publishers", "1", "--subscribers", "4", "--rate", "40",
+          "--last-n", "5", "--duration", "0.8"));
+      case "connections" -> args.addAll(List.of("--subscribers", "20", "--duration", "0"));
+      default -> args.addAll(List.of("--topics", "1", "--publishers", "2", "--subscribers", "3", "--rate", "40"));
+    }
+    args.addAll(List.of(extra));
+    return BenchConfig.parse(args.toArray(String[]::new));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"light", "medium", "heavy", "extreme", "fanout", "many-topics"})
+  void loadScenarioProducesASaneLosslessReport(String scenario) throws Exception {
+    Bench.Outcome o = Bench.run(tiny(scenario), line -> {});
+    JsonNode r = o.result();
+    assertFiles(o);
+    long published = r.path("published").asLong();
+    assertTrue(published > 0, "published " + r);
+    assertEquals(r.path("sent").asLong(), published, "every publish acked: " + r);
+    int subscribersPerTopic = r.path("config").path("subscribers").asInt() / r.path("config").path("topics").asInt();
+    assertEquals(published * subscribersPerTopic, r.path("expected_deliveries").asLong(), "expected: " + r);
+    assertEquals(r.path("expected_deliveries").asLong(), r.path("delivered").asLong(), "lossless: " + r);
+    assertLossless(r);
+    assertTrue(r.path("latency_ms").path("count").asLong() > 0, "latencies recorded: " + r);
+    assertTrue(r.path("latency_ms").path("p99").asDouble() >= r.path("latency_ms").path("p50").asDouble());
+    assertTrue(r.path("series").size() >= 1, "a per-second series: " + r);
+  }
+
+  @Test
+  void replayJoinersGetReplayThenLiveWithoutGaps() throws Exception {
+    Bench.Outcome o = Bench.run(tiny("replay"), line -> {});
+    JsonNode r = o.result();
+    assertFiles(o);
+    assertTrue(r.path("published").asLong() > 0, "published " + r);
+    assertTrue(r.path("replayed").asLong() > 0, "joiners got a replay: " + r);
+    assertEquals(r.path("expected_deliveries").asLong(), r.path("delivered").asLong(), "lossless: " + r);
+    assertLossless(r);
+  }
+
+  @Test
+  void connectionsReportsMemoryPerConnectionAndReachesEveryone() throws Exception {
+    Bench.Outcome o = Bench.run(tiny("connections"), line -> {});
+    JsonNode r = o.result();
+    assertFiles(o);
+    assertEquals(20, r.path("connections").asInt());
+    assertEquals(1, r.path("published").asLong(), "one liveness publish: " + r);
+    assertEquals(20, r.path("delivered").asLong(), "every idle subscriber got it: " + r);
+    assertTrue(r.path("server_memory").has("rss_bytes_per_connection"), "memory measured: " + r);
+    assertEquals(0, r.path("unexpected_closes").asLong());
+  }
+
+  @Test
+  void sweepFindsAKneeAndTheToolCanStartItsOwnServer() throws Exception {
+    BenchConfig c = BenchConfig.parse(new String[] {"fanout", "--in-process", "--subscribers", "2", "--rate", "200",
+        "--max-rate", "400", "--sweep", "--step-duration", "0.5", "--warmup", "0.2", "--knee-p99-ms", "5000",
+        "--quiet", "--out", out.toString()});
+    assertEquals(BenchConfig.ServerMode.IN_PROCESS, c.serverMode);
+    Bench.Outcome o = Bench.run(c, line -> {});
+    JsonNode r = o.result();
+    assertTrue(Files.size(o.json()) > 0 && Files.size(o.png()) > 0);
+    assertTrue(r.path("steps").size() >= 2, "steps: " + r);
+    assertTrue(r.path("knee_rate").asDouble() > 0, "a tiny lossless step passes: " + Bench.summary(r.deepCopy()));
+    JsonNode first = r.path("steps").get(0).path("result");
+    assertTrue(first.path("server_metrics").has("cpu_seconds"), "in-process server CPU sampled: " + first.path("server_metrics"));
+  }
+
+  @Test
+  void badArgumentsAreRefusedWithUsage() {
+    var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> BenchConfig.parse(new String[] {"nope"}));
+    assertTrue(e.getMessage().contains("unknown scenario"));
+    e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> BenchConfig.parse(new String[] {"light", "--bogus", "1"}));
+    assertTrue(e.getMessage().contains("usage"));
+  }
+
+  private static void assertLossless(JsonNode r) {
+    JsonNode d = r.path("dropped");
+    assertEquals(0, d.path("client_gaps").asLong(), "gaps: " + r);
+    assertEquals(0, d.path("client_missing_at_end").asLong(), "missing: " + r);
+    assertEquals(0, d.path("server_stats").asLong(), "server drops: " + r);
+    assertEquals(0, r.path("duplicates").asLong(), "duplicates: " + r);
+    assertEquals(0, r.path("errors").size(), "errors: " + r.path("errors"));
+    assertEquals(0, r.path("unexpected_closes").asLong(), "closes: " + r);
+  }
+
+  private static void assertFiles(Bench.Outcome o) throws Exception {
+    assertTrue(Files.size(o.json()) > 0, "JSON written");
+    JsonNode reread = JsonCodec.mapper().readTree(o.json().toFile());
+    assertEquals(o.result().path("scenario").asText(), reread.path("scenario").asText());
+    assertTrue(o.png() != null && Files.size(o.png()) > 1000, "PNG written");
+    byte[] head = Files.readAllBytes(o.png());
+    assertEquals((byte) 0x89, head[0]);
+    assertEquals('P', head[1]);
+  }
+}

@@ -1,0 +1,313 @@
+package pekkopubsub.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static pekkopubsub.e2e.Wire.ack;
+import static pekkopubsub.e2e.Wire.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.sun.net.httpserver.HttpServer;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import pekkopubsub.cli.PubSubCli;
+import pekkopubsub.client.PubSubClient;
+
+/** scripts/pubsub's commands against the real server: what they print on stdout and stderr, and their exit codes. */
+class CliE2ETest {
+  private static TestServer server;
+
+  @BeforeAll
+  static void start() {
+    server = TestServer.start();
+  }
+
+  @AfterAll
+  static void stop() {
+    server.close();
+  }
+
+  /** One finished command: exit code, stdout, stderr. */
+  record Run(int exit, String out, String err) {
+    List<JsonNode> jsonLines() {
+      List<JsonNode> lines = new ArrayList<>();
+      for (String line : out.split("\n")) {
+        if (!line.isBlank()) lines.add(Wire.json(line));
+      }
+      return lines;
+    }
+
+    JsonNode json() {
+      List<JsonNode> lines = jsonLines();
+      assertEquals(1, lines.size(), () -> "one JSON line expected: " + this);
+      return lines.get(0);
+    }
+
+    /** A failure is reported as exactly one line on stderr, prefixed like any Unix tool's. */
+    String errorLine() {
+      String line = err.strip();
+      assertTrue(line.startsWith("pubsub: ") && !line.contains("\n"), () -> "one error line expected: " + this);
+      return line;
+    }
+  }
+
+  /** A command that runs in the background, like {@code pubsub sub} until Ctrl-C. */
+  static final class Background {
+    final PubSubCli cli;
+    final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    final ByteArrayOutputStream err = new ByteArrayOutputStream();
+    final CompletableFuture<Integer> exit;
+
+    Background(String... args) {
+      cli = new PubSubCli(new ByteArrayInputStream(new byte[0]), print(out), print(err));
+      exit = CompletableFuture.supplyAsync(() -> cli.run(withUrl(args)));
+    }
+
+    String err() {
+      return err.toString(StandardCharsets.UTF_8);
+    }
+
+    List<JsonNode> lines() {
+      return new Run(0, out.toString(StandardCharsets.UTF_8), "").jsonLines();
+    }
+
+    void awaitSubscribed() {
+      Wire.eventually(Wire.WAIT, this::err, e -> e.contains("subscribed to") || exit.isDone(), "sub reports its subscription");
+      assertTrue(err().startsWith("subscribed to"), err());
+    }
+
+    List<JsonNode> awaitLines(int n) {
+      return Wire.eventually(Wire.WAIT, this::lines, l -> l.size() >= n, n + " event lines on stdout");
+    }
+
+    int awaitExit() {
+      return await(exit, Duration.ofSeconds(20));
+    }
+  }
+
+  static Run cli(String stdin, String... args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int exit = new PubSubCli(new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)), print(out), print(err))
+        .run(args);
+    return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  }
+
+  static Run pubsub(String... args) {
+    return cli("", withUrl(args));
+  }
+
+  static String[] withUrl(String... args) {
+    List<String> all = new ArrayList<>(List.of("--url", server.httpBase().toString()));
+    all.addAll(List.of(args));
+    return all.toArray(String[]::new);
+  }
+
+  private static PrintStream print(ByteArrayOutputStream bytes) {
+    return new PrintStream(bytes, true, StandardCharsets.UTF_8);
+  }
+
+  // ---------------------------------------------------------------- topics, health, stats
+
+  @Test
+  void topicsCreateListDeleteAndTheirErrors() {
+    String topic = TestServer.uniqueTopicName("cli");
+    Run created = pubsub("topics", "create", topic);
+    assertEquals(0, created.exit(), created::toString);
+    assertEquals("created", created.json().path("status").asText());
+    assertEquals(topic, created.json().path("topic").asText());
+
+    Run again = pubsub("topics", "create", topic);
+    assertEquals(PubSubCli.SERVER_ERROR, again.exit(), again::toString);
+    assertTrue(again.errorLine().contains("already exists"), again::toString);
+    assertEquals("", again.out());
+
+    // --url is global: it may follow the subcommand too.
+    Run list = cli("", "topics", "list", "--url", server.httpBase().toString());
+    assertEquals(0, list.exit(), list::toString);
+    assertTrue(list.json().path("topics").findValuesAsText("name").contains(topic), list::toString);
+
+    Run deleted = pubsub("topics", "delete", topic);
+    assertEquals(0, deleted.exit(), deleted::toString);
+    assertEquals("deleted", deleted.json().path("status").asText());
+
+    Run missing = pubsub("topics", "delete", topic);
+    assertEquals(PubSubCli.SERVER_ERROR, missing.exit(), missing::toString);
+    assertTrue(missing.errorLine().contains("TOPIC_NOT_FOUND"), missing::toString);
+  }
+
+  @Test
+  void healthAndStatsPrintTheServersJson() {
+    String topic = server.createTopic("cli-stats");
+    Run health = pubsub("health");
+    assertEquals(0, health.exit(), health::toString);
+    assertEquals("ok", health.json().path("status").asText());
+
+    Run stats = pubsub("stats");
+    assertEquals(0, stats.exit(), stats::toString);
+    assertEquals(0, stats.json().path("topics").path(topic).path("messages").asInt(-1), stats::toString);
+  }
+
+  // ---------------------------------------------------------------- pub
+
+  @Test
+  void pubPublishesTheArgumentOrEachStdinLineInOrderAndPrintsAcks() {
+    String topic = server.createTopic("cli-pub");
+    PubSubClient reader = server.connect();
+    ack(reader.subscribe(topic), topic);
+
+    Run one = pubsub("pub", topic, "{\"item\":\"mouse\"}");
+    assertEquals(0, one.exit(), one::toString);
+    assertEquals("ack", one.json().path("type").asText());
+    assertEquals(1, one.json().path("offset").asLong());
+
+    Run lines = cli("1\n\n\"two\"\n[3]\n", withUrl("pub", topic));
+    assertEquals(0, lines.exit(), lines::toString);
+    assertEquals(List.of(2L, 3L, 4L), lines.jsonLines().stream().map(a -> a.path("offset").asLong()).toList());
+
+    List<JsonNode> events = Wire.events(reader, topic, 4);
+    assertEquals(List.of("{\"item\":\"mouse\"}", "1", "\"two\"", "[3]"),
+        events.stream().map(e -> e.path("message").path("payload").toString()).toList());
+
+    Run dash = cli("{\"n\":5}\n", withUrl("pub", topic, "-"));
+    assertEquals(0, dash.exit(), dash::toString);
+    assertEquals(5, dash.json().path("offset").asLong());
+  }
+
+  @Test
+  void pubRefusesTextThatIsNotJsonAndPublishesNothing() {
+    String topic = server.createTopic("cli-badjson");
+    Run run = pubsub("pub", topic, "hello");
+    assertEquals(PubSubCli.USAGE, run.exit(), run::toString);
+    assertTrue(run.errorLine().contains("not JSON"), run::toString);
+
+    Run stdin = cli("{\"ok\":1}\nnot json\n{\"never\":1}\n", withUrl("pub", topic));
+    assertEquals(PubSubCli.USAGE, stdin.exit(), stdin::toString);
+    assertTrue(stdin.errorLine().contains("line 2"), stdin::toString);
+    assertEquals(1, stdin.jsonLines().size(), "the line before the bad one was published");
+    assertEquals(1, server.topicStats(topic).path("messages").asInt());
+  }
+
+  @Test
+  void pubToAMissingTopicIsAServerError() {
+    Run run = pubsub("pub", TestServer.uniqueTopicName("cli-none"), "1");
+    assertEquals(PubSubCli.SERVER_ERROR, run.exit(), run::toString);
+    assertTrue(run.errorLine().contains("TOPIC_NOT_FOUND"), run::toString);
+  }
+
+  // ---------------------------------------------------------------- sub
+
+  @Test
+  void subPrintsReplayedThenLiveEventsAsJsonLinesUntilStopped() {
+    String topic = server.createTopic("cli-sub");
+    PubSubClient publisher = server.connect();
+    for (int i = 1; i <= 3; i++) ack(publisher.publish(topic, Wire.payload(i)), topic);
+
+    Background sub = new Background("sub", topic, "--last", "2");
+    sub.awaitSubscribed();
+    assertTrue(sub.err().contains("replayed 2"), sub.err());
+    ack(publisher.publish(topic, Wire.payload(4)), topic);
+
+    List<JsonNode> lines = sub.awaitLines(3);
+    assertEquals(List.of(2L, 3L, 4L), Wire.offsets(lines));
+    assertTrue(lines.get(0).path("replay").asBoolean(), lines.get(0)::toString);
+    assertEquals("event", lines.get(2).path("type").asText());
+    assertEquals(Wire.payload(4), lines.get(2).path("message").path("payload"));
+
+    sub.cli.stop();
+    assertEquals(PubSubCli.OK, sub.awaitExit(), sub.err());
+    assertEquals(0, server.topicStats(topic).path("subscribers").asInt(), "the CLI's connection was closed");
+  }
+
+  @Test
+  void subSinceAnOffsetAndEpochRecovers() {
+    String topic = server.createTopic("cli-since");
+    PubSubClient publisher = server.connect();
+    for (int i = 1; i <= 3; i++) ack(publisher.publish(topic, Wire.payload(i)), topic);
+    String epoch = ack(server.connect().subscribe(topic), topic).path("epoch").asText();
+
+    Background sub = new Background("sub", topic, "--since", "1", "--epoch", epoch);
+    sub.awaitSubscribed();
+    assertTrue(sub.err().contains("recovered true"), sub.err());
+    assertEquals(List.of(2L, 3L), Wire.offsets(sub.awaitLines(2)));
+    sub.cli.stop();
+    assertEquals(PubSubCli.OK, sub.awaitExit());
+  }
+
+  @Test
+  void subEndsWithCode4WhenItsTopicIsDeleted() {
+    String topic = server.createTopic("cli-deleted");
+    Background sub = new Background("sub", topic);
+    sub.awaitSubscribed();
+    assertEquals(200, server.admin().deleteTopic(topic).status());
+    assertEquals(PubSubCli.ENDED, sub.awaitExit(), sub.err());
+    assertTrue(sub.err().strip().endsWith("pubsub: topic '" + topic + "' was deleted"), sub.err());
+  }
+
+  @Test
+  void subToAMissingTopicIsAServerError() {
+    Run run = pubsub("sub", TestServer.uniqueTopicName("cli-none"));
+    assertEquals(PubSubCli.SERVER_ERROR, run.exit(), run::toString);
+    assertTrue(run.errorLine().contains("TOPIC_NOT_FOUND"), run::toString);
+  }
+
+  // ---------------------------------------------------------------- usage and connectivity
+
+  @Test
+  void usageErrorsExitWith1AndOneLine() {
+    for (String[] args : List.of(new String[0], new String[] {"bogus"}, new String[] {"topics"},
+        new String[] {"sub", "t", "--last", "1", "--since", "2"}, new String[] {"sub", "t", "--epoch", "e"},
+        new String[] {"sub", "t", "--last", "many"}, new String[] {"--url", "ftp://x", "health"})) {
+      Run run = cli("", args);
+      assertEquals(PubSubCli.USAGE, run.exit(), () -> List.of(args) + ": " + run);
+      run.errorLine();
+    }
+    Run help = cli("", "--help");
+    assertEquals(0, help.exit());
+    assertTrue(help.out().contains("Exit codes"), help.out());
+  }
+
+  @Test
+  void anUnreachableServerExitsWith3() {
+    String url = "http://127.0.0.1:" + TestServer.freePort();
+    for (String[] args : List.of(new String[] {"health"}, new String[] {"sub", "t"}, new String[] {"pub", "t", "1"})) {
+      List<String> all = new ArrayList<>(List.of("--url", url));
+      all.addAll(List.of(args));
+      Run run = cli("", all.toArray(String[]::new));
+      assertEquals(PubSubCli.UNREACHABLE, run.exit(), run::toString);
+      assertTrue(run.errorLine().contains("connection refused"), run::toString);
+    }
+  }
+
+  @Test
+  void apiKeyIsSentAsXApiKey() throws Exception {
+    AtomicReference<String> seen = new AtomicReference<>();
+    HttpServer fake = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    fake.createContext("/health", exchange -> {
+      seen.set(exchange.getRequestHeaders().getFirst("X-API-Key"));
+      byte[] body = "{\"status\":\"ok\"}".getBytes(StandardCharsets.UTF_8);
+      exchange.getResponseHeaders().add("Content-Type", "application/json");
+      exchange.sendResponseHeaders(200, body.length);
+      exchange.getResponseBody().write(body);
+      exchange.close();
+    });
+    fake.start();
+    try {
+      Run run = cli("", "--url", "http://127.0.0.1:" + fake.getAddress().getPort(), "health", "--api-key", "k1");
+      assertEquals(0, run.exit(), run::toString);
+      assertEquals("k1", seen.get());
+    } finally {
+      fake.stop(0);
+    }
+  }
+}

@@ -1,0 +1,193 @@
+package pekkopubsub.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static pekkopubsub.e2e.Wire.ack;
+import static pekkopubsub.e2e.Wire.assertUsable;
+import static pekkopubsub.e2e.Wire.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+import pekkopubsub.client.AdminClient;
+import pekkopubsub.client.PubSubClient;
+
+/** Auth, the publish rate limit and the resource limits, as a client over the wire sees them. */
+class LimitsE2ETest {
+
+  @Test
+  void withApiKeysConfiguredOnlyAKeyOpensTheWebSocketAndTheRestApi() {
+    try (TestServer server = TestServer.start(Map.of("auth.api-keys", "alpha,beta"))) {
+      URI ws = server.webSocketUri();
+      CompletableFuture<PubSubClient> refused = CompletableFuture.supplyAsync(() ->
+          PubSubClient.connect(ws, Duration.ofSeconds(5)));
+      assertThrows(Exception.class, refused::join, "no key, no upgrade");
+      assertThrows(Exception.class, () -> PubSubClient.connect(ws, Duration.ofSeconds(5), Map.of("X-API-Key", "gamma")));
+
+      AdminClient anonymous = server.admin();
+      AdminClient.Answer denied = anonymous.createTopic(TestServer.uniqueTopicName("auth"));
+      assertEquals(401, denied.status(), denied::toString);
+      assertEquals("UNAUTHORIZED", denied.body().path("error").path("code").asText(), denied::toString);
+      assertEquals(200, anonymous.health().status(), "/health stays open");
+
+      AdminClient admin = new AdminClient(server.httpBase(), Map.of("X-API-Key", "beta"));
+      String topic = TestServer.uniqueTopicName("auth");
+      assertEquals(201, admin.createTopic(topic).status());
+      try (PubSubClient byHeader = PubSubClient.connect(ws, Duration.ofSeconds(5), Map.of("X-API-Key", "alpha"));
+           PubSubClient byQuery = PubSubClient.connect(URI.create(ws + "?api_key=beta"), Duration.ofSeconds(5))) {
+        ack(byHeader.subscribe(topic), topic);
+        ack(byQuery.publish(topic, Wire.payload(1)), topic);
+        assertEquals("event", Wire.next(byHeader).path("type").asText());
+      }
+    }
+  }
+
+  @Test
+  void publishesOverTheRateAreRefusedWithRetryAfterAndNotPublished() {
+    try (TestServer server = TestServer.start(Map.of("limits.publish-rate", "5", "limits.publish-burst", "3"))) {
+      String topic = server.createTopic("rate");
+      PubSubClient publisher = server.connect();
+      List<CompletableFuture<JsonNode>> answers = new ArrayList<>();
+      for (int i = 0; i < 10; i++) answers.add(publisher.publish(topic, Wire.payload(i)));
+
+      int acked = 0;
+      int limited = 0;
+      for (CompletableFuture<JsonNode> answer : answers) {
+        JsonNode frame = await(answer);
+        if ("ack".equals(frame.path("type").asText())) {
+          acked++;
+        } else {
+          Wire.error(frame, "RATE_LIMITED");
+          assertTrue(frame.path("error").path("retry_after_ms").asLong(0) >= 1, frame::toString);
+          limited++;
+        }
+      }
+      assertTrue(acked >= 3 && acked < 10 && limited > 0, "acked " + acked + ", limited " + limited);
+      assertEquals(acked, server.topicStats(topic).path("messages").asInt(-1), "a refused publish is not published");
+      assertUsable(publisher);
+      // Another connection has a bucket of its own.
+      ack(server.connect().publish(topic, Wire.payload(99)), topic);
+    }
+  }
+
+  @Test
+  void subscriptionsPerConnectionAreLimitedWithAClearError() {
+    try (TestServer server = TestServer.start(Map.of("limits.max-subscriptions-per-connection", "2"))) {
+      String a = server.createTopic("subs");
+      String b = server.createTopic("subs");
+      String c = server.createTopic("subs");
+      PubSubClient client = server.connect();
+      ack(client.subscribe(a), a);
+      ack(client.subscribe(b), b);
+      ack(client.subscribe(a), a);
+
+      JsonNode refused = Wire.error(await(client.subscribe(c)), "BAD_REQUEST");
+      assertTrue(refused.path("error").path("message").asText().contains("maximum of 2 subscriptions"), refused::toString);
+      assertEquals(0, server.topicStats(c).path("subscribers").asInt(-1));
+
+      ack(client.unsubscribe(a), a);
+      ack(client.subscribe(c), c);
+      // After a delete the subscription is gone, and so is its place.
+      assertEquals(200, server.admin().deleteTopic(b).status());
+      assertEquals("topic_deleted", Wire.next(client).path("msg").asText());
+      ack(client.subscribe(a), a);
+    }
+  }
+
+  @Test
+  void connectionsPastTheLimitAreRefusedWith503AndThePlaceComesBackOnClose() {
+    try (TestServer server = TestServer.start(Map.of("limits.max-connections", "2"))) {
+      PubSubClient first = server.connect();
+      PubSubClient second = server.connect();
+      assertUsable(first);
+      assertUsable(second);
+      assertThrows(Exception.class, () -> PubSubClient.connect(server.webSocketUri(), Duration.ofSeconds(5)));
+      String refused = rawUpgrade(server.httpBase());
+      assertTrue(refused.startsWith("HTTP/1.1 503"), refused);
+      assertTrue(refused.contains("limit of 2 connections"), refused);
+
+      first.close();
+      await(first.closed(), Wire.WAIT);
+      // The registry hears of the close a moment after the client does.
+      Wire.eventually(Wire.WAIT, () -> tryConnect(server), c -> c != null, "a place frees up");
+      assertUsable(second);
+    }
+  }
+
+  @Test
+  void aConnectionThatSendsNothingAndSubscribesToNothingIsClosedWith1001AfterTheIdleTimeout() {
+    try (TestServer server = TestServer.start(Map.of("limits.idle-timeout", "400ms", "connection.heartbeat-interval", "100ms"))) {
+      String topic = server.createTopic("idle");
+      PubSubClient idle = server.connect();
+      PubSubClient subscriber = server.connect();
+      ack(subscriber.subscribe(topic), topic);
+
+      PubSubClient.CloseStatus status = await(idle.closed(), Duration.ofSeconds(10));
+      assertEquals(1001, status.code(), status::toString);
+      assertEquals("idle timeout", status.reason());
+
+      TestServer.sleep(800);
+      assertFalse(subscriber.closed().isDone(), "a silent subscriber is not idle");
+      ack(server.connect().publish(topic, Wire.payload(1)), topic);
+      JsonNode frame;
+      do {
+        frame = Wire.next(subscriber);
+      } while (!"event".equals(frame.path("type").asText()));
+    }
+  }
+
+  @Test
+  void oversizedIdsAndJsonOverTheReadLimitsGetBadRequestAndTheConnectionStays() {
+    try (TestServer server = TestServer.start()) {
+      String topic = server.createTopic("json-limits");
+      PubSubClient client = server.connect();
+      String longClientId = "c".repeat(129);
+      client.sendText("{\"type\":\"subscribe\",\"topic\":\"" + topic + "\",\"client_id\":\"" + longClientId
+          + "\",\"request_id\":\"r1\"}");
+      JsonNode tooLong = Wire.error(Wire.next(client), "BAD_REQUEST");
+      assertEquals("r1", tooLong.path("request_id").asText());
+      assertTrue(tooLong.path("error").path("message").asText().contains("client_id"), tooLong::toString);
+
+      String deep = "[".repeat(200) + "]".repeat(200);
+      client.sendText("{\"type\":\"publish\",\"topic\":\"" + topic + "\",\"message\":{\"payload\":" + deep + "}}");
+      JsonNode nested = Wire.error(Wire.next(client), "BAD_REQUEST");
+      assertTrue(nested.path("error").path("message").asText().contains("JSON limit"), nested::toString);
+
+      client.sendText("{\"type\":\"publish\",\"topic\":\"" + topic + "\",\"message\":{\"payload\":" + "9".repeat(1000) + "}}");
+      Wire.error(Wire.next(client), "BAD_REQUEST");
+
+      assertUsable(client);
+      assertEquals(0, server.topicStats(topic).path("messages").asInt(-1), "nothing was published");
+    }
+  }
+
+  /** java.net.http will not send Upgrade headers by hand, so the refused handshake is read off a socket. */
+  private static String rawUpgrade(URI base) {
+    try (java.net.Socket socket = new java.net.Socket(base.getHost(), base.getPort())) {
+      socket.setSoTimeout(10_000);
+      socket.getOutputStream().write(("GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
+          + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+          + "Connection: close\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      return new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  private static PubSubClient tryConnect(TestServer server) {
+    try {
+      PubSubClient client = server.connect();
+      assertUsable(client);
+      return client;
+    } catch (RuntimeException | AssertionError e) {
+      return null;
+    }
+  }
+}

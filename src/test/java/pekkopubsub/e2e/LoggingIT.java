@@ -1,0 +1,125 @@
+package pekkopubsub.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+import static pekkopubsub.e2e.Wire.ack;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.File;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import pekkopubsub.client.AdminClient;
+import pekkopubsub.client.PubSubClient;
+
+/** The packaged server's log output: LOG_FORMAT=json gives one JSON object per stdout line, text is the default. */
+class LoggingIT {
+  private Process process;
+
+  @AfterEach
+  void cleanUp() throws InterruptedException {
+    if (process != null && process.isAlive()) {
+      process.destroyForcibly();
+      process.waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void jsonFormatWritesOneObjectPerLineWithTheTopicAsAField() throws Exception {
+    String topic = TestServer.uniqueTopicName("logs");
+    List<String> lines = runSession("json", topic);
+
+    List<JsonNode> objects = new ArrayList<>();
+    for (String line : lines) {
+      JsonNode object = Wire.json(line);
+      assertTrue(object.isObject(), line);
+      assertTrue(object.path("@timestamp").isTextual() && object.path("level").isTextual()
+          && object.path("message").isTextual(), line);
+      objects.add(object);
+    }
+    JsonNode created = objects.stream()
+        .filter(o -> o.path("message").asText().startsWith("topic created")).findFirst()
+        .orElseThrow(() -> new AssertionError("no 'topic created' line in " + lines));
+    assertEquals(topic, created.path("topic").asText(), created::toString);
+    assertEquals("INFO", created.path("level").asText());
+    assertTrue(objects.stream().anyMatch(o -> o.path("message").asText().startsWith("topic deleted")
+        && topic.equals(o.path("topic").asText())), lines::toString);
+  }
+
+  @Test
+  void textIsTheDefaultAndNamesTheTopic() throws Exception {
+    String topic = TestServer.uniqueTopicName("logs");
+    List<String> lines = runSession(null, topic);
+    assertTrue(lines.stream().noneMatch(l -> l.startsWith("{")), lines::toString);
+    assertTrue(lines.stream().anyMatch(l -> l.contains(" INFO ") && l.contains("topic created topic=" + topic)),
+        lines::toString);
+  }
+
+  /**
+   * Starts the jar, creates a topic, publishes 200 messages to a subscriber, deletes the topic and
+   * stops the server with SIGTERM; returns its stdout lines. Publishing adds no INFO line.
+   */
+  private List<String> runSession(String logFormat, String topic) throws Exception {
+    int port = TestServer.freePort();
+    URI base = URI.create("http://127.0.0.1:" + port);
+    String jar = System.getProperty("server.jar");
+    assertNotNull(jar, "system property server.jar (set by failsafe)");
+    Path workDir = Path.of(jar).toAbsolutePath().getParent().resolve("logging-it");
+    Files.createDirectories(workDir);
+    Path out = workDir.resolve((logFormat == null ? "text" : logFormat) + ".out");
+    ProcessBuilder builder = new ProcessBuilder(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", new File(jar).getAbsolutePath())
+        .directory(workDir.toFile())
+        .redirectOutput(out.toFile())
+        .redirectError(workDir.resolve("stderr.log").toFile())
+        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+    Map<String, String> env = builder.environment();
+    env.keySet().removeIf(k -> List.of("CONFIG_FILE", "PUBSUB_API_KEYS", "LOG_LEVEL", "LOG_FORMAT").contains(k));
+    if (logFormat != null) env.put("LOG_FORMAT", logFormat);
+    env.put("PORT", String.valueOf(port));
+    env.put("HOST", "127.0.0.1");
+    process = builder.start();
+
+    AdminClient admin = new AdminClient(base);
+    awaitHealthy(admin);
+    assertEquals(201, admin.createTopic(topic).status());
+    int linesBeforePublishing = Files.readAllLines(out, StandardCharsets.UTF_8).size();
+    try (PubSubClient subscriber = PubSubClient.connect(PubSubClient.webSocketUri(base), Duration.ofSeconds(10));
+         PubSubClient publisher = PubSubClient.connect(PubSubClient.webSocketUri(base), Duration.ofSeconds(10))) {
+      ack(subscriber.subscribe(topic), topic);
+      for (int i = 0; i < 200; i++) ack(publisher.publish(topic, Wire.payload(i)), topic);
+      Wire.events(subscriber, topic, 200);
+    }
+    assertEquals(200, admin.deleteTopic(topic).status());
+    new ProcessBuilder("kill", "-TERM", String.valueOf(process.pid())).start().waitFor(10, TimeUnit.SECONDS);
+    assertTrue(process.waitFor(20, TimeUnit.SECONDS), "server exited after SIGTERM");
+    List<String> lines = Files.readAllLines(out, StandardCharsets.UTF_8);
+    // Lifecycle lines only: topic created/deleted, shutdown; never one per published message.
+    assertTrue(lines.size() - linesBeforePublishing < 20, () -> "200 publishes logged: " + lines);
+    return lines;
+  }
+
+  private void awaitHealthy(AdminClient admin) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (true) {
+      if (!process.isAlive()) fail("server exited with " + process.exitValue() + " while starting");
+      try {
+        if (admin.health().status() == 200) return;
+      } catch (RuntimeException notYet) {
+        // not listening yet
+      }
+      if (System.nanoTime() > deadline) fail("server not healthy within 30 s");
+      TestServer.sleep(50);
+    }
+  }
+}

@@ -1,0 +1,147 @@
+package pekkopubsub.e2e;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * A minimal blocking WebSocket client on a plain socket, for what java.net.http cannot send:
+ * text frames with invalid UTF-8, arbitrary opcodes, an abort in the middle of a frame.
+ */
+final class RawWebSocket implements AutoCloseable {
+  static final int TEXT = 0x1;
+  static final int BINARY = 0x2;
+  static final int CLOSE = 0x8;
+
+  /** A frame from the server: its opcode and payload. */
+  record Frame(int opcode, byte[] payload) {
+    String text() {
+      return new String(payload, StandardCharsets.UTF_8);
+    }
+
+    JsonNode json() {
+      return Wire.json(text());
+    }
+  }
+
+  private final Socket socket;
+  private final OutputStream out;
+  private final DataInputStream in;
+
+  private RawWebSocket(Socket socket) throws IOException {
+    this.socket = socket;
+    this.out = socket.getOutputStream();
+    this.in = new DataInputStream(socket.getInputStream());
+  }
+
+  static RawWebSocket connect(URI httpBase) {
+    try {
+      Socket socket = new Socket(httpBase.getHost(), httpBase.getPort());
+      socket.setSoTimeout(15_000);
+      socket.setTcpNoDelay(true);
+      RawWebSocket ws = new RawWebSocket(socket);
+      ws.out.write(("GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+          + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+          .getBytes(StandardCharsets.US_ASCII));
+      String status = ws.readHeaders();
+      if (!status.startsWith("HTTP/1.1 101")) throw new IllegalStateException("upgrade refused: " + status);
+      return ws;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private String readHeaders() throws IOException {
+    StringBuilder head = new StringBuilder();
+    while (head.length() < 4 || !head.substring(head.length() - 4).equals("\r\n\r\n")) {
+      int b = in.read();
+      if (b < 0) throw new IOException("closed during handshake: " + head);
+      head.append((char) b);
+    }
+    return head.toString();
+  }
+
+  void sendText(String text) {
+    send(TEXT, text.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** One complete masked frame, as RFC 6455 requires of clients. */
+  void send(int opcode, byte[] payload) {
+    try {
+      out.write(frame(opcode, payload));
+      out.flush();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Writes only the first {@code bytes} bytes of a frame, then resets the TCP connection. */
+  void abortMidFrame(byte[] payload, int bytes) {
+    try {
+      byte[] whole = frame(TEXT, payload);
+      out.write(whole, 0, Math.min(bytes, whole.length));
+      out.flush();
+      socket.setSoLinger(true, 0);
+      socket.close();
+    } catch (IOException ignored) {
+      // The reset is the point.
+    }
+  }
+
+  private static byte[] frame(int opcode, byte[] payload) {
+    ByteArrayOutputStream f = new ByteArrayOutputStream(payload.length + 14);
+    f.write(0x80 | opcode);
+    int n = payload.length;
+    if (n < 126) {
+      f.write(0x80 | n);
+    } else if (n < 65536) {
+      f.write(0x80 | 126);
+      f.write(n >>> 8);
+      f.write(n);
+    } else {
+      f.write(0x80 | 127);
+      for (int shift = 56; shift >= 0; shift -= 8) f.write((int) ((long) n >>> shift));
+    }
+    byte[] mask = new byte[4];
+    ThreadLocalRandom.current().nextBytes(mask);
+    f.write(mask, 0, 4);
+    for (int i = 0; i < n; i++) f.write(payload[i] ^ mask[i & 3]);
+    return f.toByteArray();
+  }
+
+  /** The next data or close frame from the server; pings are skipped. */
+  Frame read() {
+    try {
+      while (true) {
+        int b0 = in.readUnsignedByte();
+        int b1 = in.readUnsignedByte();
+        long len = b1 & 0x7f;
+        if (len == 126) len = in.readUnsignedShort();
+        else if (len == 127) len = in.readLong();
+        byte[] payload = new byte[Math.toIntExact(len)];
+        in.readFully(payload);
+        int opcode = b0 & 0x0f;
+        if (opcode == 0x9 || opcode == 0xA) continue;
+        return new Frame(opcode, payload);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      socket.close();
+    } catch (IOException ignored) {
+      // Closing is best effort.
+    }
+  }
+}
