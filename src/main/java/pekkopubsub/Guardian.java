@@ -17,6 +17,7 @@ import pekkopubsub.connection.ConnectionRegistry;
 import pekkopubsub.http.ApiKeys;
 import pekkopubsub.http.Routes;
 import pekkopubsub.http.WebSocketRoute;
+import pekkopubsub.metrics.ServerMetrics;
 import pekkopubsub.topic.TopicManager;
 
 /** The root actor: spawns the topic manager and the connection registry, binds HTTP, wires shutdown. */
@@ -35,14 +36,15 @@ public final class Guardian {
 
   public static Behavior<Command> create(Settings settings) {
     return Behaviors.setup(context -> {
+      ServerMetrics metrics = ServerMetrics.prometheus();
       ActorRef<TopicManager.Command> topics =
           context.spawn(TopicManager.create(settings.maxHistoryPerTopic(), settings.askTimeout().dividedBy(2),
-              settings.limits().maxTopics()), "topics");
+              settings.limits().maxTopics(), metrics), "topics");
       ActorRef<ConnectionRegistry.Command> registry = context.spawn(ConnectionRegistry.create(
           settings.limits().maxConnections(), settings.askTimeout().multipliedBy(3)), "connections");
       Routes routes = new Routes(context.getSystem(), topics,
-          new WebSocketRoute(topics, registry, settings, context.getSystem().scheduler()),
-          settings.askTimeout(), new ApiKeys(settings.apiKeys()));
+          new WebSocketRoute(topics, registry, settings, context.getSystem().scheduler(), metrics),
+          settings.askTimeout(), new ApiKeys(settings.apiKeys()), metrics);
       CompletionStage<ServerBinding> binding = Http.get(context.getSystem())
           .newServerAt(settings.host(), settings.port())
           .bind(routes.routes());

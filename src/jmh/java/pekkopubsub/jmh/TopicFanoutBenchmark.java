@@ -21,6 +21,8 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import pekkopubsub.metrics.ServerMetrics;
 import pekkopubsub.config.Settings.OverflowPolicy;
 import pekkopubsub.connection.OutboundQueue;
 import pekkopubsub.protocol.JsonCodec;
@@ -70,7 +72,7 @@ public class TopicFanoutBenchmark {
     var config = pekkopubsub.config.Settings.withDefaults(com.typesafe.config.ConfigFactory.parseString(
         "pekko.loglevel = WARNING\npekko.log-dead-letters = off"));
     system = ActorSystem.create(Behaviors.empty(), "jmh-topic", config);
-    topic = spawn(Topic.create("orders", "e1", 100), "topic");
+    topic = spawn(Topic.create("orders", "e1", 100, new ServerMetrics(new SimpleMeterRegistry())), "topic");
     publisher = spawn(Behaviors.ignore(), "publisher");
     for (int i = 0; i < subscribers; i++) {
       ActorRef<Topic.Reply> sub = spawn(subscriber(delivered), "sub-" + i);

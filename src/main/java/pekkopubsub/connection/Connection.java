@@ -19,6 +19,7 @@ import org.apache.pekko.stream.stage.TimerGraphStageLogicWithLogging;
 import org.apache.pekko.util.ByteString;
 import pekkopubsub.config.Settings;
 import pekkopubsub.connection.WebSocketFrameDecoder.Event;
+import pekkopubsub.metrics.ServerMetrics;
 import pekkopubsub.protocol.ErrorCode;
 import pekkopubsub.protocol.Inbound;
 import pekkopubsub.protocol.JsonCodec;
@@ -64,6 +65,7 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
   private final ActorRef<ConnectionRegistry.Command> registry;
   private final Settings settings;
   private final RequestDecoder decoder;
+  private final ServerMetrics metrics;
   private final long admissionTicket;
 
   /** {@code admissionTicket} is the registry's {@link ConnectionRegistry.Admitted} ticket (0: none). */
@@ -73,8 +75,10 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
       ActorRef<ConnectionRegistry.Command> registry,
       Settings settings,
       RequestDecoder decoder,
+      ServerMetrics metrics,
       long admissionTicket) {
     this.decoder = decoder;
+    this.metrics = metrics;
     this.id = id;
     this.topics = topics;
     this.registry = registry;
@@ -110,6 +114,11 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
     private final Set<String> subscribed = new HashSet<>();
     private final Map<String, Integer> pendingSubscribes = new HashMap<>();
     private long lastInboundNanos = System.nanoTime();
+    // What the meters have been told so far: the queue keeps totals, the meters get the differences.
+    private long framesOutMetered;
+    private long eventsOutMetered;
+    private long dropsMetered;
+    private long queuedMetered;
 
     Logic() {
       super(shape);
@@ -122,6 +131,7 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
       self = Adapter.toTyped(stageActor);
       selfAsConnection = Adapter.toTyped(stageActor);
       registry.tell(new ConnectionRegistry.Register(selfAsConnection, admissionTicket));
+      metrics.connectionOpened();
       scheduleWithFixedDelay(HEARTBEAT, settings.heartbeatInterval(), settings.heartbeatInterval());
       java.time.Duration idle = settings.limits().idleTimeout();
       if (!idle.isZero()) {
@@ -138,6 +148,8 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
     public void postStop() {
       // An abrupt end (reset, failure) leaves events queued: they are counted as dropped, never lost silently.
       queue.closeForEvents();
+      meterQueue(closingReason());
+      metrics.connectionClosed();
       reportDrops();
       registry.tell(new ConnectionRegistry.Unregister(selfAsConnection));
       log().debug("connection {} closed ({} events dropped)", id, queue.droppedTotal());
@@ -148,6 +160,7 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
     @Override
     public void onPush() {
       Event event = grab(in);
+      metrics.framesIn(1);
       lastInboundNanos = System.nanoTime();
       if (event instanceof Event.Text text) {
         onRequest(decoder.decode(text.text()));
@@ -193,6 +206,7 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
       } else if (inbound instanceof Request.Publish p) {
         long retryAfterMs = publishLimiter.tryAcquire();
         if (retryAfterMs > 0) {
+          metrics.error(ErrorCode.RATE_LIMITED);
           answer(new Outbound.Error(p.requestId(), new Outbound.ErrorBody(ErrorCode.RATE_LIMITED.name(),
               "more than " + rateText() + " publishes per second on this connection; retry after " + retryAfterMs + " ms",
               retryAfterMs), Timestamps.now()));
@@ -253,11 +267,14 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
 
     private void onEvent(Topic.Event event) {
       OutboundQueue.Offer offer = queue.offerEvent(event.frame(), event.from());
-      if (offer == OutboundQueue.Offer.DROPPED_OLDEST || offer == OutboundQueue.Offer.REFUSED) {
+      if (offer == OutboundQueue.Offer.REFUSED) {
+        if (closeFrame == null) onSlowConsumer();
+        meterQueue(closingReason());
         scheduleDropReport();
-      }
-      if (offer == OutboundQueue.Offer.REFUSED && closeFrame == null) {
-        onSlowConsumer();
+      } else {
+        metrics.publishToEnqueue(event.publishedAtNanos());
+        meterQueue(ServerMetrics.DropReason.QUEUE_FULL);
+        if (offer == OutboundQueue.Offer.DROPPED_OLDEST) scheduleDropReport();
       }
       flush();
     }
@@ -309,6 +326,7 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
     }
 
     private Outbound.Error error(String requestId, ErrorCode code, String message) {
+      metrics.error(code);
       return new Outbound.Error(requestId, new Outbound.ErrorBody(code, message), Timestamps.now());
     }
 
@@ -318,6 +336,7 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
     private void closeNow(ByteString frame) {
       queue.closeForEvents();
       queue.discardAnswers();
+      meterQueue(closingReason());
       scheduleDropReport();
       if (closeFrame == null) closeFrame = frame;
     }
@@ -358,11 +377,13 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
       if (!isAvailable(out)) return;
       if (!queue.isEmpty()) {
         push(out, queue.pollBatch(MAX_WRITE_BATCH_BYTES));
+        meterWrites();
         wroteSinceHeartbeat = true;
         pullIfRoom();
       } else if (closeFrame != null && !closeWritten) {
         push(out, closeFrame);
         closeWritten = true;
+        metrics.framesOut(1);
         queue.closeForEvents();
         if (peerClosed || isClosed(in)) {
           completeStage();
@@ -393,6 +414,7 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
         log().debug("connection {}: drain deadline passed with {} frames unwritten", id, queue.eventCount());
         queue.closeForEvents();
         queue.discardAnswers();
+        meterQueue(closingReason());
         reportDrops();
         flush();
         if (!closeWritten) completeStage();
@@ -410,6 +432,32 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
       closeFrame = WebSocketFrames.close(WebSocketFrames.GOING_AWAY, "idle timeout");
       cancelTimer(IDLE_CHECK);
       flush();
+    }
+
+    private ServerMetrics.DropReason closingReason() {
+      return slowConsumer ? ServerMetrics.DropReason.SLOW_CONSUMER : ServerMetrics.DropReason.CLOSING;
+    }
+
+    /** Drops since the last call go to {@code reason}; the queue-depth gauge follows this queue. */
+    private void meterQueue(ServerMetrics.DropReason reason) {
+      long drops = queue.droppedTotal();
+      metrics.dropped(reason, drops - dropsMetered);
+      dropsMetered = drops;
+      long queued = queue.eventCount();
+      metrics.queuedEventsChanged(queued - queuedMetered);
+      queuedMetered = queued;
+    }
+
+    private void meterWrites() {
+      long frames = queue.framesTaken();
+      long events = queue.eventsTaken();
+      metrics.framesOut(frames - framesOutMetered);
+      metrics.delivered(events - eventsOutMetered);
+      framesOutMetered = frames;
+      eventsOutMetered = events;
+      long queued = queue.eventCount();
+      metrics.queuedEventsChanged(queued - queuedMetered);
+      queuedMetered = queued;
     }
 
     private void scheduleDropReport() {

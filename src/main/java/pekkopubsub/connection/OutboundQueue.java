@@ -43,6 +43,8 @@ public final class OutboundQueue<S> {
   private boolean closedForEvents;
   private final Map<S, Long> unreportedDrops = new HashMap<>();
   private long droppedTotal;
+  private long framesTaken;
+  private long eventsTaken;
 
   public OutboundQueue(int eventCapacity, OverflowPolicy policy) {
     if (eventCapacity < 1) throw new IllegalArgumentException("eventCapacity must be >= 1");
@@ -113,6 +115,16 @@ public final class OutboundQueue<S> {
     return eventCount;
   }
 
+  /** Frames (answers and events) removed by {@link #pollBatch} since this queue was made. */
+  public long framesTaken() {
+    return framesTaken;
+  }
+
+  /** Events removed by {@link #pollBatch}, i.e. handed to the socket, since this queue was made. */
+  public long eventsTaken() {
+    return eventsTaken;
+  }
+
   /** Events dropped since this queue was made. */
   public long droppedTotal() {
     return droppedTotal;
@@ -151,9 +163,11 @@ public final class OutboundQueue<S> {
   }
 
   private void removeHead() {
+    framesTaken++;
     if (peekIsAnswer()) {
       answers.removeFirst();
     } else {
+      eventsTaken++;
       clearEventSlot(eventHead);
       eventHead = (eventHead + 1) % eventFrames.length;
       eventCount--;

@@ -12,12 +12,14 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.http.javadsl.marshallers.jackson.Jackson;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCode;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
+import pekkopubsub.metrics.ServerMetrics;
 import pekkopubsub.protocol.ErrorCode;
 import pekkopubsub.protocol.JsonCodec;
 import pekkopubsub.protocol.Rest;
@@ -33,23 +35,19 @@ public final class Routes extends AllDirectives {
   private final Duration askTimeout;
   private final Supplier<Boolean> shuttingDown;
   private final ApiKeys apiKeys;
+  private final ServerMetrics metrics;
   private final DocsRoutes docs = new DocsRoutes();
-
-  public Routes(
-      ActorSystem<?> system,
-      ActorRef<TopicManager.Command> topics,
-      WebSocketRoute webSocket,
-      Duration askTimeout) {
-    this(system, topics, webSocket, askTimeout, ApiKeys.none());
-  }
+  private final DashboardRoutes dashboard = new DashboardRoutes();
 
   public Routes(
       ActorSystem<?> system,
       ActorRef<TopicManager.Command> topics,
       WebSocketRoute webSocket,
       Duration askTimeout,
-      ApiKeys apiKeys) {
+      ApiKeys apiKeys,
+      ServerMetrics metrics) {
     this.apiKeys = apiKeys;
+    this.metrics = metrics;
     this.system = system;
     this.topics = topics;
     this.webSocket = webSocket;
@@ -60,8 +58,9 @@ public final class Routes extends AllDirectives {
 
   public Route routes() {
     return handleExceptions(JsonErrors.exceptionHandler(), () ->
-        // The docs stay open like /health: a browser cannot send X-API-Key when it loads a page.
-        handleRejections(JsonErrors.rejectionHandler(), () -> concat(docs.routes(), authorized(() -> concat(
+        // The docs and the dashboard's page stay open like /health: a browser cannot send X-API-Key
+        // when it loads a page (the dashboard's own fetches of /stats and /metrics carry it).
+        handleRejections(JsonErrors.rejectionHandler(), () -> concat(docs.routes(), dashboard.routes(), authorized(() -> concat(
             pathPrefix("topics", () -> concat(
                 pathEndOrSingleSlash(() -> concat(
                     post(this::createTopic),
@@ -69,6 +68,7 @@ public final class Routes extends AllDirectives {
                 path(PathMatchers.segment(), name -> delete(() -> deleteTopic(name))))),
             path("health", () -> get(this::health)),
             path("stats", () -> get(this::stats)),
+            path("metrics", () -> get(this::metrics)),
             path("ws", () -> get(this::webSocket)))))));
   }
 
@@ -139,6 +139,11 @@ public final class Routes extends AllDirectives {
       }
       return json(StatusCodes.OK, new Rest.Stats(byName));
     });
+  }
+
+  private Route metrics() {
+    // Prometheus reads text/plain without a version parameter as exposition format 0.0.4.
+    return complete(HttpResponse.create().withEntity(ContentTypes.TEXT_PLAIN_UTF8, metrics.scrape()));
   }
 
   private Route webSocket() {

@@ -21,6 +21,7 @@ import pekkopubsub.connection.Connection;
 import pekkopubsub.connection.ConnectionRegistry;
 import pekkopubsub.connection.WebSocketFrameDecoder;
 import pekkopubsub.connection.WebSocketFrames;
+import pekkopubsub.metrics.ServerMetrics;
 import pekkopubsub.protocol.ErrorCode;
 import pekkopubsub.protocol.RequestDecoder;
 import pekkopubsub.topic.TopicManager;
@@ -42,13 +43,16 @@ public final class WebSocketRoute {
   private final ActorRef<ConnectionRegistry.Command> registry;
   private final Settings settings;
   private final RequestDecoder decoder;
+  private final ServerMetrics metrics;
   private final Scheduler scheduler;
 
   public WebSocketRoute(
       ActorRef<TopicManager.Command> topics,
       ActorRef<ConnectionRegistry.Command> registry,
       Settings settings,
-      Scheduler scheduler) {
+      Scheduler scheduler,
+      ServerMetrics metrics) {
+    this.metrics = metrics;
     this.topics = topics;
     this.registry = registry;
     this.settings = settings;
@@ -98,7 +102,7 @@ public final class WebSocketRoute {
     String id = String.format("%08x", ThreadLocalRandom.current().nextInt());
     Flow<ByteString, ByteString, Object> connection = Flow.of(ByteString.class)
         .via(new WebSocketFrameDecoder(settings.maxFrameSize()))
-        .via(new Connection(id, topics, registry, settings, decoder, ticket))
+        .via(new Connection(id, topics, registry, settings, decoder, metrics, ticket))
         .mapMaterializedValue(notUsed -> (Object) notUsed);
     return HttpResponse.create()
         .withStatus(StatusCodes.SWITCHING_PROTOCOLS)

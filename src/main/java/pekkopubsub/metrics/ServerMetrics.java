@@ -2,6 +2,7 @@ package pekkopubsub.metrics;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -43,7 +44,7 @@ public final class ServerMetrics {
     }
   }
 
-  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final MeterRegistry registry;
   private final Counter published;
   private final Counter delivered;
   private final Counter framesIn;
@@ -56,7 +57,9 @@ public final class ServerMetrics {
   private final AtomicLong queuedEvents = new AtomicLong();
   private final Timer publishToEnqueue;
 
-  public ServerMetrics() {
+  /** The server's metrics: a Prometheus registry with JVM and process metrics bound. */
+  public static ServerMetrics prometheus() {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     new JvmMemoryMetrics().bindTo(registry);
     new JvmGcMetrics().bindTo(registry);
     new JvmThreadMetrics().bindTo(registry);
@@ -64,6 +67,12 @@ public final class ServerMetrics {
     new ProcessorMetrics().bindTo(registry);
     new UptimeMetrics().bindTo(registry);
     new FileDescriptorMetrics().bindTo(registry);
+    return new ServerMetrics(registry);
+  }
+
+  /** The pub/sub meters on any registry (tests read them back from a simple one). */
+  public ServerMetrics(MeterRegistry registry) {
+    this.registry = registry;
     published = Counter.builder("pubsub.messages.published")
         .description("Messages accepted by topics").register(registry);
     delivered = Counter.builder("pubsub.events.delivered")
@@ -97,12 +106,12 @@ public final class ServerMetrics {
         .register(registry);
   }
 
-  /** The Prometheus text exposition of every meter. */
+  /** The Prometheus text exposition of every meter; empty when the registry is not a Prometheus one. */
   public String scrape() {
-    return registry.scrape();
+    return registry instanceof PrometheusMeterRegistry prometheus ? prometheus.scrape() : "";
   }
 
-  public PrometheusMeterRegistry registry() {
+  public MeterRegistry registry() {
     return registry;
   }
 

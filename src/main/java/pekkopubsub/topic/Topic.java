@@ -18,6 +18,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.util.ByteString;
 import pekkopubsub.connection.WebSocketFrames;
+import pekkopubsub.metrics.ServerMetrics;
 import pekkopubsub.protocol.JsonCodec;
 import pekkopubsub.protocol.Outbound;
 import pekkopubsub.protocol.Timestamps;
@@ -89,14 +90,17 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
 
   public record TopicNotFound(String requestId, String topic) implements Reply {}
 
-  /** One published event as a ready WebSocket frame; {@code from} takes the drop count if it is discarded. */
-  public record Event(ActorRef<Command> from, ByteString frame) implements Reply {}
+  /**
+   * One published event as a ready WebSocket frame; {@code from} takes the drop count if it is
+   * discarded. {@code publishedAtNanos} (this JVM's nanoTime) feeds the publish-to-enqueue metric.
+   */
+  public record Event(ActorRef<Command> from, ByteString frame, long publishedAtNanos) implements Reply {}
 
   public record TopicDeleted(String topic) implements Reply {}
 
-  public static Behavior<Command> create(String name, String epoch, int maxHistory) {
+  public static Behavior<Command> create(String name, String epoch, int maxHistory, ServerMetrics metrics) {
     return Behaviors.<Command>supervise(
-            Behaviors.setup(context -> new Topic(context, name, epoch, maxHistory)))
+            Behaviors.setup(context -> new Topic(context, name, epoch, maxHistory, metrics)))
         .onFailure(SupervisorStrategy.resume());
   }
 
@@ -105,6 +109,7 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
 
   private final String name;
   private final String epoch;
+  private final ServerMetrics metrics;
   private final ReplayBuffer<Retained> history;
   /** Each subscriber, with the offset after which it has been sent every event (replayed or live). */
   private final Map<ActorRef<Reply>, Long> coveredAfter = new HashMap<>();
@@ -114,8 +119,9 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
   private long lastOffset;
   private long dropped;
 
-  private Topic(ActorContext<Command> context, String name, String epoch, int maxHistory) {
+  private Topic(ActorContext<Command> context, String name, String epoch, int maxHistory, ServerMetrics metrics) {
     super(context);
+    this.metrics = metrics;
     this.name = name;
     this.epoch = epoch;
     this.history = new ReplayBuffer<>(maxHistory);
@@ -141,11 +147,12 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
         name, new Outbound.Message(id.toString(), publish.payload()), offset, Timestamps.now()));
     ByteString frame = WebSocketFrames.text(json);
     history.append(offset, new Retained(json, frame));
-    Event event = new Event(getContext().getSelf(), frame);
+    Event event = new Event(getContext().getSelf(), frame, System.nanoTime());
     for (ActorRef<Reply> subscriber : subscribers) {
       subscriber.tell(event);
     }
     publish.replyTo().tell(new Published(publish.requestId(), name, offset));
+    metrics.published();
     return this;
   }
 
@@ -172,6 +179,7 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
     coveredAfter.put(subscriber, lastOffset - replay.size());
     getContext().watchWith(subscriber, new SubscriberTerminated(subscriber));
     rebuildSubscriberArray();
+    metrics.subscriptionsChanged(1);
     List<ByteString> frames = new ArrayList<>(replay.size());
     for (Retained r : replay) frames.add(WebSocketFrames.text(JsonCodec.asReplay(r.json())));
     subscriber.tell(new Subscribed(subscribe.requestId(), name, epoch, frames, recovered));
@@ -193,7 +201,10 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
   }
 
   private Behavior<Command> removeSubscriber(ActorRef<Reply> subscriber) {
-    if (coveredAfter.remove(subscriber) != null) rebuildSubscriberArray();
+    if (coveredAfter.remove(subscriber) != null) {
+      rebuildSubscriberArray();
+      metrics.subscriptionsChanged(-1);
+    }
     return this;
   }
 
@@ -210,6 +221,7 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
   private Behavior<Command> onDelete() {
     TopicDeleted deleted = new TopicDeleted(name);
     for (ActorRef<Reply> subscriber : subscribers) subscriber.tell(deleted);
+    metrics.subscriptionsChanged(-subscribers.length);
     return Behaviors.stopped();
   }
 

@@ -13,6 +13,7 @@ import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
+import pekkopubsub.metrics.ServerMetrics;
 
 /**
  * Creates, deletes and finds topics: one {@link Topic} child per topic, and the router of every
@@ -53,25 +54,24 @@ public final class TopicManager extends AbstractBehavior<TopicManager.Command> {
   private record TopicStopped(String name, ActorRef<Topic.Command> topic) implements Command {}
 
   /** No limit on the number of topics. */
-  public static Behavior<Command> create(int maxHistory, Duration statsTimeout) {
-    return create(maxHistory, statsTimeout, 0);
-  }
-
   /** {@code maxTopics} 0 means unlimited. */
-  public static Behavior<Command> create(int maxHistory, Duration statsTimeout, int maxTopics) {
-    return Behaviors.setup(context -> new TopicManager(context, maxHistory, statsTimeout, maxTopics));
+  public static Behavior<Command> create(int maxHistory, Duration statsTimeout, int maxTopics, ServerMetrics metrics) {
+    return Behaviors.setup(context -> new TopicManager(context, maxHistory, statsTimeout, maxTopics, metrics));
   }
 
   private final int maxHistory;
   private final int maxTopics;
+  private final ServerMetrics metrics;
   private final Duration statsTimeout;
   private final Map<String, ActorRef<Topic.Command>> topics = new HashMap<>();
   private long incarnation;
 
-  private TopicManager(ActorContext<Command> context, int maxHistory, Duration statsTimeout, int maxTopics) {
+  private TopicManager(
+      ActorContext<Command> context, int maxHistory, Duration statsTimeout, int maxTopics, ServerMetrics metrics) {
     super(context);
     this.maxHistory = maxHistory;
     this.maxTopics = maxTopics;
+    this.metrics = metrics;
     this.statsTimeout = statsTimeout;
   }
 
@@ -110,9 +110,10 @@ public final class TopicManager extends AbstractBehavior<TopicManager.Command> {
     String epoch = newEpoch();
     // A deleted topic's actor may still be stopping: the incarnation keeps the new child's name unique.
     ActorRef<Topic.Command> topic = getContext().spawn(
-        Topic.create(create.name(), epoch, maxHistory), "topic-" + create.name() + "-" + (++incarnation));
+        Topic.create(create.name(), epoch, maxHistory, metrics), "topic-" + create.name() + "-" + (++incarnation));
     getContext().watchWith(topic, new TopicStopped(create.name(), topic));
     topics.put(create.name(), topic);
+    metrics.topicsChanged(1);
     // Key-value arguments: "topic=orders" in text logs, a "topic" field in JSON logs.
     getContext().getLog().info("topic created {} {}", kv("topic", create.name()), kv("epoch", epoch));
     create.replyTo().tell(new TopicCreated(create.name(), epoch));
@@ -123,6 +124,7 @@ public final class TopicManager extends AbstractBehavior<TopicManager.Command> {
     // Removed from the map before it stops, so requests from now on get TOPIC_NOT_FOUND, while those
     // already routed sit ahead of Delete in the topic's mailbox and are answered.
     ActorRef<Topic.Command> topic = topics.remove(delete.name());
+    if (topic != null) metrics.topicsChanged(-1);
     if (topic == null) {
       delete.replyTo().tell(new TopicMissing(delete.name()));
       return this;
@@ -139,7 +141,7 @@ public final class TopicManager extends AbstractBehavior<TopicManager.Command> {
   }
 
   private Behavior<Command> onTopicStopped(TopicStopped stopped) {
-    topics.remove(stopped.name(), stopped.topic());
+    if (topics.remove(stopped.name(), stopped.topic())) metrics.topicsChanged(-1);
     return this;
   }
 

@@ -26,6 +26,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import pekkopubsub.metrics.ServerMetrics;
 import pekkopubsub.config.Settings;
 import pekkopubsub.connection.ConnectionRegistry;
 import pekkopubsub.protocol.JsonCodec;
@@ -34,6 +36,7 @@ import pekkopubsub.topic.TopicManager;
 /** API-key auth, max-topics and max-connections at the HTTP edge, in memory against the real {@link Routes}. */
 class AuthAndLimitsRoutesTest {
   private static final Duration ASK_TIMEOUT = Duration.ofSeconds(3);
+  private static final ServerMetrics METRICS = new ServerMetrics(new SimpleMeterRegistry());
   private static final List<String> KEYS = List.of("key-one", "key-two");
   private static final AtomicInteger COUNTER = new AtomicInteger();
 
@@ -63,11 +66,11 @@ class AuthAndLimitsRoutesTest {
   }
 
   private static Routes routes(List<String> keys, int maxTopics, int maxConnections, Duration reservationTimeout) {
-    ActorRef<TopicManager.Command> topics = testKit.spawn(TopicManager.create(100, ASK_TIMEOUT, maxTopics));
+    ActorRef<TopicManager.Command> topics = testKit.spawn(TopicManager.create(100, ASK_TIMEOUT, maxTopics, METRICS));
     ActorRef<ConnectionRegistry.Command> registry =
         testKit.spawn(ConnectionRegistry.create(maxConnections, reservationTimeout));
     return new Routes(testKit.system(), topics,
-        new WebSocketRoute(topics, registry, settings, testKit.system().scheduler()), ASK_TIMEOUT, new ApiKeys(keys));
+        new WebSocketRoute(topics, registry, settings, testKit.system().scheduler(), METRICS), ASK_TIMEOUT, new ApiKeys(keys), METRICS);
   }
 
   private static Routes withKeys() {

@@ -36,6 +36,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import pekkopubsub.metrics.ServerMetrics;
 import pekkopubsub.config.Settings;
 import pekkopubsub.connection.ConnectionRegistry;
 import pekkopubsub.protocol.JsonCodec;
@@ -56,6 +58,7 @@ class RoutesTest {
 
   private ActorRef<TopicManager.Command> topicManager;
   private Routes routes;
+  private ServerMetrics metrics;
 
   /** One response, fully read. */
   private record Reply(HttpResponse response, String body) {
@@ -95,10 +98,12 @@ class RoutesTest {
   /** A fresh topic manager per test, so that counts in /health and /topics are exact. */
   @BeforeEach
   void freshRoutes() {
-    topicManager = testKit.spawn(TopicManager.create(settings.maxHistoryPerTopic(), ASK_TIMEOUT));
+    metrics = ServerMetrics.prometheus();
+    topicManager = testKit.spawn(TopicManager.create(settings.maxHistoryPerTopic(), ASK_TIMEOUT, 0, metrics));
     ActorRef<ConnectionRegistry.Command> registry = testKit.spawn(ConnectionRegistry.create());
-    routes = new Routes(testKit.system(), topicManager, new WebSocketRoute(topicManager, registry, settings, testKit.system().scheduler()),
-        ASK_TIMEOUT);
+    routes = new Routes(testKit.system(), topicManager,
+        new WebSocketRoute(topicManager, registry, settings, testKit.system().scheduler(), metrics),
+        ASK_TIMEOUT, ApiKeys.none(), metrics);
   }
 
   // ---------------------------------------------------------------- POST /topics
@@ -261,6 +266,22 @@ class RoutesTest {
   }
 
   // ---------------------------------------------------------------- GET /health
+
+  @Test
+  void metricsArePrometheusTextWithThePubSubAndJvmFamilies() {
+    assertEquals(201, run(postJson("/topics", "{\"name\":\"metered\"}")).status());
+    Reply reply = run(HttpRequest.GET("/metrics"));
+    assertEquals(200, reply.status());
+    assertEquals(ContentTypes.TEXT_PLAIN_UTF8, reply.contentType());
+    assertTrue(reply.body().contains("\npubsub_topics 1.0\n"), reply.body());
+    for (String family : List.of("pubsub_messages_published_total", "pubsub_events_delivered_total",
+        "pubsub_events_dropped_total{reason=\"queue_full\"}", "pubsub_errors_total{code=\"RATE_LIMITED\"}",
+        "pubsub_connections", "pubsub_subscriptions", "pubsub_outbound_queue_events",
+        "pubsub_publish_to_enqueue_seconds", "pubsub_websocket_frames_total{direction=\"in\"}",
+        "jvm_memory_used_bytes", "process_cpu_usage")) {
+      assertTrue(reply.body().contains(family), family + " in /metrics");
+    }
+  }
 
   @Test
   void healthAnswersOkWithUptimeTopicsAndSubscribers() {

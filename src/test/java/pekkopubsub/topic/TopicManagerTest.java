@@ -19,6 +19,8 @@ import org.apache.pekko.util.ByteString;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import pekkopubsub.metrics.ServerMetrics;
 import pekkopubsub.protocol.JsonCodec;
 
 class TopicManagerTest {
@@ -39,7 +41,7 @@ class TopicManagerTest {
 
   /** A fresh manager per test: no test sees another's topics. */
   private static ActorRef<TopicManager.Command> manager(int maxHistory) {
-    return testKit.spawn(TopicManager.create(maxHistory, Duration.ofSeconds(3)));
+    return testKit.spawn(TopicManager.create(maxHistory, Duration.ofSeconds(3), 0, new ServerMetrics(new SimpleMeterRegistry())));
   }
 
   private static ActorRef<TopicManager.Command> manager() {

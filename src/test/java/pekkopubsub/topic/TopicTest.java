@@ -28,6 +28,8 @@ import org.apache.pekko.util.ByteString;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import pekkopubsub.metrics.ServerMetrics;
 import pekkopubsub.protocol.JsonCodec;
 
 class TopicTest {
@@ -55,7 +57,7 @@ class TopicTest {
   private static Fixture topic(int maxHistory) {
     String name = "topic-test-" + NAMES.incrementAndGet();
     String epoch = "epoch-" + UUID.randomUUID();
-    return new Fixture(name, epoch, testKit.spawn(Topic.create(name, epoch, maxHistory)));
+    return new Fixture(name, epoch, testKit.spawn(Topic.create(name, epoch, maxHistory, new ServerMetrics(new SimpleMeterRegistry()))));
   }
 
   private static TestProbe<Topic.Reply> probe() {
