@@ -23,6 +23,14 @@ class SettingsTest {
     assertEquals(Duration.ofSeconds(5), s.drainDeadline());
   }
 
+  /** The operator's file documents the defaults line by line: it must state exactly them. */
+  @Test
+  void theOperatorsApplicationConfStatesTheDefaults() {
+    Config operator = ConfigFactory.parseFile(new java.io.File("application.conf"));
+    assertTrue(operator.hasPath("pubsub.limits.publish-rate"), "application.conf documents the limits");
+    assertEquals(Settings.from(Settings.withDefaults(ConfigFactory.empty())), Settings.from(Settings.withDefaults(operator)));
+  }
+
   @Test
   void theServersPekkoSettingsWinOverPekkosOwnDefaults() {
     Config config = Settings.withDefaults(ConfigFactory.empty());
