@@ -12,8 +12,6 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.Map;
@@ -22,6 +20,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.locks.LockSupport;
+import pekkopubsub.connection.WebSocketFrames;
 
 /**
  * A lean WebSocket client for load generation: plain NIO sockets, many connections per
@@ -117,7 +116,7 @@ public final class LeanClient implements Closeable {
       if (!head.startsWith("HTTP/1.1 101")) {
         throw new IOException("upgrade refused: " + head.lines().findFirst().orElse(""));
       }
-      String expected = acceptKey(key);
+      String expected = WebSocketFrames.acceptKey(key);
       if (!head.toLowerCase().contains("sec-websocket-accept: " + expected.toLowerCase())) {
         throw new IOException("bad Sec-WebSocket-Accept");
       }
@@ -370,16 +369,6 @@ public final class LeanClient implements Closeable {
       return i;
     }
     return -1;
-  }
-
-  private static String acceptKey(String key) {
-    try {
-      MessageDigest sha1 = MessageDigest.getInstance("SHA-1");
-      byte[] digest = sha1.digest((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").getBytes(StandardCharsets.US_ASCII));
-      return Base64.getEncoder().encodeToString(digest);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   /** One selector thread serving the reads of many connections. */

@@ -286,29 +286,24 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
 
     private void onReply(Topic.Reply reply) {
       String ts = Timestamps.now();
-      if (reply instanceof Topic.Subscribed s) {
-        subscribeAnswered(s.topic());
-        subscribed.add(s.topic());
-      } else if (reply instanceof Topic.Unsubscribed u) {
-        subscribed.remove(u.topic());
-      } else if (reply instanceof Topic.TopicNotFound n) {
-        // Publishes and unsubscribes get this answer too; at worst a pending subscribe is forgotten a little early.
-        subscribeAnswered(n.topic());
-      } else if (reply instanceof Topic.TopicDeleted d) {
-        subscribed.remove(d.topic());
-      }
       if (reply instanceof Topic.Published p) {
         answered(Outbound.Ack.published(p.requestId(), p.topic(), p.offset(), ts));
       } else if (reply instanceof Topic.Subscribed s) {
+        subscribeAnswered(s.topic());
+        subscribed.add(s.topic());
         answered(Outbound.Ack.subscribed(s.requestId(), s.topic(), s.epoch(), s.replay().size(), s.recovered(), ts));
         s.replay().forEach(queue::offerAnswer);
       } else if (reply instanceof Topic.Unsubscribed u) {
+        subscribed.remove(u.topic());
         answered(Outbound.Ack.unsubscribed(u.requestId(), u.topic(), ts));
       } else if (reply instanceof Topic.NotSubscribed n) {
         answered(error(n.requestId(), ErrorCode.NOT_SUBSCRIBED, "not subscribed to topic '" + n.topic() + "'"));
       } else if (reply instanceof Topic.TopicNotFound n) {
+        // Publishes and unsubscribes get this answer too; at worst a pending subscribe is forgotten a little early.
+        subscribeAnswered(n.topic());
         answered(error(n.requestId(), ErrorCode.TOPIC_NOT_FOUND, "topic '" + n.topic() + "' does not exist"));
       } else if (reply instanceof Topic.TopicDeleted d) {
+        subscribed.remove(d.topic());
         answer(new Outbound.Info(d.topic(), "topic_deleted", ts));
       }
       flush();
@@ -448,9 +443,7 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
       long drops = queue.droppedTotal();
       metrics.dropped(reason, drops - dropsMetered);
       dropsMetered = drops;
-      long queued = queue.eventCount();
-      metrics.queuedEventsChanged(queued - queuedMetered);
-      queuedMetered = queued;
+      meterQueueDepth();
     }
 
     private void meterWrites() {
@@ -460,6 +453,10 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
       metrics.delivered(events - eventsOutMetered);
       framesOutMetered = frames;
       eventsOutMetered = events;
+      meterQueueDepth();
+    }
+
+    private void meterQueueDepth() {
       long queued = queue.eventCount();
       metrics.queuedEventsChanged(queued - queuedMetered);
       queuedMetered = queued;

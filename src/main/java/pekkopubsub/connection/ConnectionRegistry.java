@@ -44,13 +44,6 @@ public final class ConnectionRegistry extends AbstractBehavior<ConnectionRegistr
 
   public enum AllClosed { INSTANCE }
 
-  public record CountConnections(ActorRef<Integer> replyTo) implements Command {}
-
-  /** No limit on connections. */
-  public static Behavior<Command> create() {
-    return create(0, Duration.ofSeconds(10));
-  }
-
   /** {@code maxConnections} 0 means unlimited. */
   public static Behavior<Command> create(int maxConnections, Duration reservationTimeout) {
     return Behaviors.setup(context -> Behaviors.withTimers(timers ->
@@ -82,7 +75,6 @@ public final class ConnectionRegistry extends AbstractBehavior<ConnectionRegistr
         .onMessage(ShutDownAll.class, this::onShutDownAll)
         .onMessage(Admit.class, this::onAdmit)
         .onMessage(ReservationExpired.class, e -> { reservations.remove(e.ticket()); return this; })
-        .onMessage(CountConnections.class, c -> { c.replyTo().tell(connections.size()); return this; })
         .build();
   }
 

@@ -22,10 +22,6 @@ public final class RateLimiter {
     this.lastRefill = nanoClock.getAsLong();
   }
 
-  public static RateLimiter unlimited() {
-    return new RateLimiter(0, 1, () -> 0L);
-  }
-
   /**
    * Takes one token: 0 when there was one, otherwise the milliseconds (at least 1) until there
    * will be, and nothing is taken.

@@ -100,7 +100,7 @@ class RoutesTest {
   void freshRoutes() {
     metrics = ServerMetrics.prometheus();
     topicManager = testKit.spawn(TopicManager.create(settings.maxHistoryPerTopic(), ASK_TIMEOUT, 0, metrics));
-    ActorRef<ConnectionRegistry.Command> registry = testKit.spawn(ConnectionRegistry.create());
+    ActorRef<ConnectionRegistry.Command> registry = testKit.spawn(ConnectionRegistry.create(0, ASK_TIMEOUT));
     routes = new Routes(testKit.system(), topicManager,
         new WebSocketRoute(topicManager, registry, settings, testKit.system().scheduler(), metrics),
         ASK_TIMEOUT, ApiKeys.none(), metrics);
