@@ -8,6 +8,7 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.util.ByteString;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -56,10 +57,10 @@ public class TopicFanoutBenchmark {
     return Behaviors.setup(ctx -> {
       OutboundQueue<Object> queue = new OutboundQueue<>(256, OverflowPolicy.DROP_OLDEST);
       return Behaviors.receive(Topic.Reply.class)
-          .onMessage(Topic.Event.class, e -> {
-            queue.offerEvent(e.frame(), e.from());
+          .onMessage(Topic.Events.class, e -> {
+            for (ByteString frame : e.frames()) queue.offerEvent(frame, e.from());
             queue.pollBatch(32 * 1024);
-            delivered.incrementAndGet();
+            delivered.addAndGet(e.frames().size());
             return Behaviors.same();
           })
           .onAnyMessage(m -> Behaviors.same())

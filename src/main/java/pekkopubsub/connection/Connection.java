@@ -254,8 +254,8 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
 
     private BoxedUnit receive(Tuple2<org.apache.pekko.actor.ActorRef, Object> envelope) {
       Object message = envelope._2();
-      if (message instanceof Topic.Event event) {
-        onEvent(event);
+      if (message instanceof Topic.Events events) {
+        onEvents(events);
       } else if (message instanceof Topic.Reply reply) {
         onReply(reply);
       } else if (message == ShutDown.INSTANCE) {
@@ -266,20 +266,24 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
       return BoxedUnit.UNIT;
     }
 
-    private void onEvent(Topic.Event event) {
-      OutboundQueue.Offer offer = queue.offerEvent(event.frame(), event.from());
-      if (offer == OutboundQueue.Offer.REFUSED) {
-        if (closeFrame == null) onSlowConsumer();
-        meterQueue(closingReason());
-        scheduleDropReport();
-      } else {
-        // Sampled, and the queue gauge follows per write batch: per-event updates of shared meters
-        // from every connection cost more than the delivery itself (measured with scripts/peers).
-        if (++eventsOffered % ServerMetrics.LATENCY_SAMPLE_EVERY == 0) metrics.publishToEnqueue(event.publishedAtNanos());
-        if (offer == OutboundQueue.Offer.DROPPED_OLDEST) {
+    private void onEvents(Topic.Events events) {
+      for (ByteString frame : events.frames()) {
+        OutboundQueue.Offer offer = queue.offerEvent(frame, events.from());
+        if (offer == OutboundQueue.Offer.REFUSED) {
+          if (closeFrame == null) onSlowConsumer();
+          meterQueue(closingReason());
+          scheduleDropReport();
+        } else if (offer == OutboundQueue.Offer.DROPPED_OLDEST) {
           meterQueue(ServerMetrics.DropReason.QUEUE_FULL);
           scheduleDropReport();
         }
+      }
+      // Sampled, and the queue gauge follows per write batch: per-event updates of shared meters
+      // from every connection cost more than the delivery itself (measured with scripts/peers).
+      long before = eventsOffered;
+      eventsOffered += events.frames().size();
+      if (before / ServerMetrics.LATENCY_SAMPLE_EVERY != eventsOffered / ServerMetrics.LATENCY_SAMPLE_EVERY) {
+        metrics.publishToEnqueue(events.publishedAtNanos());
       }
       flush();
     }

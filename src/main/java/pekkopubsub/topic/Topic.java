@@ -26,8 +26,10 @@ import pekkopubsub.protocol.Timestamps;
 /**
  * One topic: the single writer of its offset counter, subscriber set and replay buffer.
  *
- * <p>A publish is encoded once, as a ready WebSocket frame, and the same {@link Event} instance is
- * told to every subscriber. Subscribers are watched, so a connection that ends for any reason
+ * <p>A publish is encoded once, as a ready WebSocket frame. Publishes handled in one mailbox turn
+ * are fanned out together: the same {@link Events} instance, holding their frames in offset order,
+ * is told to every subscriber, so under load a subscriber gets one message (and one socket write)
+ * per batch instead of one per publish. Subscribers are watched, so a connection that ends for any reason
  * leaves the set at once. The protocol holds only records, ActorRefs and immutable bytes, so a
  * Topic can later live on another cluster node.
  *
@@ -72,6 +74,9 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
 
   private record SubscriberTerminated(ActorRef<Reply> subscriber) implements Command {}
 
+  /** Told to itself after the first publish of a batch: it arrives behind the publishes already queued. */
+  private enum FanOut implements Command { INSTANCE }
+
   /**
    * What a Topic (or the TopicManager on its behalf) sends to a connection. A connection that has
    * just closed misses some of these by design, so they are not logged as dead letters.
@@ -91,10 +96,11 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
   public record TopicNotFound(String requestId, String topic) implements Reply {}
 
   /**
-   * One published event as a ready WebSocket frame; {@code from} takes the drop count if it is
-   * discarded. {@code publishedAtNanos} (this JVM's nanoTime) feeds the publish-to-enqueue metric.
+   * Consecutive published events as ready WebSocket frames, oldest first; {@code from} takes the
+   * drop count of any that are discarded. {@code publishedAtNanos} (this JVM's nanoTime, of the
+   * oldest) feeds the publish-to-enqueue metric.
    */
-  public record Event(ActorRef<Command> from, ByteString frame, long publishedAtNanos) implements Reply {}
+  public record Events(ActorRef<Command> from, List<ByteString> frames, long publishedAtNanos) implements Reply {}
 
   public record TopicDeleted(String topic) implements Reply {}
 
@@ -103,6 +109,9 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
             Behaviors.setup(context -> new Topic(context, name, epoch, maxHistory, metrics)))
         .onFailure(SupervisorStrategy.resume());
   }
+
+  /** Bounds one batch, so a subscriber's queue still sees a burst as separate droppable events. */
+  static final int MAX_FAN_OUT_BATCH = 64;
 
   /** Entry of the replay buffer: the event's JSON (for the replay variant) and its live frame. */
   private record Retained(ByteString json, ByteString frame) {}
@@ -118,6 +127,10 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
   private ActorRef<Reply>[] subscribers = new ActorRef[0];
   private long lastOffset;
   private long dropped;
+  /** Published but not yet told to the subscribers; emptied before every membership change. */
+  private final List<ByteString> pendingFrames = new ArrayList<>();
+  private long pendingSinceNanos;
+  private boolean fanOutScheduled;
 
   private Topic(ActorContext<Command> context, String name, String epoch, int maxHistory, ServerMetrics metrics) {
     super(context);
@@ -131,6 +144,7 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
         .onMessage(Publish.class, this::onPublish)
+        .onMessageEquals(FanOut.INSTANCE, this::onFanOut)
         .onMessage(Subscribe.class, this::onSubscribe)
         .onMessage(Unsubscribe.class, this::onUnsubscribe)
         .onMessage(SubscriberTerminated.class, t -> removeSubscriber(t.subscriber()))
@@ -147,16 +161,41 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
         name, new Outbound.Message(id.toString(), publish.payload()), offset, Timestamps.now()));
     ByteString frame = WebSocketFrames.text(json);
     history.append(offset, new Retained(json, frame));
-    Event event = new Event(getContext().getSelf(), frame, System.nanoTime());
-    for (ActorRef<Reply> subscriber : subscribers) {
-      subscriber.tell(event);
-    }
+    if (subscribers.length > 0) addToFanOut(frame);
     publish.replyTo().tell(new Published(publish.requestId(), name, offset));
     metrics.published();
     return this;
   }
 
+  private void addToFanOut(ByteString frame) {
+    if (pendingFrames.isEmpty()) pendingSinceNanos = System.nanoTime();
+    pendingFrames.add(frame);
+    if (pendingFrames.size() >= MAX_FAN_OUT_BATCH) {
+      fanOutPending();
+    } else if (!fanOutScheduled) {
+      fanOutScheduled = true;
+      getContext().getSelf().tell(FanOut.INSTANCE);
+    }
+  }
+
+  private Behavior<Command> onFanOut() {
+    fanOutScheduled = false;
+    fanOutPending();
+    return this;
+  }
+
+  /** Tells the pending events to the subscribers present when they were published. */
+  private void fanOutPending() {
+    if (pendingFrames.isEmpty()) return;
+    Events events = new Events(getContext().getSelf(), List.copyOf(pendingFrames), pendingSinceNanos);
+    pendingFrames.clear();
+    for (ActorRef<Reply> subscriber : subscribers) {
+      subscriber.tell(events);
+    }
+  }
+
   private Behavior<Command> onSubscribe(Subscribe subscribe) {
+    fanOutPending();
     ActorRef<Reply> subscriber = subscribe.replyTo();
     boolean sameEpoch = subscribe.epoch() == null || subscribe.epoch().equals(epoch);
     Long alreadyCoveredAfter = coveredAfter.get(subscriber);
@@ -189,6 +228,7 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
   }
 
   private Behavior<Command> onUnsubscribe(Unsubscribe unsubscribe) {
+    fanOutPending();
     ActorRef<Reply> subscriber = unsubscribe.replyTo();
     if (coveredAfter.containsKey(subscriber)) {
       getContext().unwatch(subscriber);
@@ -201,6 +241,7 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
   }
 
   private Behavior<Command> removeSubscriber(ActorRef<Reply> subscriber) {
+    fanOutPending();
     if (coveredAfter.remove(subscriber) != null) {
       rebuildSubscriberArray();
       metrics.subscriptionsChanged(-1);
@@ -219,6 +260,7 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
   }
 
   private Behavior<Command> onDelete() {
+    fanOutPending();
     TopicDeleted deleted = new TopicDeleted(name);
     for (ActorRef<Reply> subscriber : subscribers) subscriber.tell(deleted);
     metrics.subscriptionsChanged(-subscribers.length);

@@ -26,6 +26,7 @@ import pekkopubsub.protocol.JsonCodec;
 class TopicManagerTest {
 
   private static ActorTestKit testKit;
+  private final EventReader events = new EventReader();
 
   @BeforeAll
   static void startTestKit() {
@@ -172,8 +173,8 @@ class TopicManagerTest {
     TestProbe<Topic.Reply> publisher = probe();
     manager.tell(publish("orders", "p1", publisher));
     publisher.expectMessage(new Topic.Published("p1", "orders", 1));
-    ActorRef<Topic.Command> topicRef = a.expectMessageClass(Topic.Event.class).from();
-    b.expectMessageClass(Topic.Event.class);
+    ActorRef<Topic.Command> topicRef = events.next(a).from();
+    events.next(b);
 
     assertEquals(new TopicManager.TopicDeleted("orders"), delete(manager, "orders"));
     a.expectMessage(new Topic.TopicDeleted("orders"));
@@ -207,7 +208,7 @@ class TopicManagerTest {
     List<Topic.Reply> publisherReplies = publisher.receiveSeveralMessages(2);
     assertTrue(publisherReplies.contains(new Topic.Published("before", "orders", 1)), publisherReplies.toString());
     assertTrue(publisherReplies.contains(new Topic.TopicNotFound("after", "orders")), publisherReplies.toString());
-    assertEquals(1, frameJson(subscriber.expectMessageClass(Topic.Event.class).frame()).get("offset").asLong());
+    assertEquals(1, frameJson(events.next(subscriber).frame()).get("offset").asLong());
     subscriber.expectMessage(new Topic.TopicDeleted("orders"));
   }
 
@@ -224,7 +225,7 @@ class TopicManagerTest {
       publisher.expectMessage(new Topic.Published("p" + i, "orders", i));
     }
     ActorRef<Topic.Command> oldRef = null;
-    for (int i = 1; i <= 3; i++) oldRef = oldSubscriber.expectMessageClass(Topic.Event.class).from();
+    for (int i = 1; i <= 3; i++) oldRef = events.next(oldSubscriber).from();
 
     // delete and create again at once, while the old topic may still be stopping
     assertEquals(new TopicManager.TopicDeleted("orders"), delete(manager, "orders"));
@@ -243,7 +244,7 @@ class TopicManagerTest {
     for (int i = 1; i <= 20; i++) {
       manager.tell(publish("orders", "q" + i, publisher));
       publisher.expectMessage(new Topic.Published("q" + i, "orders", i));
-      assertEquals(i, frameJson(newSubscriber.expectMessageClass(Topic.Event.class).frame()).get("offset").asLong());
+      assertEquals(i, frameJson(events.next(newSubscriber).frame()).get("offset").asLong());
     }
     // the old subscription ended with the old topic: the old subscriber's next message is its own ack
     manager.tell(publish("orders", "own", oldSubscriber));
@@ -297,9 +298,9 @@ class TopicManagerTest {
     assertEquals(java.util.List.of(new Topic.Published("pa1", "a", 1), new Topic.Published("pa2", "a", 2)), onlyA);
     assertTrue(acks.contains(new Topic.Published("pb1", "b", 1)), acks::toString);
 
-    JsonNode a1 = frameJson(onA.expectMessageClass(Topic.Event.class).frame());
-    JsonNode a2 = frameJson(onA.expectMessageClass(Topic.Event.class).frame());
-    JsonNode b1 = frameJson(onB.expectMessageClass(Topic.Event.class).frame());
+    JsonNode a1 = frameJson(events.next(onA).frame());
+    JsonNode a2 = frameJson(events.next(onA).frame());
+    JsonNode b1 = frameJson(events.next(onB).frame());
     assertEquals("a", a1.get("topic").asText());
     assertEquals(List.of(1L, 2L), List.of(a1.get("offset").asLong(), a2.get("offset").asLong()));
     assertEquals("b", b1.get("topic").asText());
@@ -324,7 +325,7 @@ class TopicManagerTest {
     subscriber.expectMessageClass(Topic.Subscribed.class);
     UUID id = UUID.randomUUID();
     manager.tell(new Topic.Publish("t", "p", probe().getRef(), id, JsonNodeFactory.instance.numberNode(7)));
-    JsonNode event = frameJson(subscriber.expectMessageClass(Topic.Event.class).frame());
+    JsonNode event = frameJson(events.next(subscriber).frame());
     assertEquals(id.toString(), event.get("message").get("id").asText());
     assertEquals(7, event.get("message").get("payload").asInt());
   }
@@ -372,7 +373,7 @@ class TopicManagerTest {
     publisher.receiveSeveralMessages(8);
 
     // a connection reports drops to the topic the event came from
-    ActorRef<Topic.Command> bravo = s2.expectMessageClass(Topic.Event.class).from();
+    ActorRef<Topic.Command> bravo = events.next(s2).from();
     bravo.tell(new Topic.RecordDropped(4));
 
     List<Topic.Stats> expected = List.of(

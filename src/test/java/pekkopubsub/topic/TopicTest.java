@@ -38,6 +38,7 @@ class TopicTest {
   private static final AtomicInteger NAMES = new AtomicInteger();
 
   private static ActorTestKit testKit;
+  private final EventReader events = new EventReader();
 
   @BeforeAll
   static void startTestKit() {
@@ -198,13 +199,14 @@ class TopicTest {
     t.ref().tell(new Topic.Publish(t.name(), "r1", publisher.getRef(), id, body));
     publisher.expectMessage(new Topic.Published("r1", t.name(), 1));
 
-    List<Topic.Event> events = new ArrayList<>();
-    for (TestProbe<Topic.Reply> s : subscribers) events.add(s.expectMessageClass(Topic.Event.class));
-    assertSame(events.get(0), events.get(1));
-    assertSame(events.get(0), events.get(2));
-    assertEquals(t.ref(), events.get(0).from(), "drops are reported to the topic the event came from");
+    List<Topic.Events> received = new ArrayList<>();
+    for (TestProbe<Topic.Reply> s : subscribers) received.add(s.expectMessageClass(Topic.Events.class));
+    assertSame(received.get(0), received.get(1), "encoded once, one message for all");
+    assertSame(received.get(0), received.get(2));
+    assertEquals(t.ref(), received.get(0).from(), "drops are reported to the topic the event came from");
+    assertEquals(1, received.get(0).frames().size());
 
-    JsonNode json = frameJson(events.get(0).frame());
+    JsonNode json = frameJson(received.get(0).frames().get(0));
     assertEquals("event", json.get("type").asText());
     assertEquals(t.name(), json.get("topic").asText());
     assertEquals(id.toString(), json.get("message").get("id").asText());
@@ -216,6 +218,46 @@ class TopicTest {
   }
 
   @Test
+  void aBurstOfPublishesArrivesInBoundedBatchesInOffsetOrderWithNothingLeftOut() {
+    Fixture t = topic(100);
+    TestProbe<Topic.Reply> a = probe();
+    TestProbe<Topic.Reply> b = probe();
+    subscribe(t, a, "a", 0);
+    subscribe(t, b, "b", 0);
+    int total = 3 * Topic.MAX_FAN_OUT_BATCH + 5;
+    publishAndAwait(t, total);
+    for (TestProbe<Topic.Reply> s : List.of(a, b)) {
+      List<Long> offsets = new ArrayList<>();
+      int batches = 0;
+      while (offsets.size() < total) {
+        Topic.Events batch = s.expectMessageClass(Topic.Events.class);
+        batches++;
+        assertTrue(batch.frames().size() <= Topic.MAX_FAN_OUT_BATCH, "batch of " + batch.frames().size());
+        for (ByteString frame : batch.frames()) offsets.add(offsetOf(frame));
+      }
+      assertEquals(range(1, total), offsets);
+      assertTrue(batches >= 4, "at most " + Topic.MAX_FAN_OUT_BATCH + " events per message");
+      s.expectNoMessage(Duration.ofMillis(50));
+    }
+  }
+
+  @Test
+  void aSubscriberThatJoinsDuringABurstGetsEachEventOnceEitherReplayedOrLive() {
+    Fixture t = topic(1_000);
+    TestProbe<Topic.Reply> publisher = probe();
+    for (int i = 0; i < 100; i++) publish(t, publisher, "p" + i, payload(i));
+    TestProbe<Topic.Reply> late = probe();
+    t.ref().tell(new Topic.Subscribe(t.name(), "late", late.getRef(), "client", 1_000, null, null));
+    for (int i = 100; i < 200; i++) publish(t, publisher, "p" + i, payload(i));
+    Topic.Subscribed subscribed = late.expectMessageClass(Topic.Subscribed.class);
+    List<Long> offsets = new ArrayList<>();
+    for (ByteString frame : subscribed.replay()) offsets.add(offsetOf(frame));
+    while (offsets.size() < 200) offsets.add(offsetOf(events.next(late).frame()));
+    assertEquals(range(1, 200), offsets);
+    assertTrue(events.allRead());
+  }
+
+  @Test
   void theTopicAssignsAUuidWhenThePublisherGaveNone() {
     Fixture t = topic(100);
     TestProbe<Topic.Reply> subscriber = probe();
@@ -223,8 +265,8 @@ class TopicTest {
     TestProbe<Topic.Reply> publisher = probe();
     publish(t, publisher, "a", payload(1));
     publish(t, publisher, "b", payload(2));
-    String id1 = frameJson(subscriber.expectMessageClass(Topic.Event.class).frame()).get("message").get("id").asText();
-    String id2 = frameJson(subscriber.expectMessageClass(Topic.Event.class).frame()).get("message").get("id").asText();
+    String id1 = frameJson(events.next(subscriber).frame()).get("message").get("id").asText();
+    String id2 = frameJson(events.next(subscriber).frame()).get("message").get("id").asText();
     assertEquals(id1, UUID.fromString(id1).toString());
     assertEquals(id2, UUID.fromString(id2).toString());
     assertFalse(id1.equals(id2), "each message gets its own id");
@@ -244,7 +286,7 @@ class TopicTest {
         f.textNode("y".repeat(70_000))); // 64-bit length header
     for (JsonNode p : payloads) publish(t, publisher, "p", p);
     for (JsonNode p : payloads) {
-      JsonNode json = frameJson(subscriber.expectMessageClass(Topic.Event.class).frame());
+      JsonNode json = frameJson(events.next(subscriber).frame());
       assertTrue(json.get("message").has("payload"));
       assertEquals(p, json.get("message").get("payload"));
     }
@@ -302,7 +344,7 @@ class TopicTest {
 
     for (TestProbe<Topic.Reply> s : subscribers) {
       List<Long> seen = new ArrayList<>();
-      for (int i = 0; i < total; i++) seen.add(offsetOf(s.expectMessageClass(Topic.Event.class).frame()));
+      for (int i = 0; i < total; i++) seen.add(offsetOf(events.next(s).frame()));
       assertEquals(range(1, total), seen);
     }
   }
@@ -326,12 +368,13 @@ class TopicTest {
     assertNull(subscribed.recovered(), "recovered is only claimed for since_offset");
     assertEquals(range(9, 13), replayOffsets(subscribed), "the 5 newest at the time of subscribing");
     for (long o = 14; o <= 20; o++) {
-      assertEquals(o, offsetOf(subscriber.expectMessageClass(Topic.Event.class).frame()));
+      assertEquals(o, offsetOf(events.next(subscriber).frame()));
     }
     // no duplicate after the last one either: the next thing is the answer to our own publish
+    assertTrue(events.allRead(), "nothing after event 20 in its batch");
     publish(t, subscriber, "own", payload(21));
-    assertEquals(21, offsetOf(subscriber.expectMessageClass(Topic.Event.class).frame()));
     subscriber.expectMessage(new Topic.Published("own", t.name(), 21));
+    assertEquals(21, offsetOf(events.next(subscriber).frame()));
   }
 
   @Test
@@ -355,7 +398,7 @@ class TopicTest {
     assertEquals(range(lastReplayed - 49, lastReplayed), replay);
     long total = 60 + more;
     for (long o = lastReplayed + 1; o <= total; o++) {
-      assertEquals(o, offsetOf(subscriber.expectMessageClass(Topic.Event.class).frame()), "no gap, no duplicate");
+      assertEquals(o, offsetOf(events.next(subscriber).frame()), "no gap, no duplicate");
     }
   }
 
@@ -366,7 +409,7 @@ class TopicTest {
     subscribe(t, live, "live", 0);
     publishAndAwait(t, 3);
     List<JsonNode> liveJson = new ArrayList<>();
-    for (int i = 0; i < 3; i++) liveJson.add(frameJson(live.expectMessageClass(Topic.Event.class).frame()));
+    for (int i = 0; i < 3; i++) liveJson.add(frameJson(events.next(live).frame()));
 
     Topic.Subscribed subscribed = subscribe(t, probe(), "late", 3);
     assertEquals(3, subscribed.replay().size());
@@ -488,7 +531,7 @@ class TopicTest {
     Topic.Subscribed s = subscriber.expectMessageClass(Topic.Subscribed.class);
     assertEquals(Boolean.TRUE, s.recovered());
     assertEquals(range(3, 5), replayOffsets(s));
-    assertEquals(6, offsetOf(subscriber.expectMessageClass(Topic.Event.class).frame()));
+    assertEquals(6, offsetOf(events.next(subscriber).frame()));
   }
 
   // ---------------------------------------------------------------- subscription lifecycle
@@ -500,7 +543,7 @@ class TopicTest {
     subscribe(t, subscriber, "first", 0);
     TestProbe<Topic.Reply> publisher = probe();
     publish(t, publisher, "p1", payload(1));
-    assertEquals(1, offsetOf(subscriber.expectMessageClass(Topic.Event.class).frame()));
+    assertEquals(1, offsetOf(events.next(subscriber).frame()));
 
     Topic.Subscribed again = subscribe(t, subscriber, "second", 10);
     assertEquals(List.of(), again.replay(), "no replay of what this subscriber already had");
@@ -508,12 +551,13 @@ class TopicTest {
 
     publish(t, publisher, "p2", payload(2));
     publish(t, publisher, "p3", payload(3));
-    assertEquals(2, offsetOf(subscriber.expectMessageClass(Topic.Event.class).frame()));
-    assertEquals(3, offsetOf(subscriber.expectMessageClass(Topic.Event.class).frame()), "only one copy of event 2");
+    assertEquals(2, offsetOf(events.next(subscriber).frame()));
+    assertEquals(3, offsetOf(events.next(subscriber).frame()), "only one copy of event 2");
     // and only one copy of event 3: the next message is the ack of our own publish
+    assertTrue(events.allRead(), "nothing after event 3 in its batch");
     publish(t, subscriber, "own", payload(4));
-    assertEquals(4, offsetOf(subscriber.expectMessageClass(Topic.Event.class).frame()));
     subscriber.expectMessage(new Topic.Published("own", t.name(), 4));
+    assertEquals(4, offsetOf(events.next(subscriber).frame()));
   }
 
   @Test
@@ -524,7 +568,7 @@ class TopicTest {
     subscribe(t, subscriber, "first", 0);
     TestProbe<Topic.Reply> publisher = probe();
     publish(t, publisher, "p4", payload(4));
-    assertEquals(4, offsetOf(subscriber.expectMessageClass(Topic.Event.class).frame()));
+    assertEquals(4, offsetOf(events.next(subscriber).frame()));
 
     t.ref().tell(new Topic.Subscribe(t.name(), "covered", subscriber.getRef(), null, 0, 3L, t.epoch()));
     Topic.Subscribed covered = subscriber.expectMessageClass(Topic.Subscribed.class);
@@ -548,7 +592,8 @@ class TopicTest {
     subscriber.expectMessage(new Topic.Unsubscribed("u1", t.name()));
     assertEquals(0, stats(t).subscribers());
 
-    // no more events: if still subscribed, the event would arrive before the ack
+    // no more events: if still subscribed, the event would arrive before the answer to u2
+    // (a topic fans out what is pending before any membership request)
     publish(t, subscriber, "own", payload(1));
     subscriber.expectMessage(new Topic.Published("own", t.name(), 1));
 
@@ -574,7 +619,7 @@ class TopicTest {
     publishAndAwait(t, 2);
     assertEquals(range(1, 2), replayOffsets(subscribe(t, subscriber, "s2", 5)));
     publish(t, probe(), "p", payload(3));
-    assertEquals(3, offsetOf(subscriber.expectMessageClass(Topic.Event.class).frame()));
+    assertEquals(3, offsetOf(events.next(subscriber).frame()));
   }
 
   @Test
@@ -598,7 +643,7 @@ class TopicTest {
 
     // the topic keeps working for the others
     publish(t, probe(), "p", payload(1));
-    assertEquals(1, offsetOf(other.expectMessageClass(Topic.Event.class).frame()));
+    assertEquals(1, offsetOf(events.next(other).frame()));
   }
 
   @Test
@@ -635,7 +680,7 @@ class TopicTest {
     TestProbe<Topic.Reply> subscriber = probe();
     subscribe(t, subscriber, "s", 0);
     publishAndAwait(t, 1);
-    Topic.Event event = subscriber.expectMessageClass(Topic.Event.class);
+    EventReader.Delivered event = events.next(subscriber);
     event.from().tell(new Topic.RecordDropped(1));
     TestProbe<Topic.Stats> statsProbe = testKit.createTestProbe(Topic.Stats.class);
     event.from().tell(new Topic.GetStats(statsProbe.getRef()));
@@ -655,7 +700,7 @@ class TopicTest {
 
     publisher.expectMessage(new Topic.Published("before", t.name(), 1));
     for (TestProbe<Topic.Reply> s : List.of(a, b)) {
-      assertEquals(1, offsetOf(s.expectMessageClass(Topic.Event.class).frame()), "what came before is delivered");
+      assertEquals(1, offsetOf(events.next(s).frame()), "what came before is delivered");
       s.expectMessage(new Topic.TopicDeleted(t.name()));
     }
     a.expectTerminated(t.ref(), Duration.ofSeconds(3));
