@@ -37,6 +37,7 @@ class SettingsTest {
     assertEquals(256, config.getInt("pekko.actor.default-dispatcher.throughput"));
     assertEquals("pekko.actor.default-dispatcher", config.getString("pekko.io.tcp.worker-dispatcher"));
     assertEquals(Duration.ofSeconds(120), config.getDuration("pekko.http.server.idle-timeout"));
+    assertEquals(0, config.getInt("pekko.http.server.parsing.header-cache.default"));
   }
 
   @Test
