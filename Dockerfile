@@ -18,6 +18,8 @@ WORKDIR /app
 COPY --from=build /build/target/pekko-pubsub.jar /app/pekko-pubsub.jar
 # The operator's file; mount another over it, or set CONFIG_FILE.
 COPY application.conf /app/application.conf
+# The server's JVM flags (see the file); JAVA_OPTS adds to them.
+COPY scripts/jvm.options /app/jvm.options
 USER pubsub
 ENV HOST=0.0.0.0 \
     PORT=8000 \
@@ -27,4 +29,4 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD curl -fsS "http://127.0.0.1:${PORT}/health" || exit 1
 # exec form through sh -c 'exec ...': the JVM replaces the shell as PID 1 and gets SIGTERM itself,
 # runs the orderly drain (info shutting_down, flush, close 1001) and exits 0.
-ENTRYPOINT ["sh", "-c", "exec java $JAVA_OPTS -jar /app/pekko-pubsub.jar"]
+ENTRYPOINT ["sh", "-c", "exec java @/app/jvm.options $JAVA_OPTS -jar /app/pekko-pubsub.jar"]

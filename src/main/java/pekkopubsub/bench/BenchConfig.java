@@ -104,7 +104,7 @@ public final class BenchConfig implements Cloneable {
         --pid PID             the target server's process, for CPU and memory (/proc/PID)
         --in-process          start the server inside this JVM instead of as a child process
         --server-opt K=V      pubsub.K = V for a server the tool starts (repeatable)
-        --server-jvm-opts S   JVM flags of a child server (default none)
+        --server-jvm-opts S   JVM flags of a child server, after scripts/jvm.options
         --keep-limits         keep the started server's publish-rate and max-connections limits
                               (lifted by default: limits.publish-rate=0, limits.max-connections=0)
         --api-key KEY         X-API-Key for REST and the WebSocket upgrade

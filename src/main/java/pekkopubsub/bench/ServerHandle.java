@@ -87,6 +87,9 @@ final class ServerHandle implements AutoCloseable {
     String java = ProcessHandle.current().info().command().orElse("java");
     List<String> cmd = new ArrayList<>();
     cmd.add(java);
+    // The same JVM flags as scripts/run: the jar sits in target/ beside scripts/.
+    Path jvmOptions = jar.toAbsolutePath().getParent().resolveSibling("scripts").resolve("jvm.options");
+    if (Files.isRegularFile(jvmOptions)) cmd.add("@" + jvmOptions);
     for (String opt : c.serverJvmOpts.trim().split("\\s+")) if (!opt.isEmpty()) cmd.add(opt);
     c.serverOptions.forEach((k, v) -> cmd.add("-Dpubsub." + k + "=" + v));
     cmd.add("-cp");

@@ -1,0 +1,41 @@
+package pekkopubsub;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/** scripts/jvm.options: this JDK takes its flags as they are, and every way of starting the server uses it. */
+class JvmOptionsTest {
+
+  private static final Path OPTIONS = Path.of("scripts/jvm.options");
+
+  @Test
+  void thisJdkAcceptsTheFlagsWithoutAWarning() throws Exception {
+    String java = ProcessHandle.current().info().command().orElse("java");
+    Process p = new ProcessBuilder(java, "@" + OPTIONS, "-XX:+PrintFlagsFinal", "-version")
+        .redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+    assertEquals(0, p.exitValue(), out);
+    assertFalse(out.contains("Unrecognized VM option") || out.contains("VM warning"), out);
+    assertTrue(Pattern.compile("G1UseAdaptiveConcRefinement\\s+= false").matcher(out).find(), "the file's flags are in effect");
+  }
+
+  @Test
+  void runPeersAndTheImageStartTheJvmWithIt() throws Exception {
+    assertTrue(Files.readString(Path.of("scripts/run")).contains("exec java @scripts/jvm.options ${JAVA_OPTS:-} -jar"));
+    assertTrue(Files.readString(Path.of("scripts/peers")).contains("java @\"$root/scripts/jvm.options\" ${JAVA_OPTS:-} -jar"));
+    String dockerfile = Files.readString(Path.of("Dockerfile"));
+    Matcher copy = Pattern.compile("(?m)^COPY scripts/jvm.options (\\S+)$").matcher(dockerfile);
+    assertTrue(copy.find(), "the image holds the file");
+    assertTrue(dockerfile.contains("exec java @" + copy.group(1) + " $JAVA_OPTS -jar"), "the ENTRYPOINT uses it");
+  }
+}
