@@ -159,9 +159,16 @@ final class ServerHandle implements AutoCloseable {
     }
     if (pid <= 0) return -1;
     jcmd("GC.run");
-    String info = jcmd("GC.heap_info");
-    Matcher m = Pattern.compile("used (\\d+)K").matcher(info == null ? "" : info);
-    return m.find() ? Long.parseLong(m.group(1)) * 1024 : -1;
+    return heapUsedBytes(jcmd("GC.heap_info"));
+  }
+
+  /** The used heap in {@code jcmd GC.heap_info}'s output, or -1. */
+  static long heapUsedBytes(String heapInfo) {
+    // G1 prints one heap line; Parallel and Serial print one per generation ("total ..K, used ..K").
+    Matcher m = Pattern.compile("total \\d+K, used (\\d+)K").matcher(heapInfo == null ? "" : heapInfo);
+    long usedKb = -1;
+    while (m.find()) usedKb = Math.max(usedKb, 0) + Long.parseLong(m.group(1));
+    return usedKb < 0 ? -1 : usedKb * 1024;
   }
 
   private String jcmd(String command) {
