@@ -29,8 +29,8 @@ import pekkopubsub.protocol.Timestamps;
  * <p>A publish is encoded once, as a ready WebSocket frame. Publishes handled in one mailbox turn
  * are fanned out together: the same {@link Events} instance, holding their frames in offset order,
  * is told to every subscriber, so under load a subscriber gets one message (and one socket write)
- * per batch instead of one per publish. Subscribers are watched, so a connection that ends for any reason
- * leaves the set at once. The protocol holds only records, ActorRefs and immutable bytes, so a
+ * per batch instead of one per publish. Subscribers are watched, so a connection that ends for
+ * any reason leaves the set at once. The protocol holds only records, ActorRefs and immutable bytes, so a
  * Topic can later live on another cluster node.
  *
  * <p>Supervision: {@link #create} wraps the behaviour in {@code SupervisorStrategy.resume()}. An
