@@ -51,6 +51,7 @@ public final class Bench {
     Path out = c.outDir != null ? c.outDir
         : Path.of("target", "bench", c.scenario + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
     Files.createDirectories(out);
+    c.profileFile = out.resolve("server.jfr");
     Consumer<String> progress = c.quiet ? line -> {} : log;
     try (ServerHandle server = ServerHandle.start(c, out)) {
       log.accept("server: " + server.mode.name().toLowerCase(Locale.ROOT).replace('_', '-') + " " + server.httpBase

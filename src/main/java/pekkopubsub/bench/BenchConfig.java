@@ -47,6 +47,9 @@ public final class BenchConfig implements Cloneable {
   public String apiKey;
   /** Keep the server's per-connection publish rate and connection limits (lifted by default on a server the tool starts). */
   public boolean keepLimits;
+  /** Record the server with JDK Flight Recorder over the measured seconds (to {@link #profileFile}). */
+  public boolean profile;
+  Path profileFile;
   /** Seconds to wait after the last publish for the deliveries still on their way. */
   public double drainSec = 30;
 
@@ -112,6 +115,9 @@ public final class BenchConfig implements Cloneable {
         --drain S             seconds to wait for deliveries after publishing stops (default 30;
                               it ends sooner once all arrived or none arrived for 2 s)
         --out DIR             where result.json and chart.png go (default target/bench/SCENARIO-TIME)
+        --profile             record the server with JDK Flight Recorder over the measured seconds:
+                              CPU by code area, hottest methods, bytes allocated per delivery, GC
+                              pauses in result.json "profile", the recording in server.jfr
         --no-chart            skip the PNG
         --quiet               no progress lines
       """;
@@ -140,6 +146,7 @@ public final class BenchConfig implements Cloneable {
         case "--quiet" -> c.quiet = true;
         case "--no-chart" -> c.chart = false;
         case "--keep-limits" -> c.keepLimits = true;
+        case "--profile" -> c.profile = true;
         case "-h", "--help" -> throw new IllegalArgumentException(USAGE);
         default -> {
           if (value == null) {

@@ -7,6 +7,7 @@ import java.net.URI;
 import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -326,6 +327,7 @@ final class LoadRun {
     boolean measuring = false;
     long measuredCpu0 = 0, measuredOwnCpu0 = 0;
     long measuredDelivered0 = 0, measuredAcked0 = 0;
+    ServerHandle.Sample measured0 = null;
     long next = start + 1_000_000_000L;
     while (true) {
       long now = System.nanoTime();
@@ -336,6 +338,8 @@ final class LoadRun {
         measuredOwnCpu0 = ownCpu();
         measuredDelivered0 = delivered.sum();
         measuredAcked0 = acked.sum();
+        if (server.canSample()) measured0 = server.sample();
+        if (c.profile) server.startProfile(c.profileFile);
       }
       if (now >= end) break;
       long wake = Math.min(next, end);
@@ -351,6 +355,8 @@ final class LoadRun {
     long measuredDelivered = delivered.sum() - measuredDelivered0;
     long measuredAcked = acked.sum() - measuredAcked0;
     long measuredCpu = sampler.cpu() - measuredCpu0;
+    ServerHandle.Sample measured1 = server.canSample() ? server.sample() : null;
+    Path recording = c.profile ? server.stopProfile() : null;
     long measuredOwnCpu = ownCpu() - measuredOwnCpu0;
     Histogram last = recorder.getIntervalHistogram();
     total.add(last);
@@ -418,12 +424,26 @@ final class LoadRun {
       srv.put("cpu_pct_avg", 100.0 * measuredCpu / Math.max(1, measureNanos));
       if (measuredDelivered > 0) srv.put("cpu_us_per_delivery", measuredCpu / 1e3 / measuredDelivered);
     }
+    putSyscalls(srv, measured0, measured1, measuredDelivered);
     sampler.putMax(srv);
+    if (recording != null) result.set("profile", ProfileSummary.summarize(recording, measuredDelivered));
     ObjectNode gen = result.putObject("load_generator");
     gen.put("cpu_pct_avg", Math.round(100.0 * measuredOwnCpu / Math.max(1, measureNanos)));
     gen.put("cores", Runtime.getRuntime().availableProcessors());
     gen.put("note", "CPU of this JVM's threads (the load generator's own sockets), server threads excluded");
     result.set("series", series);
+  }
+
+  /** The server's system calls over the measured seconds: a write(2) per delivery means no batching at all. */
+  private void putSyscalls(ObjectNode srv, ServerHandle.Sample from, ServerHandle.Sample to, long deliveries) {
+    if (from == null || to == null || from.writeSyscalls() < 0 || to.writeSyscalls() < 0) return;
+    long writes = to.writeSyscalls() - from.writeSyscalls();
+    srv.put("write_syscalls", writes);
+    srv.put("read_syscalls", to.readSyscalls() - from.readSyscalls());
+    if (deliveries > 0) srv.put("write_syscalls_per_delivery", (double) writes / deliveries);
+    if (server.mode == BenchConfig.ServerMode.IN_PROCESS) {
+      srv.put("syscalls_note", "in-process: the counts include the load generator's own sockets");
+    }
   }
 
   /** CPU time of this JVM's threads, less the in-process server's (ns). */

@@ -37,7 +37,8 @@ import pekkopubsub.config.Settings;
 final class ServerHandle implements AutoCloseable {
 
   /** One sample: cumulative server CPU (ns), resident memory and heap in use (bytes, -1 unknown). */
-  record Sample(long cpuNanos, long rssBytes, long heapUsedBytes) {}
+  /** {@code writeSyscalls}/{@code readSyscalls}: the process's counts so far (/proc/PID/io), -1 when unknown. */
+  record Sample(long cpuNanos, long rssBytes, long heapUsedBytes, long writeSyscalls, long readSyscalls) {}
 
   private static final long CLOCK_TICK_NANOS = 10_000_000L; // USER_HZ = 100 on Linux
 
@@ -143,10 +144,49 @@ final class ServerHandle implements AutoCloseable {
 
   Sample sample() {
     if (mode == BenchConfig.ServerMode.IN_PROCESS) {
-      return new Sample(inProcessServerCpu(), rss(pid), heapUsedHere());
+      return new Sample(inProcessServerCpu(), rss(pid), heapUsedHere(), syscalls(pid, "syscw"), syscalls(pid, "syscr"));
     }
-    if (pid <= 0) return new Sample(-1, -1, -1);
-    return new Sample(procCpu(pid), rss(pid), -1);
+    if (pid <= 0) return new Sample(-1, -1, -1, -1, -1);
+    return new Sample(procCpu(pid), rss(pid), -1, syscalls(pid, "syscw"), syscalls(pid, "syscr"));
+  }
+
+  private static final String PROFILE_NAME = "pubsub-bench";
+  private jdk.jfr.Recording inProcessRecording;
+  private Path profileFile;
+
+  /** Starts a JDK Flight Recorder recording (settings "profile") of the server, to {@code file}. */
+  void startProfile(Path file) {
+    profileFile = file.toAbsolutePath();
+    if (mode == BenchConfig.ServerMode.IN_PROCESS) {
+      try {
+        inProcessRecording = new jdk.jfr.Recording(jdk.jfr.Configuration.getConfiguration("profile"));
+      } catch (IOException | java.text.ParseException e) {
+        throw new IllegalStateException("JFR's profile settings are missing", e);
+      }
+      inProcessRecording.start();
+      return;
+    }
+    if (pid <= 0) throw new IllegalStateException("--profile needs the server's process: pass --pid with --url");
+    String out = jcmd("JFR.start", "name=" + PROFILE_NAME, "settings=profile", "filename=" + profileFile);
+    if (out == null || !out.contains("Started recording")) throw new IllegalStateException("jcmd JFR.start failed: " + out);
+  }
+
+  /** Stops the recording and returns its file. */
+  Path stopProfile() {
+    if (inProcessRecording != null) {
+      try {
+        inProcessRecording.stop();
+        inProcessRecording.dump(profileFile);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      } finally {
+        inProcessRecording.close();
+        inProcessRecording = null;
+      }
+    } else {
+      jcmd("JFR.stop", "name=" + PROFILE_NAME);
+    }
+    return profileFile;
   }
 
   /** Heap in use after a full GC: jcmd for another process, System.gc() here. -1 when unknown. */
@@ -171,11 +211,13 @@ final class ServerHandle implements AutoCloseable {
     return usedKb < 0 ? -1 : usedKb * 1024;
   }
 
-  private String jcmd(String command) {
+  private String jcmd(String... command) {
     String jcmd = ProcessHandle.current().info().command()
         .map(java -> Path.of(java).resolveSibling("jcmd").toString()).orElse("jcmd");
+    List<String> cmd = new ArrayList<>(List.of(jcmd, Long.toString(pid)));
+    cmd.addAll(List.of(command));
     try {
-      Process p = new ProcessBuilder(jcmd, Long.toString(pid), command).redirectErrorStream(true).start();
+      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
       String out = new String(p.getInputStream().readAllBytes());
       p.waitFor(30, TimeUnit.SECONDS);
       return out;
@@ -212,6 +254,18 @@ final class ServerHandle implements AutoCloseable {
     } catch (IOException | RuntimeException e) {
       return -1;
     }
+  }
+
+  /** A counter of /proc/PID/io ({@code syscw}: write-like system calls, {@code syscr}: read-like); -1 when unreadable. */
+  static long syscalls(long pid, String counter) {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/io"))) {
+        if (line.startsWith(counter + ":")) return Long.parseLong(line.substring(counter.length() + 1).trim());
+      }
+    } catch (IOException | RuntimeException e) {
+      // not on Linux, or not ours to read
+    }
+    return -1;
   }
 
   /** VmRSS of /proc/PID/status, in bytes. */

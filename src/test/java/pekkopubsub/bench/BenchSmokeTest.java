@@ -74,6 +74,25 @@ class BenchSmokeTest {
   }
 
   @Test
+  void profileSaysWhereTheServersTimeAllocationsAndSystemCallsWent() throws Exception {
+    Bench.Outcome o = Bench.run(tiny("fanout", "--profile", "--duration", "1.5"), line -> {});
+    JsonNode r = o.result();
+    assertLossless(r);
+    JsonNode srv = r.path("server_metrics");
+    assertTrue(srv.path("write_syscalls").asLong() > 0, "write(2) calls counted from /proc: " + srv);
+    assertTrue(srv.path("write_syscalls_per_delivery").asDouble() > 0, srv.toString());
+    JsonNode profile = r.path("profile");
+    assertTrue(Files.size(Path.of(profile.path("recording").asText())) > 0, "the JFR file is kept: " + profile);
+    assertTrue(profile.path("cpu_samples").asLong() > 0, profile.toString());
+    double shares = 0;
+    for (JsonNode share : profile.path("cpu_share_by_area")) shares += share.asDouble();
+    assertEquals(100.0, shares, 1.0, "the areas cover every sample: " + profile);
+    assertTrue(profile.path("cpu_share_top_methods").size() > 0, profile.toString());
+    assertTrue(profile.path("allocated_bytes_per_delivery").asLong() > 0, profile.toString());
+    assertTrue(profile.path("gc").has("collections"), profile.toString());
+  }
+
+  @Test
   void replayJoinersGetReplayThenLiveWithoutGaps() throws Exception {
     Bench.Outcome o = Bench.run(tiny("replay"), line -> {});
     JsonNode r = o.result();
