@@ -3,7 +3,6 @@ package pekkopubsub.e2e;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 import static pekkopubsub.e2e.Wire.ack;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -91,7 +90,7 @@ class LoggingIT {
     process = builder.start();
 
     AdminClient admin = new AdminClient(base);
-    awaitHealthy(admin);
+    TestServer.awaitHealthy(process, admin);
     assertEquals(201, admin.createTopic(topic).status());
     int linesBeforePublishing = Files.readAllLines(out, StandardCharsets.UTF_8).size();
     try (PubSubClient subscriber = PubSubClient.connect(PubSubClient.webSocketUri(base), Duration.ofSeconds(10));
@@ -107,19 +106,5 @@ class LoggingIT {
     // Lifecycle lines only: topic created/deleted, shutdown; never one per published message.
     assertTrue(lines.size() - linesBeforePublishing < 20, () -> "200 publishes logged: " + lines);
     return lines;
-  }
-
-  private void awaitHealthy(AdminClient admin) {
-    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    while (true) {
-      if (!process.isAlive()) fail("server exited with " + process.exitValue() + " while starting");
-      try {
-        if (admin.health().status() == 200) return;
-      } catch (RuntimeException notYet) {
-        // not listening yet
-      }
-      if (System.nanoTime() > deadline) fail("server not healthy within 30 s");
-      TestServer.sleep(50);
-    }
   }
 }

@@ -29,14 +29,10 @@ class ReplayE2ETest {
   private static final Map<String, Integer> PUBLISHED = new ConcurrentHashMap<>();
   private static TestServer server;
 
-  /**
-   * An outbound queue larger than any test's event count: these subscribers read all the time, but
-   * a CPU-starved test JVM can still fall behind a burst, and a dropped event would read as a gap.
-   * Drops are BackpressureE2ETest's subject; here every event must arrive.
-   */
+  /** Every event must arrive here, so no queue may drop one. */
   @BeforeAll
   static void start() {
-    server = TestServer.start(Map.of("connection.outbound-queue-size", "100000"));
+    server = TestServer.startWithoutDrops();
   }
 
   @AfterAll

@@ -21,6 +21,7 @@ import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.lifecycle.BeforeContainer;
 import pekkopubsub.client.PubSubClient;
 import pekkopubsub.protocol.ErrorCode;
+import pekkopubsub.protocol.FrameMutations;
 
 /**
  * Whole sessions of random frames against the real server: every frame gets exactly one typed
@@ -129,7 +130,7 @@ class SessionPropertiesTest {
     Arbitrary<String> texts = Arbitraries.frequencyOf(
         Tuple.of(5, valid),
         Tuple.of(3, net.jqwik.api.Combinators.combine(valid, Arbitraries.integers().between(0, 4),
-            Arbitraries.integers().between(0, 1000), Arbitraries.chars()).as(SessionPropertiesTest::mutate)),
+            Arbitraries.integers().between(0, 1000), Arbitraries.chars()).as(FrameMutations::mutate)),
         Tuple.of(1, Arbitraries.strings().ofMaxLength(60)),
         Tuple.of(1, Arbitraries.of(
             "{\"type\":\"publish\",\"topic\":\"" + sharedTopic + "\",\"message\":{\"payload\":" + "9".repeat(500) + "}}",
@@ -143,16 +144,5 @@ class SessionPropertiesTest {
         .map(b -> { b[0] = (byte) 0xC3; if (b.length > 1) b[1] = (byte) 0x28; return new Sent(RawWebSocket.TEXT, b); });
     Arbitrary<Sent> binary = Arbitraries.bytes().array(byte[].class).ofMaxSize(40).map(b -> new Sent(RawWebSocket.BINARY, b));
     return Arbitraries.frequencyOf(Tuple.of(10, text), Tuple.of(1, invalidUtf8), Tuple.of(1, binary));
-  }
-
-  private static String mutate(String frame, int kind, int position, char c) {
-    int at = frame.isEmpty() ? 0 : position % frame.length();
-    return switch (kind) {
-      case 0 -> frame.substring(0, at);
-      case 1 -> frame.substring(0, at) + c + frame.substring(Math.min(frame.length(), at + 1));
-      case 2 -> frame.substring(0, at) + c + frame.substring(at);
-      case 3 -> frame.substring(0, at) + frame.substring(Math.min(frame.length(), at + 1));
-      default -> frame + frame;
-    };
   }
 }

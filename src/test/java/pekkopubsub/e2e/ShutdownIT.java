@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 import static pekkopubsub.e2e.Wire.ack;
 import static pekkopubsub.e2e.Wire.assertTs;
 import static pekkopubsub.e2e.Wire.await;
@@ -53,7 +52,7 @@ class ShutdownIT {
     URI base = URI.create("http://127.0.0.1:" + port);
     process = startServer(port, "sigterm");
     AdminClient admin = new AdminClient(base);
-    awaitHealthy(admin);
+    TestServer.awaitHealthy(process, admin);
 
     String topic = TestServer.uniqueTopicName("shutdown");
     assertEquals(201, admin.createTopic(topic).status());
@@ -72,7 +71,7 @@ class ShutdownIT {
     signal("TERM");
 
     // While draining: /health answers 503 "shutting_down" and new upgrades are refused.
-    AdminClient.Answer health = Wire.eventually(Duration.ofSeconds(DRAIN_SECONDS), () -> healthOrNull(admin),
+    AdminClient.Answer health = Wire.eventually(Duration.ofSeconds(DRAIN_SECONDS), () -> TestServer.healthOrNull(admin),
         a -> a != null && a.status() != 200, "/health leaves 200 after SIGTERM");
     assertEquals(503, health.status(), health::toString);
     assertEquals("shutting_down", health.body().path("status").asText(), health::toString);
@@ -104,7 +103,7 @@ class ShutdownIT {
     URI base = URI.create("http://127.0.0.1:" + port);
     process = startServer(port, "sigterm-load");
     AdminClient admin = new AdminClient(base);
-    awaitHealthy(admin);
+    TestServer.awaitHealthy(process, admin);
     String topic = TestServer.uniqueTopicName("load");
     assertEquals(201, admin.createTopic(topic).status());
     List<PubSubClient> readers = new ArrayList<>();
@@ -157,7 +156,7 @@ class ShutdownIT {
     URI base = URI.create("http://127.0.0.1:" + port);
     process = startServer(port, "sigint");
     AdminClient admin = new AdminClient(base);
-    awaitHealthy(admin);
+    TestServer.awaitHealthy(process, admin);
     PubSubClient idle = connect(base);
     Wire.assertUsable(idle);
 
@@ -196,25 +195,6 @@ class ShutdownIT {
     // The load test publishes faster than the default per-connection rate limit.
     env.put("PUBLISH_RATE", "0");
     return builder.start();
-  }
-
-  private void awaitHealthy(AdminClient admin) {
-    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    while (true) {
-      if (!process.isAlive()) fail("server exited with " + process.exitValue() + " while starting");
-      AdminClient.Answer answer = healthOrNull(admin);
-      if (answer != null && answer.status() == 200) return;
-      if (System.nanoTime() > deadline) fail("server not healthy within 30 s");
-      TestServer.sleep(50);
-    }
-  }
-
-  private static AdminClient.Answer healthOrNull(AdminClient admin) {
-    try {
-      return admin.health();
-    } catch (RuntimeException e) {
-      return null;
-    }
   }
 
   private PubSubClient connect(URI base) {

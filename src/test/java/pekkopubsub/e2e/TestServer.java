@@ -1,5 +1,7 @@
 package pekkopubsub.e2e;
 
+import static org.junit.jupiter.api.Assertions.fail;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
@@ -44,6 +46,15 @@ public final class TestServer implements AutoCloseable {
 
   public static TestServer start() {
     return start(Map.of());
+  }
+
+  /**
+   * A server whose outbound queues are larger than any test's event count: the subscribers of a
+   * test that counts every event read all the time, but a CPU-starved test JVM can still fall
+   * behind a burst, and a dropped event would read as a gap. Drops are BackpressureE2ETest's subject.
+   */
+  public static TestServer startWithoutDrops() {
+    return start(Map.of("connection.outbound-queue-size", "100000"));
   }
 
   /** Starts a server and waits until {@code GET /health} answers; retries on another port if the port was taken. */
@@ -140,6 +151,27 @@ public final class TestServer implements AutoCloseable {
       system.getWhenTerminated().toCompletableFuture().get(20, TimeUnit.SECONDS);
     } catch (Exception e) {
       throw new IllegalStateException("server did not terminate", e);
+    }
+  }
+
+  /** Waits until a server started as a child process answers {@code GET /health} with 200; fails if it exits first. */
+  static void awaitHealthy(Process process, AdminClient admin) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (true) {
+      if (!process.isAlive()) fail("server exited with " + process.exitValue() + " while starting");
+      AdminClient.Answer answer = healthOrNull(admin);
+      if (answer != null && answer.status() == 200) return;
+      if (System.nanoTime() > deadline) fail("server not healthy within 30 s");
+      sleep(50);
+    }
+  }
+
+  /** {@code GET /health}, or null while the server is not listening. */
+  static AdminClient.Answer healthOrNull(AdminClient admin) {
+    try {
+      return admin.health();
+    } catch (RuntimeException e) {
+      return null;
     }
   }
 

@@ -121,19 +121,7 @@ class JsonCodecPropertiesTest {
   @Provide
   Arbitrary<String> mutatedFrames() {
     return Combinators.combine(validFrames(), Arbitraries.integers().between(0, 4), Arbitraries.integers().between(0, 10_000),
-        Arbitraries.chars()).as(JsonCodecPropertiesTest::mutate);
-  }
-
-  /** One mutation of a valid frame: truncated, a character replaced, inserted or removed, or doubled. */
-  static String mutate(String frame, int kind, int position, char c) {
-    int at = frame.isEmpty() ? 0 : position % frame.length();
-    return switch (kind) {
-      case 0 -> frame.substring(0, at);
-      case 1 -> frame.substring(0, at) + c + frame.substring(Math.min(frame.length(), at + 1));
-      case 2 -> frame.substring(0, at) + c + frame.substring(at);
-      case 3 -> frame.substring(0, at) + frame.substring(Math.min(frame.length(), at + 1));
-      default -> frame + frame;
-    };
+        Arbitraries.chars()).as(FrameMutations::mutate);
   }
 
   static String quote(String s) {
