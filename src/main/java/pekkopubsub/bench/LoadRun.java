@@ -334,11 +334,11 @@ final class LoadRun {
       if (!measuring && now >= measureStart) {
         measuring = true;
         recorder.getIntervalHistogram(); // warmup latencies are not reported
-        measuredCpu0 = sampler.cpu();
+        if (server.canSample()) measured0 = server.sample();
+        measuredCpu0 = measured0 != null ? measured0.cpuNanos() : -1;
         measuredOwnCpu0 = ownCpu();
         measuredDelivered0 = delivered.sum();
         measuredAcked0 = acked.sum();
-        if (server.canSample()) measured0 = server.sample();
         if (c.profile) server.startProfile(c.profileFile);
       }
       if (now >= end) break;
@@ -354,8 +354,8 @@ final class LoadRun {
     publishing = false;
     long measuredDelivered = delivered.sum() - measuredDelivered0;
     long measuredAcked = acked.sum() - measuredAcked0;
-    long measuredCpu = sampler.cpu() - measuredCpu0;
     ServerHandle.Sample measured1 = server.canSample() ? server.sample() : null;
+    long measuredCpu = (measured1 != null ? measured1.cpuNanos() : -1) - measuredCpu0;
     Path recording = c.profile ? server.stopProfile() : null;
     long measuredOwnCpu = ownCpu() - measuredOwnCpu0;
     Histogram last = recorder.getIntervalHistogram();
@@ -481,10 +481,6 @@ final class LoadRun {
     long lastAcked, lastDelivered, lastCpu = -1, lastOwn = ownCpu(), lastT = System.nanoTime();
     long maxRss = -1, maxHeap = -1;
     double maxCpuPct;
-
-    long cpu() {
-      return server.canSample() ? server.sample().cpuNanos() : -1;
-    }
 
     void tick(boolean measuring, long start) {
       long now = System.nanoTime();
