@@ -10,11 +10,11 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.http.javadsl.Http;
-import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.stream.javadsl.Tcp;
 import pekkopubsub.config.Settings;
 import pekkopubsub.connection.ConnectionRegistry;
 import pekkopubsub.http.ApiKeys;
+import pekkopubsub.http.FrontDoor;
 import pekkopubsub.http.Routes;
 import pekkopubsub.http.WebSocketRoute;
 import pekkopubsub.metrics.ServerMetrics;
@@ -25,7 +25,7 @@ public final class Guardian {
 
   public sealed interface Command {}
 
-  private record Bound(ServerBinding binding) implements Command {}
+  private record Bound(Tcp.ServerBinding binding) implements Command {}
 
   private record BindFailed(Throwable cause) implements Command {}
 
@@ -42,21 +42,20 @@ public final class Guardian {
               settings.limits().maxTopics(), metrics), "topics");
       ActorRef<ConnectionRegistry.Command> registry = context.spawn(ConnectionRegistry.create(
           settings.limits().maxConnections(), settings.askTimeout().multipliedBy(3)), "connections");
-      Routes routes = new Routes(context.getSystem(), topics,
-          new WebSocketRoute(topics, registry, settings, context.getSystem().scheduler(), metrics),
-          settings.askTimeout(), new ApiKeys(settings.apiKeys()), metrics);
-      CompletionStage<ServerBinding> binding = Http.get(context.getSystem())
-          .newServerAt(settings.host(), settings.port())
-          .bind(routes.routes());
+      WebSocketRoute webSocket = new WebSocketRoute(topics, registry, settings, context.getSystem().scheduler(), metrics);
+      ApiKeys apiKeys = new ApiKeys(settings.apiKeys());
+      Routes routes = new Routes(context.getSystem(), topics, webSocket, settings.askTimeout(), apiKeys, metrics);
+      FrontDoor frontDoor = new FrontDoor(context.getSystem(), settings.host(), settings.port(), routes.routes(), webSocket, apiKeys);
+      CompletionStage<Tcp.ServerBinding> binding = frontDoor.bind();
       context.pipeToSelf(binding, (bound, failure) -> bound != null ? new Bound(bound) : new BindFailed(failure));
-      return starting(context, settings, registry);
+      return starting(context, settings, registry, frontDoor);
     });
   }
 
   private static Behavior<Command> starting(
-      ActorContext<Command> context, Settings settings, ActorRef<ConnectionRegistry.Command> registry) {
+      ActorContext<Command> context, Settings settings, ActorRef<ConnectionRegistry.Command> registry, FrontDoor frontDoor) {
     return Behaviors.receive(Command.class)
-        .onMessage(Bound.class, bound -> onBound(context, settings, registry, bound.binding()))
+        .onMessage(Bound.class, bound -> onBound(context, settings, registry, frontDoor, bound.binding()))
         .onMessage(BindFailed.class, failed -> onBindFailed(context, settings, failed.cause()))
         .build();
   }
@@ -65,7 +64,8 @@ public final class Guardian {
       ActorContext<Command> context,
       Settings settings,
       ActorRef<ConnectionRegistry.Command> registry,
-      ServerBinding binding) {
+      FrontDoor frontDoor,
+      Tcp.ServerBinding binding) {
     ActorSystem<Void> system = context.getSystem();
     CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
     // Still bound while draining, so /health can answer 503 and late upgrades get a clear refusal.
@@ -74,9 +74,9 @@ public final class Guardian {
         AskPattern.<ConnectionRegistry.Command, ConnectionRegistry.AllClosed>ask(
                 registry, ConnectionRegistry.ShutDownAll::new, drainTimeout, system.scheduler())
             .handle((allClosed, timeout) -> Done.done()));
-    shutdown.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "http-unbind", binding::unbind);
-    shutdown.addTask(CoordinatedShutdown.PhaseServiceRequestsDone(), "http-terminate", () ->
-        binding.terminate(Duration.ofSeconds(1)).thenApply(terminated -> Done.done()));
+    shutdown.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "http-unbind", () ->
+        binding.unbind().thenApply(unbound -> Done.done()));
+    shutdown.addTask(CoordinatedShutdown.PhaseServiceRequestsDone(), "http-terminate", frontDoor::closeHttpConnections);
     context.getLog().info("pekko-pubsub listening on {} (WebSocket at /ws)", binding.localAddress());
     return Behaviors.empty();
   }

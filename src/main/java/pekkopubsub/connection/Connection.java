@@ -109,6 +109,7 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
     private boolean closeWritten;
     private boolean peerClosed;
     private boolean slowConsumer;
+    private boolean opened;
     private final RateLimiter publishLimiter = new RateLimiter(
         settings.limits().publishRate(), settings.limits().publishBurst(), System::nanoTime);
     /** Topics acked as subscribed, and subscribes sent but not answered yet (by topic), for the per-connection limit. */
@@ -127,8 +128,13 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
       setHandlers(in, out, this);
     }
 
-    @Override
-    public void preStart() {
+    /**
+     * The connection opens on the first demand for its output, not at materialization: behind the
+     * {@code FrontDoor} these stages are materialized with every TCP connection, and only an
+     * accepted upgrade ever pulls them.
+     */
+    private void open() {
+      opened = true;
       org.apache.pekko.actor.ActorRef stageActor = getStageActor(this::receive).ref();
       self = Adapter.toTyped(stageActor);
       selfAsConnection = Adapter.toTyped(stageActor);
@@ -148,6 +154,7 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
 
     @Override
     public void postStop() {
+      if (!opened) return;
       // An abrupt end (reset, failure) leaves events queued: they are counted as dropped, never lost silently.
       queue.closeForEvents();
       meterQueue(closingReason());
@@ -375,6 +382,7 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
 
     @Override
     public void onPull() {
+      if (!opened) open();
       flush();
     }
 

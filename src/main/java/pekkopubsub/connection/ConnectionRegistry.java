@@ -35,6 +35,9 @@ public final class ConnectionRegistry extends AbstractBehavior<ConnectionRegistr
 
   public record Refused(String reason) implements Admission {}
 
+  /** Gives back an {@link Admitted} reservation: its connection registered without the ticket, or never opened. */
+  public record Withdraw(long ticket) implements Command {}
+
   private record ReservationExpired(long ticket) implements Command {}
 
   public record Unregister(ActorRef<Connection.Command> connection) implements Command {}
@@ -74,7 +77,8 @@ public final class ConnectionRegistry extends AbstractBehavior<ConnectionRegistr
         .onMessage(Unregister.class, this::onUnregister)
         .onMessage(ShutDownAll.class, this::onShutDownAll)
         .onMessage(Admit.class, this::onAdmit)
-        .onMessage(ReservationExpired.class, e -> { reservations.remove(e.ticket()); return this; })
+        .onMessage(Withdraw.class, w -> onReservationEnded(w.ticket(), true))
+        .onMessage(ReservationExpired.class, e -> onReservationEnded(e.ticket(), false))
         .build();
   }
 
@@ -89,6 +93,11 @@ public final class ConnectionRegistry extends AbstractBehavior<ConnectionRegistr
       timers.startSingleTimer(ticket, new ReservationExpired(ticket), reservationTimeout);
       admit.replyTo().tell(new Admitted(ticket));
     }
+    return this;
+  }
+
+  private Behavior<Command> onReservationEnded(long ticket, boolean cancelTimer) {
+    if (reservations.remove(ticket) && cancelTimer) timers.cancel(ticket);
     return this;
   }
 

@@ -1,10 +1,10 @@
 package pekkopubsub.http;
 
-import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
+import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Scheduler;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
@@ -68,9 +68,7 @@ public final class WebSocketRoute {
     HttpResponse invalid = validate(request);
     if (invalid != null) return CompletableFuture.completedFuture(invalid);
     String key = header(request, "sec-websocket-key").orElseThrow().trim();
-    return AskPattern.<ConnectionRegistry.Command, ConnectionRegistry.Admission>ask(
-            registry, ConnectionRegistry.Admit::new, settings.askTimeout(), scheduler)
-        .handle((admission, failure) -> {
+    return admit().handle((admission, failure) -> {
           if (admission instanceof ConnectionRegistry.Admitted admitted) return switchProtocols(key, admitted.ticket());
           String reason = admission instanceof ConnectionRegistry.Refused refused
               ? refused.reason() : "the server is too busy to accept a connection";
@@ -91,7 +89,7 @@ public final class WebSocketRoute {
           .addHeader(RawHeader.create("Sec-WebSocket-Version", "13"));
     }
     Optional<String> key = header(request, "sec-websocket-key").map(String::trim);
-    if (key.isEmpty() || !isValidKey(key.get())) {
+    if (key.isEmpty() || !WebSocketHandshake.isValidKey(key.get())) {
       return JsonErrors.response(StatusCodes.BAD_REQUEST, ErrorCode.BAD_REQUEST,
           "Sec-WebSocket-Key must be the base64 encoding of 16 bytes");
     }
@@ -99,25 +97,34 @@ public final class WebSocketRoute {
   }
 
   private HttpResponse switchProtocols(String key, long ticket) {
-    String id = String.format("%08x", ThreadLocalRandom.current().nextInt());
-    Flow<ByteString, ByteString, Object> connection = Flow.of(ByteString.class)
-        .via(new WebSocketFrameDecoder(settings.maxFrameSize()))
-        .via(new Connection(id, topics, registry, settings, decoder, metrics, ticket))
-        .mapMaterializedValue(notUsed -> (Object) notUsed);
     return HttpResponse.create()
         .withStatus(StatusCodes.SWITCHING_PROTOCOLS)
         .addHeader(UPGRADE)
         .addHeader(CONNECTION_UPGRADE)
         .addHeader(RawHeader.create("Sec-WebSocket-Accept", WebSocketFrames.acceptKey(key)))
-        .addHeader(new UpgradeToOtherProtocolResponseHeader(connection.asScala()));
+        .addHeader(new UpgradeToOtherProtocolResponseHeader(
+            connectionFlow(ticket).mapMaterializedValue(notUsed -> (Object) notUsed).asScala()));
   }
 
-  private static boolean isValidKey(String key) {
-    try {
-      return java.util.Base64.getDecoder().decode(key).length == 16;
-    } catch (IllegalArgumentException e) {
-      return false;
-    }
+  /**
+   * A new pub/sub connection's stages, from raw client bytes to raw server bytes. {@code ticket} is
+   * the registry's admission ticket (0: admitted otherwise, see {@link FrontDoor}).
+   */
+  Flow<ByteString, ByteString, NotUsed> connectionFlow(long ticket) {
+    String id = String.format("%08x", ThreadLocalRandom.current().nextInt());
+    return Flow.of(ByteString.class)
+        .via(new WebSocketFrameDecoder(settings.maxFrameSize()))
+        .via(new Connection(id, topics, registry, settings, decoder, metrics, ticket));
+  }
+
+  /** Asks the registry for room for one more connection, with the configured timeout. */
+  CompletionStage<ConnectionRegistry.Admission> admit() {
+    return AskPattern.ask(registry, ConnectionRegistry.Admit::new, settings.askTimeout(), scheduler);
+  }
+
+  /** Gives back a reservation that {@link #admit()} made, for a connection that registered without it. */
+  void withdraw(long ticket) {
+    registry.tell(new ConnectionRegistry.Withdraw(ticket));
   }
 
   private static Optional<String> header(HttpRequest request, String lowerCaseName) {
@@ -126,10 +133,7 @@ public final class WebSocketRoute {
 
   private static boolean headerHasToken(HttpRequest request, String lowerCaseName, String token) {
     for (HttpHeader h : request.getHeaders()) {
-      if (!h.lowercaseName().equals(lowerCaseName)) continue;
-      for (String part : h.value().split(",")) {
-        if (part.trim().toLowerCase(Locale.ROOT).equals(token)) return true;
-      }
+      if (h.lowercaseName().equals(lowerCaseName) && WebSocketHandshake.hasToken(h.value(), token)) return true;
     }
     return false;
   }

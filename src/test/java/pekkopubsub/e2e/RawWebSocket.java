@@ -42,14 +42,34 @@ final class RawWebSocket implements AutoCloseable {
   }
 
   static RawWebSocket connect(URI httpBase) {
+    return connect(httpBase, null, null);
+  }
+
+  private static final String UPGRADE = "GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+
+  /**
+   * Opens a WebSocket on a socket that first sends {@code precedingRequest} (a whole HTTP request,
+   * or null) and reads its answer, and that sends {@code firstFrame} (or null) in the same write as
+   * the upgrade request, before any answer to it.
+   */
+  static RawWebSocket connect(URI httpBase, String precedingRequest, String firstFrame) {
     try {
       Socket socket = new Socket(httpBase.getHost(), httpBase.getPort());
       socket.setSoTimeout(15_000);
       socket.setTcpNoDelay(true);
       RawWebSocket ws = new RawWebSocket(socket);
-      ws.out.write(("GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-          + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
-          .getBytes(StandardCharsets.US_ASCII));
+      if (precedingRequest != null) {
+        ws.out.write(precedingRequest.getBytes(StandardCharsets.US_ASCII));
+        String head = ws.readHeaders();
+        java.util.regex.Matcher length = java.util.regex.Pattern.compile("(?i)content-length: *(\\d+)").matcher(head);
+        if (!head.startsWith("HTTP/1.1 200") || !length.find()) throw new IllegalStateException("unexpected answer: " + head);
+        ws.in.readFully(new byte[Integer.parseInt(length.group(1))]);
+      }
+      ByteArrayOutputStream request = new ByteArrayOutputStream();
+      request.write(UPGRADE.getBytes(StandardCharsets.US_ASCII));
+      if (firstFrame != null) request.write(frame(TEXT, firstFrame.getBytes(StandardCharsets.UTF_8)));
+      ws.out.write(request.toByteArray());
       String status = ws.readHeaders();
       if (!status.startsWith("HTTP/1.1 101")) throw new IllegalStateException("upgrade refused: " + status);
       return ws;

@@ -1,0 +1,90 @@
+package pekkopubsub.http;
+
+import java.net.InetSocketAddress;
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.Done;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.http.javadsl.settings.ServerSettings;
+import org.apache.pekko.stream.KillSwitches;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.SharedKillSwitch;
+import org.apache.pekko.stream.TLSProtocol;
+import org.apache.pekko.stream.javadsl.BidiFlow;
+import org.apache.pekko.stream.javadsl.Flow;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.TLSPlacebo;
+import org.apache.pekko.stream.javadsl.Tcp;
+import org.apache.pekko.util.ByteString;
+
+/**
+ * Binds the server's port. Each accepted connection starts with an {@link UpgradeGate}: a valid
+ * upgrade to {@code /ws} runs the connection's own stages directly on the socket, fused with it;
+ * everything else (the REST API, the docs, every handshake error) is served by Pekko HTTP and the
+ * routes, on a server flow made only for such connections.
+ *
+ * <p>Why not Pekko HTTP's upgrade for every WebSocket: it runs the upgraded flow behind an
+ * asynchronous sub-stream boundary inside a full HTTP server graph, which costs two extra messages
+ * per socket write and about 15 KB of heap per idle connection (see README "Performance").
+ */
+public final class FrontDoor {
+  private final ActorSystem<?> system;
+  private final String host;
+  private final int port;
+  private final WebSocketRoute webSocket;
+  private final ApiKeys apiKeys;
+  private final ServerSettings serverSettings;
+  private final Flow<HttpRequest, HttpResponse, NotUsed> routes;
+  private final Materializer materializer;
+  /** Ends the HTTP connections' request side at shutdown: answers in progress are still written. */
+  private final SharedKillSwitch httpConnections = KillSwitches.shared("http-connections");
+
+  public FrontDoor(ActorSystem<?> system, String host, int port, Route routes, WebSocketRoute webSocket, ApiKeys apiKeys) {
+    this.system = system;
+    this.host = host;
+    this.port = port;
+    this.webSocket = webSocket;
+    this.apiKeys = apiKeys;
+    this.serverSettings = ServerSettings.create(system.classicSystem());
+    this.routes = routes.flow(system);
+    this.materializer = Materializer.matFromSystem(system);
+  }
+
+  /** Starts accepting; completes when the port is bound (or fails when it cannot be). */
+  public CompletionStage<Tcp.ServerBinding> bind() {
+    return Tcp.get(system)
+        .bind(host, port, serverSettings.getBacklog(), serverSettings.getSocketOptions(), false,
+            serverSettings.getTimeouts().idleTimeout())
+        .to(Sink.foreach(connection -> connection.handleWith(connectionFlow(connection.remoteAddress()), materializer)))
+        .run(materializer);
+  }
+
+  /** Lets the HTTP connections finish the requests they are answering, then close. */
+  public CompletionStage<Done> closeHttpConnections() {
+    httpConnections.shutdown();
+    return java.util.concurrent.CompletableFuture.completedFuture(Done.done());
+  }
+
+  private Flow<ByteString, ByteString, NotUsed> connectionFlow(InetSocketAddress remote) {
+    return BidiFlow.fromGraph(new UpgradeGate(apiKeys, webSocket::admit, webSocket::withdraw, () -> httpFlow(remote)))
+        .join(webSocket.connectionFlow(0));
+  }
+
+  /** Pekko HTTP's server layer for one connection, its requests answered by the routes. */
+  private Flow<ByteString, ByteString, NotUsed> httpFlow(InetSocketAddress remote) {
+    BidiFlow<HttpResponse, ByteString, ByteString, HttpRequest, NotUsed> layer =
+        Http.get(system).serverLayer(serverSettings, Optional.of(remote)).atop(plainBytes());
+    return Flow.of(ByteString.class).via(httpConnections.flow()).via(layer.reversed().join(routes));
+  }
+
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private static BidiFlow<TLSProtocol.SslTlsOutbound, ByteString, ByteString, TLSProtocol.SslTlsInbound, NotUsed> plainBytes() {
+    // SessionBytes is an SslTlsInbound: Java's invariant generics need the widening spelled out.
+    return (BidiFlow) TLSPlacebo.getInstance();
+  }
+}

@@ -1,0 +1,222 @@
+package pekkopubsub.http;
+
+import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.stream.Attributes;
+import org.apache.pekko.stream.BidiShape;
+import org.apache.pekko.stream.Inlet;
+import org.apache.pekko.stream.Outlet;
+import org.apache.pekko.stream.javadsl.Flow;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.stream.stage.AsyncCallback;
+import org.apache.pekko.stream.stage.GraphStage;
+import org.apache.pekko.stream.stage.GraphStageLogic;
+import org.apache.pekko.stream.stage.InHandler;
+import org.apache.pekko.stream.stage.OutHandler;
+import org.apache.pekko.util.ByteString;
+import pekkopubsub.connection.ConnectionRegistry;
+
+/**
+ * The first stage of every TCP connection the {@link FrontDoor} accepts. It reads the request
+ * head; a valid upgrade to {@code /ws} is admitted, answered 101 and from then on the gate passes
+ * bytes between the socket and the connection's stages (fused with it: no asynchronous boundary
+ * per frame). Anything else, including every error case, goes with the bytes read so far to a
+ * Pekko HTTP server flow materialized on demand.
+ *
+ * <pre>
+ *   socket -> fromClient -> [gate] -> toWebSocket   -> frame decoder, Connection
+ *   socket <- toClient   <- [gate] <- fromWebSocket <- Connection
+ * </pre>
+ */
+final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, ByteString, ByteString>> {
+
+  private final Inlet<ByteString> fromClient = Inlet.create("UpgradeGate.fromClient");
+  private final Outlet<ByteString> toWebSocket = Outlet.create("UpgradeGate.toWebSocket");
+  private final Inlet<ByteString> fromWebSocket = Inlet.create("UpgradeGate.fromWebSocket");
+  private final Outlet<ByteString> toClient = Outlet.create("UpgradeGate.toClient");
+  private final BidiShape<ByteString, ByteString, ByteString, ByteString> shape =
+      BidiShape.of(fromClient, toWebSocket, fromWebSocket, toClient);
+
+  private final ApiKeys apiKeys;
+  private final Supplier<CompletionStage<ConnectionRegistry.Admission>> admit;
+  private final java.util.function.LongConsumer withdraw;
+  private final Supplier<Flow<ByteString, ByteString, NotUsed>> http;
+
+  /**
+   * {@code admit} asks the registry for a place; {@code withdraw} gives the reservation back once
+   * the connection's own stages have registered; {@code http} makes a Pekko HTTP server flow.
+   */
+  UpgradeGate(
+      ApiKeys apiKeys,
+      Supplier<CompletionStage<ConnectionRegistry.Admission>> admit,
+      java.util.function.LongConsumer withdraw,
+      Supplier<Flow<ByteString, ByteString, NotUsed>> http) {
+    this.apiKeys = apiKeys;
+    this.admit = admit;
+    this.withdraw = withdraw;
+    this.http = http;
+  }
+
+  @Override
+  public BidiShape<ByteString, ByteString, ByteString, ByteString> shape() {
+    return shape;
+  }
+
+  private enum State { READING_HEAD, ADMITTING, WEBSOCKET, HTTP }
+
+  @Override
+  public GraphStageLogic createLogic(Attributes inheritedAttributes) {
+    return new Logic();
+  }
+
+  private final class Logic extends GraphStageLogic {
+    private State state = State.READING_HEAD;
+    private ByteString head = ByteString.emptyByteString();
+    private WebSocketHandshake.Upgrade upgrade;
+    private long reservation;
+    private SubSourceOutlet<ByteString> toHttp;
+    private SubSinkInlet<ByteString> fromHttp;
+    /** What was read before the hand-over to Pekko HTTP and is not yet passed on. */
+    private ByteString toHttpPending;
+    private final AsyncCallback<Object> admitted = createAsyncCallback(this::onAdmission);
+
+    Logic() {
+      super(shape);
+      setHandler(fromClient, new InHandler() {
+        @Override public void onPush() { onClientBytes(grab(fromClient)); }
+        @Override public void onUpstreamFinish() { onClientFinished(null); }
+        @Override public void onUpstreamFailure(Throwable cause) { onClientFinished(cause); }
+      });
+      setHandler(toClient, new OutHandler() {
+        @Override public void onPull() { onClientDemand(); }
+        @Override public void onDownstreamFinish(Throwable cause) { onClientGone(cause); }
+      });
+      setHandler(toWebSocket, new OutHandler() {
+        @Override public void onPull() { if (state == State.WEBSOCKET) pullClient(); }
+        @Override public void onDownstreamFinish(Throwable cause) { cancel(fromClient, cause); }
+      });
+      setHandler(fromWebSocket, new InHandler() {
+        @Override public void onPush() { push(toClient, grab(fromWebSocket)); }
+        @Override public void onUpstreamFinish() { complete(toClient); }
+        @Override public void onUpstreamFailure(Throwable cause) { fail(toClient, cause); }
+      });
+    }
+
+    @Override
+    public void preStart() {
+      pull(fromClient);
+    }
+
+    private void onClientBytes(ByteString bytes) {
+      switch (state) {
+        case WEBSOCKET -> push(toWebSocket, bytes);
+        case HTTP -> toHttp.push(bytes);
+        // not pulled while admitting: a client that sends before its 101 waits for it
+        case READING_HEAD, ADMITTING -> examine(head.concat(bytes));
+      }
+    }
+
+    private void examine(ByteString bytes) {
+      head = bytes;
+      WebSocketHandshake.Verdict verdict = WebSocketHandshake.examine(bytes, apiKeys);
+      if (verdict instanceof WebSocketHandshake.Upgrade recognized) {
+        state = State.ADMITTING;
+        upgrade = recognized;
+        admit.get().whenComplete((admission, failure) -> admitted.invoke(admission != null ? admission : failure));
+      } else if (verdict == WebSocketHandshake.Incomplete.INSTANCE) {
+        pull(fromClient);
+      } else {
+        handToHttp();
+      }
+    }
+
+    private void onAdmission(Object admission) {
+      if (!(admission instanceof ConnectionRegistry.Admitted admitted)) {
+        // Refused or no answer: the /ws route asks again and answers 503 with its reason.
+        handToHttp();
+        return;
+      }
+      state = State.WEBSOCKET;
+      ByteString early = head.drop(upgrade.headLength());
+      head = ByteString.emptyByteString();
+      reservation = admitted.ticket();
+      emit(toClient, upgrade.response());
+      if (!early.isEmpty()) emit(toWebSocket, early);
+      if (isClosed(fromClient)) {
+        complete(toWebSocket);
+      } else if (isAvailable(toWebSocket) && early.isEmpty()) {
+        pullClient();
+      }
+    }
+
+    private void pullClient() {
+      if (!hasBeenPulled(fromClient) && !isClosed(fromClient)) pull(fromClient);
+    }
+
+    private void onClientDemand() {
+      if (state == State.WEBSOCKET) {
+        pull(fromWebSocket);
+        if (reservation != 0) {
+          // The first pull opens the connection's stages, which register (without the ticket) as
+          // this turn ends: the reservation is given back now, so at most an upgrade racing this
+          // very moment can pass the limit by one.
+          withdraw.accept(reservation);
+          reservation = 0;
+        }
+      }
+      else if (state == State.HTTP && !fromHttp.hasBeenPulled() && !fromHttp.isClosed()) fromHttp.pull();
+    }
+
+    private void onClientFinished(Throwable cause) {
+      switch (state) {
+        case WEBSOCKET -> { if (cause == null) complete(toWebSocket); else fail(toWebSocket, cause); }
+        case HTTP -> {
+          if (cause != null) toHttp.fail(cause);
+          else if (toHttpPending == null) toHttp.complete();
+          // else the pending bytes go first, then the completion (toHttp's onPull)
+        }
+        default -> completeStage();
+      }
+    }
+
+    private void onClientGone(Throwable cause) {
+      if (state == State.HTTP) fromHttp.cancel(cause);
+      else if (state == State.WEBSOCKET) cancel(fromWebSocket, cause);
+      else cancelStage(cause);
+    }
+
+    /** From here on Pekko HTTP serves the connection, starting with the bytes read so far. */
+    private void handToHttp() {
+      state = State.HTTP;
+      complete(toWebSocket);
+      cancel(fromWebSocket);
+      toHttpPending = head;
+      head = ByteString.emptyByteString();
+      toHttp = new SubSourceOutlet<>("UpgradeGate.toHttp");
+      fromHttp = new SubSinkInlet<>("UpgradeGate.fromHttp");
+      toHttp.setHandler(new OutHandler() {
+        @Override public void onPull() {
+          if (toHttpPending != null) {
+            toHttp.push(toHttpPending);
+            toHttpPending = null;
+            if (isClosed(fromClient)) toHttp.complete();
+          } else if (isClosed(fromClient)) {
+            toHttp.complete();
+          } else {
+            pull(fromClient);
+          }
+        }
+
+        @Override public void onDownstreamFinish(Throwable cause) { cancel(fromClient, cause); }
+      });
+      fromHttp.setHandler(new InHandler() {
+        @Override public void onPush() { push(toClient, fromHttp.grab()); }
+        @Override public void onUpstreamFinish() { completeStage(); }
+        @Override public void onUpstreamFailure(Throwable cause) { failStage(cause); }
+      });
+      Source.fromGraph(toHttp.source()).via(http.get()).runWith(fromHttp.sink(), subFusingMaterializer());
+      if (isAvailable(toClient)) fromHttp.pull();
+    }
+  }
+}

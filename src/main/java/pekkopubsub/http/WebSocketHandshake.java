@@ -1,0 +1,155 @@
+package pekkopubsub.http;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.Locale;
+import org.apache.pekko.util.ByteString;
+import pekkopubsub.connection.WebSocketFrames;
+
+/**
+ * Recognizes, in the first bytes of a TCP connection, a complete and valid WebSocket upgrade to
+ * {@code /ws} that the {@link FrontDoor} can answer without Pekko HTTP. Recognition is deliberately
+ * narrow: anything unusual (another path or method, a body, folded or duplicate headers, a failed
+ * check, an API key it cannot read plainly) is {@link Other} and goes to Pekko HTTP and the routes,
+ * which answer it exactly as they always have, errors included.
+ */
+final class WebSocketHandshake {
+
+  /** Heads longer than this go to Pekko HTTP, which applies its own parsing limits. */
+  static final int MAX_HEAD_BYTES = 16 * 1024;
+  private static final int MAX_HEADERS = 64;
+  private static final byte[] PREFIX = "GET /ws".getBytes(StandardCharsets.US_ASCII);
+
+  /** What the bytes read so far are. */
+  sealed interface Verdict {}
+
+  /** A prefix of a head that may still turn out to be an upgrade to {@code /ws}. */
+  enum Incomplete implements Verdict { INSTANCE }
+
+  /** Not for the fast path: Pekko HTTP answers it. */
+  enum Other implements Verdict { INSTANCE }
+
+  /** A valid, authorized upgrade whose head is the first {@code headLength} bytes. */
+  record Upgrade(int headLength, String key) implements Verdict {
+    /** The 101 answer (RFC 6455 section 4.2.2). */
+    ByteString response() {
+      return ByteString.fromString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+          + "Sec-WebSocket-Accept: " + WebSocketFrames.acceptKey(key) + "\r\n\r\n", StandardCharsets.US_ASCII);
+    }
+  }
+
+  private WebSocketHandshake() {}
+
+  static Verdict examine(ByteString bytes, ApiKeys apiKeys) {
+    int prefix = Math.min(bytes.length(), PREFIX.length);
+    for (int i = 0; i < prefix; i++) {
+      if (bytes.apply(i) != PREFIX[i]) return Other.INSTANCE;
+    }
+    if (bytes.length() > PREFIX.length && bytes.apply(PREFIX.length) != ' ' && bytes.apply(PREFIX.length) != '?') {
+      return Other.INSTANCE;
+    }
+    int end = headEnd(bytes);
+    if (end < 0) return bytes.length() >= MAX_HEAD_BYTES ? Other.INSTANCE : Incomplete.INSTANCE;
+    return examineHead(bytes.slice(0, end).decodeString(StandardCharsets.ISO_8859_1), end + 4, apiKeys);
+  }
+
+  /** Index of the CRLFCRLF that ends the head, or -1. */
+  private static int headEnd(ByteString bytes) {
+    int limit = Math.min(bytes.length(), MAX_HEAD_BYTES);
+    for (int i = 3; i < limit; i++) {
+      if (bytes.apply(i) == '\n' && bytes.apply(i - 1) == '\r' && bytes.apply(i - 2) == '\n' && bytes.apply(i - 3) == '\r') {
+        return i - 3;
+      }
+    }
+    return -1;
+  }
+
+  private static Verdict examineHead(String head, int headLength, ApiKeys apiKeys) {
+    String[] lines = head.split("\r\n", -1);
+    String[] requestLine = lines[0].split(" ", -1);
+    if (requestLine.length != 3 || !requestLine[2].equals("HTTP/1.1")) return Other.INSTANCE;
+    String target = requestLine[1];
+    String query = target.startsWith("/ws?") ? target.substring(4) : null;
+    if (!target.equals("/ws") && query == null) return Other.INSTANCE;
+    if (lines.length - 1 > MAX_HEADERS) return Other.INSTANCE;
+
+    int hosts = 0, keys = 0, versions = 0, apiKeyHeaders = 0;
+    boolean upgrade = false, connectionUpgrade = false;
+    String key = null, version = null, apiKey = null;
+    for (int i = 1; i < lines.length; i++) {
+      String line = lines[i];
+      int colon = line.indexOf(':');
+      if (colon <= 0 || !isToken(line, colon) || !isPlainValue(line, colon + 1)) return Other.INSTANCE;
+      String name = line.substring(0, colon).toLowerCase(Locale.ROOT);
+      String value = line.substring(colon + 1).trim();
+      switch (name) {
+        case "host" -> hosts++;
+        case "upgrade" -> upgrade |= hasToken(value, "websocket");
+        case "connection" -> connectionUpgrade |= hasToken(value, "upgrade");
+        case "sec-websocket-version" -> { versions++; version = value; }
+        case "sec-websocket-key" -> { keys++; key = value; }
+        case "x-api-key" -> { apiKeyHeaders++; apiKey = value; }
+        case "content-length" -> { if (!value.equals("0")) return Other.INSTANCE; }
+        case "transfer-encoding", "expect" -> { return Other.INSTANCE; }
+        default -> { }
+      }
+    }
+    if (hosts != 1 || !upgrade || !connectionUpgrade || versions != 1 || !"13".equals(version)
+        || keys != 1 || !isValidKey(key) || apiKeyHeaders > 1) {
+      return Other.INSTANCE;
+    }
+    if (apiKeys.enabled()) {
+      String presented = apiKey != null ? apiKey : queryValue(query, "api_key");
+      if (presented == null || !apiKeys.accepts(presented)) return Other.INSTANCE;
+    }
+    return new Upgrade(headLength, key);
+  }
+
+  /** The plain (not percent-encoded) value of the first {@code name} parameter, or null. */
+  private static String queryValue(String query, String name) {
+    if (query == null) return null;
+    for (String parameter : query.split("&", -1)) {
+      int eq = parameter.indexOf('=');
+      if (eq < 0 || !parameter.substring(0, eq).equals(name)) continue;
+      String value = parameter.substring(eq + 1);
+      return value.indexOf('%') >= 0 || value.indexOf('+') >= 0 ? null : value;
+    }
+    return null;
+  }
+
+  /** RFC 9110 token characters only, so an odd name (or an obsolete folded line) goes to Pekko HTTP. */
+  private static boolean isToken(String line, int end) {
+    for (int i = 0; i < end; i++) {
+      char c = line.charAt(i);
+      boolean ok = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
+      if (!ok) return false;
+    }
+    return true;
+  }
+
+  /** Visible ASCII, spaces and tabs only: anything else is for Pekko HTTP's parser to judge. */
+  private static boolean isPlainValue(String line, int from) {
+    for (int i = from; i < line.length(); i++) {
+      char c = line.charAt(i);
+      if ((c < 0x20 && c != '\t') || c >= 0x7f) return false;
+    }
+    return true;
+  }
+
+  /** Whether a comma-separated header value lists {@code token}, case-insensitively. */
+  static boolean hasToken(String headerValue, String token) {
+    for (String part : headerValue.split(",")) {
+      if (part.trim().toLowerCase(Locale.ROOT).equals(token)) return true;
+    }
+    return false;
+  }
+
+  /** RFC 6455: the key is the base64 encoding of 16 bytes. */
+  static boolean isValidKey(String key) {
+    try {
+      return key != null && Base64.getDecoder().decode(key).length == 16;
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
+  }
+}

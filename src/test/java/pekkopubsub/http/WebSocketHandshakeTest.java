@@ -1,0 +1,97 @@
+package pekkopubsub.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.apache.pekko.util.ByteString;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class WebSocketHandshakeTest {
+  private static final String KEY = "dGhlIHNhbXBsZSBub25jZQ==";
+  private static final ApiKeys NO_KEYS = new ApiKeys(List.of());
+  private static final ApiKeys KEYS = new ApiKeys(List.of("s3cret"));
+
+  private static String upgrade(String target, String extraHeaders) {
+    return "GET " + target + " HTTP/1.1\r\nHost: localhost:8000\r\nUpgrade: websocket\r\nConnection: keep-alive, Upgrade\r\n"
+        + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " + KEY + "\r\n" + extraHeaders + "\r\n";
+  }
+
+  private static WebSocketHandshake.Verdict examine(String head, ApiKeys keys) {
+    return WebSocketHandshake.examine(ByteString.fromString(head, StandardCharsets.ISO_8859_1), keys);
+  }
+
+  @Test
+  void aValidUpgradeIsTakenWithTheRfc6455AcceptKeyAndItsHeadLength() {
+    String head = upgrade("/ws", "");
+    var verdict = assertInstanceOf(WebSocketHandshake.Upgrade.class, examine(head + "\u0081\u0080", NO_KEYS));
+    assertEquals(head.length(), verdict.headLength());
+    String response = verdict.response().utf8String();
+    assertTrue(response.startsWith("HTTP/1.1 101 Switching Protocols\r\n"), response);
+    // the example of RFC 6455 section 1.3
+    assertTrue(response.contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"), response);
+    assertTrue(response.endsWith("\r\n\r\n"));
+  }
+
+  @Test
+  void aHeadNotYetCompleteIsWaitedForButOnlyWhileItCanStillBeAnUpgradeToWs() {
+    String head = upgrade("/ws", "");
+    for (int cut : new int[] {1, 4, 7, 30, head.length() - 1}) {
+      assertSame(WebSocketHandshake.Incomplete.INSTANCE, examine(head.substring(0, cut), NO_KEYS), "cut at " + cut);
+    }
+    assertSame(WebSocketHandshake.Other.INSTANCE, examine("POST", NO_KEYS));
+    assertSame(WebSocketHandshake.Other.INSTANCE, examine("GET /h", NO_KEYS));
+    assertSame(WebSocketHandshake.Other.INSTANCE, examine("GET /wsx HTTP/1.1\r\n", NO_KEYS));
+  }
+
+  @Test
+  void aHeadThatNeverEndsGoesToPekkoHttpAtTheLimit() {
+    String endless = "GET /ws HTTP/1.1\r\nX-Filler: " + "a".repeat(WebSocketHandshake.MAX_HEAD_BYTES);
+    assertSame(WebSocketHandshake.Other.INSTANCE, examine(endless, NO_KEYS));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {
+      "GET /ws HTTP/1.0\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " + KEY + "\r\n\r\n",
+      "GET /ws/ HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " + KEY + "\r\n\r\n",
+      "GET /ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " + KEY + "\r\n\r\n",
+      "GET /ws HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " + KEY + "\r\n\r\n",
+      "GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: keep-alive\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " + KEY + "\r\n\r\n",
+      "GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 8\r\nSec-WebSocket-Key: " + KEY + "\r\n\r\n",
+      "GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: c2hvcnQ=\r\n\r\n",
+      "GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n",
+      "GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " + KEY + "\r\nSec-WebSocket-Key: " + KEY + "\r\n\r\n",
+      "GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " + KEY + "\r\nContent-Length: 5\r\n\r\n",
+      "GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " + KEY + "\r\nTransfer-Encoding: chunked\r\n\r\n",
+      "GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " + KEY + "\r\nX-Folded: a\r\n b\r\n\r\n",
+      "GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " + KEY + "\r\nBad Name: x\r\n\r\n",
+      "GET  /ws HTTP/1.1\r\nHost: h\r\n\r\n",
+  })
+  void anythingButAPlainValidUpgradeIsLeftToPekkoHttp(String head) {
+    assertSame(WebSocketHandshake.Other.INSTANCE, examine(head, NO_KEYS), head);
+  }
+
+  @Test
+  void withApiKeysOnlyAnUpgradeCarryingAValidKeyIsTaken() {
+    assertInstanceOf(WebSocketHandshake.Upgrade.class, examine(upgrade("/ws", "X-API-Key: s3cret\r\n"), KEYS));
+    assertInstanceOf(WebSocketHandshake.Upgrade.class, examine(upgrade("/ws?api_key=s3cret", ""), KEYS));
+    assertInstanceOf(WebSocketHandshake.Upgrade.class, examine(upgrade("/ws?x=1&api_key=s3cret", ""), KEYS));
+    assertSame(WebSocketHandshake.Other.INSTANCE, examine(upgrade("/ws", ""), KEYS));
+    assertSame(WebSocketHandshake.Other.INSTANCE, examine(upgrade("/ws", "X-API-Key: wrong\r\n"), KEYS));
+    assertSame(WebSocketHandshake.Other.INSTANCE, examine(upgrade("/ws?api_key=wrong", ""), KEYS));
+    // encoded values are for Pekko HTTP's query parser to decode
+    assertSame(WebSocketHandshake.Other.INSTANCE, examine(upgrade("/ws?api_key=s3cre%74", ""), KEYS));
+  }
+
+  @Test
+  void headerNamesAreCaseInsensitiveAndTokensAreFoundInLists() {
+    String head = "GET /ws?room=1 HTTP/1.1\r\nhost: h\r\nUPGRADE: WebSocket\r\nconnection: keep-alive,upgrade\r\n"
+        + "sec-websocket-version: 13\r\nsec-websocket-key:  " + KEY + " \r\n\r\n";
+    assertInstanceOf(WebSocketHandshake.Upgrade.class, examine(head, NO_KEYS));
+  }
+}
