@@ -30,7 +30,7 @@ import org.apache.pekko.util.ByteString;
  *
  * <p>Why not Pekko HTTP's upgrade for every WebSocket: it runs the upgraded flow behind an
  * asynchronous sub-stream boundary inside a full HTTP server graph, which costs two extra messages
- * per socket write and about 15 KB of heap per idle connection (see README "Performance").
+ * per socket write and about 9 KB of heap per idle connection (see README "Performance").
  */
 public final class FrontDoor {
   private final ActorSystem<?> system;
