@@ -27,6 +27,7 @@ class JvmOptionsTest {
     assertEquals(0, p.exitValue(), out);
     assertFalse(out.contains("Unrecognized VM option") || out.contains("VM warning"), out);
     assertTrue(Pattern.compile("G1UseAdaptiveConcRefinement\\s+= false").matcher(out).find(), "the file's flags are in effect");
+    assertTrue(Pattern.compile("MaxHeapFreeRatio\\s+= 30").matcher(out).find(), "the heap sizing flags are in effect");
   }
 
   @Test
