@@ -10,7 +10,6 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.stream.javadsl.Tcp;
 import pekkopubsub.config.Settings;
 import pekkopubsub.connection.ConnectionRegistry;
 import pekkopubsub.http.ApiKeys;
@@ -25,7 +24,7 @@ public final class Guardian {
 
   public sealed interface Command {}
 
-  private record Bound(Tcp.ServerBinding binding) implements Command {}
+  private record Bound(FrontDoor.Binding binding) implements Command {}
 
   private record BindFailed(Throwable cause) implements Command {}
 
@@ -46,7 +45,7 @@ public final class Guardian {
       ApiKeys apiKeys = new ApiKeys(settings.apiKeys());
       Routes routes = new Routes(context.getSystem(), topics, webSocket, settings.askTimeout(), apiKeys, metrics);
       FrontDoor frontDoor = new FrontDoor(context.getSystem(), settings.host(), settings.port(), routes.routes(), webSocket, apiKeys);
-      CompletionStage<Tcp.ServerBinding> binding = frontDoor.bind();
+      CompletionStage<FrontDoor.Binding> binding = frontDoor.bind(context);
       context.pipeToSelf(binding, (bound, failure) -> bound != null ? new Bound(bound) : new BindFailed(failure));
       return starting(context, settings, registry, frontDoor);
     });
@@ -65,7 +64,7 @@ public final class Guardian {
       Settings settings,
       ActorRef<ConnectionRegistry.Command> registry,
       FrontDoor frontDoor,
-      Tcp.ServerBinding binding) {
+      FrontDoor.Binding binding) {
     ActorSystem<Void> system = context.getSystem();
     CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
     // Still bound while draining, so /health can answer 503 and late upgrades get a clear refusal.
@@ -75,7 +74,7 @@ public final class Guardian {
                 registry, ConnectionRegistry.ShutDownAll::new, drainTimeout, system.scheduler())
             .handle((allClosed, timeout) -> Done.done()));
     shutdown.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "http-unbind", () ->
-        binding.unbind().thenApply(unbound -> Done.done()));
+        binding.unbind());
     shutdown.addTask(CoordinatedShutdown.PhaseServiceRequestsDone(), "http-terminate", frontDoor::closeHttpConnections);
     context.getLog().info("pekko-pubsub listening on {} (WebSocket at /ws)", binding.localAddress());
     return Behaviors.empty();

@@ -2,10 +2,14 @@ package pekkopubsub.http;
 
 import java.net.InetSocketAddress;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
@@ -17,9 +21,7 @@ import org.apache.pekko.stream.SharedKillSwitch;
 import org.apache.pekko.stream.TLSProtocol;
 import org.apache.pekko.stream.javadsl.BidiFlow;
 import org.apache.pekko.stream.javadsl.Flow;
-import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.TLSPlacebo;
-import org.apache.pekko.stream.javadsl.Tcp;
 import org.apache.pekko.util.ByteString;
 
 /**
@@ -43,6 +45,7 @@ public final class FrontDoor {
   private final Materializer materializer;
   /** Ends the HTTP connections' request side at shutdown: answers in progress are still written. */
   private final SharedKillSwitch httpConnections = KillSwitches.shared("http-connections");
+  private final BidiFlow<ByteString, ByteString, ByteString, ByteString, NotUsed> idleTimeout;
 
   public FrontDoor(ActorSystem<?> system, String host, int port, Route routes, WebSocketRoute webSocket, ApiKeys apiKeys) {
     this.system = system;
@@ -53,21 +56,46 @@ public final class FrontDoor {
     this.serverSettings = ServerSettings.create(system.classicSystem());
     this.routes = routes.flow(system);
     this.materializer = Materializer.matFromSystem(system);
+    scala.concurrent.duration.Duration idle = serverSettings.getTimeouts().idleTimeout();
+    this.idleTimeout = idle.isFinite()
+        ? BidiFlow.bidirectionalIdleTimeout(java.time.Duration.ofNanos(idle.toNanos()))
+        : BidiFlow.identity();
   }
 
-  /** Starts accepting; completes when the port is bound (or fails when it cannot be). */
-  public CompletionStage<Tcp.ServerBinding> bind() {
-    return Tcp.get(system)
-        .bind(host, port, serverSettings.getBacklog(), serverSettings.getSocketOptions(), false,
-            serverSettings.getTimeouts().idleTimeout())
-        .to(Sink.foreach(connection -> connection.handleWith(connectionFlow(connection.remoteAddress()), materializer)))
-        .run(materializer);
+  /** The bound port: where it is, and how to release it. */
+  public record Binding(InetSocketAddress localAddress, ActorRef acceptor, CompletionStage<Done> unbound) {
+    /** Stops accepting and releases the port; connections already accepted go on. */
+    public CompletionStage<Done> unbind() {
+      acceptor.tell(Acceptor.Unbind.INSTANCE, ActorRef.noSender());
+      return unbound;
+    }
+  }
+
+  /**
+   * Starts accepting, with an acceptor actor spawned by {@code context}; completes when the port
+   * is bound, or fails when it cannot be.
+   */
+  public CompletionStage<Binding> bind(ActorContext<?> context) {
+    CompletableFuture<InetSocketAddress> bound = new CompletableFuture<>();
+    CompletableFuture<Done> unbound = new CompletableFuture<>();
+    ActorRef acceptor = Adapter.actorOf(context, Acceptor.props(
+        new InetSocketAddress(host, port), serverSettings.getBacklog(), serverSettings.getSocketOptions(),
+        bound, unbound, this::serve), "front-door");
+    return bound.thenApply(address -> new Binding(address, acceptor, unbound));
   }
 
   /** Lets the HTTP connections finish the requests they are answering, then close. */
   public CompletionStage<Done> closeHttpConnections() {
     httpConnections.shutdown();
-    return java.util.concurrent.CompletableFuture.completedFuture(Done.done());
+    return CompletableFuture.completedFuture(Done.done());
+  }
+
+  /** Runs one accepted connection: its socket, the idle timeout, the gate and what the gate leads to. */
+  private void serve(ActorRef connection, InetSocketAddress remote) {
+    Flow.fromGraph(new Socket(connection, remote))
+        .join(idleTimeout)
+        .join(connectionFlow(remote))
+        .run(materializer);
   }
 
   private Flow<ByteString, ByteString, NotUsed> connectionFlow(InetSocketAddress remote) {

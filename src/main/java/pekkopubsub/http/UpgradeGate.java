@@ -1,6 +1,7 @@
 package pekkopubsub.http;
 
 import java.util.concurrent.CompletionStage;
+import java.util.function.LongConsumer;
 import java.util.function.Supplier;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.stream.Attributes;
@@ -40,7 +41,7 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
 
   private final ApiKeys apiKeys;
   private final Supplier<CompletionStage<ConnectionRegistry.Admission>> admit;
-  private final java.util.function.LongConsumer withdraw;
+  private final LongConsumer withdraw;
   private final Supplier<Flow<ByteString, ByteString, NotUsed>> http;
 
   /**
@@ -50,7 +51,7 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
   UpgradeGate(
       ApiKeys apiKeys,
       Supplier<CompletionStage<ConnectionRegistry.Admission>> admit,
-      java.util.function.LongConsumer withdraw,
+      LongConsumer withdraw,
       Supplier<Flow<ByteString, ByteString, NotUsed>> http) {
     this.apiKeys = apiKeys;
     this.admit = admit;
