@@ -44,8 +44,9 @@ final class ProfileSummary {
     Map<String, Long> byArea = new LinkedHashMap<>();
     Map<String, Long> byMethod = new HashMap<>();
     Map<String, Long> allocatedByClass = new HashMap<>();
+    Map<Long, long[]> allocatedByThread = new HashMap<>();
     long cpuSamples = 0;
-    long allocatedBytes = 0;
+    long sampledBytes = 0;
     long gcCount = 0;
     double gcPauseMs = 0;
     double gcLongestPauseMs = 0;
@@ -62,8 +63,16 @@ final class ProfileSummary {
           }
           case "jdk.ObjectAllocationSample" -> {
             long weight = e.getLong("weight");
-            allocatedBytes += weight;
+            sampledBytes += weight;
             allocatedByClass.merge(e.getClass("objectClass").getName(), weight, Long::sum);
+          }
+          case "jdk.ThreadAllocationStatistics" -> {
+            if (e.getThread() == null) continue;
+            long allocated = e.getLong("allocated");
+            long at = e.getStartTime().toEpochMilli();
+            allocatedByThread.merge(e.getThread().getJavaThreadId(), new long[] {at, allocated, at, allocated},
+                (a, b) -> new long[] {Math.min(a[0], b[0]), a[0] <= b[0] ? a[1] : b[1],
+                    Math.max(a[2], b[2]), a[2] >= b[2] ? a[3] : b[3]});
           }
           case "jdk.GarbageCollection" -> {
             gcCount++;
@@ -85,20 +94,39 @@ final class ProfileSummary {
     ObjectNode methods = r.putObject("cpu_share_top_methods");
     byMethod.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(TOP_METHODS)
         .forEach(m -> methods.put(m.getKey(), round(100.0 * m.getValue() / samples)));
+    long allocatedBytes = allocatedDuring(allocatedByThread);
     r.put("allocated_mb", round(allocatedBytes / 1e6));
     if (deliveries > 0) {
       r.put("allocated_bytes_per_delivery", Math.round((double) allocatedBytes / deliveries));
       ObjectNode classes = r.putObject("allocated_bytes_per_delivery_top_classes");
+      double scale = sampledBytes == 0 ? 0 : (double) allocatedBytes / sampledBytes / deliveries;
       allocatedByClass.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(TOP_METHODS)
-          .forEach(k -> classes.put(k.getKey(), Math.round((double) k.getValue() / deliveries)));
+          .forEach(k -> classes.put(k.getKey(), Math.round(k.getValue() * scale)));
     }
     ObjectNode gc = r.putObject("gc");
     gc.put("collections", gcCount);
     gc.put("pause_ms_total", round(gcPauseMs));
     gc.put("pause_ms_longest", round(gcLongestPauseMs));
     r.put("note", "JFR samples Java code only: time in system calls shows as socket I/O frames at most, and as"
-        + " syscalls per delivery in server_metrics; allocation is JFR's sampled estimate");
+        + " syscalls per delivery in server_metrics; allocation is the threads' own byte counts, split by class"
+        + " in the proportions of JFR's allocation samples");
     return r;
+  }
+
+  /**
+   * Bytes the threads allocated between the recording's first and last per-thread statistics
+   * ({@code {firstTime, firstBytes, lastTime, lastBytes}} per thread). The sampled allocation
+   * events are not a total: one sample's weight is everything its thread allocated since its
+   * previous sample, which made single samples weigh gigabytes.
+   */
+  static long allocatedDuring(Map<Long, long[]> byThread) {
+    long end = byThread.values().stream().mapToLong(t -> t[2]).max().orElse(0);
+    long total = 0;
+    for (long[] t : byThread.values()) {
+      if (t[0] != t[2]) total += t[3] - t[1];
+      else if (t[2] == end) total += t[3]; // started during the recording: all its allocation is inside it
+    }
+    return total;
   }
 
   /** The area of the innermost frame that belongs to a known one; JDK and Scala frames count for their caller. */
