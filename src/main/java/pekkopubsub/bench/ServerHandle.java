@@ -1,14 +1,13 @@
 package pekkopubsub.bench;
 
-import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
-import com.typesafe.config.ConfigUtil;
+import static pekkopubsub.LocalServer.freePort;
+import static pekkopubsub.LocalServer.sleep;
+
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,9 +18,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.pekko.actor.typed.ActorSystem;
 import pekkopubsub.Guardian;
-import pekkopubsub.Main;
+import pekkopubsub.LocalServer;
 import pekkopubsub.client.AdminClient;
-import pekkopubsub.config.Settings;
 
 /**
  * The server under load: started by the tool (a child process of the jar, or inside this JVM),
@@ -69,12 +67,7 @@ final class ServerHandle implements AutoCloseable {
 
   private static ServerHandle startInProcess(BenchConfig c) {
     int port = freePort();
-    StringBuilder hocon = new StringBuilder()
-        .append("pubsub.http.host = \"127.0.0.1\"\n")
-        .append("pubsub.http.port = ").append(port).append('\n');
-    c.serverOptions.forEach((k, v) -> hocon.append("pubsub.").append(k).append(" = ").append(ConfigUtil.quoteString(v)).append('\n'));
-    Config config = Settings.withDefaults(ConfigFactory.parseString(hocon.toString()));
-    ActorSystem<Guardian.Command> system = Main.start(Settings.from(config), config);
+    ActorSystem<Guardian.Command> system = LocalServer.start(port, c.serverOptions);
     ServerHandle h = new ServerHandle(BenchConfig.ServerMode.IN_PROCESS, URI.create("http://127.0.0.1:" + port),
         ProcessHandle.current().pid(), system, null, null);
     h.awaitHealthy(c);
@@ -298,24 +291,6 @@ final class ServerHandle implements AutoCloseable {
         process.destroyForcibly();
         Thread.currentThread().interrupt();
       }
-    }
-  }
-
-  static int freePort() {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      socket.setReuseAddress(true);
-      return socket.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  static void sleep(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
     }
   }
 }

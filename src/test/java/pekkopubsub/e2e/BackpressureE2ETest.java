@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
+import pekkopubsub.LocalServer;
 import pekkopubsub.client.PubSubClient;
 
 /**
@@ -64,7 +65,7 @@ class BackpressureE2ETest {
       long expectedDropped = MESSAGES - received;
       Wire.eventually(Wire.WAIT, () -> server.topicStats(topic),
           s -> s.path("dropped").asLong(-1) >= expectedDropped, "dropped reaches " + expectedDropped);
-      TestServer.sleep(300);
+      LocalServer.sleep(300);
       JsonNode stats = server.topicStats(topic);
       assertEquals(expectedDropped, stats.path("dropped").asLong(-1),
           "published x subscribers = delivered + dropped: " + stats);

@@ -13,6 +13,7 @@ import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
+import pekkopubsub.LocalServer;
 import pekkopubsub.client.PubSubClient;
 
 /**
@@ -96,7 +97,7 @@ class ChaosE2ETest {
         long expectedDropped = missed;
         JsonNode stats = Wire.eventually(Wire.WAIT, () -> server.topicStats(topic),
             s -> s.path("dropped").asLong(-1) >= expectedDropped, topic + " dropped reaches " + expectedDropped);
-        TestServer.sleep(300);
+        LocalServer.sleep(300);
         stats = server.topicStats(topic);
         assertEquals(expectedDropped, stats.path("dropped").asLong(), "server's dropped = offsets auditors missed: " + stats);
         assertEquals(published * AUDITORS_PER_TOPIC, delivered + stats.path("dropped").asLong(),
@@ -143,7 +144,7 @@ class ChaosE2ETest {
           count("unsubscribe");
         } else if (dice < 86) {
           client.pauseReading();
-          TestServer.sleep(100 + random.nextInt(400));
+          LocalServer.sleep(100 + random.nextInt(400));
           client.resumeReading();
           count("pause-reading");
         } else if (dice < 93) {
@@ -159,7 +160,7 @@ class ChaosE2ETest {
           }
           count("abort-mid-frame");
         }
-        TestServer.sleep(random.nextInt(20));
+        LocalServer.sleep(random.nextInt(20));
       } catch (RuntimeException e) {
         count("client-error " + e.getClass().getSimpleName());
         if (client != null) client.abort();
@@ -174,7 +175,7 @@ class ChaosE2ETest {
 
   private void deleter(TestServer server, Random random, long deadline, List<String> doomed) {
     while (System.nanoTime() < deadline) {
-      TestServer.sleep(200 + random.nextInt(600));
+      LocalServer.sleep(200 + random.nextInt(600));
       String topic = pick(random, doomed);
       if (server.admin().deleteTopic(topic).status() == 200) count("topic-deleted");
       server.admin().createTopic(topic);
@@ -185,9 +186,9 @@ class ChaosE2ETest {
     while (System.nanoTime() < deadline) {
       client.pauseReading();
       count("auditor-pause");
-      TestServer.sleep(500 + random.nextInt(1500));
+      LocalServer.sleep(500 + random.nextInt(1500));
       client.resumeReading();
-      TestServer.sleep(100 + random.nextInt(300));
+      LocalServer.sleep(100 + random.nextInt(300));
     }
   }
 

@@ -20,6 +20,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import pekkopubsub.LocalServer;
 import pekkopubsub.cli.PubSubCli;
 import pekkopubsub.client.PubSubClient;
 
@@ -279,7 +280,7 @@ class CliE2ETest {
 
   @Test
   void anUnreachableServerExitsWith3() {
-    String url = "http://127.0.0.1:" + TestServer.freePort();
+    String url = "http://127.0.0.1:" + LocalServer.freePort();
     for (String[] args : List.of(new String[] {"health"}, new String[] {"sub", "t"}, new String[] {"pub", "t", "1"})) {
       List<String> all = new ArrayList<>(List.of("--url", url));
       all.addAll(List.of(args));

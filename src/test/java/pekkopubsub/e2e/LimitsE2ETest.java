@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
+import pekkopubsub.LocalServer;
 import pekkopubsub.client.AdminClient;
 import pekkopubsub.client.PubSubClient;
 
@@ -133,7 +134,7 @@ class LimitsE2ETest {
       assertEquals(1001, status.code(), status::toString);
       assertEquals("idle timeout", status.reason());
 
-      TestServer.sleep(800);
+      LocalServer.sleep(800);
       assertFalse(subscriber.closed().isDone(), "a silent subscriber is not idle");
       ack(server.connect().publish(topic, Wire.payload(1)), topic);
       JsonNode frame;

@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import pekkopubsub.LocalServer;
 import pekkopubsub.client.AdminClient;
 import pekkopubsub.client.PubSubClient;
 
@@ -69,7 +70,7 @@ class LoggingIT {
    * stops the server with SIGTERM; returns its stdout lines. Publishing adds no INFO line.
    */
   private List<String> runSession(String logFormat, String topic) throws Exception {
-    int port = TestServer.freePort();
+    int port = LocalServer.freePort();
     URI base = URI.create("http://127.0.0.1:" + port);
     String jar = System.getProperty("server.jar");
     assertNotNull(jar, "system property server.jar (set by failsafe)");

@@ -23,6 +23,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import pekkopubsub.LocalServer;
 import pekkopubsub.client.AdminClient;
 import pekkopubsub.client.PubSubClient;
 
@@ -48,7 +49,7 @@ class ShutdownIT {
 
   @Test
   void sigtermDrainsConnectionsAnswers503MeanwhileAndExitsZero() throws Exception {
-    int port = TestServer.freePort();
+    int port = LocalServer.freePort();
     URI base = URI.create("http://127.0.0.1:" + port);
     process = startServer(port, "sigterm");
     AdminClient admin = new AdminClient(base);
@@ -99,7 +100,7 @@ class ShutdownIT {
 
   @Test
   void sigtermUnderLoadFlushesEverythingAckedToHealthyReadersAndExitsWithinTheDeadlinePlusOneSecond() throws Exception {
-    int port = TestServer.freePort();
+    int port = LocalServer.freePort();
     URI base = URI.create("http://127.0.0.1:" + port);
     process = startServer(port, "sigterm-load");
     AdminClient admin = new AdminClient(base);
@@ -122,7 +123,7 @@ class ShutdownIT {
       while (publishing.get()) {
         publisher.publish(topic, Wire.payload(1)).thenAccept(a ->
             lastAckedOffset.accumulateAndGet(a.path("offset").asLong(0), Math::max));
-        TestServer.sleep(1);
+        LocalServer.sleep(1);
       }
     });
     load.setDaemon(true);
@@ -152,7 +153,7 @@ class ShutdownIT {
 
   @Test
   void sigintOfAnIdleServerExitsZero() throws Exception {
-    int port = TestServer.freePort();
+    int port = LocalServer.freePort();
     URI base = URI.create("http://127.0.0.1:" + port);
     process = startServer(port, "sigint");
     AdminClient admin = new AdminClient(base);

@@ -3,12 +3,6 @@ package pekkopubsub.e2e;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
-import com.typesafe.config.ConfigUtil;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -18,13 +12,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.actor.typed.ActorSystem;
 import pekkopubsub.Guardian;
-import pekkopubsub.Main;
+import pekkopubsub.LocalServer;
 import pekkopubsub.client.AdminClient;
 import pekkopubsub.client.PubSubClient;
-import pekkopubsub.config.Settings;
 
 /**
- * The real server, started in this JVM on a free port of 127.0.0.1 through {@link Main#start},
+ * The real server, started in this JVM on a free port of 127.0.0.1 through {@link LocalServer#start},
  * with optional overrides of the {@code pubsub} configuration (keys relative to {@code pubsub},
  * e.g. {@code "connection.outbound-queue-size" -> "16"}). Closing it closes the clients it made
  * and terminates the actor system.
@@ -61,15 +54,8 @@ public final class TestServer implements AutoCloseable {
   public static TestServer start(Map<String, String> overrides) {
     RuntimeException last = null;
     for (int attempt = 0; attempt < 3; attempt++) {
-      int port = freePort();
-      StringBuilder hocon = new StringBuilder()
-          .append("pubsub.http.host = \"127.0.0.1\"\n")
-          .append("pubsub.http.port = ").append(port).append('\n');
-      overrides.forEach((key, value) -> hocon.append("pubsub.").append(key).append(" = ")
-          .append(ConfigUtil.quoteString(value)).append('\n'));
-      Config config = Settings.withDefaults(ConfigFactory.parseString(hocon.toString()));
-      Settings settings = Settings.from(config);
-      ActorSystem<Guardian.Command> system = Main.start(settings, config);
+      int port = LocalServer.freePort();
+      ActorSystem<Guardian.Command> system = LocalServer.start(port, overrides);
       TestServer server = new TestServer(system, URI.create("http://127.0.0.1:" + port));
       try {
         server.awaitHealthy();
@@ -92,7 +78,7 @@ public final class TestServer implements AutoCloseable {
         // not bound yet
       }
       if (System.nanoTime() > deadline) throw new IllegalStateException("server did not become healthy in time");
-      sleep(20);
+      LocalServer.sleep(20);
     }
   }
 
@@ -162,7 +148,7 @@ public final class TestServer implements AutoCloseable {
       AdminClient.Answer answer = healthOrNull(admin);
       if (answer != null && answer.status() == 200) return;
       if (System.nanoTime() > deadline) fail("server not healthy within 30 s");
-      sleep(50);
+      LocalServer.sleep(50);
     }
   }
 
@@ -172,24 +158,6 @@ public final class TestServer implements AutoCloseable {
       return admin.health();
     } catch (RuntimeException e) {
       return null;
-    }
-  }
-
-  static int freePort() {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      socket.setReuseAddress(true);
-      return socket.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  static void sleep(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
     }
   }
 }

@@ -14,6 +14,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
+import pekkopubsub.LocalServer;
 import pekkopubsub.client.PubSubClient;
 import pekkopubsub.protocol.JsonCodec;
 
@@ -163,7 +164,7 @@ final class Wire {
     T last = value.get();
     while (!done.test(last)) {
       if (System.nanoTime() > deadline) fail(what + " within " + timeout + "; last seen: " + last);
-      TestServer.sleep(20);
+      LocalServer.sleep(20);
       last = value.get();
     }
     return last;
