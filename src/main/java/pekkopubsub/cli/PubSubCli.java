@@ -193,27 +193,34 @@ public final class PubSubCli {
     }
   }
 
-  @Command(name = "create", mixinStandardHelpOptions = true,
-      description = "Create a topic; prints {\"status\":\"created\",\"topic\":NAME}.")
-  static final class TopicsCreate implements Callable<Integer> {
+  /** A {@code topics} subcommand that sends one REST request about the topic NAME and prints its answer. */
+  abstract static class NamedTopicCommand implements Callable<Integer> {
     @ParentCommand Topics topics;
     @Parameters(paramLabel = "NAME") String name;
 
+    abstract AdminClient.Answer send(AdminClient admin, String topic);
+
     @Override
     public Integer call() {
-      return topics.root.printAnswer(topics.root.admin().createTopic(name));
+      return topics.root.printAnswer(send(topics.root.admin(), name));
+    }
+  }
+
+  @Command(name = "create", mixinStandardHelpOptions = true,
+      description = "Create a topic; prints {\"status\":\"created\",\"topic\":NAME}.")
+  static final class TopicsCreate extends NamedTopicCommand {
+    @Override
+    AdminClient.Answer send(AdminClient admin, String topic) {
+      return admin.createTopic(topic);
     }
   }
 
   @Command(name = "delete", mixinStandardHelpOptions = true,
       description = "Delete a topic; its subscribers get info topic_deleted.")
-  static final class TopicsDelete implements Callable<Integer> {
-    @ParentCommand Topics topics;
-    @Parameters(paramLabel = "NAME") String name;
-
+  static final class TopicsDelete extends NamedTopicCommand {
     @Override
-    public Integer call() {
-      return topics.root.printAnswer(topics.root.admin().deleteTopic(name));
+    AdminClient.Answer send(AdminClient admin, String topic) {
+      return admin.deleteTopic(topic);
     }
   }
 
