@@ -36,6 +36,8 @@ class ShutdownIT {
   private static final JsonNode BIG_PAYLOAD = TextNode.valueOf("x".repeat(8 * 1024));
 
   private Process process;
+  private URI base;
+  private AdminClient admin;
   private final List<PubSubClient> clients = new ArrayList<>();
 
   @AfterEach
@@ -49,17 +51,11 @@ class ShutdownIT {
 
   @Test
   void sigtermDrainsConnectionsAnswers503MeanwhileAndExitsZero() throws Exception {
-    int port = LocalServer.freePort();
-    URI base = URI.create("http://127.0.0.1:" + port);
-    process = startServer(port, "sigterm");
-    AdminClient admin = new AdminClient(base);
-    TestServer.awaitHealthy(process, admin);
-
-    String topic = TestServer.uniqueTopicName("shutdown");
-    assertEquals(201, admin.createTopic(topic).status());
-    PubSubClient reader = connect(base);
-    PubSubClient stalled = connect(base);
-    PubSubClient publisher = connect(base);
+    startHealthyServer("sigterm");
+    String topic = createTopic("shutdown");
+    PubSubClient reader = connect();
+    PubSubClient stalled = connect();
+    PubSubClient publisher = connect();
     ack(reader.subscribe(topic), topic);
     ack(stalled.subscribe(topic), topic);
     // A subscriber that reads nothing keeps frames queued, so the drain lasts until its deadline.
@@ -100,23 +96,18 @@ class ShutdownIT {
 
   @Test
   void sigtermUnderLoadFlushesEverythingAckedToHealthyReadersAndExitsWithinTheDeadlinePlusOneSecond() throws Exception {
-    int port = LocalServer.freePort();
-    URI base = URI.create("http://127.0.0.1:" + port);
-    process = startServer(port, "sigterm-load");
-    AdminClient admin = new AdminClient(base);
-    TestServer.awaitHealthy(process, admin);
-    String topic = TestServer.uniqueTopicName("load");
-    assertEquals(201, admin.createTopic(topic).status());
+    startHealthyServer("sigterm-load");
+    String topic = createTopic("load");
     List<PubSubClient> readers = new ArrayList<>();
     for (int i = 0; i < 4; i++) {
-      PubSubClient reader = connect(base);
+      PubSubClient reader = connect();
       ack(reader.subscribe(topic), topic);
       readers.add(reader);
     }
-    PubSubClient stalled = connect(base);
+    PubSubClient stalled = connect();
     ack(stalled.subscribe(topic), topic);
     stalled.pauseReading();
-    PubSubClient publisher = connect(base);
+    PubSubClient publisher = connect();
     java.util.concurrent.atomic.AtomicLong lastAckedOffset = new java.util.concurrent.atomic.AtomicLong();
     java.util.concurrent.atomic.AtomicBoolean publishing = new java.util.concurrent.atomic.AtomicBoolean(true);
     Thread load = new Thread(() -> {
@@ -153,12 +144,8 @@ class ShutdownIT {
 
   @Test
   void sigintOfAnIdleServerExitsZero() throws Exception {
-    int port = LocalServer.freePort();
-    URI base = URI.create("http://127.0.0.1:" + port);
-    process = startServer(port, "sigint");
-    AdminClient admin = new AdminClient(base);
-    TestServer.awaitHealthy(process, admin);
-    PubSubClient idle = connect(base);
+    startHealthyServer("sigint");
+    PubSubClient idle = connect();
     Wire.assertUsable(idle);
 
     signal("INT");
@@ -172,6 +159,20 @@ class ShutdownIT {
   }
 
   // ---------------------------------------------------------------- helpers
+
+  private void startHealthyServer(String name) throws IOException {
+    int port = LocalServer.freePort();
+    base = URI.create("http://127.0.0.1:" + port);
+    process = startServer(port, name);
+    admin = new AdminClient(base);
+    TestServer.awaitHealthy(process, admin);
+  }
+
+  private String createTopic(String prefix) {
+    String topic = TestServer.uniqueTopicName(prefix);
+    assertEquals(201, admin.createTopic(topic).status());
+    return topic;
+  }
 
   private Process startServer(int port, String name) throws IOException {
     String jar = System.getProperty("server.jar");
@@ -198,7 +199,7 @@ class ShutdownIT {
     return builder.start();
   }
 
-  private PubSubClient connect(URI base) {
+  private PubSubClient connect() {
     PubSubClient client = PubSubClient.connect(PubSubClient.webSocketUri(base), Duration.ofSeconds(10));
     clients.add(client);
     return client;
