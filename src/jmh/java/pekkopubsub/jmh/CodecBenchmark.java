@@ -2,18 +2,9 @@ package pekkopubsub.jmh;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import org.apache.pekko.util.ByteString;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 import pekkopubsub.connection.WebSocketFrames;
 import pekkopubsub.protocol.Inbound;
 import pekkopubsub.protocol.JsonCodec;
@@ -25,13 +16,7 @@ import pekkopubsub.protocol.Timestamps;
  * publish, in the publisher's connection stage) and encoding the event and its WebSocket frame
  * (once per publish, in the Topic actor, as Topic.onPublish does), with a ~100-byte payload.
  */
-@State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(1)
-public class CodecBenchmark {
+public class CodecBenchmark extends NanosecondBenchmark {
 
   static final String PAYLOAD = "{\"bt\":123456789012,\"pad\":\"" + "x".repeat(64) + "\"}";
   static final String PUBLISH = "{\"type\":\"publish\",\"topic\":\"orders\",\"request_id\":\"r-42\","

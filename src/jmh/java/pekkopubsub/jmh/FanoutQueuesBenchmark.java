@@ -1,18 +1,9 @@
 package pekkopubsub.jmh;
 
-import java.util.concurrent.TimeUnit;
 import org.apache.pekko.util.ByteString;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.Blackhole;
 import pekkopubsub.config.Settings.OverflowPolicy;
 import pekkopubsub.connection.OutboundQueue;
@@ -24,13 +15,7 @@ import pekkopubsub.connection.WebSocketFrames;
  * stage does before a write. Excludes the actor hops and the socket writes: it bounds what the
  * queueing itself costs per delivery (divide the score by N).
  */
-@State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(1)
-public class FanoutQueuesBenchmark {
+public class FanoutQueuesBenchmark extends NanosecondBenchmark {
 
   @Param({"1", "100", "1000"})
   int subscribers;
