@@ -28,17 +28,12 @@ final class Chart {
 
   /** A run's chart from its {@code series} array. */
   static void writeRun(Path file, String title, JsonNode series) throws IOException {
-    int n = series.size();
-    double[] t = new double[n], pub = new double[n], del = new double[n], p50 = new double[n], p99 = new double[n], max = new double[n];
-    for (int i = 0; i < n; i++) {
-      JsonNode p = series.get(i);
-      t[i] = p.path("t").asDouble();
-      pub[i] = p.path("published_per_s").asDouble();
-      del[i] = p.path("delivered_per_s").asDouble();
-      p50[i] = p.path("p50_ms").asDouble();
-      p99[i] = p.path("p99_ms").asDouble();
-      max[i] = p.path("max_ms").asDouble();
-    }
+    double[] t = column(series, "t");
+    double[] pub = column(series, "published_per_s");
+    double[] del = column(series, "delivered_per_s");
+    double[] p50 = column(series, "p50_ms");
+    double[] p99 = column(series, "p99_ms");
+    double[] max = column(series, "max_ms");
     write(file, title, "seconds", t, false,
         List.of(new Series("delivered/s", del), new Series("published/s", pub)),
         List.of(new Series("p50 ms", p50), new Series("p99 ms", p99), new Series("max ms", max)));
@@ -47,16 +42,12 @@ final class Chart {
   /** A sweep's chart: per step, deliveries/s and latency against the target rate (log x). */
   static void writeSweep(Path file, String title, JsonNode steps) throws IOException {
     int n = steps.size();
-    double[] rate = new double[n], del = new double[n], pub = new double[n], p50 = new double[n], p99 = new double[n], max = new double[n];
-    for (int i = 0; i < n; i++) {
-      JsonNode s = steps.get(i);
-      rate[i] = s.path("rate").asDouble();
-      del[i] = s.path("deliveries_per_sec").asDouble();
-      pub[i] = s.path("publish_rate").asDouble();
-      p50[i] = s.path("p50_ms").asDouble();
-      p99[i] = s.path("p99_ms").asDouble();
-      max[i] = s.path("max_ms").asDouble();
-    }
+    double[] rate = column(steps, "rate");
+    double[] del = column(steps, "deliveries_per_sec");
+    double[] pub = column(steps, "publish_rate");
+    double[] p50 = column(steps, "p50_ms");
+    double[] p99 = column(steps, "p99_ms");
+    double[] max = column(steps, "max_ms");
     // steps are run out of order (bisection): sort by rate
     Integer[] idx = new Integer[n];
     for (int i = 0; i < n; i++) idx[i] = i;
@@ -64,6 +55,12 @@ final class Chart {
     write(file, title, "target publish rate (msg/s)", pick(rate, idx), true,
         List.of(new Series("delivered/s", pick(del, idx)), new Series("published/s", pick(pub, idx))),
         List.of(new Series("p50 ms", pick(p50, idx)), new Series("p99 ms", pick(p99, idx)), new Series("max ms", pick(max, idx))));
+  }
+
+  private static double[] column(JsonNode rows, String field) {
+    double[] values = new double[rows.size()];
+    for (int i = 0; i < values.length; i++) values[i] = rows.get(i).path(field).asDouble();
+    return values;
   }
 
   private static double[] pick(double[] v, Integer[] idx) {
