@@ -120,6 +120,12 @@ class TopicTest {
     return offsets;
   }
 
+  private static TestProbe<Topic.Reply> subscribedProbe(Fixture t, String requestId) {
+    TestProbe<Topic.Reply> subscriber = probe();
+    subscribe(t, subscriber, requestId, 0);
+    return subscriber;
+  }
+
   private static Topic.Subscribed subscribe(Fixture t, TestProbe<Topic.Reply> subscriber, String requestId, int lastN) {
     t.ref().tell(new Topic.Subscribe(t.name(), requestId, subscriber.getRef(), "client", lastN, null, null));
     Topic.Subscribed subscribed = subscriber.expectMessageClass(Topic.Subscribed.class);
@@ -220,10 +226,8 @@ class TopicTest {
   @Test
   void aBurstOfPublishesArrivesInBoundedBatchesInOffsetOrderWithNothingLeftOut() {
     Fixture t = topic(100);
-    TestProbe<Topic.Reply> a = probe();
-    TestProbe<Topic.Reply> b = probe();
-    subscribe(t, a, "a", 0);
-    subscribe(t, b, "b", 0);
+    TestProbe<Topic.Reply> a = subscribedProbe(t, "a");
+    TestProbe<Topic.Reply> b = subscribedProbe(t, "b");
     int total = 3 * Topic.MAX_FAN_OUT_BATCH + 5;
     publishAndAwait(t, total);
     for (TestProbe<Topic.Reply> s : List.of(a, b)) {
@@ -260,8 +264,7 @@ class TopicTest {
   @Test
   void theTopicAssignsAUuidWhenThePublisherGaveNone() {
     Fixture t = topic(100);
-    TestProbe<Topic.Reply> subscriber = probe();
-    subscribe(t, subscriber, "s", 0);
+    TestProbe<Topic.Reply> subscriber = subscribedProbe(t, "s");
     TestProbe<Topic.Reply> publisher = probe();
     publish(t, publisher, "a", payload(1));
     publish(t, publisher, "b", payload(2));
@@ -275,8 +278,7 @@ class TopicTest {
   @Test
   void anyJsonPayloadAndLargeFramesArriveIntact() {
     Fixture t = topic(100);
-    TestProbe<Topic.Reply> subscriber = probe();
-    subscribe(t, subscriber, "s", 0);
+    TestProbe<Topic.Reply> subscriber = subscribedProbe(t, "s");
     TestProbe<Topic.Reply> publisher = probe();
     JsonNodeFactory f = JsonNodeFactory.instance;
     List<JsonNode> payloads = List.of(
@@ -405,8 +407,7 @@ class TopicTest {
   @Test
   void replayedFramesAreTheLiveEventsMarkedAsReplay() {
     Fixture t = topic(100);
-    TestProbe<Topic.Reply> live = probe();
-    subscribe(t, live, "live", 0);
+    TestProbe<Topic.Reply> live = subscribedProbe(t, "live");
     publishAndAwait(t, 3);
     List<JsonNode> liveJson = new ArrayList<>();
     for (int i = 0; i < 3; i++) liveJson.add(frameJson(events.next(live).frame()));
@@ -539,8 +540,7 @@ class TopicTest {
   @Test
   void subscribingTwiceIsOneSubscription() {
     Fixture t = topic(100);
-    TestProbe<Topic.Reply> subscriber = probe();
-    subscribe(t, subscriber, "first", 0);
+    TestProbe<Topic.Reply> subscriber = subscribedProbe(t, "first");
     TestProbe<Topic.Reply> publisher = probe();
     publish(t, publisher, "p1", payload(1));
     assertEquals(1, offsetOf(events.next(subscriber).frame()));
@@ -564,8 +564,7 @@ class TopicTest {
   void subscribingAgainWithSinceOffsetSaysWhetherTheLiveSubscriptionCoversIt() {
     Fixture t = topic(100);
     publishAndAwait(t, 3);
-    TestProbe<Topic.Reply> subscriber = probe();
-    subscribe(t, subscriber, "first", 0);
+    TestProbe<Topic.Reply> subscriber = subscribedProbe(t, "first");
     TestProbe<Topic.Reply> publisher = probe();
     publish(t, publisher, "p4", payload(4));
     assertEquals(4, offsetOf(events.next(subscriber).frame()));
@@ -584,8 +583,7 @@ class TopicTest {
   @Test
   void unsubscribeEndsTheSubscription() {
     Fixture t = topic(100);
-    TestProbe<Topic.Reply> subscriber = probe();
-    subscribe(t, subscriber, "s", 0);
+    TestProbe<Topic.Reply> subscriber = subscribedProbe(t, "s");
     assertEquals(1, stats(t).subscribers());
 
     t.ref().tell(new Topic.Unsubscribe(t.name(), "u1", subscriber.getRef()));
@@ -612,8 +610,7 @@ class TopicTest {
   @Test
   void subscribeAgainAfterUnsubscribeGetsReplayAndEventsAgain() {
     Fixture t = topic(100);
-    TestProbe<Topic.Reply> subscriber = probe();
-    subscribe(t, subscriber, "s1", 0);
+    TestProbe<Topic.Reply> subscriber = subscribedProbe(t, "s1");
     t.ref().tell(new Topic.Unsubscribe(t.name(), "u", subscriber.getRef()));
     subscriber.expectMessage(new Topic.Unsubscribed("u", t.name()));
     publishAndAwait(t, 2);
@@ -649,8 +646,7 @@ class TopicTest {
   @Test
   void aStoppedProbeSubscriberLeavesTheTopic() {
     Fixture t = topic(100);
-    TestProbe<Topic.Reply> subscriber = probe();
-    subscribe(t, subscriber, "s", 0);
+    TestProbe<Topic.Reply> subscriber = subscribedProbe(t, "s");
     subscriber.stop();
     TestProbe<Topic.Stats> statsProbe = testKit.createTestProbe(Topic.Stats.class);
     statsProbe.awaitAssert(() -> {
@@ -677,8 +673,7 @@ class TopicTest {
   @Test
   void recordDroppedViaTheEventSourceReachesItsTopic() {
     Fixture t = topic(100);
-    TestProbe<Topic.Reply> subscriber = probe();
-    subscribe(t, subscriber, "s", 0);
+    TestProbe<Topic.Reply> subscriber = subscribedProbe(t, "s");
     publishAndAwait(t, 1);
     EventReader.Delivered event = events.next(subscriber);
     event.from().tell(new Topic.RecordDropped(1));
@@ -690,10 +685,8 @@ class TopicTest {
   @Test
   void deleteTellsSubscribersAndStopsTheTopic() {
     Fixture t = topic(100);
-    TestProbe<Topic.Reply> a = probe();
-    TestProbe<Topic.Reply> b = probe();
-    subscribe(t, a, "a", 0);
-    subscribe(t, b, "b", 0);
+    TestProbe<Topic.Reply> a = subscribedProbe(t, "a");
+    TestProbe<Topic.Reply> b = subscribedProbe(t, "b");
     TestProbe<Topic.Reply> publisher = probe();
     publish(t, publisher, "before", payload(1));
     t.ref().tell(Topic.Delete.INSTANCE);
