@@ -94,7 +94,10 @@ final class ProfileSummary {
     ObjectNode methods = r.putObject("cpu_share_top_methods");
     byMethod.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(TOP_METHODS)
         .forEach(m -> methods.put(m.getKey(), round(100.0 * m.getValue() / samples)));
-    long allocatedBytes = allocatedDuring(allocatedByThread);
+    long counted = allocatedDuring(allocatedByThread);
+    // A recording dumped while it runs (the in-process server's) may hold no per-thread statistics.
+    long allocatedBytes = counted > 0 ? counted : sampledBytes;
+    r.put("allocation_source", counted > 0 ? "thread counters" : "allocation samples (rough)");
     r.put("allocated_mb", round(allocatedBytes / 1e6));
     if (deliveries > 0) {
       r.put("allocated_bytes_per_delivery", Math.round((double) allocatedBytes / deliveries));
