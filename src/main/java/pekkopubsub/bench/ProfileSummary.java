@@ -67,10 +67,11 @@ final class ProfileSummary {
             allocatedByClass.merge(e.getClass("objectClass").getName(), weight, Long::sum);
           }
           case "jdk.ThreadAllocationStatistics" -> {
-            if (e.getThread() == null) continue;
+            // The statistics' subject is the "thread" field; the event's own thread is the JVM's.
+            if (e.getThread("thread") == null) continue;
             long allocated = e.getLong("allocated");
             long at = e.getStartTime().toEpochMilli();
-            allocatedByThread.merge(e.getThread().getJavaThreadId(), new long[] {at, allocated, at, allocated},
+            allocatedByThread.merge(e.getThread("thread").getJavaThreadId(), new long[] {at, allocated, at, allocated},
                 (a, b) -> new long[] {Math.min(a[0], b[0]), a[0] <= b[0] ? a[1] : b[1],
                     Math.max(a[2], b[2]), a[2] >= b[2] ? a[3] : b[3]});
           }
