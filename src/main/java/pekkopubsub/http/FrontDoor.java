@@ -25,10 +25,11 @@ import org.apache.pekko.stream.javadsl.TLSPlacebo;
 import org.apache.pekko.util.ByteString;
 
 /**
- * Binds the server's port. Each accepted connection starts with an {@link UpgradeGate}: a valid
- * upgrade to {@code /ws} runs the connection's own stages directly on the socket, fused with it;
- * everything else (the REST API, the docs, every handshake error) is served by Pekko HTTP and the
- * routes, on a server flow made only for such connections.
+ * Binds the server's port (through an {@link Acceptor}) and runs every accepted connection as one
+ * stream: its {@link Socket}, the idle timeout, and an {@link UpgradeGate}. A valid upgrade to
+ * {@code /ws} runs the connection's own stages directly on the socket, fused with it; everything
+ * else (the REST API, the docs, every handshake error) is served by Pekko HTTP and the routes, on a
+ * server flow made only for such connections.
  *
  * <p>Why not Pekko HTTP's upgrade for every WebSocket: it runs the upgraded flow behind an
  * asynchronous sub-stream boundary inside a full HTTP server graph, which costs two extra messages

@@ -28,6 +28,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import pekkopubsub.metrics.ServerMetrics;
+import pekkopubsub.LocalServer;
 import pekkopubsub.config.Settings;
 import pekkopubsub.connection.ConnectionRegistry;
 import pekkopubsub.protocol.JsonCodec;
@@ -168,7 +169,7 @@ class AuthAndLimitsRoutesTest {
     long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
     int status;
     do {
-      sleep(50);
+      LocalServer.sleep(50);
       status = run(routes, upgrade("/ws")).status();
     } while (status != 101 && System.nanoTime() < deadline);
     assertEquals(101, status, "the place came back");
@@ -223,15 +224,6 @@ class AuthAndLimitsRoutesTest {
       return new Reply(response.status().intValue(), body, response);
     } catch (Exception e) {
       throw new AssertionError("request failed: " + request, e);
-    }
-  }
-
-  private static void sleep(long ms) {
-    try {
-      Thread.sleep(ms);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AssertionError(e);
     }
   }
 }
