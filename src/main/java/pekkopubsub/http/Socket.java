@@ -41,7 +41,7 @@ import scala.runtime.BoxedUnit;
 final class Socket extends GraphStage<FlowShape<ByteString, ByteString>> {
 
   /** Consecutive writes closer than this are acknowledged, so that writes in between are gathered. */
-  static final long GATHER_WINDOW_NANOS = 200_000;
+  static final long GATHER_WINDOW_NANOS = 1_000_000;
   /** Bytes gathered while a write is in flight before the stage stops pulling. */
   static final int WRITE_BUFFER_LIMIT = 64 * 1024;
   /** Bytes read but not yet taken by the stages above before reading is suspended. */
