@@ -73,8 +73,7 @@ public final class Guardian {
         AskPattern.<ConnectionRegistry.Command, ConnectionRegistry.AllClosed>ask(
                 registry, ConnectionRegistry.ShutDownAll::new, drainTimeout, system.scheduler())
             .handle((allClosed, timeout) -> Done.done()));
-    shutdown.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "http-unbind", () ->
-        binding.unbind());
+    shutdown.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "http-unbind", binding::unbind);
     shutdown.addTask(CoordinatedShutdown.PhaseServiceRequestsDone(), "http-terminate", frontDoor::closeHttpConnections);
     context.getLog().info("pekko-pubsub listening on {} (WebSocket at /ws)", binding.localAddress());
     return Behaviors.empty();

@@ -44,7 +44,7 @@ final class ProfileSummary {
     Map<String, Long> byArea = new LinkedHashMap<>();
     Map<String, Long> byMethod = new HashMap<>();
     Map<String, Long> allocatedByClass = new HashMap<>();
-    Map<Long, long[]> allocatedByThread = new HashMap<>();
+    Map<Long, ThreadAllocation> allocatedByThread = new HashMap<>();
     long cpuSamples = 0;
     long sampledBytes = 0;
     long gcCount = 0;
@@ -71,9 +71,8 @@ final class ProfileSummary {
             if (e.getThread("thread") == null) continue;
             long allocated = e.getLong("allocated");
             long at = e.getStartTime().toEpochMilli();
-            allocatedByThread.merge(e.getThread("thread").getJavaThreadId(), new long[] {at, allocated, at, allocated},
-                (a, b) -> new long[] {Math.min(a[0], b[0]), a[0] <= b[0] ? a[1] : b[1],
-                    Math.max(a[2], b[2]), a[2] >= b[2] ? a[3] : b[3]});
+            allocatedByThread.merge(e.getThread("thread").getJavaThreadId(),
+                new ThreadAllocation(at, allocated, at, allocated), ThreadAllocation::span);
           }
           case "jdk.GarbageCollection" -> {
             gcCount++;
@@ -117,18 +116,27 @@ final class ProfileSummary {
     return r;
   }
 
+  /** One thread's allocation counter, first and last seen in the recording (times in ms). */
+  record ThreadAllocation(long firstAt, long firstBytes, long lastAt, long lastBytes) {
+    /** The earlier first sighting and the later last sighting of the two. */
+    ThreadAllocation span(ThreadAllocation other) {
+      ThreadAllocation first = firstAt <= other.firstAt ? this : other;
+      ThreadAllocation last = lastAt >= other.lastAt ? this : other;
+      return new ThreadAllocation(first.firstAt, first.firstBytes, last.lastAt, last.lastBytes);
+    }
+  }
+
   /**
-   * Bytes the threads allocated between the recording's first and last per-thread statistics
-   * ({@code {firstTime, firstBytes, lastTime, lastBytes}} per thread). The sampled allocation
-   * events are not a total: one sample's weight is everything its thread allocated since its
-   * previous sample, which made single samples weigh gigabytes.
+   * Bytes the threads allocated between the recording's first and last per-thread statistics. The
+   * sampled allocation events are not a total: one sample's weight is everything its thread
+   * allocated since its previous sample, which made single samples weigh gigabytes.
    */
-  static long allocatedDuring(Map<Long, long[]> byThread) {
-    long end = byThread.values().stream().mapToLong(t -> t[2]).max().orElse(0);
+  static long allocatedDuring(Map<Long, ThreadAllocation> byThread) {
+    long end = byThread.values().stream().mapToLong(ThreadAllocation::lastAt).max().orElse(0);
     long total = 0;
-    for (long[] t : byThread.values()) {
-      if (t[0] != t[2]) total += t[3] - t[1];
-      else if (t[2] == end) total += t[3]; // started during the recording: all its allocation is inside it
+    for (ThreadAllocation t : byThread.values()) {
+      if (t.firstAt() != t.lastAt()) total += t.lastBytes() - t.firstBytes();
+      else if (t.lastAt() == end) total += t.lastBytes(); // started during the recording: all its allocation is inside it
     }
     return total;
   }

@@ -107,7 +107,6 @@ final class Socket extends GraphStage<FlowShape<ByteString, ByteString>> {
     private ByteString gathered = ByteString.emptyByteString();
     /** Returned by the connection actor, in the order written, to be written again when it resumes. */
     private ByteString refused = ByteString.emptyByteString();
-    private boolean closing;
     private ByteString received = ByteString.emptyByteString();
     private boolean readingSuspended;
     private boolean peerClosed;
@@ -133,8 +132,7 @@ final class Socket extends GraphStage<FlowShape<ByteString, ByteString>> {
     public void onPush() {
       ByteString bytes = grab(in);
       if (writing == Writing.OPEN) {
-        long now = System.nanoTime();
-        write(bytes, now - lastWriteNanos < gatherWindowNanos);
+        write(bytes, false);
       } else {
         gathered = gathered.concat(bytes);
       }
@@ -143,7 +141,6 @@ final class Socket extends GraphStage<FlowShape<ByteString, ByteString>> {
 
     @Override
     public void onUpstreamFinish() {
-      closing = true;
       // The empty acknowledged write confirms that every earlier write has gone to the socket.
       if (writing == Writing.OPEN) write(ByteString.emptyByteString(), true);
     }
@@ -154,9 +151,12 @@ final class Socket extends GraphStage<FlowShape<ByteString, ByteString>> {
       failStage(cause);
     }
 
+    /** Acknowledged when asked, when closing, or when the previous write was within the gather window. */
     private void write(ByteString bytes, boolean acknowledged) {
-      lastWriteNanos = System.nanoTime();
-      if (acknowledged || closing) {
+      long now = System.nanoTime();
+      boolean recent = now - lastWriteNanos < gatherWindowNanos;
+      lastWriteNanos = now;
+      if (acknowledged || recent || isClosed(in)) {
         connection.tell(TcpMessage.write(bytes, WriteAck.INSTANCE), self);
         writing = Writing.ACKING;
       } else {
@@ -174,7 +174,7 @@ final class Socket extends GraphStage<FlowShape<ByteString, ByteString>> {
         ByteString next = gathered;
         gathered = ByteString.emptyByteString();
         write(next, true);
-      } else if (closing) {
+      } else if (isClosed(in)) {
         connection.tell(TcpMessage.close(), self);
         writing = Writing.CLOSED;
       } else {

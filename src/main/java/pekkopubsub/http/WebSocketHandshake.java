@@ -100,7 +100,7 @@ final class WebSocketHandshake {
     }
     if (apiKeys.enabled()) {
       String presented = apiKey != null ? apiKey : queryValue(query, "api_key");
-      if (presented == null || !apiKeys.accepts(presented)) return Other.INSTANCE;
+      if (!apiKeys.accepts(presented)) return Other.INSTANCE;
     }
     return new Upgrade(headLength, key);
   }
