@@ -4,6 +4,7 @@ import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.pekko.util.ByteString;
+import org.apache.pekko.util.ByteStringBuilder;
 import pekkopubsub.config.Settings.OverflowPolicy;
 
 /**
@@ -135,14 +136,16 @@ public final class OutboundQueue<S> {
    * {@code maxBytes} (or one frame, if a single frame is larger); null when empty.
    */
   public ByteString pollBatch(int maxBytes) {
-    ByteString batch = null;
-    while (!isEmpty()) {
-      ByteString next = peekIsAnswer() ? answers.peekFirst().frame() : eventFrames[eventHead];
-      if (batch != null && batch.size() + next.size() > maxBytes) break;
-      removeHead();
-      batch = batch == null ? next : batch.concat(next);
-    }
-    return batch;
+    if (isEmpty()) return null;
+    ByteString first = takeHead();
+    if (isEmpty() || first.size() + peekHead().size() > maxBytes) return first;
+    // A builder appends each frame's parts in amortized constant time; concat copies the
+    // growing batch's part vector on every frame, which took a quarter of the server's CPU
+    // when a backlog made batches long.
+    ByteStringBuilder batch = ByteString.newBuilder();
+    batch.append(first);
+    while (!isEmpty() && batch.length() + peekHead().size() <= maxBytes) batch.append(takeHead());
+    return batch.result();
   }
 
   /** The drops counted since the last call, per source; the caller reports them. */
@@ -155,6 +158,16 @@ public final class OutboundQueue<S> {
 
   public boolean hasUnreportedDrops() {
     return !unreportedDrops.isEmpty();
+  }
+
+  private ByteString peekHead() {
+    return peekIsAnswer() ? answers.peekFirst().frame() : eventFrames[eventHead];
+  }
+
+  private ByteString takeHead() {
+    ByteString head = peekHead();
+    removeHead();
+    return head;
   }
 
   private boolean peekIsAnswer() {

@@ -16,6 +16,7 @@ import org.apache.pekko.stream.stage.InHandler;
 import org.apache.pekko.stream.stage.OutHandler;
 import org.apache.pekko.stream.stage.GraphStageLogic.StageActor;
 import org.apache.pekko.util.ByteString;
+import org.apache.pekko.util.ByteStringBuilder;
 import scala.Tuple2;
 import scala.runtime.BoxedUnit;
 
@@ -103,8 +104,12 @@ final class Socket extends GraphStage<FlowShape<ByteString, ByteString>> {
     private ActorRef self;
     private Writing writing = Writing.OPEN;
     private long lastWriteNanos = System.nanoTime() - gatherWindowNanos;
-    /** Pushed while a write was in flight or writing was suspended. */
-    private ByteString gathered = ByteString.emptyByteString();
+    /**
+     * Pushed while a write was in flight or writing was suspended; null when nothing is (an idle
+     * connection keeps no builder). A builder, because concat copies the growing buffer's part
+     * vector on every push.
+     */
+    private ByteStringBuilder gathered;
     /** Returned by the connection actor, in the order written, to be written again when it resumes. */
     private ByteString refused = ByteString.emptyByteString();
     private ByteString received = ByteString.emptyByteString();
@@ -134,7 +139,8 @@ final class Socket extends GraphStage<FlowShape<ByteString, ByteString>> {
       if (writing == Writing.OPEN) {
         write(bytes, false);
       } else {
-        gathered = gathered.concat(bytes);
+        if (gathered == null) gathered = ByteString.newBuilder();
+        gathered.append(bytes);
       }
       pullIfRoom();
     }
@@ -165,15 +171,13 @@ final class Socket extends GraphStage<FlowShape<ByteString, ByteString>> {
     }
 
     private void pullIfRoom() {
-      if (!isClosed(in) && !hasBeenPulled(in) && gathered.size() < WRITE_BUFFER_LIMIT) pull(in);
+      if (!isClosed(in) && !hasBeenPulled(in) && gatheredBytes() < WRITE_BUFFER_LIMIT) pull(in);
     }
 
     private void onWriteAck() {
       if (writing != Writing.ACKING) return;
-      if (!gathered.isEmpty()) {
-        ByteString next = gathered;
-        gathered = ByteString.emptyByteString();
-        write(next, true);
+      if (gatheredBytes() > 0) {
+        write(takeGathered(), true);
       } else if (isClosed(in)) {
         connection.tell(TcpMessage.close(), self);
         writing = Writing.CLOSED;
@@ -181,6 +185,17 @@ final class Socket extends GraphStage<FlowShape<ByteString, ByteString>> {
         writing = Writing.OPEN;
       }
       pullIfRoom();
+    }
+
+    private int gatheredBytes() {
+      return gathered == null ? 0 : gathered.length();
+    }
+
+    private ByteString takeGathered() {
+      if (gathered == null) return ByteString.emptyByteString();
+      ByteString bytes = gathered.result();
+      gathered = null;
+      return bytes;
     }
 
     private void onWriteRefused(Tcp.Write write) {
@@ -194,9 +209,8 @@ final class Socket extends GraphStage<FlowShape<ByteString, ByteString>> {
     private void onWritingResumed() {
       // Every write sent before the resume request has been taken or returned by now: messages
       // between two actors keep their order.
-      ByteString again = refused.concat(gathered);
+      ByteString again = refused.concat(takeGathered());
       refused = ByteString.emptyByteString();
-      gathered = ByteString.emptyByteString();
       write(again, true);
       pullIfRoom();
     }
