@@ -1,7 +1,5 @@
 package pekkopubsub.protocol;
 
-import com.fasterxml.jackson.databind.JsonNode;
-
 /** The frames the server sends, as serialized by {@link JsonCodec} (snake_case, nulls omitted). */
 public final class Outbound {
   private Outbound() {}
@@ -37,7 +35,7 @@ public final class Outbound {
     }
   }
 
-  public record Message(String id, JsonNode payload) {}
+  public record Message(String id, RawJson payload) {}
 
   public record Error(String type, String requestId, ErrorBody error, String ts) {
     public Error(String requestId, ErrorBody error, String ts) {

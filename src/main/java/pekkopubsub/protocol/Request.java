@@ -1,6 +1,5 @@
 package pekkopubsub.protocol;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.util.UUID;
 
 /** The four client requests of the wire contract, validated. */
@@ -14,7 +13,7 @@ public sealed interface Request extends Inbound {
   record Unsubscribe(String requestId, String topic, String clientId) implements Request {}
 
   /** {@code messageId} is null when the client left it to the server. */
-  record Publish(String requestId, String topic, UUID messageId, JsonNode payload) implements Request {}
+  record Publish(String requestId, String topic, UUID messageId, RawJson payload) implements Request {}
 
   record Ping(String requestId) implements Request {}
 }

@@ -1,9 +1,19 @@
 package pekkopubsub.protocol;
 
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
+import com.fasterxml.jackson.databind.node.BooleanNode;
+import com.fasterxml.jackson.databind.node.NullNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import java.io.IOException;
 import java.util.UUID;
 import pekkopubsub.config.Settings;
 import pekkopubsub.topic.TopicName;
@@ -17,11 +27,14 @@ public final class RequestDecoder {
   public static final int MAX_LAST_N = 1000;
 
   private final ObjectMapper mapper;
+  /** Reads one field's value mid-document, where the mapper's trailing-token check does not apply. */
+  private final ObjectReader fieldReader;
   private final int maxRequestIdLength;
   private final int maxClientIdLength;
 
   public RequestDecoder(Settings.Limits limits) {
     this.mapper = JsonCodec.newMapper(limits);
+    this.fieldReader = mapper.reader().without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     this.maxRequestIdLength = limits.maxRequestIdLength();
     this.maxClientIdLength = limits.maxClientIdLength();
   }
@@ -37,6 +50,95 @@ public final class RequestDecoder {
 
   /** Decodes one text frame; never throws: a bad frame becomes {@link Inbound.Rejected}. */
   public Inbound decode(String text) {
+    Inbound streamed = decodeStreaming(text);
+    return streamed != null ? streamed : decodeTree(text);
+  }
+
+  /**
+   * The path every well-formed object takes: one pass of the streaming parser that keeps a
+   * publish's payload as the exact text the client sent (a tree of it would only be written out
+   * again), and small nodes for the other fields so that validation below sees them as the tree
+   * path does. Null when the frame is not one well-formed JSON object: {@link #decodeTree} then
+   * says what is wrong with it.
+   */
+  private Inbound decodeStreaming(String text) {
+    try (JsonParser parser = mapper.getFactory().createParser(text)) {
+      if (parser.nextToken() != JsonToken.START_OBJECT) return null;
+      ObjectNode root = mapper.getNodeFactory().objectNode();
+      RawJson payload = null;
+      while (parser.nextToken() == JsonToken.FIELD_NAME) {
+        String field = parser.currentName();
+        JsonToken value = parser.nextToken();
+        if (field.equals("message")) payload = null;
+        if (field.equals("message") && value == JsonToken.START_OBJECT) {
+          ObjectNode message = mapper.getNodeFactory().objectNode();
+          while (parser.nextToken() == JsonToken.FIELD_NAME) {
+            String messageField = parser.currentName();
+            JsonToken messageValue = parser.nextToken();
+            if (messageField.equals("payload")) {
+              payload = rawValue(parser, messageValue, text);
+              message.set(messageField, PAYLOAD_MARK);
+            } else {
+              message.set(messageField, node(parser, messageValue));
+            }
+          }
+          root.set(field, message);
+        } else {
+          root.set(field, node(parser, value));
+        }
+      }
+      if (parser.currentToken() != JsonToken.END_OBJECT || parser.nextToken() != null) return null;
+      return decodeObject(root, payload);
+    } catch (StreamConstraintsException e) {
+      return bad(null, "message exceeds a JSON limit: " + e.getOriginalMessage());
+    } catch (Invalid e) {
+      return e.rejected;
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  /** The value at the parser's current token as a node; strings, the usual case, without a reader. */
+  private JsonNode node(JsonParser parser, JsonToken value) throws IOException {
+    return switch (value) {
+      case VALUE_STRING -> TextNode.valueOf(parser.getText());
+      case VALUE_TRUE -> BooleanNode.TRUE;
+      case VALUE_FALSE -> BooleanNode.FALSE;
+      case VALUE_NULL -> NullNode.getInstance();
+      default -> fieldReader.readTree(parser);
+    };
+  }
+
+  /** The text of the value at the parser's current token, which the parser then has passed. */
+  private RawJson rawValue(JsonParser parser, JsonToken value, String text) throws IOException {
+    long start = parser.currentTokenLocation().getCharOffset();
+    if (value == JsonToken.START_OBJECT || value == JsonToken.START_ARRAY) {
+      skipValidating(parser);
+    } else if (value == JsonToken.VALUE_STRING) {
+      // Materializes the string so that the read limits apply to it as they do in a tree.
+      parser.getText();
+    }
+    String raw = text.substring((int) start, (int) parser.currentLocation().getCharOffset());
+    // Line breaks can only be whitespace between tokens; without them every frame stays one line.
+    return raw.indexOf('\n') < 0 && raw.indexOf('\r') < 0 ? RawJson.of(raw) : RawJson.of(fieldReader.readTree(raw));
+  }
+
+  /** skipChildren, except that strings are read, so that the string length limit holds inside payloads too. */
+  private static void skipValidating(JsonParser parser) throws IOException {
+    int depth = 1;
+    while (depth > 0) {
+      JsonToken token = parser.nextToken();
+      if (token == null) throw new JsonParseException(parser, "unexpected end of input");
+      switch (token) {
+        case START_OBJECT, START_ARRAY -> depth++;
+        case END_OBJECT, END_ARRAY -> depth--;
+        case VALUE_STRING -> parser.getText();
+        default -> { }
+      }
+    }
+  }
+
+  private Inbound decodeTree(String text) {
     JsonNode root;
     try {
       root = mapper.readTree(text);
@@ -47,13 +149,14 @@ public final class RequestDecoder {
     }
     if (root == null || !root.isObject()) return bad(null, "message must be a JSON object");
     try {
-      return decodeObject(root);
+      return decodeObject(root, null);
     } catch (Invalid e) {
       return e.rejected;
     }
   }
 
-  private Inbound decodeObject(JsonNode root) {
+  /** {@code payload} is the raw text of message.payload when the streaming path read it, else null. */
+  private Inbound decodeObject(JsonNode root, RawJson payload) {
     String requestId = requestId(root);
     JsonNode type = root.get("type");
     if (type == null || type.isNull()) throw invalid(requestId, "field 'type' is required");
@@ -61,7 +164,7 @@ public final class RequestDecoder {
     return switch (type.textValue()) {
       case "subscribe" -> subscribe(root, requestId);
       case "unsubscribe" -> new Request.Unsubscribe(requestId, topic(root, requestId), clientId(root, requestId));
-      case "publish" -> publish(root, requestId);
+      case "publish" -> publish(root, requestId, payload);
       case "ping" -> new Request.Ping(requestId);
       default -> throw invalid(requestId, "unknown type '" + abbreviate(type.textValue())
           + "': expected subscribe, unsubscribe, publish or ping");
@@ -95,13 +198,14 @@ public final class RequestDecoder {
     return new Request.Subscribe(requestId, topic, clientId, n, since, epoch);
   }
 
-  private Request.Publish publish(JsonNode root, String requestId) {
+  private Request.Publish publish(JsonNode root, String requestId, RawJson rawPayload) {
     String topic = topic(root, requestId);
     JsonNode message = root.get("message");
     if (message == null || message.isNull()) throw invalid(requestId, "field 'message' is required");
     if (!message.isObject()) throw invalid(requestId, "field 'message' must be an object");
-    JsonNode payload = message.get("payload");
-    if (payload == null) throw invalid(requestId, "field 'message.payload' is required");
+    JsonNode payloadNode = message.get("payload");
+    if (payloadNode == null) throw invalid(requestId, "field 'message.payload' is required");
+    RawJson payload = rawPayload != null ? rawPayload : RawJson.of(payloadNode);
     UUID id = null;
     JsonNode idNode = present(message, "id");
     if (idNode != null) {
@@ -115,6 +219,9 @@ public final class RequestDecoder {
     }
     return new Request.Publish(requestId, topic, id, payload);
   }
+
+  /** Stands for message.payload in the streaming path's node of the message, whose text is kept aside. */
+  private static final JsonNode PAYLOAD_MARK = NullNode.getInstance();
 
   private String requestId(JsonNode root) {
     JsonNode node = present(root, "request_id");

@@ -2,7 +2,6 @@ package pekkopubsub.topic;
 
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -21,6 +20,7 @@ import pekkopubsub.connection.WebSocketFrames;
 import pekkopubsub.metrics.ServerMetrics;
 import pekkopubsub.protocol.JsonCodec;
 import pekkopubsub.protocol.Outbound;
+import pekkopubsub.protocol.RawJson;
 import pekkopubsub.protocol.Timestamps;
 
 /**
@@ -59,7 +59,7 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
   public record Unsubscribe(String topic, String requestId, ActorRef<Reply> replyTo) implements Request {}
 
   /** {@code messageId} null means the topic assigns one. */
-  public record Publish(String topic, String requestId, ActorRef<Reply> replyTo, UUID messageId, JsonNode payload)
+  public record Publish(String topic, String requestId, ActorRef<Reply> replyTo, UUID messageId, RawJson payload)
       implements Request {}
 
   /** Events of this topic that a subscriber's outbound queue discarded. */

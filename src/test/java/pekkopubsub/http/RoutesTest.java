@@ -41,6 +41,7 @@ import pekkopubsub.metrics.ServerMetrics;
 import pekkopubsub.config.Settings;
 import pekkopubsub.connection.ConnectionRegistry;
 import pekkopubsub.protocol.JsonCodec;
+import pekkopubsub.protocol.RawJson;
 import pekkopubsub.topic.Topic;
 import pekkopubsub.topic.TopicManager;
 
@@ -500,7 +501,7 @@ class RoutesTest {
 
   private void publish(String topic) {
     TestProbe<Topic.Reply> probe = testKit.createTestProbe(Topic.Reply.class);
-    topicManager.tell(new Topic.Publish(topic, "p", probe.getRef(), null, JsonCodec.mapper().createObjectNode()));
+    topicManager.tell(new Topic.Publish(topic, "p", probe.getRef(), null, RawJson.of("{}")));
     probe.expectMessageClass(Topic.Published.class);
   }
 

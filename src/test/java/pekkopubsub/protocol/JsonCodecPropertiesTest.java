@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
@@ -13,7 +15,11 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 
-/** Property-based tests of {@link JsonCodec#decode}: whatever the text, a Request or a typed Rejected, never an exception. */
+/**
+ * Property-based tests of {@link JsonCodec}: whatever the text, decode gives a Request or a typed
+ * Rejected, never an exception; a publish's payload arrives as the same JSON value; the hand-written
+ * event and ack encodings are byte for byte the mapper's.
+ */
 class JsonCodecPropertiesTest {
 
   @Property(tries = 2000)
@@ -36,6 +42,49 @@ class JsonCodecPropertiesTest {
     Request.Publish p = (Request.Publish) decoded;
     assertEquals(topic, p.topic());
     assertEquals(requestId, p.requestId());
+    assertEquals(tree(payload), tree(p.payload().text()), frame);
+  }
+
+  @Property(tries = 500)
+  void aPayloadWithWhitespaceArrivesAsTheSameValueOnOneLine(@ForAll("payloadsWithinLimits") String payload,
+      @ForAll("whitespace") String space) {
+    // Whitespace goes between tokens only: the generated strings are scalars, left as they are.
+    String spaced = payload.startsWith("\"") ? payload : payload.replace(",", space + "," + space).replace(":", space + ":" + space)
+        .replace("[", "[" + space).replace("}", space + "}");
+    Request.Publish p = (Request.Publish) JsonCodec.decode(
+        "{\"type\":\"publish\",\"topic\":\"t\",\"message\":{\"payload\":" + space + spaced + space + "}}");
+    assertEquals(tree(spaced), tree(p.payload().text()));
+    assertFalse(p.payload().text().contains("\n") || p.payload().text().contains("\r"), p.payload().text());
+  }
+
+  @Property(tries = 1000)
+  void ackBytesAreTheMappers(@ForAll("anyStrings") String requestId, @ForAll("anyStrings") String topic,
+      @ForAll("anyStrings") String epoch, @ForAll long offset, @ForAll int replayed, @ForAll Boolean recovered,
+      @ForAll("anyStrings") String ts) {
+    for (Outbound.Ack ack : new Outbound.Ack[] {
+        Outbound.Ack.published(requestId, topic, offset, ts),
+        Outbound.Ack.published(null, topic, offset, ts),
+        Outbound.Ack.subscribed(requestId, topic, epoch, replayed, recovered, ts),
+        Outbound.Ack.subscribed(null, topic, epoch, replayed, null, ts),
+        Outbound.Ack.unsubscribed(requestId, topic, ts),
+        new Outbound.Ack(null, null, null, null, null, null, null, null, null)}) {
+      assertEquals(JsonCodec.encodeWithMapper(ack), JsonCodec.encode(ack), ack::toString);
+    }
+  }
+
+  @Property(tries = 1000)
+  void eventBytesAreTheMappers(@ForAll("anyStrings") String topic, @ForAll("anyStrings") String id,
+      @ForAll("jsonValues") String payload, @ForAll long offset, @ForAll("anyStrings") String ts) {
+    Outbound.Event event = new Outbound.Event(topic, new Outbound.Message(id, RawJson.of(payload)), offset, ts);
+    assertEquals(JsonCodec.encodeWithMapper(event), JsonCodec.encode(event), event::toString);
+  }
+
+  private static JsonNode tree(String json) {
+    try {
+      return JsonCodec.parse(json);
+    } catch (JsonProcessingException e) {
+      throw new AssertionError(json, e);
+    }
   }
 
   @Property(tries = 300)
@@ -74,6 +123,19 @@ class JsonCodecPropertiesTest {
   @Provide
   Arbitrary<String> requestIds() {
     return Arbitraries.strings().ofMaxLength(128);
+  }
+
+  /** Any UTF-16 text, lone surrogates included, often with the characters JSON escapes. */
+  @Provide
+  Arbitrary<String> anyStrings() {
+    return Arbitraries.oneOf(Arbitraries.strings().all().ofMaxLength(40),
+        Arbitraries.strings().withChars("\"\\\b\t\n\f\r\u0000\u001f\u007f\u0080\u07ff\u0800\u2028\uffff\uD800\uDBFF\uDC00\uDFFFaZ0")
+            .ofMaxLength(40));
+  }
+
+  @Provide
+  Arbitrary<String> whitespace() {
+    return Arbitraries.strings().withChars(" \t\n\r").ofMaxLength(3);
   }
 
   @Provide

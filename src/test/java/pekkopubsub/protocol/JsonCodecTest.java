@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import java.time.Instant;
+import pekkopubsub.config.Settings;
 import java.util.Iterator;
 import java.util.Set;
 import java.util.TreeSet;
@@ -121,7 +122,53 @@ class JsonCodecTest {
     assertEquals("r4", p.requestId());
     assertEquals("orders", p.topic());
     assertEquals(UUID.fromString(UUID_1), p.messageId());
-    assertEquals(json("{\"a\":1}"), p.payload());
+    assertEquals(json("{\"a\":1}"), json(p.payload().text()));
+  }
+
+  @Test
+  void payloadIsForwardedAsTheClientWroteIt() {
+    String payload = "{\"b\":1, \"a\": 1.50,\t\"e\":1e2, \"s\":\"caf\\u00e9 \u00e9\", \"big\":123456789012345678901234567890.5}";
+    Request.Publish p = decodeOk("{\"type\":\"publish\",\"topic\":\"t\",\"message\":{\"payload\": " + payload + " }}",
+        Request.Publish.class);
+    assertEquals(payload, p.payload().text());
+    String event = JsonCodec.encodeToString(new Outbound.Event("t", new Outbound.Message(UUID_1, p.payload()), 1, "ts"));
+    assertTrue(event.contains("\"payload\":" + payload + "}"), event);
+  }
+
+  @Test
+  void aPayloadSpreadOverLinesIsForwardedOnOneLine() {
+    Request.Publish p = decodeOk("{\"type\":\"publish\",\"topic\":\"t\",\"message\":{\"payload\":{\n  \"a\": [1,\r\n 2]\n}}}",
+        Request.Publish.class);
+    assertEquals("{\"a\":[1,2]}", p.payload().text());
+  }
+
+  @Test
+  void repeatedKeysKeepTheLastValueAsATreeWould() {
+    Request.Publish p = decodeOk("{\"type\":\"publish\",\"topic\":\"t\",\"message\":{\"payload\":1,\"payload\":[2]}}",
+        Request.Publish.class);
+    assertEquals("[2]", p.payload().text());
+    Inbound second = JsonCodec.decode("{\"type\":\"publish\",\"topic\":\"t\",\"message\":{\"payload\":1},\"message\":{}}");
+    assertEquals("field 'message.payload' is required", assertInstanceOf(Inbound.Rejected.class, second).message());
+    Inbound notAnObject = JsonCodec.decode("{\"type\":\"publish\",\"topic\":\"t\",\"message\":{\"payload\":1},\"message\":7}");
+    assertEquals("field 'message' must be an object", assertInstanceOf(Inbound.Rejected.class, notAnObject).message());
+  }
+
+  @Test
+  void theStringLengthLimitHoldsInsidePayloads() {
+    Settings.Limits d = Settings.Limits.defaults();
+    RequestDecoder decoder = new RequestDecoder(new Settings.Limits(d.maxConnections(), d.maxSubscriptionsPerConnection(),
+        d.maxTopics(), d.publishRate(), d.publishBurst(), d.idleTimeout(), d.maxRequestIdLength(), d.maxClientIdLength(),
+        d.maxJsonNestingDepth(), d.maxJsonNumberLength(), 1024));
+    String ok = "\"" + "x".repeat(1000) + "\"";
+    String tooLong = "\"" + "x".repeat(2000) + "\"";
+    for (String payload : new String[] {ok, "[" + ok + "]", "{\"k\":" + ok + "}"}) {
+      assertInstanceOf(Request.Publish.class,
+          decoder.decode("{\"type\":\"publish\",\"topic\":\"t\",\"message\":{\"payload\":" + payload + "}}"));
+    }
+    for (String payload : new String[] {tooLong, "[1," + tooLong + "]", "{\"k\":{\"k\":" + tooLong + "}}"}) {
+      Inbound decoded = decoder.decode("{\"type\":\"publish\",\"topic\":\"t\",\"message\":{\"payload\":" + payload + "}}");
+      assertTrue(assertInstanceOf(Inbound.Rejected.class, decoded).message().contains("JSON limit"), decoded::toString);
+    }
   }
 
   @Test
@@ -164,7 +211,7 @@ class JsonCodecTest {
   void payloadIsKeptAsAnyJson(String payload) {
     Request.Publish p = decodeOk(
         "{\"type\":\"publish\",\"topic\":\"t\",\"message\":{\"payload\":" + payload + "}}", Request.Publish.class);
-    assertEquals(json(payload), p.payload());
+    assertEquals(json(payload), json(p.payload().text()));
     // and it goes back out unchanged inside an event
     JsonNode event = encoded(new Outbound.Event("t", new Outbound.Message(UUID_1, p.payload()), 1, "ts"));
     assertEquals(json(payload), event.get("message").get("payload"));
@@ -390,14 +437,14 @@ class JsonCodecTest {
 
   @Test
   void encodesEvent() {
-    JsonNode event = encoded(new Outbound.Event("orders", new Outbound.Message(UUID_1, json("{\"any\":\"json\"}")), 42, "ts"));
+    JsonNode event = encoded(new Outbound.Event("orders", new Outbound.Message(UUID_1, RawJson.of("{\"any\":\"json\"}")), 42, "ts"));
     assertEquals(json("{\"type\":\"event\",\"topic\":\"orders\",\"message\":{\"id\":\"" + UUID_1
         + "\",\"payload\":{\"any\":\"json\"}},\"offset\":42,\"ts\":\"ts\"}"), event);
   }
 
   @Test
   void encodesEventWithNullPayloadKeepingThePayloadField() {
-    JsonNode event = encoded(new Outbound.Event("t", new Outbound.Message(UUID_1, JsonNodeFactory.instance.nullNode()), 1, "ts"));
+    JsonNode event = encoded(new Outbound.Event("t", new Outbound.Message(UUID_1, RawJson.of("null")), 1, "ts"));
     assertTrue(event.get("message").has("payload"));
     assertTrue(event.get("message").get("payload").isNull());
   }
@@ -450,13 +497,13 @@ class JsonCodecTest {
 
   @Test
   void encodedFramesAreSingleLineJson() {
-    String text = JsonCodec.encodeToString(new Outbound.Event("t", new Outbound.Message(UUID_1, json("{\"a\":[1,2]}")), 1, "ts"));
+    String text = JsonCodec.encodeToString(new Outbound.Event("t", new Outbound.Message(UUID_1, RawJson.of("{\"a\":[1,2]}")), 1, "ts"));
     assertTrue(!text.contains("\n"), text);
   }
 
   @Test
   void asReplayAppendsReplayTrue() {
-    ByteString event = JsonCodec.encode(new Outbound.Event("orders", new Outbound.Message(UUID_1, json("[1,{\"a\":\"}\"}]")), 7, "ts"));
+    ByteString event = JsonCodec.encode(new Outbound.Event("orders", new Outbound.Message(UUID_1, RawJson.of("[1,{\"a\":\"}\"}]")), 7, "ts"));
     ByteString replay = JsonCodec.asReplay(event);
     JsonNode expected = json(event.utf8String());
     ((com.fasterxml.jackson.databind.node.ObjectNode) expected).put("replay", true);

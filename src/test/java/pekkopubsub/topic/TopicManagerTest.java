@@ -22,6 +22,7 @@ import org.junit.jupiter.api.Test;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import pekkopubsub.metrics.ServerMetrics;
 import pekkopubsub.protocol.JsonCodec;
+import pekkopubsub.protocol.RawJson;
 
 class TopicManagerTest {
 
@@ -70,7 +71,7 @@ class TopicManagerTest {
   }
 
   private static Topic.Publish publish(String topic, String requestId, TestProbe<Topic.Reply> replyTo) {
-    return new Topic.Publish(topic, requestId, replyTo.getRef(), null, JsonNodeFactory.instance.objectNode().put("k", requestId));
+    return new Topic.Publish(topic, requestId, replyTo.getRef(), null, RawJson.of(JsonNodeFactory.instance.objectNode().put("k", requestId)));
   }
 
   private static Topic.Subscribe subscribe(String topic, String requestId, TestProbe<Topic.Reply> replyTo) {
@@ -324,7 +325,7 @@ class TopicManagerTest {
     manager.tell(subscribe("t", "s", subscriber));
     subscriber.expectMessageClass(Topic.Subscribed.class);
     UUID id = UUID.randomUUID();
-    manager.tell(new Topic.Publish("t", "p", probe().getRef(), id, JsonNodeFactory.instance.numberNode(7)));
+    manager.tell(new Topic.Publish("t", "p", probe().getRef(), id, RawJson.of("7")));
     JsonNode event = frameJson(events.next(subscriber).frame());
     assertEquals(id.toString(), event.get("message").get("id").asText());
     assertEquals(7, event.get("message").get("payload").asInt());

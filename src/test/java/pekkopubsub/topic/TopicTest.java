@@ -30,6 +30,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import pekkopubsub.metrics.ServerMetrics;
+import pekkopubsub.protocol.RawJson;
 import pekkopubsub.protocol.JsonCodec;
 
 class TopicTest {
@@ -104,7 +105,7 @@ class TopicTest {
   }
 
   private static void publish(Fixture t, TestProbe<Topic.Reply> publisher, String requestId, JsonNode payload) {
-    t.ref().tell(new Topic.Publish(t.name(), requestId, publisher.getRef(), null, payload));
+    t.ref().tell(new Topic.Publish(t.name(), requestId, publisher.getRef(), null, RawJson.of(payload)));
   }
 
   /** Publishes {@code count} messages and waits for their acks; returns the acked offsets. */
@@ -202,7 +203,7 @@ class TopicTest {
     TestProbe<Topic.Reply> publisher = probe();
     UUID id = UUID.randomUUID();
     JsonNode body = JsonNodeFactory.instance.objectNode().put("any", "json").put("caf\u00e9", "\uD83D\uDE00");
-    t.ref().tell(new Topic.Publish(t.name(), "r1", publisher.getRef(), id, body));
+    t.ref().tell(new Topic.Publish(t.name(), "r1", publisher.getRef(), id, RawJson.of(body)));
     publisher.expectMessage(new Topic.Published("r1", t.name(), 1));
 
     List<Topic.Events> received = new ArrayList<>();
