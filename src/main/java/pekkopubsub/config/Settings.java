@@ -14,6 +14,7 @@ public record Settings(
     String host,
     int port,
     int maxHistoryPerTopic,
+    FanOutPacing fanOutPacing,
     int outboundQueueSize,
     OverflowPolicy overflowPolicy,
     int maxFrameSize,
@@ -59,6 +60,15 @@ public record Settings(
     }
   }
 
+  /** pubsub.topic.fan-out-pacing: when a busy server batches a large topic's fan-outs. */
+  public record FanOutPacing(Duration spacingPerSubscriber, Duration maxSpacing, int busyQueuedTasks) {
+    public FanOutPacing {
+      require(!spacingPerSubscriber.isNegative(), "pubsub.topic.fan-out-pacing.spacing-per-subscriber must be >= 0");
+      require(!maxSpacing.isNegative(), "pubsub.topic.fan-out-pacing.max-spacing must be >= 0 (0: off)");
+      require(busyQueuedTasks >= 0, "pubsub.topic.fan-out-pacing.busy-queued-tasks must be >= 0 (0: whatever the load)");
+    }
+  }
+
   /** What a connection does when its outbound queue of events is full. */
   public enum OverflowPolicy {
     DROP_OLDEST,
@@ -91,6 +101,8 @@ public record Settings(
         c.getString("http.host"),
         c.getInt("http.port"),
         c.getInt("topic.max-history"),
+        new FanOutPacing(c.getDuration("topic.fan-out-pacing.spacing-per-subscriber"),
+            c.getDuration("topic.fan-out-pacing.max-spacing"), c.getInt("topic.fan-out-pacing.busy-queued-tasks")),
         c.getInt("connection.outbound-queue-size"),
         OverflowPolicy.parse(c.getString("connection.overflow-policy")),
         Math.toIntExact(c.getBytes("connection.max-frame-size")),
@@ -118,7 +130,7 @@ public record Settings(
   @Override
   public String toString() {
     return "Settings[host=" + host + ", port=" + port + ", maxHistoryPerTopic=" + maxHistoryPerTopic
-        + ", outboundQueueSize=" + outboundQueueSize + ", overflowPolicy=" + overflowPolicy
+        + ", fanOutPacing=" + fanOutPacing        + ", outboundQueueSize=" + outboundQueueSize + ", overflowPolicy=" + overflowPolicy
         + ", maxFrameSize=" + maxFrameSize + ", heartbeatInterval=" + heartbeatInterval
         + ", maxInFlight=" + maxInFlight + ", closeTimeout=" + closeTimeout + ", drainDeadline=" + drainDeadline
         + ", askTimeout=" + askTimeout + ", apiKeys=" + apiKeys.size() + " configured, limits=" + limits + "]";

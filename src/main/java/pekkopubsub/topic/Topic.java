@@ -2,11 +2,14 @@ package pekkopubsub.topic;
 
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.DeadLetterSuppression;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -74,8 +77,11 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
 
   private record SubscriberTerminated(ActorRef<Reply> subscriber) implements Command {}
 
-  /** Told to itself after the first publish of a batch: it arrives behind the publishes already queued. */
-  private enum FanOut implements Command { INSTANCE }
+  /**
+   * Told to itself after the first publish of a batch: it arrives behind the publishes already
+   * queued, or, when the pacer says so, after a wait.
+   */
+  private enum FanOut implements Command, DeadLetterSuppression { INSTANCE }
 
   /**
    * What a Topic (or the TopicManager on its behalf) sends to a connection. A connection that has
@@ -105,8 +111,13 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
   public record TopicDeleted(String topic) implements Reply {}
 
   public static Behavior<Command> create(String name, String epoch, int maxHistory, ServerMetrics metrics) {
+    return create(name, epoch, maxHistory, FanOutPacer.OFF, metrics);
+  }
+
+  public static Behavior<Command> create(
+      String name, String epoch, int maxHistory, FanOutPacer pacer, ServerMetrics metrics) {
     return Behaviors.<Command>supervise(
-            Behaviors.setup(context -> new Topic(context, name, epoch, maxHistory, metrics)))
+            Behaviors.setup(context -> new Topic(context, name, epoch, maxHistory, pacer, metrics)))
         .onFailure(SupervisorStrategy.resume());
   }
 
@@ -131,13 +142,17 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
   private final List<ByteString> pendingFrames = new ArrayList<>();
   private long pendingSinceNanos;
   private boolean fanOutScheduled;
+  private long lastFanOutNanos = System.nanoTime() - Duration.ofDays(1).toNanos();
+  private final FanOutPacer pacer;
 
-  private Topic(ActorContext<Command> context, String name, String epoch, int maxHistory, ServerMetrics metrics) {
+  private Topic(
+      ActorContext<Command> context, String name, String epoch, int maxHistory, FanOutPacer pacer, ServerMetrics metrics) {
     super(context);
     this.metrics = metrics;
     this.name = name;
     this.epoch = epoch;
     this.history = new ReplayBuffer<>(maxHistory);
+    this.pacer = pacer;
   }
 
   @Override
@@ -168,13 +183,21 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
   }
 
   private void addToFanOut(ByteString frame) {
-    if (pendingFrames.isEmpty()) pendingSinceNanos = System.nanoTime();
+    long now = System.nanoTime();
+    if (pendingFrames.isEmpty()) pendingSinceNanos = now;
     pendingFrames.add(frame);
     if (pendingFrames.size() >= MAX_FAN_OUT_BATCH) {
       fanOutPending();
     } else if (!fanOutScheduled) {
       fanOutScheduled = true;
-      getContext().getSelf().tell(FanOut.INSTANCE);
+      long wait = pacer.waitNanos(subscribers.length, lastFanOutNanos, now, FanOutPacer.queuedTasksOfCurrentPool());
+      ActorRef<Command> self = getContext().getSelf();
+      if (wait > 0) {
+        // Pekko's scheduler rounds every delay up to its 10 ms tick; this waits the microseconds asked.
+        CompletableFuture.delayedExecutor(wait, TimeUnit.NANOSECONDS, Runnable::run).execute(() -> self.tell(FanOut.INSTANCE));
+      } else {
+        self.tell(FanOut.INSTANCE);
+      }
     }
   }
 
@@ -187,6 +210,7 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
   /** Tells the pending events to the subscribers present when they were published. */
   private void fanOutPending() {
     if (pendingFrames.isEmpty()) return;
+    lastFanOutNanos = System.nanoTime();
     Events events = new Events(getContext().getSelf(), List.copyOf(pendingFrames), pendingSinceNanos);
     pendingFrames.clear();
     for (ActorRef<Reply> subscriber : subscribers) {

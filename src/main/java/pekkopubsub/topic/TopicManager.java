@@ -53,22 +53,30 @@ public final class TopicManager extends AbstractBehavior<TopicManager.Command> {
 
   private record TopicStopped(String name, ActorRef<Topic.Command> topic) implements Command {}
 
-  /** No limit on the number of topics. */
-  /** {@code maxTopics} 0 means unlimited. */
+  /** {@code maxTopics} 0 means unlimited; topics fan out without pacing. */
   public static Behavior<Command> create(int maxHistory, Duration statsTimeout, int maxTopics, ServerMetrics metrics) {
-    return Behaviors.setup(context -> new TopicManager(context, maxHistory, statsTimeout, maxTopics, metrics));
+    return create(maxHistory, statsTimeout, maxTopics, FanOutPacer.OFF, metrics);
+  }
+
+  /** {@code maxTopics} 0 means unlimited. */
+  public static Behavior<Command> create(
+      int maxHistory, Duration statsTimeout, int maxTopics, FanOutPacer pacer, ServerMetrics metrics) {
+    return Behaviors.setup(context -> new TopicManager(context, maxHistory, statsTimeout, maxTopics, pacer, metrics));
   }
 
   private final int maxHistory;
   private final int maxTopics;
+  private final FanOutPacer pacer;
   private final ServerMetrics metrics;
   private final Duration statsTimeout;
   private final Map<String, ActorRef<Topic.Command>> topics = new HashMap<>();
   private long incarnation;
 
   private TopicManager(
-      ActorContext<Command> context, int maxHistory, Duration statsTimeout, int maxTopics, ServerMetrics metrics) {
+      ActorContext<Command> context, int maxHistory, Duration statsTimeout, int maxTopics, FanOutPacer pacer,
+      ServerMetrics metrics) {
     super(context);
+    this.pacer = pacer;
     this.maxHistory = maxHistory;
     this.maxTopics = maxTopics;
     this.metrics = metrics;
@@ -110,7 +118,7 @@ public final class TopicManager extends AbstractBehavior<TopicManager.Command> {
     String epoch = newEpoch();
     // A deleted topic's actor may still be stopping: the incarnation keeps the new child's name unique.
     ActorRef<Topic.Command> topic = getContext().spawn(
-        Topic.create(create.name(), epoch, maxHistory, metrics), "topic-" + create.name() + "-" + (++incarnation));
+        Topic.create(create.name(), epoch, maxHistory, pacer, metrics), "topic-" + create.name() + "-" + (++incarnation));
     getContext().watchWith(topic, new TopicStopped(create.name(), topic));
     topics.put(create.name(), topic);
     metrics.topicsChanged(1);

@@ -21,6 +21,7 @@ class SettingsTest {
     assertEquals(64 * 1024, s.maxFrameSize());
     assertEquals(Duration.ofSeconds(30), s.heartbeatInterval());
     assertEquals(Duration.ofSeconds(5), s.drainDeadline());
+    assertEquals(new Settings.FanOutPacing(Duration.ofNanos(10_000), Duration.ofMillis(5), 32), s.fanOutPacing());
   }
 
   /** The operator's file documents the defaults line by line: it must state exactly them. */
@@ -46,12 +47,14 @@ class SettingsTest {
         pubsub.http.port = 9001
         pubsub.connection.overflow-policy = disconnect
         pubsub.connection.max-frame-size = 1 MiB
+        pubsub.topic.fan-out-pacing.max-spacing = 0
         pekko.actor.default-dispatcher.throughput = 5
         """));
     Settings s = Settings.from(config);
     assertEquals(9001, s.port());
     assertEquals(Settings.OverflowPolicy.DISCONNECT, s.overflowPolicy());
     assertEquals(1024 * 1024, s.maxFrameSize());
+    assertEquals(Duration.ZERO, s.fanOutPacing().maxSpacing());
     assertEquals(5, config.getInt("pekko.actor.default-dispatcher.throughput"));
   }
 

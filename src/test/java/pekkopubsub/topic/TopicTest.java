@@ -62,6 +62,13 @@ class TopicTest {
     return new Fixture(name, epoch, testKit.spawn(Topic.create(name, epoch, maxHistory, new ServerMetrics(new SimpleMeterRegistry()))));
   }
 
+  /** A fresh topic that paces its fan-outs whatever the dispatcher's load. */
+  private static Fixture pacedTopic(Duration spacingPerSubscriber) {
+    String name = "topic-test-" + NAMES.incrementAndGet();
+    FanOutPacer pacer = new FanOutPacer(spacingPerSubscriber, spacingPerSubscriber.multipliedBy(10), 0);
+    return new Fixture(name, "e", testKit.spawn(Topic.create(name, "e", 10, pacer, new ServerMetrics(new SimpleMeterRegistry()))));
+  }
+
   private static TestProbe<Topic.Reply> probe() {
     return testKit.createTestProbe(Topic.Reply.class);
   }
@@ -244,6 +251,32 @@ class TopicTest {
       assertTrue(batches >= 4, "at most " + Topic.MAX_FAN_OUT_BATCH + " events per message");
       s.expectNoMessage(Duration.ofMillis(50));
     }
+  }
+
+  @Test
+  void underPacingPublishesCloseAfterAFanOutReachEachSubscriberTogetherLaterWhileTheirAcksDoNotWait() {
+    Fixture t = pacedTopic(Duration.ofSeconds(1));
+    TestProbe<Topic.Reply> a = subscribedProbe(t, "a");
+    TestProbe<Topic.Reply> b = subscribedProbe(t, "b");
+    TestProbe<Topic.Reply> publisher = probe();
+    publish(t, publisher, "p1", payload(1));
+    publisher.expectMessage(new Topic.Published("p1", t.name(), 1));
+    for (TestProbe<Topic.Reply> s : List.of(a, b)) {
+      assertEquals(List.of(1L), offsetsOf(s.expectMessageClass(Topic.Events.class)), "the first fan-out goes at once");
+    }
+    publish(t, publisher, "p2", payload(2));
+    publish(t, publisher, "p3", payload(3));
+    publisher.expectMessage(new Topic.Published("p2", t.name(), 2));
+    publisher.expectMessage(new Topic.Published("p3", t.name(), 3));
+    a.expectNoMessage(Duration.ofMillis(300));
+    for (TestProbe<Topic.Reply> s : List.of(a, b)) {
+      Topic.Events later = s.expectMessageClass(Topic.Events.class, Duration.ofSeconds(10));
+      assertEquals(List.of(2L, 3L), offsetsOf(later), "two subscribers x 1 s: held up to 2 s, then one message");
+    }
+  }
+
+  private static List<Long> offsetsOf(Topic.Events events) {
+    return events.frames().stream().map(TopicTest::offsetOf).toList();
   }
 
   @Test

@@ -1,0 +1,52 @@
+package pekkopubsub.topic;
+
+import java.time.Duration;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinWorkerThread;
+import pekkopubsub.config.Settings;
+
+/**
+ * When a topic under load holds published events back, so that each subscriber gets several
+ * events in one message and one socket write. A fan-out to N subscribers schedules N connection
+ * actors; while the dispatcher still has at least {@code busyQueuedTasks} actors waiting to run,
+ * the previous fan-out has not been absorbed, and a topic waits {@code perSubscriber x N} (at most
+ * {@code max}) after its previous fan-out before the next. Otherwise, and for publishes further
+ * apart than that, events go out at once: an idle or lightly loaded server adds no latency.
+ * {@code busyQueuedTasks} 0 paces whatever the load.
+ */
+public record FanOutPacer(Duration perSubscriber, Duration max, int busyQueuedTasks) {
+
+  /** No pacing: every batch of publishes goes out as soon as the topic has handled it. */
+  public static final FanOutPacer OFF = new FanOutPacer(Duration.ZERO, Duration.ZERO, Integer.MAX_VALUE);
+
+  public FanOutPacer {
+    if (perSubscriber.isNegative() || max.isNegative() || busyQueuedTasks < 0) {
+      throw new IllegalArgumentException("fan-out pacing: spacings and the busy threshold must be >= 0");
+    }
+  }
+
+  public static FanOutPacer of(Settings.FanOutPacing pacing) {
+    return new FanOutPacer(pacing.spacingPerSubscriber(), pacing.maxSpacing(), pacing.busyQueuedTasks());
+  }
+
+  /** The least time between two fan-outs of a topic with {@code subscribers} subscribers under load. */
+  public long spacingNanos(int subscribers) {
+    return Math.min(max.toNanos(), perSubscriber.toNanos() * subscribers);
+  }
+
+  /**
+   * How long from {@code nowNanos} the next fan-out waits, given the dispatcher's backlog of
+   * {@code queuedTasks}; 0 or less: go now.
+   */
+  public long waitNanos(int subscribers, long lastFanOutNanos, long nowNanos, long queuedTasks) {
+    if (queuedTasks < busyQueuedTasks) return 0;
+    return lastFanOutNanos + spacingNanos(subscribers) - nowNanos;
+  }
+
+  /** Tasks waiting in the calling thread's fork-join pool (the actors' dispatcher); 0 off such a pool. */
+  public static long queuedTasksOfCurrentPool() {
+    if (!(Thread.currentThread() instanceof ForkJoinWorkerThread worker)) return 0;
+    ForkJoinPool pool = worker.getPool();
+    return pool.getQueuedTaskCount() + pool.getQueuedSubmissionCount();
+  }
+}
