@@ -1,5 +1,6 @@
 package pekkopubsub.protocol;
 
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import org.apache.pekko.util.ByteString;
 
@@ -9,7 +10,7 @@ import org.apache.pekko.util.ByteString;
  * with the payload copied from the publisher's text.
  */
 final class FrameWriter {
-  private static final byte[] HEX = "0123456789ABCDEF".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+  private static final byte[] HEX = "0123456789ABCDEF".getBytes(StandardCharsets.US_ASCII);
 
   private byte[] bytes;
   private int length;
@@ -40,19 +41,10 @@ final class FrameWriter {
     first = w.field(first, "request_id", ack.requestId());
     first = w.field(first, "topic", ack.topic());
     first = w.field(first, "status", ack.status());
-    if (ack.offset() != null) {
-      w.ascii(first ? "\"offset\":" : ",\"offset\":").number(ack.offset());
-      first = false;
-    }
+    first = w.field(first, "offset", ack.offset());
     first = w.field(first, "epoch", ack.epoch());
-    if (ack.replayed() != null) {
-      w.ascii(first ? "\"replayed\":" : ",\"replayed\":").number(ack.replayed());
-      first = false;
-    }
-    if (ack.recovered() != null) {
-      w.ascii(first ? "\"recovered\":" : ",\"recovered\":").ascii(ack.recovered() ? "true" : "false");
-      first = false;
-    }
+    first = w.field(first, "replayed", ack.replayed());
+    first = w.field(first, "recovered", ack.recovered());
     w.field(first, "ts", ack.ts());
     return w.ascii("}").result();
   }
@@ -61,11 +53,18 @@ final class FrameWriter {
     return s == null ? 0 : s.length();
   }
 
-  /** A string field unless {@code value} is null; whether the object still has no field. */
-  private boolean field(boolean first, String name, String value) {
+  /**
+   * A field unless {@code value} is null: a string quoted and escaped, a number or boolean as its
+   * literal. Returns whether the object still has no field.
+   */
+  private boolean field(boolean first, String name, Object value) {
     if (value == null) return first;
-    if (!first) ascii(",");
-    ascii("\"").ascii(name).ascii("\":").string(value);
+    ascii(first ? "\"" : ",\"").ascii(name).ascii("\":");
+    if (value instanceof String text) {
+      string(text);
+    } else {
+      ascii(value.toString());
+    }
     return false;
   }
 

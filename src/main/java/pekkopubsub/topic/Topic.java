@@ -194,7 +194,8 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
       ActorRef<Command> self = getContext().getSelf();
       if (wait > 0) {
         // Pekko's scheduler rounds every delay up to its 10 ms tick; this waits the microseconds asked.
-        CompletableFuture.delayedExecutor(wait, TimeUnit.NANOSECONDS, Runnable::run).execute(() -> self.tell(FanOut.INSTANCE));
+        CompletableFuture.delayedExecutor(wait, TimeUnit.NANOSECONDS, Runnable::run)
+            .execute(() -> self.tell(FanOut.INSTANCE));
       } else {
         self.tell(FanOut.INSTANCE);
       }
