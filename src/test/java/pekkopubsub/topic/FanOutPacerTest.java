@@ -32,6 +32,13 @@ class FanOutPacerTest {
   }
 
   @Test
+  void aTopicWithFewSubscribersIsNotPacedAWaitThatShortCostsMoreThanItSaves() {
+    long last = 1_000 * MS;
+    assertEquals(0, pacer.waitNanos(24, last, last, 500), "24 x 10 us = 240 us");
+    assertEquals(250_000, pacer.waitNanos(25, last, last, 500));
+  }
+
+  @Test
   void aDispatcherBelowTheThresholdNeverDelays() {
     long last = 1_000 * MS;
     assertTrue(pacer.waitNanos(1000, last, last + 1, 31) <= 0);
