@@ -39,7 +39,7 @@ public final class Guardian {
       ServerMetrics metrics = ServerMetrics.prometheus();
       ActorRef<TopicManager.Command> topics =
           context.spawn(TopicManager.create(settings.maxHistoryPerTopic(), settings.askTimeout().dividedBy(2),
-              settings.limits().maxTopics(), FanOutPacer.of(settings.fanOutPacing()), metrics), "topics");
+              settings.limits().maxTopics(), new FanOutPacer(settings.fanOutPacing()), metrics), "topics");
       ActorRef<ConnectionRegistry.Command> registry = context.spawn(ConnectionRegistry.create(
           settings.limits().maxConnections(), settings.askTimeout().multipliedBy(3)), "connections");
       WebSocketRoute webSocket = new WebSocketRoute(topics, registry, settings, context.getSystem().scheduler(), metrics);

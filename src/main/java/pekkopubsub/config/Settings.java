@@ -130,7 +130,8 @@ public record Settings(
   @Override
   public String toString() {
     return "Settings[host=" + host + ", port=" + port + ", maxHistoryPerTopic=" + maxHistoryPerTopic
-        + ", fanOutPacing=" + fanOutPacing        + ", outboundQueueSize=" + outboundQueueSize + ", overflowPolicy=" + overflowPolicy
+        + ", fanOutPacing=" + fanOutPacing + ", outboundQueueSize=" + outboundQueueSize
+        + ", overflowPolicy=" + overflowPolicy
         + ", maxFrameSize=" + maxFrameSize + ", heartbeatInterval=" + heartbeatInterval
         + ", maxInFlight=" + maxInFlight + ", closeTimeout=" + closeTimeout + ", drainDeadline=" + drainDeadline
         + ", askTimeout=" + askTimeout + ", apiKeys=" + apiKeys.size() + " configured, limits=" + limits + "]";

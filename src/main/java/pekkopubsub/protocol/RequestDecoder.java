@@ -69,28 +69,32 @@ public final class RequestDecoder {
       while (parser.nextToken() == JsonToken.FIELD_NAME) {
         String field = parser.currentName();
         JsonToken value = parser.nextToken();
-        if (field.equals("message")) payload = null;
-        if (field.equals("message") && value == JsonToken.START_OBJECT) {
-          ObjectNode message = mapper.getNodeFactory().objectNode();
-          while (parser.nextToken() == JsonToken.FIELD_NAME) {
-            String messageField = parser.currentName();
-            JsonToken messageValue = parser.nextToken();
-            if (messageField.equals("payload")) {
-              payload = rawValue(parser, messageValue, text);
-              message.set(messageField, PAYLOAD_MARK);
-            } else {
-              message.set(messageField, node(parser, messageValue));
-            }
-          }
-          root.set(field, message);
-        } else {
+        if (!field.equals("message")) {
           root.set(field, node(parser, value));
+          continue;
         }
+        payload = null;
+        if (value != JsonToken.START_OBJECT) {
+          root.set(field, node(parser, value));
+          continue;
+        }
+        ObjectNode message = mapper.getNodeFactory().objectNode();
+        while (parser.nextToken() == JsonToken.FIELD_NAME) {
+          String messageField = parser.currentName();
+          JsonToken messageValue = parser.nextToken();
+          if (messageField.equals("payload")) {
+            payload = rawValue(parser, messageValue, text);
+            message.set(messageField, PAYLOAD_MARK);
+          } else {
+            message.set(messageField, node(parser, messageValue));
+          }
+        }
+        root.set(field, message);
       }
       if (parser.currentToken() != JsonToken.END_OBJECT || parser.nextToken() != null) return null;
       return decodeObject(root, payload);
     } catch (StreamConstraintsException e) {
-      return bad(null, "message exceeds a JSON limit: " + e.getOriginalMessage());
+      return overLimit(e);
     } catch (Invalid e) {
       return e.rejected;
     } catch (IOException | RuntimeException e) {
@@ -143,7 +147,7 @@ public final class RequestDecoder {
     try {
       root = mapper.readTree(text);
     } catch (StreamConstraintsException e) {
-      return bad(null, "message exceeds a JSON limit: " + e.getOriginalMessage());
+      return overLimit(e);
     } catch (JsonProcessingException | RuntimeException e) {
       return bad(null, "message is not valid JSON");
     }
@@ -268,6 +272,10 @@ public final class RequestDecoder {
 
   private static String abbreviate(String s) {
     return s.length() <= 300 ? s : s.substring(0, 300) + "...";
+  }
+
+  private static Inbound.Rejected overLimit(StreamConstraintsException e) {
+    return bad(null, "message exceeds a JSON limit: " + e.getOriginalMessage());
   }
 
   private static Inbound.Rejected bad(String requestId, String message) {

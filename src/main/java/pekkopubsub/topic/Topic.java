@@ -190,7 +190,7 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
       fanOutPending();
     } else if (!fanOutScheduled) {
       fanOutScheduled = true;
-      long wait = pacer.waitNanos(subscribers.length, lastFanOutNanos, now, FanOutPacer.queuedTasksOfCurrentPool());
+      long wait = pacer.waitNanos(subscribers.length, lastFanOutNanos, now, FanOutPacer::queuedTasksOfCurrentPool);
       ActorRef<Command> self = getContext().getSelf();
       if (wait > 0) {
         // Pekko's scheduler rounds every delay up to its 10 ms tick; this waits the microseconds asked.

@@ -10,10 +10,23 @@ import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import pekkopubsub.config.Settings;
 
 class FanOutPacerTest {
   private static final long MS = 1_000_000;
-  private final FanOutPacer pacer = new FanOutPacer(Duration.ofNanos(10_000), Duration.ofMillis(5), 32);
+  private final FanOutPacer pacer = pacer(Duration.ofNanos(10_000), Duration.ofMillis(5), 32);
+
+  private static FanOutPacer pacer(Duration spacingPerSubscriber, Duration maxSpacing, int busyQueuedTasks) {
+    return new FanOutPacer(new Settings.FanOutPacing(spacingPerSubscriber, maxSpacing, busyQueuedTasks));
+  }
+
+  @Test
+  void readsTheLoadOnlyWhenTheSpacingIsLongEnoughToPace() {
+    long last = 1_000 * MS;
+    assertEquals(0, pacer.waitNanos(24, last, last, () -> {
+      throw new AssertionError("a topic too small to pace need not look at the dispatcher");
+    }));
+  }
 
   @Test
   void spacingGrowsWithTheSubscribersUpToTheMaximum() {
@@ -26,36 +39,36 @@ class FanOutPacerTest {
   @Test
   void aBusyDispatcherMakesAPublishSoonAfterTheLastFanOutWaitForTheRestOfTheSpacing() {
     long last = 1_000 * MS;
-    assertEquals(4 * MS, pacer.waitNanos(1000, last, last + MS, 32));
-    assertEquals(0, pacer.waitNanos(1000, last, last + 5 * MS, 500));
-    assertTrue(pacer.waitNanos(1000, last, last + 9 * MS, 500) < 0, "publishes further apart go at once");
+    assertEquals(4 * MS, pacer.waitNanos(1000, last, last + MS, () -> 32));
+    assertEquals(0, pacer.waitNanos(1000, last, last + 5 * MS, () -> 500));
+    assertTrue(pacer.waitNanos(1000, last, last + 9 * MS, () -> 500) < 0, "publishes further apart go at once");
   }
 
   @Test
   void aTopicWithFewSubscribersIsNotPacedAWaitThatShortCostsMoreThanItSaves() {
     long last = 1_000 * MS;
-    assertEquals(0, pacer.waitNanos(24, last, last, 500), "24 x 10 us = 240 us");
-    assertEquals(250_000, pacer.waitNanos(25, last, last, 500));
+    assertEquals(0, pacer.waitNanos(24, last, last, () -> 500), "24 x 10 us = 240 us");
+    assertEquals(250_000, pacer.waitNanos(25, last, last, () -> 500));
   }
 
   @Test
   void aDispatcherBelowTheThresholdNeverDelays() {
     long last = 1_000 * MS;
-    assertTrue(pacer.waitNanos(1000, last, last + 1, 31) <= 0);
-    assertTrue(FanOutPacer.OFF.waitNanos(1000, last, last + 1, Long.MAX_VALUE) <= 0);
+    assertTrue(pacer.waitNanos(1000, last, last + 1, () -> 31) <= 0);
+    assertTrue(FanOutPacer.OFF.waitNanos(1000, last, last + 1, () -> Long.MAX_VALUE) <= 0);
   }
 
   @Test
   void aThresholdOfZeroPacesAnIdleServerToo() {
-    FanOutPacer always = new FanOutPacer(Duration.ofNanos(10_000), Duration.ofMillis(5), 0);
-    assertEquals(4 * MS, always.waitNanos(1000, 0, MS, 0));
+    FanOutPacer always = pacer(Duration.ofNanos(10_000), Duration.ofMillis(5), 0);
+    assertEquals(4 * MS, always.waitNanos(1000, 0, MS, () -> 0));
   }
 
   @Test
   void negativeSettingsAreRejected() {
-    assertThrows(IllegalArgumentException.class, () -> new FanOutPacer(Duration.ofNanos(-1), Duration.ZERO, 1));
-    assertThrows(IllegalArgumentException.class, () -> new FanOutPacer(Duration.ZERO, Duration.ofMillis(-1), 1));
-    assertThrows(IllegalArgumentException.class, () -> new FanOutPacer(Duration.ZERO, Duration.ZERO, -1));
+    assertThrows(IllegalArgumentException.class, () -> pacer(Duration.ofNanos(-1), Duration.ZERO, 1));
+    assertThrows(IllegalArgumentException.class, () -> pacer(Duration.ZERO, Duration.ofMillis(-1), 1));
+    assertThrows(IllegalArgumentException.class, () -> pacer(Duration.ZERO, Duration.ZERO, -1));
   }
 
   @Test

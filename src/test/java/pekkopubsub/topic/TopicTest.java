@@ -29,6 +29,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import pekkopubsub.config.Settings;
 import pekkopubsub.metrics.ServerMetrics;
 import pekkopubsub.protocol.RawJson;
 import pekkopubsub.protocol.JsonCodec;
@@ -65,7 +66,8 @@ class TopicTest {
   /** A fresh topic that paces its fan-outs whatever the dispatcher's load. */
   private static Fixture pacedTopic(Duration spacingPerSubscriber) {
     String name = "topic-test-" + NAMES.incrementAndGet();
-    FanOutPacer pacer = new FanOutPacer(spacingPerSubscriber, spacingPerSubscriber.multipliedBy(10), 0);
+    FanOutPacer pacer = new FanOutPacer(
+        new Settings.FanOutPacing(spacingPerSubscriber, spacingPerSubscriber.multipliedBy(10), 0));
     return new Fixture(name, "e", testKit.spawn(Topic.create(name, "e", 10, pacer, new ServerMetrics(new SimpleMeterRegistry()))));
   }
 
