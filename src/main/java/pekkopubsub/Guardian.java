@@ -17,7 +17,6 @@ import pekkopubsub.http.FrontDoor;
 import pekkopubsub.http.Routes;
 import pekkopubsub.http.WebSocketRoute;
 import pekkopubsub.metrics.ServerMetrics;
-import pekkopubsub.topic.FanOutPacer;
 import pekkopubsub.topic.TopicManager;
 
 /** The root actor: spawns the topic manager and the connection registry, binds HTTP, wires shutdown. */
@@ -39,7 +38,7 @@ public final class Guardian {
       ServerMetrics metrics = ServerMetrics.prometheus();
       ActorRef<TopicManager.Command> topics =
           context.spawn(TopicManager.create(settings.maxHistoryPerTopic(), settings.askTimeout().dividedBy(2),
-              settings.limits().maxTopics(), new FanOutPacer(settings.fanOutPacing()), metrics), "topics");
+              settings.limits().maxTopics(), settings.fanOutPacing(), metrics), "topics");
       ActorRef<ConnectionRegistry.Command> registry = context.spawn(ConnectionRegistry.create(
           settings.limits().maxConnections(), settings.askTimeout().multipliedBy(3)), "connections");
       WebSocketRoute webSocket = new WebSocketRoute(topics, registry, settings, context.getSystem().scheduler(), metrics);

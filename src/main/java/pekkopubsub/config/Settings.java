@@ -60,12 +60,15 @@ public record Settings(
     }
   }
 
-  /** pubsub.topic.fan-out-pacing: when a busy server batches a large topic's fan-outs. */
-  public record FanOutPacing(Duration spacingPerSubscriber, Duration maxSpacing, int busyQueuedTasks) {
+  /** pubsub.topic.fan-out-pacing: when a hot topic batches its fan-outs. */
+  public record FanOutPacing(Duration spacingPerSubscriber, Duration maxSpacing, long hotDeliveriesPerSecond) {
+    /** No pacing: every batch of publishes goes out as soon as the topic has handled it. */
+    public static final FanOutPacing OFF = new FanOutPacing(Duration.ZERO, Duration.ZERO, Long.MAX_VALUE);
+
     public FanOutPacing {
       require(!spacingPerSubscriber.isNegative(), "pubsub.topic.fan-out-pacing.spacing-per-subscriber must be >= 0");
       require(!maxSpacing.isNegative(), "pubsub.topic.fan-out-pacing.max-spacing must be >= 0 (0: off)");
-      require(busyQueuedTasks >= 0, "pubsub.topic.fan-out-pacing.busy-queued-tasks must be >= 0 (0: whatever the load)");
+      require(hotDeliveriesPerSecond >= 0, "pubsub.topic.fan-out-pacing.hot-deliveries-per-second must be >= 0 (0: every topic)");
     }
   }
 
@@ -102,7 +105,7 @@ public record Settings(
         c.getInt("http.port"),
         c.getInt("topic.max-history"),
         new FanOutPacing(c.getDuration("topic.fan-out-pacing.spacing-per-subscriber"),
-            c.getDuration("topic.fan-out-pacing.max-spacing"), c.getInt("topic.fan-out-pacing.busy-queued-tasks")),
+            c.getDuration("topic.fan-out-pacing.max-spacing"), c.getLong("topic.fan-out-pacing.hot-deliveries-per-second")),
         c.getInt("connection.outbound-queue-size"),
         OverflowPolicy.parse(c.getString("connection.overflow-policy")),
         Math.toIntExact(c.getBytes("connection.max-frame-size")),

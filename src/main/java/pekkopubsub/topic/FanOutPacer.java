@@ -1,21 +1,18 @@
 package pekkopubsub.topic;
 
 import java.time.Duration;
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinWorkerThread;
-import java.util.function.LongSupplier;
 import pekkopubsub.config.Settings;
 
 /**
- * When a topic under load holds published events back, so that each subscriber gets several
- * events in one message and one socket write. A fan-out to N subscribers schedules N connection
- * actors; while the dispatcher still has at least {@code busyQueuedTasks} actors waiting to run,
- * the previous fan-out has not been absorbed, and a topic waits {@code spacingPerSubscriber x N}
- * (at most {@code maxSpacing}) after its previous fan-out before the next. Otherwise, and for
- * publishes further apart than that, events go out at once: an idle or lightly loaded server, and
- * a topic with few subscribers, adds no latency. {@code busyQueuedTasks} 0 paces whatever the load.
+ * When one topic holds its published events back, so that each subscriber gets several events in
+ * one message and one socket write. A topic is hot while its recent publish rate times its N
+ * subscribers reaches {@code hotDeliveriesPerSecond}; it then fans out at most once per
+ * {@code spacingPerSubscriber x N}, at most {@code maxSpacing}: fewer, larger writes are what keep
+ * both the server and its clients (who pay per read as well) ahead of a fast topic. A cold topic,
+ * and a publish further from the previous fan-out than the spacing, goes out at once, so a
+ * lightly loaded topic adds no latency. Not thread-safe: one per topic, used by its actor only.
  */
-public record FanOutPacer(Settings.FanOutPacing pacing) {
+public final class FanOutPacer {
 
   /**
    * Shorter spacings are not paced: the timer's hand-off to another thread and back costs tens of
@@ -23,29 +20,52 @@ public record FanOutPacer(Settings.FanOutPacing pacing) {
    */
   static final long MIN_PACED_SPACING_NANOS = 250_000;
 
-  /** No pacing: every batch of publishes goes out as soon as the topic has handled it. */
-  public static final FanOutPacer OFF =
-      new FanOutPacer(new Settings.FanOutPacing(Duration.ZERO, Duration.ZERO, Integer.MAX_VALUE));
+  /** Weight of the newest interval in the running mean: the rate follows about the last 8 publishes. */
+  private static final double RATE_SMOOTHING = 1.0 / 8;
 
-  /** The least time between two fan-outs of a topic with {@code subscribers} subscribers under load. */
+  /**
+   * Longer gaps count as this long, so that a topic idle for hours is hot again within tens of
+   * publishes. Overstating a slow topic's rate costs nothing: its publishes are further apart than
+   * any spacing, so none of them waits.
+   */
+  private static final long MAX_COUNTED_INTERVAL_NANOS = Duration.ofMillis(10).toNanos();
+
+  private final Settings.FanOutPacing pacing;
+  private double meanPublishIntervalNanos = MAX_COUNTED_INTERVAL_NANOS;
+  private long lastPublishNanos;
+  private long lastFanOutNanos;
+
+  public FanOutPacer(Settings.FanOutPacing pacing, long nowNanos) {
+    this.pacing = pacing;
+    this.lastPublishNanos = nowNanos - MAX_COUNTED_INTERVAL_NANOS;
+    this.lastFanOutNanos = nowNanos - Duration.ofDays(1).toNanos();
+  }
+
+  /** Counts a publish into the topic's rate. */
+  public void published(long nowNanos) {
+    long interval = Math.min(nowNanos - lastPublishNanos, MAX_COUNTED_INTERVAL_NANOS);
+    meanPublishIntervalNanos += (interval - meanPublishIntervalNanos) * RATE_SMOOTHING;
+    lastPublishNanos = nowNanos;
+  }
+
+  public void fannedOut(long nowNanos) {
+    lastFanOutNanos = nowNanos;
+  }
+
+  /** Events per second the topic delivers at its recent publish rate. */
+  public double deliveriesPerSecond(int subscribers) {
+    return subscribers * 1e9 / Math.max(1, meanPublishIntervalNanos);
+  }
+
+  /** The least time between two fan-outs of a hot topic with {@code subscribers} subscribers. */
   public long spacingNanos(int subscribers) {
     return Math.min(pacing.maxSpacing().toNanos(), pacing.spacingPerSubscriber().toNanos() * subscribers);
   }
 
-  /**
-   * How long from {@code nowNanos} the next fan-out waits, given the dispatcher's backlog (read
-   * only when the spacing is long enough to pace); 0 or less: go now.
-   */
-  public long waitNanos(int subscribers, long lastFanOutNanos, long nowNanos, LongSupplier queuedTasks) {
+  /** How long from {@code nowNanos} the next fan-out waits; 0 or less: go now. */
+  public long waitNanos(int subscribers, long nowNanos) {
     long spacing = spacingNanos(subscribers);
-    if (spacing < MIN_PACED_SPACING_NANOS || queuedTasks.getAsLong() < pacing.busyQueuedTasks()) return 0;
+    if (spacing < MIN_PACED_SPACING_NANOS || deliveriesPerSecond(subscribers) < pacing.hotDeliveriesPerSecond()) return 0;
     return lastFanOutNanos + spacing - nowNanos;
-  }
-
-  /** Tasks waiting in the calling thread's fork-join pool (the actors' dispatcher); 0 off such a pool. */
-  public static long queuedTasksOfCurrentPool() {
-    if (!(Thread.currentThread() instanceof ForkJoinWorkerThread worker)) return 0;
-    ForkJoinPool pool = worker.getPool();
-    return pool.getQueuedTaskCount() + pool.getQueuedSubmissionCount();
   }
 }

@@ -2,7 +2,6 @@ package pekkopubsub.topic;
 
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -19,6 +18,7 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.util.ByteString;
+import pekkopubsub.config.Settings;
 import pekkopubsub.connection.WebSocketFrames;
 import pekkopubsub.metrics.ServerMetrics;
 import pekkopubsub.protocol.JsonCodec;
@@ -111,13 +111,13 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
   public record TopicDeleted(String topic) implements Reply {}
 
   public static Behavior<Command> create(String name, String epoch, int maxHistory, ServerMetrics metrics) {
-    return create(name, epoch, maxHistory, FanOutPacer.OFF, metrics);
+    return create(name, epoch, maxHistory, Settings.FanOutPacing.OFF, metrics);
   }
 
   public static Behavior<Command> create(
-      String name, String epoch, int maxHistory, FanOutPacer pacer, ServerMetrics metrics) {
+      String name, String epoch, int maxHistory, Settings.FanOutPacing pacing, ServerMetrics metrics) {
     return Behaviors.<Command>supervise(
-            Behaviors.setup(context -> new Topic(context, name, epoch, maxHistory, pacer, metrics)))
+            Behaviors.setup(context -> new Topic(context, name, epoch, maxHistory, pacing, metrics)))
         .onFailure(SupervisorStrategy.resume());
   }
 
@@ -142,17 +142,16 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
   private final List<ByteString> pendingFrames = new ArrayList<>();
   private long pendingSinceNanos;
   private boolean fanOutScheduled;
-  private long lastFanOutNanos = System.nanoTime() - Duration.ofDays(1).toNanos();
   private final FanOutPacer pacer;
 
-  private Topic(
-      ActorContext<Command> context, String name, String epoch, int maxHistory, FanOutPacer pacer, ServerMetrics metrics) {
+  private Topic(ActorContext<Command> context, String name, String epoch, int maxHistory,
+      Settings.FanOutPacing pacing, ServerMetrics metrics) {
     super(context);
     this.metrics = metrics;
     this.name = name;
     this.epoch = epoch;
     this.history = new ReplayBuffer<>(maxHistory);
-    this.pacer = pacer;
+    this.pacer = new FanOutPacer(pacing, System.nanoTime());
   }
 
   @Override
@@ -176,21 +175,22 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
         name, new Outbound.Message(id.toString(), publish.payload()), offset, Timestamps.now()));
     ByteString frame = WebSocketFrames.text(json);
     history.append(offset, new Retained(json, frame));
-    if (subscribers.length > 0) addToFanOut(frame);
+    long now = System.nanoTime();
+    pacer.published(now);
+    if (subscribers.length > 0) addToFanOut(frame, now);
     publish.replyTo().tell(new Published(publish.requestId(), name, offset));
     metrics.published();
     return this;
   }
 
-  private void addToFanOut(ByteString frame) {
-    long now = System.nanoTime();
+  private void addToFanOut(ByteString frame, long now) {
     if (pendingFrames.isEmpty()) pendingSinceNanos = now;
     pendingFrames.add(frame);
     if (pendingFrames.size() >= MAX_FAN_OUT_BATCH) {
       fanOutPending();
     } else if (!fanOutScheduled) {
       fanOutScheduled = true;
-      long wait = pacer.waitNanos(subscribers.length, lastFanOutNanos, now, FanOutPacer::queuedTasksOfCurrentPool);
+      long wait = pacer.waitNanos(subscribers.length, now);
       ActorRef<Command> self = getContext().getSelf();
       if (wait > 0) {
         // Pekko's scheduler rounds every delay up to its 10 ms tick; this waits the microseconds asked.
@@ -211,7 +211,7 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
   /** Tells the pending events to the subscribers present when they were published. */
   private void fanOutPending() {
     if (pendingFrames.isEmpty()) return;
-    lastFanOutNanos = System.nanoTime();
+    pacer.fannedOut(System.nanoTime());
     Events events = new Events(getContext().getSelf(), List.copyOf(pendingFrames), pendingSinceNanos);
     pendingFrames.clear();
     for (ActorRef<Reply> subscriber : subscribers) {

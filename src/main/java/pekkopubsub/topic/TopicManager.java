@@ -13,6 +13,7 @@ import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
+import pekkopubsub.config.Settings;
 import pekkopubsub.metrics.ServerMetrics;
 
 /**
@@ -55,28 +56,28 @@ public final class TopicManager extends AbstractBehavior<TopicManager.Command> {
 
   /** {@code maxTopics} 0 means unlimited; topics fan out without pacing. */
   public static Behavior<Command> create(int maxHistory, Duration statsTimeout, int maxTopics, ServerMetrics metrics) {
-    return create(maxHistory, statsTimeout, maxTopics, FanOutPacer.OFF, metrics);
+    return create(maxHistory, statsTimeout, maxTopics, Settings.FanOutPacing.OFF, metrics);
   }
 
   /** {@code maxTopics} 0 means unlimited. */
   public static Behavior<Command> create(
-      int maxHistory, Duration statsTimeout, int maxTopics, FanOutPacer pacer, ServerMetrics metrics) {
-    return Behaviors.setup(context -> new TopicManager(context, maxHistory, statsTimeout, maxTopics, pacer, metrics));
+      int maxHistory, Duration statsTimeout, int maxTopics, Settings.FanOutPacing pacing, ServerMetrics metrics) {
+    return Behaviors.setup(context -> new TopicManager(context, maxHistory, statsTimeout, maxTopics, pacing, metrics));
   }
 
   private final int maxHistory;
   private final int maxTopics;
-  private final FanOutPacer pacer;
+  private final Settings.FanOutPacing pacing;
   private final ServerMetrics metrics;
   private final Duration statsTimeout;
   private final Map<String, ActorRef<Topic.Command>> topics = new HashMap<>();
   private long incarnation;
 
   private TopicManager(
-      ActorContext<Command> context, int maxHistory, Duration statsTimeout, int maxTopics, FanOutPacer pacer,
+      ActorContext<Command> context, int maxHistory, Duration statsTimeout, int maxTopics, Settings.FanOutPacing pacing,
       ServerMetrics metrics) {
     super(context);
-    this.pacer = pacer;
+    this.pacing = pacing;
     this.maxHistory = maxHistory;
     this.maxTopics = maxTopics;
     this.metrics = metrics;
@@ -118,7 +119,7 @@ public final class TopicManager extends AbstractBehavior<TopicManager.Command> {
     String epoch = newEpoch();
     // A deleted topic's actor may still be stopping: the incarnation keeps the new child's name unique.
     ActorRef<Topic.Command> topic = getContext().spawn(
-        Topic.create(create.name(), epoch, maxHistory, pacer, metrics), "topic-" + create.name() + "-" + (++incarnation));
+        Topic.create(create.name(), epoch, maxHistory, pacing, metrics), "topic-" + create.name() + "-" + (++incarnation));
     getContext().watchWith(topic, new TopicStopped(create.name(), topic));
     topics.put(create.name(), topic);
     metrics.topicsChanged(1);

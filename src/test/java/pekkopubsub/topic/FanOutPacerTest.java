@@ -5,90 +5,113 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import pekkopubsub.config.Settings;
 
 class FanOutPacerTest {
+  private static final long US = 1_000;
   private static final long MS = 1_000_000;
-  private final FanOutPacer pacer = pacer(Duration.ofNanos(10_000), Duration.ofMillis(5), 32);
+  private static final long START = 1_000_000 * MS;
+  private static final Settings.FanOutPacing DEFAULTS =
+      new Settings.FanOutPacing(Duration.ofNanos(50 * US), Duration.ofMillis(5), 100_000);
 
-  private static FanOutPacer pacer(Duration spacingPerSubscriber, Duration maxSpacing, int busyQueuedTasks) {
-    return new FanOutPacer(new Settings.FanOutPacing(spacingPerSubscriber, maxSpacing, busyQueuedTasks));
+  private static FanOutPacer pacer(Settings.FanOutPacing pacing) {
+    return new FanOutPacer(pacing, START);
   }
 
-  @Test
-  void readsTheLoadOnlyWhenTheSpacingIsLongEnoughToPace() {
-    long last = 1_000 * MS;
-    assertEquals(0, pacer.waitNanos(24, last, last, () -> {
-      throw new AssertionError("a topic too small to pace need not look at the dispatcher");
-    }));
+  /** Publishes {@code count} messages {@code interval} apart from {@code from}; returns the time of the last. */
+  private static long publish(FanOutPacer pacer, long from, long interval, int count) {
+    long now = from;
+    for (int i = 0; i < count; i++) {
+      now += interval;
+      pacer.published(now);
+    }
+    return now;
   }
 
   @Test
   void spacingGrowsWithTheSubscribersUpToTheMaximum() {
-    assertEquals(500_000, pacer.spacingNanos(50));
-    assertEquals(1 * MS, pacer.spacingNanos(100));
+    FanOutPacer pacer = pacer(DEFAULTS);
+    assertEquals(500 * US, pacer.spacingNanos(10));
+    assertEquals(2_500 * US, pacer.spacingNanos(50));
+    assertEquals(5 * MS, pacer.spacingNanos(100));
     assertEquals(5 * MS, pacer.spacingNanos(1000));
     assertEquals(0, pacer.spacingNanos(0));
   }
 
   @Test
-  void aBusyDispatcherMakesAPublishSoonAfterTheLastFanOutWaitForTheRestOfTheSpacing() {
-    long last = 1_000 * MS;
-    assertEquals(4 * MS, pacer.waitNanos(1000, last, last + MS, () -> 32));
-    assertEquals(0, pacer.waitNanos(1000, last, last + 5 * MS, () -> 500));
-    assertTrue(pacer.waitNanos(1000, last, last + 9 * MS, () -> 500) < 0, "publishes further apart go at once");
+  void theRateFollowsThePublishesWithinTensOfThem() {
+    FanOutPacer pacer = pacer(DEFAULTS);
+    assertTrue(pacer.deliveriesPerSecond(100) < 100_000, "a new topic is cold");
+    long now = publish(pacer, START, 500 * US, 60);
+    assertEquals(200_000, pacer.deliveriesPerSecond(100), 2_000, "2,000 publishes/s x 100 subscribers");
+    publish(pacer, now, 2 * MS, 60);
+    assertEquals(50_000, pacer.deliveriesPerSecond(100), 1_000, "slowed to 500/s");
+  }
+
+  @Test
+  void aTopicIdleForHoursIsHotAgainWithinTensOfFastPublishes() {
+    FanOutPacer pacer = pacer(DEFAULTS);
+    pacer.published(START + Duration.ofHours(3).toNanos());
+    publish(pacer, START + Duration.ofHours(3).toNanos(), 100 * US, 60);
+    assertTrue(pacer.deliveriesPerSecond(100) > 100_000);
+  }
+
+  @Test
+  void aHotTopicWaitsForTheRestOfTheSpacingAfterItsLastFanOut() {
+    FanOutPacer pacer = pacer(DEFAULTS);
+    long now = publish(pacer, START, 500 * US, 60);
+    pacer.fannedOut(now);
+    assertEquals(4 * MS, pacer.waitNanos(100, now + MS));
+    assertTrue(pacer.waitNanos(100, now + 6 * MS) < 0, "a publish after the spacing goes at once");
+  }
+
+  @Test
+  void aColdTopicNeverWaits() {
+    FanOutPacer pacer = pacer(DEFAULTS);
+    long now = publish(pacer, START, 2 * MS, 60);
+    pacer.fannedOut(now);
+    assertEquals(0, pacer.waitNanos(100, now + 10 * US), "500/s x 100 = 50,000 deliveries/s");
+    assertEquals(0, pacer.waitNanos(50, now + 10 * US));
+  }
+
+  @Test
+  void theSameRateMakesATopicWithMoreSubscribersHot() {
+    FanOutPacer pacer = pacer(DEFAULTS);
+    long now = publish(pacer, START, 500 * US, 60);
+    pacer.fannedOut(now);
+    assertEquals(0, pacer.waitNanos(40, now + 10 * US), "2,000/s x 40 = 80,000 deliveries/s");
+    assertEquals(3 * MS - 10 * US, pacer.waitNanos(60, now + 10 * US), "2,000/s x 60 = 120,000; 60 x 50 us");
   }
 
   @Test
   void aTopicWithFewSubscribersIsNotPacedAWaitThatShortCostsMoreThanItSaves() {
-    long last = 1_000 * MS;
-    assertEquals(0, pacer.waitNanos(24, last, last, () -> 500), "24 x 10 us = 240 us");
-    assertEquals(250_000, pacer.waitNanos(25, last, last, () -> 500));
+    FanOutPacer pacer = pacer(DEFAULTS);
+    long now = publish(pacer, START, 10 * US, 60);
+    pacer.fannedOut(now);
+    assertEquals(0, pacer.waitNanos(4, now), "4 x 50 us = 200 us");
+    assertEquals(250 * US, pacer.waitNanos(5, now));
   }
 
   @Test
-  void aDispatcherBelowTheThresholdNeverDelays() {
-    long last = 1_000 * MS;
-    assertTrue(pacer.waitNanos(1000, last, last + 1, () -> 31) <= 0);
-    assertTrue(FanOutPacer.OFF.waitNanos(1000, last, last + 1, () -> Long.MAX_VALUE) <= 0);
+  void offNeverWaits() {
+    FanOutPacer pacer = pacer(Settings.FanOutPacing.OFF);
+    long now = publish(pacer, START, US, 60);
+    pacer.fannedOut(now);
+    assertTrue(pacer.waitNanos(1000, now + 1) <= 0);
   }
 
   @Test
-  void aThresholdOfZeroPacesAnIdleServerToo() {
-    FanOutPacer always = pacer(Duration.ofNanos(10_000), Duration.ofMillis(5), 0);
-    assertEquals(4 * MS, always.waitNanos(1000, 0, MS, () -> 0));
+  void aThresholdOfZeroPacesEveryTopicWhateverItsRate() {
+    FanOutPacer pacer = pacer(new Settings.FanOutPacing(Duration.ofNanos(50 * US), Duration.ofMillis(5), 0));
+    pacer.fannedOut(START);
+    assertEquals(4 * MS, pacer.waitNanos(100, START + MS));
   }
 
   @Test
   void negativeSettingsAreRejected() {
-    assertThrows(IllegalArgumentException.class, () -> pacer(Duration.ofNanos(-1), Duration.ZERO, 1));
-    assertThrows(IllegalArgumentException.class, () -> pacer(Duration.ZERO, Duration.ofMillis(-1), 1));
-    assertThrows(IllegalArgumentException.class, () -> pacer(Duration.ZERO, Duration.ZERO, -1));
-  }
-
-  @Test
-  void theLoadIsTheTasksQueuedInTheCallersForkJoinPool() throws Exception {
-    assertEquals(0, FanOutPacer.queuedTasksOfCurrentPool(), "a thread of no pool sees no load");
-    ForkJoinPool pool = new ForkJoinPool(1);
-    try {
-      CountDownLatch started = new CountDownLatch(1);
-      CountDownLatch queued = new CountDownLatch(1);
-      Future<Long> seen = pool.submit(() -> {
-        started.countDown();
-        queued.await(10, TimeUnit.SECONDS);
-        return FanOutPacer.queuedTasksOfCurrentPool();
-      });
-      assertTrue(started.await(10, TimeUnit.SECONDS));
-      for (int i = 0; i < 5; i++) pool.submit(() -> { });
-      queued.countDown();
-      assertEquals(5, seen.get(10, TimeUnit.SECONDS));
-    } finally {
-      pool.shutdownNow();
-    }
+    assertThrows(IllegalArgumentException.class, () -> new Settings.FanOutPacing(Duration.ofNanos(-1), Duration.ZERO, 1));
+    assertThrows(IllegalArgumentException.class, () -> new Settings.FanOutPacing(Duration.ZERO, Duration.ofMillis(-1), 1));
+    assertThrows(IllegalArgumentException.class, () -> new Settings.FanOutPacing(Duration.ZERO, Duration.ZERO, -1));
   }
 }

@@ -63,12 +63,12 @@ class TopicTest {
     return new Fixture(name, epoch, testKit.spawn(Topic.create(name, epoch, maxHistory, new ServerMetrics(new SimpleMeterRegistry()))));
   }
 
-  /** A fresh topic that paces its fan-outs whatever the dispatcher's load. */
+  /** A fresh topic that paces its fan-outs whatever its rate. */
   private static Fixture pacedTopic(Duration spacingPerSubscriber) {
     String name = "topic-test-" + NAMES.incrementAndGet();
-    FanOutPacer pacer = new FanOutPacer(
-        new Settings.FanOutPacing(spacingPerSubscriber, spacingPerSubscriber.multipliedBy(10), 0));
-    return new Fixture(name, "e", testKit.spawn(Topic.create(name, "e", 10, pacer, new ServerMetrics(new SimpleMeterRegistry()))));
+    Settings.FanOutPacing pacing =
+        new Settings.FanOutPacing(spacingPerSubscriber, spacingPerSubscriber.multipliedBy(10), 0);
+    return new Fixture(name, "e", testKit.spawn(Topic.create(name, "e", 10, pacing, new ServerMetrics(new SimpleMeterRegistry()))));
   }
 
   private static TestProbe<Topic.Reply> probe() {
