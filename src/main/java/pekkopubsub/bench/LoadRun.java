@@ -41,7 +41,10 @@ import pekkopubsub.protocol.JsonCodec;
  * <p>Latency is end to end: each payload carries {@code "bt"}, the publish's <em>intended</em>
  * send time (open loop: its slot in the schedule, so a sender or server that falls behind shows
  * up as latency instead of silently sending less: no coordinated omission; closed loop: the
- * actual send time). Subscribers read it from the event's bytes without parsing the JSON.
+ * actual send time). Subscribers read it from the event's bytes without parsing the JSON. It also
+ * carries {@code "st"}, the time the publish was actually handed to the socket, so that a result
+ * shows apart ({@code latency_from_send_ms}) how much of the latency is the load generator's own
+ * lateness in sending (a descheduled thread, its GC) rather than the server's and the network's.
  */
 final class LoadRun {
 
@@ -49,6 +52,7 @@ final class LoadRun {
   private static final byte[] ACK_PREFIX = bytes("{\"type\":\"ack\"");
   private static final byte[] OFFSET_KEY = bytes("\"offset\":");
   private static final byte[] BT_KEY = bytes("\"bt\":");
+  private static final byte[] ST_KEY = bytes("\"st\":");
   private static final byte[] REQUEST_ID_KEY = bytes("\"request_id\":\"");
   private static final byte[] REPLAY_SUFFIX = bytes("\"replay\":true}");
   private static final long HIST_MAX_NANOS = TimeUnit.SECONDS.toNanos(120);
@@ -63,6 +67,7 @@ final class LoadRun {
   // ---- counters, shared by the loop threads ----
   private final Recorder recorder = new Recorder(HIST_MAX_NANOS, 3);
   private final Histogram total = new Histogram(HIST_MAX_NANOS, 3);
+  private final Recorder fromSendRecorder = new Recorder(HIST_MAX_NANOS, 3);
   private final LongAdder sent = new LongAdder();
   private final LongAdder acked = new LongAdder();
   private final LongAdder delivered = new LongAdder();
@@ -147,6 +152,11 @@ final class LoadRun {
             long latency = now - origin - bt;
             recorder.recordValue(Math.max(0, Math.min(latency, HIST_MAX_NANOS)));
           }
+          int st = indexOf(buf, off, len, ST_KEY);
+          if (st >= 0) {
+            long latency = now - origin - parseLong(buf, st + ST_KEY.length, off + len);
+            fromSendRecorder.recordValue(Math.max(0, Math.min(latency, HIST_MAX_NANOS)));
+          }
         }
         return;
       }
@@ -178,16 +188,19 @@ final class LoadRun {
       }
     }
 
-    /** Sends one publish stamped {@code bt} (ns since the run's origin). Any thread; one at a time per Pub. */
-    void send(long bt) {
+    /**
+     * Sends one publish stamped {@code bt} and {@code st} (intended and actual send time, ns since
+     * the run's origin). Any thread; one at a time per Pub.
+     */
+    void send(long bt, long st) {
       int i = nextTopic;
       nextTopic = i + 1 == topics.length ? 0 : i + 1;
       byte[] prefix = prefixes[i];
-      byte[] digits = Long.toString(bt).getBytes(StandardCharsets.US_ASCII);
-      byte[] frame = new byte[prefix.length + digits.length + suffix.length];
+      byte[] stamps = (bt + ",\"st\":" + st).getBytes(StandardCharsets.US_ASCII);
+      byte[] frame = new byte[prefix.length + stamps.length + suffix.length];
       System.arraycopy(prefix, 0, frame, 0, prefix.length);
-      System.arraycopy(digits, 0, frame, prefix.length, digits.length);
-      System.arraycopy(suffix, 0, frame, prefix.length + digits.length, suffix.length);
+      System.arraycopy(stamps, 0, frame, prefix.length, stamps.length);
+      System.arraycopy(suffix, 0, frame, prefix.length + stamps.length, suffix.length);
       inFlight.incrementAndGet();
       client.sendText(frame);
       sent.increment();
@@ -220,9 +233,14 @@ final class LoadRun {
       }
     }
 
-    synchronized void sendSafely(long bt) {
+    /** Sends one publish whose intended time is its actual time. */
+    void sendSafely(long sentAt) {
+      sendSafely(sentAt, sentAt);
+    }
+
+    synchronized void sendSafely(long bt, long st) {
       try {
-        send(bt);
+        send(bt, st);
       } catch (RuntimeException e) {
         countError("SEND_FAILED");
       }
@@ -260,7 +278,7 @@ final class LoadRun {
 
   ObjectNode run() throws Exception {
     ObjectNode result = JsonCodec.mapper().createObjectNode();
-    int pad = Math.max(0, c.payloadBytes - 36);
+    int pad = Math.max(0, c.payloadBytes - 55);
     suffix = bytes(",\"pad\":\"" + "x".repeat(pad) + "\"}}}");
     for (int i = 0; i < c.ioThreads; i++) loops.add(new LeanClient.Loop("bench-io-" + i));
     try {
@@ -334,6 +352,7 @@ final class LoadRun {
       if (!measuring && now >= measureStart) {
         measuring = true;
         recorder.getIntervalHistogram(); // warmup latencies are not reported
+        fromSendRecorder.getIntervalHistogram();
         if (server.canSample()) measured0 = server.sample();
         measuredCpu0 = measured0 != null ? measured0.cpuNanos() : -1;
         measuredOwnCpu0 = ownCpu();
@@ -360,6 +379,7 @@ final class LoadRun {
     long measuredOwnCpu = ownCpu() - measuredOwnCpu0;
     Histogram last = recorder.getIntervalHistogram();
     total.add(last);
+    Histogram fromSend = fromSendRecorder.getIntervalHistogram();
     if (sender != null) sender.join(10_000);
     if (joining != null) {
       joining.get(60, TimeUnit.SECONDS);
@@ -417,6 +437,7 @@ final class LoadRun {
     measured.put("publish_rate", measuredAcked / Math.max(1e-9, measuredSec));
     measured.put("deliveries_per_sec", measuredDelivered / Math.max(1e-9, measuredSec));
     result.set("latency_ms", latencyJson(total));
+    result.set("latency_from_send_ms", latencyJson(fromSend));
     result.put("publisher_lag_ms_max", maxLagNanos.get() / 1e6);
     ObjectNode srv = result.putObject("server_metrics");
     if (measuredCpu > 0) {
@@ -472,7 +493,7 @@ final class LoadRun {
       if (lag > maxLagNanos.get()) maxLagNanos.set(lag);
       Pub pub = pubs.get(p);
       p = p + 1 == pubs.size() ? 0 : p + 1;
-      pub.sendSafely(intended - origin);
+      pub.sendSafely(intended - origin, now - origin);
       k++;
     }
   }

@@ -70,6 +70,13 @@ class BenchSmokeTest {
     assertLossless(r);
     assertTrue(r.path("latency_ms").path("count").asLong() > 0, "latencies recorded: " + r);
     assertTrue(r.path("latency_ms").path("p99").asDouble() >= r.path("latency_ms").path("p50").asDouble());
+    // The two histograms are read one after the other while deliveries still arrive, so their
+    // counts may differ by the few recorded in between.
+    JsonNode fromSend = r.path("latency_from_send_ms");
+    assertTrue(fromSend.path("count").asLong() >= 0.9 * r.path("latency_ms").path("count").asLong(),
+        "both clocks per delivery: " + r);
+    assertTrue(fromSend.path("mean").asDouble() <= r.path("latency_ms").path("mean").asDouble() * 1.1 + 0.05,
+        "a publish is never sent before its intended time: " + r);
     assertTrue(r.path("series").size() >= 1, "a per-second series: " + r);
   }
 
