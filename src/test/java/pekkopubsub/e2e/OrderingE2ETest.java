@@ -42,13 +42,29 @@ class OrderingE2ETest {
 
   @Test
   void concurrentPublishersAndSeveralSubscribersSeeOneGaplessOrder() throws Exception {
+    assertOneGaplessOrder(server, SUBSCRIBERS);
+  }
+
+  /** Fan-out pacing holds events back and sends them in batches: nothing may be lost or reordered. */
+  @Test
+  void aPacedTopicStillGivesEverySubscriberOneGaplessOrder() throws Exception {
+    try (TestServer paced = TestServer.start(Map.of(
+        "connection.outbound-queue-size", "100000",
+        "topic.fan-out-pacing.hot-deliveries-per-second", "0",
+        "topic.fan-out-pacing.spacing-per-subscriber", "1ms",
+        "topic.fan-out-pacing.max-spacing", "20ms"))) {
+      assertOneGaplessOrder(paced, 20);
+    }
+  }
+
+  private static void assertOneGaplessOrder(TestServer server, int subscriberCount) throws Exception {
     String topic = server.createTopic("ordering");
     int total = PUBLISHERS * PER_PUBLISHER;
     List<PubSubClient> subscribers = new ArrayList<>();
     List<PubSubClient> publishers = new ArrayList<>();
     ExecutorService pool = Executors.newFixedThreadPool(PUBLISHERS);
     try {
-      for (int i = 0; i < SUBSCRIBERS; i++) {
+      for (int i = 0; i < subscriberCount; i++) {
         PubSubClient subscriber = server.connect();
         subscribers.add(subscriber);
         ack(subscriber.subscribe(topic), topic);
@@ -81,7 +97,7 @@ class OrderingE2ETest {
           "the acks hand out every offset 1..N exactly once");
 
       for (PubSubClient subscriber : subscribers) {
-        List<JsonNode> received = collect(subscriber, topic, total);
+        List<JsonNode> received = collect(server, subscriber, topic, total);
         Wire.assertOffsets(1, total, offsets(received), "strictly increasing offsets, no gap, no duplicate");
         for (JsonNode event : received) {
           JsonNode payload = event.path("message").path("payload");
@@ -105,7 +121,7 @@ class OrderingE2ETest {
   }
 
   /** {@code n} events, or a failure that says how many came and what /stats counted. */
-  private static List<JsonNode> collect(PubSubClient subscriber, String topic, int n) {
+  private static List<JsonNode> collect(TestServer server, PubSubClient subscriber, String topic, int n) {
     List<JsonNode> received = new ArrayList<>(n);
     while (received.size() < n) {
       JsonNode frame = Wire.poll(subscriber, Wire.WAIT);
@@ -130,7 +146,7 @@ class OrderingE2ETest {
       for (int i = 1; i <= 200; i++) {
         assertEquals(i, await(acks.get(i - 1)).path("offset").asLong(), "a lone publisher's offsets follow its order");
       }
-      List<JsonNode> received = collect(subscriber, topic, 200);
+      List<JsonNode> received = collect(server, subscriber, topic, 200);
       for (int i = 1; i <= 200; i++) {
         assertEquals(i, received.get(i - 1).path("message").path("payload").path("n").asInt());
       }
