@@ -29,6 +29,21 @@ class FanOutPacerTest {
     return now;
   }
 
+  /** A pacer that has seen 60 publishes {@code interval} apart and fanned out at the last one, {@code at}. */
+  private record FannedOut(FanOutPacer pacer, long at) {
+    /** The wait of a publish {@code later} nanoseconds after that fan-out. */
+    long waitNanos(int subscribers, long later) {
+      return pacer.waitNanos(subscribers, at + later);
+    }
+  }
+
+  private static FannedOut fannedOutAfterPublishes(Settings.FanOutPacing pacing, long interval) {
+    FanOutPacer pacer = pacer(pacing);
+    long at = publish(pacer, START, interval, 60);
+    pacer.fannedOut(at);
+    return new FannedOut(pacer, at);
+  }
+
   @Test
   void spacingGrowsWithTheSubscribersUpToTheMaximum() {
     FanOutPacer pacer = pacer(DEFAULTS);
@@ -59,46 +74,35 @@ class FanOutPacerTest {
 
   @Test
   void aHotTopicWaitsForTheRestOfTheSpacingAfterItsLastFanOut() {
-    FanOutPacer pacer = pacer(DEFAULTS);
-    long now = publish(pacer, START, 500 * US, 60);
-    pacer.fannedOut(now);
-    assertEquals(4 * MS, pacer.waitNanos(100, now + MS));
-    assertTrue(pacer.waitNanos(100, now + 6 * MS) < 0, "a publish after the spacing goes at once");
+    FannedOut hot = fannedOutAfterPublishes(DEFAULTS, 500 * US);
+    assertEquals(4 * MS, hot.waitNanos(100, MS));
+    assertTrue(hot.waitNanos(100, 6 * MS) < 0, "a publish after the spacing goes at once");
   }
 
   @Test
   void aColdTopicNeverWaits() {
-    FanOutPacer pacer = pacer(DEFAULTS);
-    long now = publish(pacer, START, 2 * MS, 60);
-    pacer.fannedOut(now);
-    assertEquals(0, pacer.waitNanos(100, now + 10 * US), "500/s x 100 = 50,000 deliveries/s");
-    assertEquals(0, pacer.waitNanos(50, now + 10 * US));
+    FannedOut cold = fannedOutAfterPublishes(DEFAULTS, 2 * MS);
+    assertEquals(0, cold.waitNanos(100, 10 * US), "500/s x 100 = 50,000 deliveries/s");
+    assertEquals(0, cold.waitNanos(50, 10 * US));
   }
 
   @Test
   void theSameRateMakesATopicWithMoreSubscribersHot() {
-    FanOutPacer pacer = pacer(DEFAULTS);
-    long now = publish(pacer, START, 500 * US, 60);
-    pacer.fannedOut(now);
-    assertEquals(0, pacer.waitNanos(40, now + 10 * US), "2,000/s x 40 = 80,000 deliveries/s");
-    assertEquals(3 * MS - 10 * US, pacer.waitNanos(60, now + 10 * US), "2,000/s x 60 = 120,000; 60 x 50 us");
+    FannedOut fanned = fannedOutAfterPublishes(DEFAULTS, 500 * US);
+    assertEquals(0, fanned.waitNanos(40, 10 * US), "2,000/s x 40 = 80,000 deliveries/s");
+    assertEquals(3 * MS - 10 * US, fanned.waitNanos(60, 10 * US), "2,000/s x 60 = 120,000; 60 x 50 us");
   }
 
   @Test
   void aTopicWithFewSubscribersIsNotPacedAWaitThatShortCostsMoreThanItSaves() {
-    FanOutPacer pacer = pacer(DEFAULTS);
-    long now = publish(pacer, START, 10 * US, 60);
-    pacer.fannedOut(now);
-    assertEquals(0, pacer.waitNanos(4, now), "4 x 50 us = 200 us");
-    assertEquals(250 * US, pacer.waitNanos(5, now));
+    FannedOut fast = fannedOutAfterPublishes(DEFAULTS, 10 * US);
+    assertEquals(0, fast.waitNanos(4, 0), "4 x 50 us = 200 us");
+    assertEquals(250 * US, fast.waitNanos(5, 0));
   }
 
   @Test
   void offNeverWaits() {
-    FanOutPacer pacer = pacer(Settings.FanOutPacing.OFF);
-    long now = publish(pacer, START, US, 60);
-    pacer.fannedOut(now);
-    assertTrue(pacer.waitNanos(1000, now + 1) <= 0);
+    assertTrue(fannedOutAfterPublishes(Settings.FanOutPacing.OFF, US).waitNanos(1000, 1) <= 0);
   }
 
   @Test
