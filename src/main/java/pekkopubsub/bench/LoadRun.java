@@ -151,11 +151,12 @@ final class LoadRun {
             long bt = parseLong(buf, b + BT_KEY.length, off + len);
             long latency = now - origin - bt;
             recorder.recordValue(Math.max(0, Math.min(latency, HIST_MAX_NANOS)));
-          }
-          int st = indexOf(buf, off, len, ST_KEY);
-          if (st >= 0) {
-            long latency = now - origin - parseLong(buf, st + ST_KEY.length, off + len);
-            fromSendRecorder.recordValue(Math.max(0, Math.min(latency, HIST_MAX_NANOS)));
+            // "st" follows bt's digits: the search starts there, not at the event's beginning.
+            int st = indexOf(buf, b, off + len - b, ST_KEY);
+            if (st >= 0) {
+              long fromSend = now - origin - parseLong(buf, st + ST_KEY.length, off + len);
+              fromSendRecorder.recordValue(Math.max(0, Math.min(fromSend, HIST_MAX_NANOS)));
+            }
           }
         }
         return;
