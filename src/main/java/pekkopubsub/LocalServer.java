@@ -17,14 +17,14 @@ public final class LocalServer {
 
   /**
    * Starts a server on {@code 127.0.0.1:port} with {@code overrides} of the {@code pubsub}
-   * configuration (keys relative to {@code pubsub}, e.g. {@code "limits.publish-rate" -> "0"})
-   * over the defaults. Returns at once: the caller waits for {@code GET /health}.
+   * configuration (keys relative to {@code pubsub}, e.g. {@code "limits.publish-rate" -> "0"}, or
+   * whole Pekko paths, e.g. {@code "pekko.http.server.idle-timeout" -> "1s"}) over the defaults. Returns at once: the caller waits for {@code GET /health}.
    */
   public static ActorSystem<Guardian.Command> start(int port, Map<String, String> overrides) {
     StringBuilder hocon = new StringBuilder()
         .append("pubsub.http.host = \"127.0.0.1\"\n")
         .append("pubsub.http.port = ").append(port).append('\n');
-    overrides.forEach((key, value) -> hocon.append("pubsub.").append(key).append(" = ")
+    overrides.forEach((key, value) -> hocon.append(key.startsWith("pekko.") ? "" : "pubsub.").append(key).append(" = ")
         .append(ConfigUtil.quoteString(value)).append('\n'));
     Config config = Settings.withDefaults(ConfigFactory.parseString(hocon.toString()));
     return Main.start(Settings.from(config), config);

@@ -51,12 +51,31 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
   public enum ShutDown implements Command, DeadLetterSuppression { INSTANCE }
 
   private static final int MAX_WRITE_BATCH_BYTES = 32 * 1024;
-  private static final String HEARTBEAT = "heartbeat";
+  /**
+   * One periodic timer serves the heartbeat and the idle check: every timer of an idle connection
+   * is a wake-up of the server, and a second one doubled what thousands of idle connections cost.
+   */
+  private static final String TICK = "tick";
   private static final String REPORT_DROPS = "report-drops";
   private static final String CLOSE_TIMEOUT = "close-timeout";
   private static final String DRAIN_DEADLINE = "drain-deadline";
-  private static final String IDLE_CHECK = "idle-check";
   private static final java.time.Duration DROP_REPORT_DELAY = java.time.Duration.ofMillis(100);
+  /** The idle check's finest period, however short the idle timeout. */
+  private static final java.time.Duration MIN_IDLE_CHECK_PERIOD = java.time.Duration.ofMillis(50);
+
+  /**
+   * How many ticks make one heartbeat interval: one, unless the idle timeout needs checking more
+   * often than a heartbeat (at least 4 times per timeout, at most every 50 ms), then enough that
+   * a tick is that short and the heartbeat still comes exactly once per interval.
+   */
+  static long ticksPerHeartbeat(Settings settings) {
+    java.time.Duration idle = settings.limits().idleTimeout();
+    if (idle.isZero()) return 1;
+    java.time.Duration check = idle.dividedBy(4);
+    if (check.compareTo(MIN_IDLE_CHECK_PERIOD) < 0) check = MIN_IDLE_CHECK_PERIOD;
+    long heartbeat = settings.heartbeatInterval().toNanos();
+    return Math.max(1, (heartbeat + check.toNanos() - 1) / check.toNanos());
+  }
 
   private final Inlet<Event> in = Inlet.create("Connection.in");
   private final Outlet<ByteString> out = Outlet.create("Connection.out");
@@ -104,6 +123,9 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
     private ActorRef<Command> selfAsConnection;
     private int awaitingAnswers;
     private boolean wroteSinceHeartbeat;
+    /** Ticks per heartbeat interval; ticks since the last heartbeat check. */
+    private final long heartbeatTicks = ticksPerHeartbeat(settings);
+    private long ticksSinceHeartbeat;
     /** The close frame to write once the queue is flushed; null while the connection is open. */
     private ByteString closeFrame;
     private boolean closeWritten;
@@ -140,14 +162,8 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
       selfAsConnection = Adapter.toTyped(stageActor);
       registry.tell(new ConnectionRegistry.Register(selfAsConnection, admissionTicket));
       metrics.connectionOpened();
-      scheduleWithFixedDelay(HEARTBEAT, settings.heartbeatInterval(), settings.heartbeatInterval());
-      java.time.Duration idle = settings.limits().idleTimeout();
-      if (!idle.isZero()) {
-        // Checked a few times per timeout instead of re-arming a timer on every frame.
-        java.time.Duration every = idle.dividedBy(4).compareTo(java.time.Duration.ofMillis(50)) < 0
-            ? java.time.Duration.ofMillis(50) : idle.dividedBy(4);
-        scheduleWithFixedDelay(IDLE_CHECK, every, every);
-      }
+      java.time.Duration tick = settings.heartbeatInterval().dividedBy(heartbeatTicks);
+      scheduleWithFixedDelay(TICK, tick, tick);
       log().debug("connection {} opened", id);
       pull(in);
     }
@@ -415,14 +431,9 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
 
     @Override
     public void onTimer(Object key) {
-      if (HEARTBEAT.equals(key)) {
-        if (!wroteSinceHeartbeat && queue.isEmpty() && closeFrame == null) {
-          answer(new Outbound.Info(null, "ping", Timestamps.now()));
-          flush();
-        }
-        wroteSinceHeartbeat = false;
-      } else if (IDLE_CHECK.equals(key)) {
-        onIdleCheck();
+      if (TICK.equals(key)) {
+        if (++ticksSinceHeartbeat >= heartbeatTicks) onHeartbeat();
+        if (!settings.limits().idleTimeout().isZero()) onIdleCheck();
       } else if (REPORT_DROPS.equals(key)) {
         reportDrops();
       } else if (CLOSE_TIMEOUT.equals(key)) {
@@ -439,6 +450,15 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
       }
     }
 
+    private void onHeartbeat() {
+      ticksSinceHeartbeat = 0;
+      if (!wroteSinceHeartbeat && queue.isEmpty() && closeFrame == null) {
+        answer(new Outbound.Info(null, "ping", Timestamps.now()));
+        flush();
+      }
+      wroteSinceHeartbeat = false;
+    }
+
     /** Subscribers may stay silent for hours (heartbeats watch them); only a connection with nothing to receive idles out. */
     private void onIdleCheck() {
       long idleNanos = System.nanoTime() - lastInboundNanos;
@@ -448,7 +468,7 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
       }
       log().debug("connection {}: idle for {} ms, closing", id, idleNanos / 1_000_000);
       closeFrame = WebSocketFrames.close(WebSocketFrames.GOING_AWAY, "idle timeout");
-      cancelTimer(IDLE_CHECK);
+      cancelTimer(TICK);
       flush();
     }
 

@@ -26,10 +26,14 @@ import org.apache.pekko.util.ByteString;
 
 /**
  * Binds the server's port (through an {@link Acceptor}) and runs every accepted connection as one
- * stream: its {@link Socket}, the idle timeout, and an {@link UpgradeGate}. A valid upgrade to
- * {@code /ws} runs the connection's own stages directly on the socket, fused with it; everything
- * else (the REST API, the docs, every handshake error) is served by Pekko HTTP and the routes, on a
- * server flow made only for such connections.
+ * stream: its {@link Socket} and an {@link UpgradeGate}. A valid upgrade to {@code /ws} runs the
+ * connection's own stages directly on the socket, fused with it; everything else (the REST API,
+ * the docs, every handshake error) is served by Pekko HTTP and the routes, on a server flow made
+ * only for such connections, behind Pekko HTTP's idle timeout.
+ *
+ * <p>Why the idle timeout is not on every connection: a WebSocket connection has its own
+ * heartbeat and idle timeout ({@code Connection}), and the extra timer of each idle WebSocket
+ * woke the server more often than all else while idle (see README "Performance").
  *
  * <p>Why not Pekko HTTP's upgrade for every WebSocket: it runs the upgraded flow behind an
  * asynchronous sub-stream boundary inside a full HTTP server graph, which costs two extra messages
@@ -47,6 +51,8 @@ public final class FrontDoor {
   /** Ends the HTTP connections' request side at shutdown: answers in progress are still written. */
   private final SharedKillSwitch httpConnections = KillSwitches.shared("http-connections");
   private final BidiFlow<ByteString, ByteString, ByteString, ByteString, NotUsed> idleTimeout;
+  /** Pekko HTTP's request timeout, which also bounds how long a connection may take to send its request head. */
+  private final java.time.Duration headTimeout;
 
   public FrontDoor(ActorSystem<?> system, String host, int port, Route routes, WebSocketRoute webSocket, ApiKeys apiKeys) {
     this.system = system;
@@ -61,6 +67,8 @@ public final class FrontDoor {
     this.idleTimeout = idle.isFinite()
         ? BidiFlow.bidirectionalIdleTimeout(java.time.Duration.ofNanos(idle.toNanos()))
         : BidiFlow.identity();
+    scala.concurrent.duration.Duration request = serverSettings.getTimeouts().requestTimeout();
+    this.headTimeout = request.isFinite() ? java.time.Duration.ofNanos(request.toNanos()) : java.time.Duration.ZERO;
   }
 
   /** The bound port: where it is, and how to release it. */
@@ -94,13 +102,12 @@ public final class FrontDoor {
   /** Runs one accepted connection: its socket, the idle timeout, the gate and what the gate leads to. */
   private void serve(ActorRef connection, InetSocketAddress remote) {
     Flow.fromGraph(new Socket(connection, remote))
-        .join(idleTimeout)
         .join(connectionFlow(remote))
         .run(materializer);
   }
 
   private Flow<ByteString, ByteString, NotUsed> connectionFlow(InetSocketAddress remote) {
-    return BidiFlow.fromGraph(new UpgradeGate(apiKeys, webSocket::admit, webSocket::withdraw, () -> httpFlow(remote)))
+    return BidiFlow.fromGraph(new UpgradeGate(apiKeys, webSocket::admit, webSocket::withdraw, () -> httpFlow(remote), headTimeout))
         .join(webSocket.connectionFlow(0));
   }
 
@@ -108,7 +115,7 @@ public final class FrontDoor {
   private Flow<ByteString, ByteString, NotUsed> httpFlow(InetSocketAddress remote) {
     BidiFlow<HttpResponse, ByteString, ByteString, HttpRequest, NotUsed> layer =
         Http.get(system).serverLayer(serverSettings, Optional.of(remote)).atop(plainBytes());
-    return Flow.of(ByteString.class).via(httpConnections.flow()).via(layer.reversed().join(routes));
+    return idleTimeout.join(Flow.of(ByteString.class).via(httpConnections.flow()).via(layer.reversed().join(routes)));
   }
 
   @SuppressWarnings({"unchecked", "rawtypes"})

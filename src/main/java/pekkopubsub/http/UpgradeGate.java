@@ -1,5 +1,6 @@
 package pekkopubsub.http;
 
+import java.time.Duration;
 import java.util.concurrent.CompletionStage;
 import java.util.function.LongConsumer;
 import java.util.function.Supplier;
@@ -15,6 +16,7 @@ import org.apache.pekko.stream.stage.GraphStage;
 import org.apache.pekko.stream.stage.GraphStageLogic;
 import org.apache.pekko.stream.stage.InHandler;
 import org.apache.pekko.stream.stage.OutHandler;
+import org.apache.pekko.stream.stage.TimerGraphStageLogic;
 import org.apache.pekko.util.ByteString;
 import pekkopubsub.connection.ConnectionRegistry;
 
@@ -23,7 +25,8 @@ import pekkopubsub.connection.ConnectionRegistry;
  * head; a valid upgrade to {@code /ws} is admitted, answered 101 and from then on the gate passes
  * bytes between the socket and the connection's stages (fused with it: no asynchronous boundary
  * per frame). Anything else, including every error case, goes with the bytes read so far to a
- * Pekko HTTP server flow materialized on demand.
+ * Pekko HTTP server flow materialized on demand. A connection that has not sent a whole request
+ * head within the head timeout is closed: nothing else bounds it before either of the two takes it.
  *
  * <pre>
  *   socket -> fromClient -> [gate] -> toWebSocket   -> frame decoder, Connection
@@ -43,20 +46,24 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
   private final Supplier<CompletionStage<ConnectionRegistry.Admission>> admit;
   private final LongConsumer withdraw;
   private final Supplier<Flow<ByteString, ByteString, NotUsed>> http;
+  private final Duration headTimeout;
 
   /**
    * {@code admit} asks the registry for a place; {@code withdraw} gives the reservation back once
-   * the connection's own stages have registered; {@code http} makes a Pekko HTTP server flow.
+   * the connection's own stages have registered; {@code http} makes a Pekko HTTP server flow;
+   * {@code headTimeout} (zero: none) bounds the time from accept to a complete request head.
    */
   UpgradeGate(
       ApiKeys apiKeys,
       Supplier<CompletionStage<ConnectionRegistry.Admission>> admit,
       LongConsumer withdraw,
-      Supplier<Flow<ByteString, ByteString, NotUsed>> http) {
+      Supplier<Flow<ByteString, ByteString, NotUsed>> http,
+      Duration headTimeout) {
     this.apiKeys = apiKeys;
     this.admit = admit;
     this.withdraw = withdraw;
     this.http = http;
+    this.headTimeout = headTimeout;
   }
 
   @Override
@@ -71,7 +78,9 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
     return new Logic();
   }
 
-  private final class Logic extends GraphStageLogic {
+  private enum HeadDeadline { INSTANCE }
+
+  private final class Logic extends TimerGraphStageLogic {
     private State state = State.READING_HEAD;
     private ByteString head = ByteString.emptyByteString();
     private WebSocketHandshake.Upgrade upgrade;
@@ -106,7 +115,14 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
 
     @Override
     public void preStart() {
+      if (!headTimeout.isZero()) scheduleOnce(HeadDeadline.INSTANCE, headTimeout);
       pull(fromClient);
+    }
+
+    @Override
+    public void onTimer(Object key) {
+      // A silent or trickling client: closed without an answer, as its request never arrived.
+      if (state == State.READING_HEAD) completeStage();
     }
 
     private void onClientBytes(ByteString bytes) {
@@ -122,6 +138,7 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
       head = bytes;
       WebSocketHandshake.Verdict verdict = WebSocketHandshake.examine(bytes, apiKeys);
       if (verdict instanceof WebSocketHandshake.Upgrade recognized) {
+        cancelTimer(HeadDeadline.INSTANCE);
         state = State.ADMITTING;
         upgrade = recognized;
         admit.get().whenComplete((admission, failure) -> admitted.invoke(admission != null ? admission : failure));
@@ -189,6 +206,7 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
 
     /** From here on Pekko HTTP serves the connection, starting with the bytes read so far. */
     private void handToHttp() {
+      cancelTimer(HeadDeadline.INSTANCE);
       state = State.HTTP;
       complete(toWebSocket);
       cancel(fromWebSocket);

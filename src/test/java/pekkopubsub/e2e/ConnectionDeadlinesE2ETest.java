@@ -1,0 +1,111 @@
+package pekkopubsub.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import pekkopubsub.LocalServer;
+
+/**
+ * Which deadline governs which connection: a request head must arrive within the request timeout,
+ * a REST connection closes after HTTP's idle timeout, and a WebSocket lives by its own heartbeat
+ * and idle timeout, not by HTTP's.
+ */
+class ConnectionDeadlinesE2ETest {
+  private static final long GIVE_UP_MILLIS = 10_000;
+  private static TestServer server;
+
+  @BeforeAll
+  static void start() {
+    server = TestServer.start(Map.of(
+        "pekko.http.server.request-timeout", "500ms",
+        "pekko.http.server.idle-timeout", "1s"));
+  }
+
+  @AfterAll
+  static void stop() {
+    server.close();
+  }
+
+  @Test
+  void aClientThatTricklesItsRequestHeadIsCutOffAtTheRequestTimeout() throws IOException {
+    try (Socket socket = open()) {
+      OutputStream out = socket.getOutputStream();
+      out.write("GET /ws HTTP/1.1\r\nHost: localhost\r\n".getBytes(StandardCharsets.US_ASCII));
+      socket.setSoTimeout(100);
+      long start = System.nanoTime();
+      // One more header byte every 100 ms: traffic that an idle timeout alone would never end.
+      while (true) {
+        if (elapsedMillis(start) > GIVE_UP_MILLIS) fail("the server kept a connection without a request head open for 10 s");
+        try {
+          if (socket.getInputStream().read() == -1) break;
+          fail("the server answered a request it never got whole");
+        } catch (SocketTimeoutException stillOpen) {
+          try {
+            out.write('X');
+          } catch (IOException closedWhileWriting) {
+            break;
+          }
+        } catch (IOException reset) {
+          break;
+        }
+      }
+      assertTrue(elapsedMillis(start) >= 400, "closed before the request timeout");
+    }
+  }
+
+  @Test
+  void aRestConnectionLeftIdleIsClosedAfterTheHttpIdleTimeout() throws IOException {
+    try (Socket socket = open()) {
+      socket.getOutputStream().write("GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      String answer = readUntilClosed(socket.getInputStream());
+      assertTrue(answer.startsWith("HTTP/1.1 200"), answer);
+    }
+  }
+
+  @Test
+  void aWebSocketOutlivesTheHttpIdleTimeout() {
+    try (RawWebSocket ws = RawWebSocket.connect(server.httpBase())) {
+      LocalServer.sleep(2_500);
+      ws.sendText("{\"type\":\"ping\",\"request_id\":\"after-silence\"}");
+      JsonNode pong = ws.read().json();
+      assertEquals("pong", pong.get("type").asText(), pong.toString());
+      assertEquals("after-silence", pong.get("request_id").asText());
+    }
+  }
+
+  private static Socket open() throws IOException {
+    Socket socket = new Socket(server.httpBase().getHost(), server.httpBase().getPort());
+    socket.setSoTimeout((int) GIVE_UP_MILLIS);
+    return socket;
+  }
+
+  /** Everything the server sends until it closes (or resets: how an idle timeout ends it); fails after 10 s. */
+  private static String readUntilClosed(InputStream in) throws IOException {
+    StringBuilder text = new StringBuilder();
+    byte[] buffer = new byte[4096];
+    try {
+      for (int n; (n = in.read(buffer)) != -1; ) text.append(new String(buffer, 0, n, StandardCharsets.US_ASCII));
+    } catch (SocketTimeoutException notClosed) {
+      fail("the connection was still open after 10 s; read so far: " + text);
+    } catch (java.net.SocketException reset) {
+      assertTrue(reset.getMessage().contains("reset"), reset::toString);
+    }
+    return text.toString();
+  }
+
+  private static long elapsedMillis(long startNanos) {
+    return (System.nanoTime() - startNanos) / 1_000_000;
+  }
+}
