@@ -77,6 +77,17 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
     return Math.max(1, (heartbeat + check.toNanos() - 1) / check.toNanos());
   }
 
+  /**
+   * When a connection's first tick comes: at a point between half a tick and a whole one, drawn
+   * from {@code uniform} (0 to 1). Connections opened together (a reconnect storm, a load test)
+   * would otherwise send their heartbeats together, every interval, for as long as they live;
+   * spread, the first heartbeat still comes within one interval.
+   */
+  static java.time.Duration firstTickDelay(java.time.Duration tick, double uniform) {
+    long half = tick.toNanos() / 2;
+    return java.time.Duration.ofNanos(half + (long) (uniform * (tick.toNanos() - half)));
+  }
+
   private final Inlet<Event> in = Inlet.create("Connection.in");
   private final Outlet<ByteString> out = Outlet.create("Connection.out");
   private final FlowShape<Event, ByteString> shape = FlowShape.of(in, out);
@@ -163,7 +174,7 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
       registry.tell(new ConnectionRegistry.Register(selfAsConnection, admissionTicket));
       metrics.connectionOpened();
       java.time.Duration tick = settings.heartbeatInterval().dividedBy(heartbeatTicks);
-      scheduleWithFixedDelay(TICK, tick, tick);
+      scheduleWithFixedDelay(TICK, firstTickDelay(tick, java.util.concurrent.ThreadLocalRandom.current().nextDouble()), tick);
       log().debug("connection {} opened", id);
       pull(in);
     }

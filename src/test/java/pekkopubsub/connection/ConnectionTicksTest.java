@@ -1,6 +1,7 @@
 package pekkopubsub.connection;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
 import java.time.Duration;
@@ -53,5 +54,14 @@ class ConnectionTicksTest {
   void aHeartbeatShorterThanTheIdleCheckIsTheTick() {
     assertEquals(1, Connection.ticksPerHeartbeat(settings("100ms", "400ms")));
     assertEquals(1, Connection.ticksPerHeartbeat(settings("100ms", "5m")));
+  }
+
+  @Test
+  void theFirstTickComesBetweenHalfATickAndAWholeOneSoThatConnectionsOpenedTogetherSpreadTheirHeartbeats() {
+    Duration tick = Duration.ofSeconds(30);
+    assertEquals(Duration.ofSeconds(15), Connection.firstTickDelay(tick, 0.0));
+    assertEquals(Duration.ofMillis(22_500), Connection.firstTickDelay(tick, 0.5));
+    Duration latest = Connection.firstTickDelay(tick, Math.nextDown(1.0));
+    assertTrue(latest.compareTo(tick) <= 0 && latest.compareTo(Duration.ofMillis(29_999)) > 0, latest::toString);
   }
 }
