@@ -193,7 +193,7 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
       long wait = pacer.waitNanos(subscribers.length, now);
       ActorRef<Command> self = getContext().getSelf();
       if (wait > 0) {
-        // Pekko's scheduler rounds every delay up to its 10 ms tick; this waits the microseconds asked.
+        // Pekko's scheduler rounds every delay up to its tick (50 ms here); this waits the microseconds asked.
         CompletableFuture.delayedExecutor(wait, TimeUnit.NANOSECONDS, Runnable::run)
             .execute(() -> self.tell(FanOut.INSTANCE));
       } else {
