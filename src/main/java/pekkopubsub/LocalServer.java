@@ -18,7 +18,8 @@ public final class LocalServer {
   /**
    * Starts a server on {@code 127.0.0.1:port} with {@code overrides} of the {@code pubsub}
    * configuration (keys relative to {@code pubsub}, e.g. {@code "limits.publish-rate" -> "0"}, or
-   * whole Pekko paths, e.g. {@code "pekko.http.server.idle-timeout" -> "1s"}) over the defaults. Returns at once: the caller waits for {@code GET /health}.
+   * whole Pekko paths, e.g. {@code "pekko.http.server.idle-timeout" -> "1s"}) over the defaults.
+   * Returns at once: the caller waits for {@code GET /health}.
    */
   public static ActorSystem<Guardian.Command> start(int port, Map<String, String> overrides) {
     StringBuilder hocon = new StringBuilder()

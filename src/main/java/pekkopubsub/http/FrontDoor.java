@@ -99,7 +99,7 @@ public final class FrontDoor {
     return CompletableFuture.completedFuture(Done.done());
   }
 
-  /** Runs one accepted connection: its socket, the idle timeout, the gate and what the gate leads to. */
+  /** Runs one accepted connection: its socket, the gate and what the gate leads to. */
   private void serve(ActorRef connection, InetSocketAddress remote) {
     Flow.fromGraph(new Socket(connection, remote))
         .join(connectionFlow(remote))
