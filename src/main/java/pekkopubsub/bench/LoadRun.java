@@ -51,8 +51,10 @@ final class LoadRun {
   private static final byte[] EVENT_PREFIX = bytes("{\"type\":\"event\"");
   private static final byte[] ACK_PREFIX = bytes("{\"type\":\"ack\"");
   private static final byte[] OFFSET_KEY = bytes("\"offset\":");
-  private static final byte[] BT_KEY = bytes("\"bt\":");
-  private static final byte[] ST_KEY = bytes("\"st\":");
+  /** The payload's two time stamps, as the publisher writes them and the subscribers look for them. */
+  private static final String BT_FIELD = "\"bt\":", ST_FIELD = "\"st\":";
+  private static final byte[] BT_KEY = bytes(BT_FIELD);
+  private static final byte[] ST_KEY = bytes(ST_FIELD);
   private static final byte[] REQUEST_ID_KEY = bytes("\"request_id\":\"");
   private static final byte[] REPLAY_SUFFIX = bytes("\"replay\":true}");
   private static final long HIST_MAX_NANOS = TimeUnit.SECONDS.toNanos(120);
@@ -185,7 +187,7 @@ final class LoadRun {
       this.prefixes = new byte[topics.length][];
       for (int i = 0; i < topics.length; i++) {
         prefixes[i] = bytes("{\"type\":\"publish\",\"topic\":\"" + topicNames[topics[i]] + "\",\"request_id\":\""
-            + topics[i] + "\",\"message\":{\"payload\":{\"bt\":");
+            + topics[i] + "\",\"message\":{\"payload\":{" + BT_FIELD);
       }
     }
 
@@ -197,7 +199,7 @@ final class LoadRun {
       int i = nextTopic;
       nextTopic = i + 1 == topics.length ? 0 : i + 1;
       byte[] prefix = prefixes[i];
-      byte[] stamps = (bt + ",\"st\":" + st).getBytes(StandardCharsets.US_ASCII);
+      byte[] stamps = (bt + "," + ST_FIELD + st).getBytes(StandardCharsets.US_ASCII);
       byte[] frame = new byte[prefix.length + stamps.length + suffix.length];
       System.arraycopy(prefix, 0, frame, 0, prefix.length);
       System.arraycopy(stamps, 0, frame, prefix.length, stamps.length);
