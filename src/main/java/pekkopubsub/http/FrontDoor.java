@@ -1,15 +1,15 @@
 package pekkopubsub.http;
 
+import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.channels.SocketChannel;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
-import org.apache.pekko.actor.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.javadsl.ActorContext;
-import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
@@ -25,7 +25,7 @@ import org.apache.pekko.stream.javadsl.TLSPlacebo;
 import org.apache.pekko.util.ByteString;
 
 /**
- * Binds the server's port (through an {@link Acceptor}) and runs every accepted connection as one
+ * Binds the server's port (on a {@link SelectorLoop}) and runs every accepted connection as one
  * stream: its {@link Socket} and an {@link UpgradeGate}. A valid upgrade to {@code /ws} runs the
  * connection's own stages directly on the socket, fused with it; everything else (the REST API,
  * the docs, every handshake error) is served by Pekko HTTP and the routes, on a server flow made
@@ -72,25 +72,40 @@ public final class FrontDoor {
   }
 
   /** The bound port: where it is, and how to release it. */
-  public record Binding(InetSocketAddress localAddress, ActorRef acceptor, CompletionStage<Done> unbound) {
+  public static final class Binding {
+    private final SelectorLoop.Listener listener;
+
+    private Binding(SelectorLoop.Listener listener) {
+      this.listener = listener;
+    }
+
+    public InetSocketAddress localAddress() {
+      return listener.localAddress();
+    }
+
     /** Stops accepting and releases the port; connections already accepted go on. */
     public CompletionStage<Done> unbind() {
-      acceptor.tell(Acceptor.Unbind.INSTANCE, ActorRef.noSender());
-      return unbound;
+      return listener.unbind();
     }
   }
 
   /**
-   * Starts accepting, with an acceptor actor spawned by {@code context}; completes when the port
-   * is bound, or fails when it cannot be.
+   * Starts accepting on a selector thread of its own, which stops when the actor system
+   * terminates; completes when the port is bound, or fails when it cannot be.
    */
-  public CompletionStage<Binding> bind(ActorContext<?> context) {
-    CompletableFuture<InetSocketAddress> bound = new CompletableFuture<>();
-    CompletableFuture<Done> unbound = new CompletableFuture<>();
-    ActorRef acceptor = Adapter.actorOf(context, Acceptor.props(
-        new InetSocketAddress(host, port), serverSettings.getBacklog(), serverSettings.getSocketOptions(),
-        bound, unbound, this::serve), "front-door");
-    return bound.thenApply(address -> new Binding(address, acceptor, unbound));
+  public CompletionStage<Binding> bind() {
+    SelectorLoop loop;
+    try {
+      loop = new SelectorLoop("pubsub-selector");
+    } catch (IOException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    system.getWhenTerminated().thenRun(loop::close);
+    Executor dispatcher = system.executionContext();
+    CompletionStage<SelectorLoop.Listener> listening = loop.listen(new InetSocketAddress(host, port),
+        serverSettings.getBacklog(), serverSettings.getSocketOptions(), channel -> dispatcher.execute(() -> serve(channel, loop)));
+    listening.whenComplete((listener, failure) -> { if (failure != null) loop.close(); });
+    return listening.thenApply(Binding::new);
   }
 
   /** Lets the HTTP connections finish the requests they are answering, then close. */
@@ -100,8 +115,15 @@ public final class FrontDoor {
   }
 
   /** Runs one accepted connection: its socket, the gate and what the gate leads to. */
-  private void serve(ActorRef connection, InetSocketAddress remote) {
-    Flow.fromGraph(new Socket(connection, remote))
+  private void serve(SocketChannel channel, SelectorLoop loop) {
+    InetSocketAddress remote;
+    try {
+      remote = (InetSocketAddress) channel.getRemoteAddress();
+    } catch (IOException e) {
+      loop.close(channel, true);
+      return;
+    }
+    Flow.fromGraph(new Socket(channel, remote, loop))
         .join(connectionFlow(remote))
         .run(materializer);
   }

@@ -1,57 +1,44 @@
 package pekkopubsub.http;
 
+import java.io.IOException;
 import java.net.InetSocketAddress;
-import org.apache.pekko.actor.ActorRef;
-import org.apache.pekko.actor.Terminated;
-import org.apache.pekko.io.Tcp;
-import org.apache.pekko.io.TcpMessage;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
 import org.apache.pekko.stream.Attributes;
 import org.apache.pekko.stream.FlowShape;
 import org.apache.pekko.stream.Inlet;
 import org.apache.pekko.stream.Outlet;
 import org.apache.pekko.stream.SubscriptionWithCancelException;
+import org.apache.pekko.stream.stage.AsyncCallback;
 import org.apache.pekko.stream.stage.GraphStage;
 import org.apache.pekko.stream.stage.GraphStageLogic;
 import org.apache.pekko.stream.stage.InHandler;
 import org.apache.pekko.stream.stage.OutHandler;
-import org.apache.pekko.stream.stage.GraphStageLogic.StageActor;
 import org.apache.pekko.util.ByteString;
-import org.apache.pekko.util.ByteStringBuilder;
-import scala.Tuple2;
-import scala.runtime.BoxedUnit;
 
 /**
- * One accepted TCP connection as a flow of bytes (bytes to write in, bytes read out), driving its
- * Pekko IO connection actor directly.
+ * One accepted TCP connection as a flow of bytes (bytes to write in, bytes read out): the stage
+ * writes to the non-blocking socket itself, and the {@link SelectorLoop} hands it what it reads.
  *
- * <p>Why not Pekko Streams' own TCP stage: it waits for an acknowledgement of every write, and
- * first sends an empty write to gather more (four messages between the stage and the connection
- * actor per write). Here a write to a connection that has not written for a while goes without
- * an acknowledgement: one message. Writes that follow each other within {@link #GATHER_WINDOW_NANOS}
- * are acknowledged, and what arrives while one is in flight is gathered into the next write, so a
- * busy connection still makes few, large writes. Nothing is lost when the socket is full: the
- * connection actor returns each write it cannot take ({@code CommandFailed}), the stage keeps
- * them, asks to resume, and writes them again in order; meanwhile it stops pulling, so
- * backpressure reaches the connection's bounded queue. Reading is in push mode: the actor reads
- * whenever data arrives, without a request per read, and is suspended while more than
- * {@link #READ_BUFFER_LIMIT} bytes wait for the stages above.
+ * <p>A push is written at once, with no message to another actor. When the socket cannot take it
+ * all, the stage keeps the rest, stops pulling (so backpressure reaches the connection's bounded
+ * queue) and asks the loop to report when the socket is writable. A write that follows the last
+ * one within {@link #GATHER_WINDOW_NANOS} pulls the next bytes one turn later, so that what arrives
+ * for a busy connection meanwhile is gathered upstream into one write. Reading is pushed by the
+ * loop, and suspended while more than {@link #READ_BUFFER_LIMIT} bytes wait for the stages above.
  *
  * <p>Closing follows Pekko's {@code halfClose = false}: when the peer closes, reading completes;
- * when the bytes to write complete, the stage writes what is left, then closes the connection.
+ * when the bytes to write complete, the stage writes what is left, then closes the connection; a
+ * failure resets it.
  */
 final class Socket extends GraphStage<FlowShape<ByteString, ByteString>> {
 
-  /** Consecutive writes closer than this are acknowledged, so that writes in between are gathered. */
+  /** A write closer than this to the previous one pulls the next bytes a turn later, to gather them. */
   static final long GATHER_WINDOW_NANOS = 1_000_000;
-  /** Bytes gathered while a write is in flight before the stage stops pulling. */
-  static final int WRITE_BUFFER_LIMIT = 64 * 1024;
   /** Bytes read but not yet taken by the stages above before reading is suspended. */
   static final int READ_BUFFER_LIMIT = 64 * 1024;
 
-  /** The acknowledgement asked for with a write. */
-  private enum WriteAck implements Tcp.Event { INSTANCE }
-
-  /** Failures of the connection reported by Pekko IO. */
+  /** Failures of the connection. */
   static final class SocketException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
@@ -60,22 +47,36 @@ final class Socket extends GraphStage<FlowShape<ByteString, ByteString>> {
     }
   }
 
+  private enum Signal { WRITABLE, PEER_CLOSED, PULL }
+
+  /** Bytes copied out of the heap per write call; the socket's send buffer seldom takes more at once. */
+  static final int WRITE_CHUNK = 64 * 1024;
+
+  /**
+   * One direct buffer per writing thread, filled and written within one call: a heap buffer would be
+   * copied into a direct one by the JDK anyway, and a batch of frames (many parts) would be written
+   * with a gathering write, which costs more than the copy.
+   */
+  private static final ThreadLocal<ByteBuffer> SCRATCH = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(WRITE_CHUNK));
+
   private final Inlet<ByteString> in = Inlet.create("Socket.toWrite");
   private final Outlet<ByteString> out = Outlet.create("Socket.read");
   private final FlowShape<ByteString, ByteString> shape = FlowShape.of(in, out);
-  private final ActorRef connection;
+  private final SocketChannel channel;
   private final InetSocketAddress remote;
+  private final SelectorLoop loop;
   private final long gatherWindowNanos;
 
-  /** {@code connection} is the Pekko IO actor of a connection accepted in push mode and not yet registered. */
-  Socket(ActorRef connection, InetSocketAddress remote) {
-    this(connection, remote, GATHER_WINDOW_NANOS);
+  /** {@code channel} is a non-blocking, connected socket the loop has not registered yet. */
+  Socket(SocketChannel channel, InetSocketAddress remote, SelectorLoop loop) {
+    this(channel, remote, loop, GATHER_WINDOW_NANOS);
   }
 
-  /** With a gather window of 0 every write but the last goes unacknowledged (for tests). */
-  Socket(ActorRef connection, InetSocketAddress remote, long gatherWindowNanos) {
-    this.connection = connection;
+  /** With a gather window of 0 every pull follows its write at once (for tests). */
+  Socket(SocketChannel channel, InetSocketAddress remote, SelectorLoop loop, long gatherWindowNanos) {
+    this.channel = channel;
     this.remote = remote;
+    this.loop = loop;
     this.gatherWindowNanos = gatherWindowNanos;
   }
 
@@ -84,37 +85,22 @@ final class Socket extends GraphStage<FlowShape<ByteString, ByteString>> {
     return shape;
   }
 
-  private enum Writing {
-    /** No acknowledged write in flight: a push is written at once. */
-    OPEN,
-    /** An acknowledged write is in flight: pushes are gathered until its acknowledgement. */
-    ACKING,
-    /** The connection actor refused writes: they and new pushes wait until it resumes writing. */
-    SUSPENDED,
-    /** Everything is written and the close is sent. */
-    CLOSED
-  }
-
   @Override
   public GraphStageLogic createLogic(Attributes inheritedAttributes) {
     return new Logic();
   }
 
-  private final class Logic extends GraphStageLogic implements InHandler, OutHandler {
-    private ActorRef self;
-    private Writing writing = Writing.OPEN;
+  private final class Logic extends GraphStageLogic implements InHandler, OutHandler, SelectorLoop.Handler {
+    private AsyncCallback<ByteString> onReceived;
+    private AsyncCallback<Signal> onSignal;
+    private AsyncCallback<IOException> onFailed;
     private long lastWriteNanos = System.nanoTime() - gatherWindowNanos;
-    /**
-     * Pushed while a write was in flight or writing was suspended; null when nothing is (an idle
-     * connection keeps no builder). A builder, because concat copies the growing buffer's part
-     * vector on every push.
-     */
-    private ByteStringBuilder gathered;
-    /** Returned by the connection actor, in the order written, to be written again when it resumes. */
-    private ByteString refused = ByteString.emptyByteString();
+    /** What the socket did not take of the last push; null when everything is written. */
+    private ByteString unwritten;
     private ByteString received = ByteString.emptyByteString();
     private boolean readingSuspended;
     private boolean peerClosed;
+    private boolean closed;
 
     Logic() {
       super(shape);
@@ -124,95 +110,103 @@ final class Socket extends GraphStage<FlowShape<ByteString, ByteString>> {
     @Override
     public void preStart() {
       setKeepGoing(true);
-      StageActor stageActor = getStageActor(this::receive);
-      stageActor.watch(connection);
-      self = stageActor.ref();
-      connection.tell(TcpMessage.register(self, true, true), self);
+      onReceived = createAsyncCallback(this::onReceived);
+      onSignal = createAsyncCallback(this::onSignal);
+      onFailed = createAsyncCallback(cause -> fail("connection from " + remote + " failed: " + cause.getMessage()));
+      loop.register(channel, this);
       pull(in);
+    }
+
+    @Override
+    public void postStop() {
+      if (!closed) close(true);
+    }
+
+    // ---- the loop's reports, on its thread: handed over to the stage ----
+
+    @Override
+    public void received(ByteString bytes) {
+      onReceived.invoke(bytes);
+    }
+
+    @Override
+    public void writable() {
+      onSignal.invoke(Signal.WRITABLE);
+    }
+
+    @Override
+    public void peerClosed() {
+      onSignal.invoke(Signal.PEER_CLOSED);
+    }
+
+    @Override
+    public void failed(IOException cause) {
+      onFailed.invoke(cause);
+    }
+
+    private void onSignal(Signal signal) {
+      switch (signal) {
+        case WRITABLE -> writeUnwritten();
+        case PEER_CLOSED -> onPeerClosed();
+        case PULL -> pullIfOpen();
+      }
     }
 
     // ---- writing ----
 
     @Override
     public void onPush() {
-      ByteString bytes = grab(in);
-      if (writing == Writing.OPEN) {
-        write(bytes, false);
-      } else {
-        if (gathered == null) gathered = ByteString.newBuilder();
-        gathered.append(bytes);
-      }
-      pullIfRoom();
+      unwritten = grab(in);
+      writeUnwritten();
     }
 
     @Override
     public void onUpstreamFinish() {
-      // The empty acknowledged write confirms that every earlier write has gone to the socket.
-      if (writing == Writing.OPEN) write(ByteString.emptyByteString(), true);
+      if (unwritten == null) closeAndComplete();
     }
 
     @Override
     public void onUpstreamFailure(Throwable cause) {
-      connection.tell(TcpMessage.abort(), self);
+      close(true);
       failStage(cause);
     }
 
-    /** Acknowledged when asked, when closing, or when the previous write was within the gather window. */
-    private void write(ByteString bytes, boolean acknowledged) {
+    private void writeUnwritten() {
+      if (unwritten == null || closed) return;
+      try {
+        unwritten = writeSome(unwritten);
+      } catch (IOException e) {
+        fail("connection from " + remote + " failed: " + e.getMessage());
+        return;
+      }
+      if (unwritten != null) {
+        loop.awaitWritable(channel);
+        return;
+      }
       long now = System.nanoTime();
       boolean recent = now - lastWriteNanos < gatherWindowNanos;
       lastWriteNanos = now;
-      if (acknowledged || recent || isClosed(in)) {
-        connection.tell(TcpMessage.write(bytes, WriteAck.INSTANCE), self);
-        writing = Writing.ACKING;
-      } else {
-        connection.tell(TcpMessage.write(bytes), self);
+      if (isClosed(in)) closeAndComplete();
+      else if (recent) onSignal.invoke(Signal.PULL);
+      else pull(in);
+    }
+
+    private void pullIfOpen() {
+      if (!isClosed(in) && !hasBeenPulled(in) && unwritten == null) pull(in);
+    }
+
+    /** Writes until the socket is full; returns what it did not take, or null. */
+    private ByteString writeSome(ByteString bytes) throws IOException {
+      ByteBuffer scratch = SCRATCH.get();
+      while (!bytes.isEmpty()) {
+        scratch.clear();
+        int copied = bytes.copyToBuffer(scratch);
+        scratch.flip();
+        int written = channel.write(scratch);
+        bytes = bytes.drop(written);
+        if (written < copied) return bytes;
       }
-    }
-
-    private void pullIfRoom() {
-      if (!isClosed(in) && !hasBeenPulled(in) && gatheredBytes() < WRITE_BUFFER_LIMIT) pull(in);
-    }
-
-    private void onWriteAck() {
-      if (writing != Writing.ACKING) return;
-      if (gatheredBytes() > 0) {
-        write(takeGathered(), true);
-      } else if (isClosed(in)) {
-        connection.tell(TcpMessage.close(), self);
-        writing = Writing.CLOSED;
-      } else {
-        writing = Writing.OPEN;
-      }
-      pullIfRoom();
-    }
-
-    private int gatheredBytes() {
-      return gathered == null ? 0 : gathered.length();
-    }
-
-    private ByteString takeGathered() {
-      if (gathered == null) return ByteString.emptyByteString();
-      ByteString bytes = gathered.result();
-      gathered = null;
-      return bytes;
-    }
-
-    private void onWriteRefused(Tcp.Write write) {
-      refused = refused.concat(write.data());
-      if (writing != Writing.SUSPENDED) {
-        writing = Writing.SUSPENDED;
-        connection.tell(TcpMessage.resumeWriting(), self);
-      }
-    }
-
-    private void onWritingResumed() {
-      // Every write sent before the resume request has been taken or returned by now: messages
-      // between two actors keep their order.
-      ByteString again = refused.concat(takeGathered());
-      refused = ByteString.emptyByteString();
-      write(again, true);
-      pullIfRoom();
+      return null;
     }
 
     // ---- reading ----
@@ -223,9 +217,9 @@ final class Socket extends GraphStage<FlowShape<ByteString, ByteString>> {
         ByteString bytes = received;
         received = ByteString.emptyByteString();
         push(out, bytes);
-        if (readingSuspended) {
+        if (readingSuspended && !peerClosed) {
           readingSuspended = false;
-          connection.tell(TcpMessage.resumeReading(), self);
+          loop.resumeReading(channel);
         }
       } else if (peerClosed) {
         complete(out);
@@ -235,7 +229,7 @@ final class Socket extends GraphStage<FlowShape<ByteString, ByteString>> {
     @Override
     public void onDownstreamFinish(Throwable cause) {
       if (!(cause instanceof SubscriptionWithCancelException.NonFailureCancellation)) {
-        connection.tell(TcpMessage.abort(), self);
+        close(true);
         failStage(cause);
         return;
       }
@@ -243,7 +237,7 @@ final class Socket extends GraphStage<FlowShape<ByteString, ByteString>> {
       received = ByteString.emptyByteString();
       if (!readingSuspended) {
         readingSuspended = true;
-        connection.tell(TcpMessage.suspendReading(), self);
+        loop.suspendReading(channel);
       }
     }
 
@@ -256,7 +250,7 @@ final class Socket extends GraphStage<FlowShape<ByteString, ByteString>> {
       received = received.concat(bytes);
       if (received.size() >= READ_BUFFER_LIMIT && !readingSuspended) {
         readingSuspended = true;
-        connection.tell(TcpMessage.suspendReading(), self);
+        loop.suspendReading(channel);
       }
     }
 
@@ -265,38 +259,21 @@ final class Socket extends GraphStage<FlowShape<ByteString, ByteString>> {
       if (received.isEmpty() && !isClosed(out)) complete(out);
     }
 
-    // ---- the connection actor's messages ----
+    // ---- closing ----
 
-    private BoxedUnit receive(Tuple2<ActorRef, Object> envelope) {
-      Object message = envelope._2();
-      if (message instanceof Tcp.Received received) {
-        onReceived(received.data());
-      } else if (message == WriteAck.INSTANCE) {
-        onWriteAck();
-      } else if (message instanceof Tcp.CommandFailed failed && failed.cmd() instanceof Tcp.Write write) {
-        onWriteRefused(write);
-      } else if (message instanceof Tcp.WritingResumed) {
-        onWritingResumed();
-      } else if (message instanceof Tcp.ConnectionClosed closed) {
-        onClosed(closed);
-      } else if (message instanceof Tcp.CommandFailed failed) {
-        failStage(new SocketException("connection from " + remote + ": " + failed.cmd() + " failed" + failed.causedByString()));
-      } else if (message instanceof Terminated) {
-        failStage(new SocketException("connection from " + remote + ": its connection actor stopped"));
-      }
-      return BoxedUnit.UNIT;
+    private void closeAndComplete() {
+      close(false);
+      completeStage();
     }
 
-    private void onClosed(Tcp.ConnectionClosed closed) {
-      if (closed.isPeerClosed()) {
-        onPeerClosed();
-      } else if (closed.isErrorClosed()) {
-        failStage(new SocketException("connection from " + remote + " failed: " + closed.getErrorCause()));
-      } else if (closed.isAborted()) {
-        failStage(new SocketException("connection from " + remote + " aborted"));
-      } else {
-        completeStage();
-      }
+    private void fail(String message) {
+      close(true);
+      failStage(new SocketException(message));
+    }
+
+    private void close(boolean reset) {
+      closed = true;
+      loop.close(channel, reset);
     }
   }
 }

@@ -36,7 +36,7 @@ class SettingsTest {
   void theServersPekkoSettingsWinOverPekkosOwnDefaults() {
     Config config = Settings.withDefaults(ConfigFactory.empty());
     assertEquals(256, config.getInt("pekko.actor.default-dispatcher.throughput"));
-    assertEquals("pekko.actor.default-dispatcher", config.getString("pekko.io.tcp.worker-dispatcher"));
+    assertEquals(Duration.ofMillis(50), config.getDuration("pekko.scheduler.tick-duration"));
     assertEquals(Duration.ofSeconds(120), config.getDuration("pekko.http.server.idle-timeout"));
     assertEquals(0, config.getInt("pekko.http.server.parsing.header-cache.default"));
   }

@@ -7,16 +7,16 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import org.apache.pekko.NotUsed;
-import org.apache.pekko.actor.ExtendedActorSystem;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.javadsl.Flow;
@@ -26,31 +26,46 @@ import org.apache.pekko.util.ByteString;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
-/** The socket stage on real TCP connections: order, backpressure, closing and aborting. */
+/** The socket stage and the selector loop on real TCP connections: order, backpressure, closing and aborting. */
 class SocketTest {
   private static final ActorTestKit testKit = ActorTestKit.create();
   private static final Materializer materializer = Materializer.matFromSystem(testKit.system());
-  private static final AtomicInteger acceptors = new AtomicInteger();
+  private static final SelectorLoop loop = newLoop();
   private static final int CHUNK = 8 * 1024;
   /** Far more than loopback's socket buffers hold, so a reader that pauses makes writes wait and fail. */
   private static final int CHUNKS = 6 * 1024;
 
   @AfterAll
   static void shutdown() {
+    loop.close();
     testKit.shutdownTestKit();
+  }
+
+  private static SelectorLoop newLoop() {
+    try {
+      return new SelectorLoop("socket-test-selector");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /** Binds a free port whose connections run {@code handler} on a socket stage with the given gather window. */
   private static InetSocketAddress serve(long gatherWindowNanos, Supplier<Flow<ByteString, ByteString, NotUsed>> handler)
       throws Exception {
-    CompletableFuture<InetSocketAddress> bound = new CompletableFuture<>();
-    ((ExtendedActorSystem) testKit.system().classicSystem()).systemActorOf(
-        Acceptor.props(new InetSocketAddress("127.0.0.1", 0), 16, List.of(), bound, new CompletableFuture<>(),
-            (connection, remote) -> Flow.fromGraph(new Socket(connection, remote, gatherWindowNanos))
+    SelectorLoop.Listener listener = loop.listen(new InetSocketAddress("127.0.0.1", 0), 16, List.of(),
+            channel -> Flow.fromGraph(new Socket(channel, remoteOf(channel), loop, gatherWindowNanos))
                 .join(handler.get())
-                .run(materializer)),
-        "acceptor-" + acceptors.incrementAndGet());
-    return bound.get(10, TimeUnit.SECONDS);
+                .run(materializer))
+        .toCompletableFuture().get(10, TimeUnit.SECONDS);
+    return listener.localAddress();
+  }
+
+  private static InetSocketAddress remoteOf(SocketChannel channel) {
+    try {
+      return (InetSocketAddress) channel.getRemoteAddress();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   private static ByteString chunk(int index) {
@@ -86,12 +101,12 @@ class SocketTest {
   }
 
   @Test
-  void aReaderThatPausesGetsEveryByteInOrderWhenWritesGoUnacknowledged() throws Exception {
+  void aReaderThatPausesGetsEveryByteInOrderWhenEveryPullFollowsItsWrite() throws Exception {
     assertAllChunksInOrder(0);
   }
 
   @Test
-  void aReaderThatPausesGetsEveryByteInOrderWhenWritesAreGathered() throws Exception {
+  void aReaderThatPausesGetsEveryByteInOrderWhenPullsAfterRecentWritesWaitATurn() throws Exception {
     assertAllChunksInOrder(Socket.GATHER_WINDOW_NANOS);
   }
 

@@ -1,0 +1,286 @@
+package pekkopubsub.http;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import org.apache.pekko.Done;
+import org.apache.pekko.io.Inet;
+import org.apache.pekko.util.ByteString;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The server's selector thread: accepts connections and reads every socket, handing what it read
+ * to the socket's stage; the stages write to their sockets themselves.
+ *
+ * <p>Why not Pekko IO: there every read and every write is a message to a TCP actor per
+ * connection, and every read re-arms the selector with a wake-up; here a read is one message (to
+ * the stage) and a write none, and a socket stays armed for reading (see README "Performance").
+ *
+ * <p>Everything that touches the selector or a selection key runs on this thread: other threads
+ * hand it tasks ({@link #execute}), in order, and wake it when it may be asleep. The selector thread
+ * is the only thread that blocks, and only in {@code select}.
+ */
+final class SelectorLoop implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(SelectorLoop.class);
+  /** Bytes read from one socket per readiness; a socket with more is read again on the next select. */
+  static final int READ_CHUNK = 64 * 1024;
+  /** How long accepting pauses after it failed (typically: out of file descriptors). */
+  private static final long ACCEPT_PAUSE_MILLIS = 100;
+
+  /** What a socket's stage hears from the loop. Called on the loop's thread: implementations only hand over. */
+  interface Handler {
+    void received(ByteString bytes);
+
+    void writable();
+
+    void peerClosed();
+
+    void failed(IOException cause);
+  }
+
+  /** A bound server socket, accepting. */
+  final class Listener {
+    private final ServerSocketChannel channel;
+    private final Iterable<Inet.SocketOption> options;
+    private final Consumer<SocketChannel> accepted;
+    private final CompletableFuture<Done> unbound = new CompletableFuture<>();
+    private final InetSocketAddress localAddress;
+
+    private Listener(ServerSocketChannel channel, Iterable<Inet.SocketOption> options, Consumer<SocketChannel> accepted)
+        throws IOException {
+      this.channel = channel;
+      this.options = options;
+      this.accepted = accepted;
+      this.localAddress = (InetSocketAddress) channel.getLocalAddress();
+    }
+
+    InetSocketAddress localAddress() {
+      return localAddress;
+    }
+
+    /** Stops accepting and releases the port; connections already accepted go on. */
+    CompletionStage<Done> unbind() {
+      execute(() -> {
+        closeQuietly(channel);
+        unbound.complete(Done.done());
+      });
+      return unbound;
+    }
+  }
+
+  private final Selector selector;
+  private final Thread thread;
+  private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+  /** Set when a wake-up is under way, so that a burst of tasks wakes the selector once. */
+  private final AtomicBoolean wakeUpPending = new AtomicBoolean();
+  private final ByteBuffer readBuffer = ByteBuffer.allocateDirect(READ_CHUNK);
+  private volatile boolean closing;
+  /** The listener whose accepting failed, and when it tries again (loop thread only). */
+  private Listener pausedListener;
+  private long acceptResumesAtMillis;
+
+  SelectorLoop(String threadName) throws IOException {
+    selector = Selector.open();
+    thread = new Thread(this::run, threadName);
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  /** Runs {@code task} on the loop's thread, after the tasks handed over before it. */
+  void execute(Runnable task) {
+    tasks.add(task);
+    if (Thread.currentThread() != thread && wakeUpPending.compareAndSet(false, true)) selector.wakeup();
+  }
+
+  /**
+   * Binds {@code endpoint}; each accepted connection, non-blocking, with TCP_NODELAY and the
+   * {@code options} (Pekko's, as configured for its own TCP), goes to {@code accepted} (on the loop's thread).
+   */
+  CompletionStage<Listener> listen(
+      InetSocketAddress endpoint, int backlog, Iterable<Inet.SocketOption> options, Consumer<SocketChannel> accepted) {
+    CompletableFuture<Listener> bound = new CompletableFuture<>();
+    execute(() -> {
+      ServerSocketChannel channel = null;
+      try {
+        channel = ServerSocketChannel.open();
+        channel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+        for (Inet.SocketOption option : options) option.beforeServerSocketBind(channel.socket());
+        channel.bind(endpoint, backlog);
+        channel.configureBlocking(false);
+        Listener listener = new Listener(channel, options, accepted);
+        channel.register(selector, SelectionKey.OP_ACCEPT, listener);
+        bound.complete(listener);
+      } catch (IOException | RuntimeException e) {
+        if (channel != null) closeQuietly(channel);
+        bound.completeExceptionally(e);
+      }
+    });
+    return bound;
+  }
+
+  /** Starts reading {@code channel}, reporting to {@code handler}. */
+  void register(SocketChannel channel, Handler handler) {
+    execute(() -> {
+      try {
+        channel.register(selector, SelectionKey.OP_READ, handler);
+      } catch (IOException | RuntimeException e) {
+        handler.failed(e instanceof IOException io ? io : new IOException(e));
+      }
+    });
+  }
+
+  void suspendReading(SocketChannel channel) {
+    execute(() -> changeInterest(channel, SelectionKey.OP_READ, false));
+  }
+
+  void resumeReading(SocketChannel channel) {
+    execute(() -> changeInterest(channel, SelectionKey.OP_READ, true));
+  }
+
+  /** Reports to the channel's handler, once, when the channel can take more bytes. */
+  void awaitWritable(SocketChannel channel) {
+    execute(() -> changeInterest(channel, SelectionKey.OP_WRITE, true));
+  }
+
+  /** Closes {@code channel}; with {@code reset}, discards unsent bytes and resets the connection. */
+  void close(SocketChannel channel, boolean reset) {
+    execute(() -> {
+      if (reset) {
+        try {
+          channel.setOption(StandardSocketOptions.SO_LINGER, 0);
+        } catch (IOException | RuntimeException ignored) {
+          // Already closed or reset: closing is all that is left.
+        }
+      }
+      closeQuietly(channel);
+    });
+  }
+
+  /** Stops the loop and closes every socket it still has. */
+  @Override
+  public void close() {
+    closing = true;
+    selector.wakeup();
+  }
+
+  private void changeInterest(SocketChannel channel, int operation, boolean on) {
+    SelectionKey key = channel.keyFor(selector);
+    if (key == null || !key.isValid()) return;
+    int interest = key.interestOps();
+    key.interestOps(on ? interest | operation : interest & ~operation);
+  }
+
+  private void run() {
+    while (!closing) {
+      try {
+        long timeout = pausedListener == null ? 0 : Math.max(1, acceptResumesAtMillis - System.currentTimeMillis());
+        selector.select(this::onReady, timeout);
+        wakeUpPending.set(false);
+        runTasks();
+        resumeAccepting();
+      } catch (IOException | RuntimeException e) {
+        log.error("selector loop: {}", e.toString());
+      }
+    }
+    for (SelectionKey key : selector.keys()) closeQuietly(key.channel());
+    closeQuietly(selector);
+  }
+
+  private void runTasks() {
+    Runnable task;
+    while ((task = tasks.poll()) != null) {
+      try {
+        task.run();
+      } catch (RuntimeException e) {
+        log.error("selector loop task failed: {}", e.toString());
+      }
+    }
+  }
+
+  private void onReady(SelectionKey key) {
+    try {
+      if (key.attachment() instanceof Handler handler) {
+        int ready = key.readyOps();
+        if ((ready & SelectionKey.OP_WRITE) != 0) {
+          key.interestOps(key.interestOps() & ~SelectionKey.OP_WRITE);
+          handler.writable();
+        }
+        if ((ready & SelectionKey.OP_READ) != 0) read(key, handler);
+      } else if (key.attachment() instanceof Listener listener) {
+        accept(key, listener);
+      }
+    } catch (java.nio.channels.CancelledKeyException closedMeanwhile) {
+      // The stage closed its socket while it was ready: nothing is left to report to.
+    }
+  }
+
+  private void read(SelectionKey key, Handler handler) {
+    readBuffer.clear();
+    int count;
+    try {
+      count = ((SocketChannel) key.channel()).read(readBuffer);
+    } catch (IOException e) {
+      key.cancel();
+      handler.failed(e);
+      return;
+    }
+    if (count > 0) {
+      readBuffer.flip();
+      handler.received(ByteString.fromByteBuffer(readBuffer));
+    } else if (count < 0) {
+      key.interestOps(key.interestOps() & ~SelectionKey.OP_READ);
+      handler.peerClosed();
+    }
+  }
+
+  private void accept(SelectionKey key, Listener listener) {
+    while (true) {
+      SocketChannel channel;
+      try {
+        channel = listener.channel.accept();
+        if (channel == null) return;
+      } catch (IOException e) {
+        log.warn("cannot accept connections on {}: {}; pausing {} ms", listener.localAddress, e.toString(), ACCEPT_PAUSE_MILLIS);
+        key.interestOps(0);
+        pausedListener = listener;
+        acceptResumesAtMillis = System.currentTimeMillis() + ACCEPT_PAUSE_MILLIS;
+        return;
+      }
+      try {
+        channel.configureBlocking(false);
+        channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+        for (Inet.SocketOption option : listener.options) option.afterConnect(channel.socket());
+        listener.accepted.accept(channel);
+      } catch (IOException | RuntimeException e) {
+        log.debug("accepted connection lost before it was served: {}", e.toString());
+        closeQuietly(channel);
+      }
+    }
+  }
+
+  private void resumeAccepting() {
+    if (pausedListener == null || System.currentTimeMillis() < acceptResumesAtMillis) return;
+    SelectionKey key = pausedListener.channel.keyFor(selector);
+    if (key != null && key.isValid()) key.interestOps(SelectionKey.OP_ACCEPT);
+    pausedListener = null;
+  }
+
+  private static void closeQuietly(AutoCloseable closeable) {
+    try {
+      closeable.close();
+    } catch (Exception ignored) {
+      // Closing is best effort: the descriptor is released either way.
+    }
+  }
+}

@@ -1,0 +1,174 @@
+package pekkopubsub.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.BindException;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.util.ByteString;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The selector loop on real sockets: binding, accepting, what it reports to a socket's handler, closing. */
+class SelectorLoopTest {
+  private static final InetSocketAddress ANY_PORT = new InetSocketAddress("127.0.0.1", 0);
+  private final SelectorLoop loop = newLoop();
+
+  @AfterEach
+  void closeLoop() {
+    loop.close();
+  }
+
+  private static SelectorLoop newLoop() {
+    try {
+      return new SelectorLoop("selector-loop-test");
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Collects what the loop reports, in order: received text, "writable", "peer closed", "failed". */
+  private static final class Recorder implements SelectorLoop.Handler {
+    final BlockingQueue<String> reports = new LinkedBlockingQueue<>();
+
+    @Override
+    public void received(ByteString bytes) {
+      reports.add(bytes.utf8String());
+    }
+
+    @Override
+    public void writable() {
+      reports.add("writable");
+    }
+
+    @Override
+    public void peerClosed() {
+      reports.add("peer closed");
+    }
+
+    @Override
+    public void failed(IOException cause) {
+      reports.add("failed");
+    }
+
+    String next() throws InterruptedException {
+      String report = reports.poll(10, TimeUnit.SECONDS);
+      if (report == null) throw new AssertionError("no report from the loop within 10 s");
+      return report;
+    }
+  }
+
+  private SelectorLoop.Listener listen(BlockingQueue<SocketChannel> accepted) throws Exception {
+    return loop.listen(ANY_PORT, 16, List.of(), accepted::add).toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void aRegisteredSocketReportsWhatItReadsThenThePeersClose() throws Exception {
+    BlockingQueue<SocketChannel> accepted = new LinkedBlockingQueue<>();
+    SelectorLoop.Listener listener = listen(accepted);
+    try (java.net.Socket client = new java.net.Socket("127.0.0.1", listener.localAddress().getPort())) {
+      SocketChannel server = accepted.poll(10, TimeUnit.SECONDS);
+      assertTrue(server != null && !server.isBlocking(), "an accepted socket is non-blocking");
+      Recorder recorder = new Recorder();
+      loop.register(server, recorder);
+      client.getOutputStream().write("hello".getBytes(StandardCharsets.US_ASCII));
+      StringBuilder read = new StringBuilder();
+      while (read.length() < 5) read.append(recorder.next());
+      assertEquals("hello", read.toString());
+      client.shutdownOutput();
+      assertEquals("peer closed", recorder.next());
+    }
+  }
+
+  @Test
+  void aSocketWaitingToWriteIsReportedWritable() throws Exception {
+    BlockingQueue<SocketChannel> accepted = new LinkedBlockingQueue<>();
+    SelectorLoop.Listener listener = listen(accepted);
+    try (java.net.Socket client = new java.net.Socket("127.0.0.1", listener.localAddress().getPort())) {
+      SocketChannel server = accepted.poll(10, TimeUnit.SECONDS);
+      Recorder recorder = new Recorder();
+      loop.register(server, recorder);
+      ByteBuffer filler = ByteBuffer.allocate(64 * 1024);
+      while (server.write(filler.clear()) > 0) {
+        // Until the socket's buffers, and the unread client's, are full.
+      }
+      loop.awaitWritable(server);
+      assertTrue(recorder.reports.poll(300, TimeUnit.MILLISECONDS) == null, "not writable while nobody reads");
+      client.getInputStream().readNBytes(4 * 1024 * 1024);
+      assertEquals("writable", recorder.next());
+    }
+  }
+
+  @Test
+  void aPortInUseCannotBeBound() throws Exception {
+    SelectorLoop.Listener listener = listen(new LinkedBlockingQueue<>());
+    ExecutionException failure = assertThrows(ExecutionException.class, () ->
+        loop.listen(listener.localAddress(), 16, List.of(), channel -> {}).toCompletableFuture().get(10, TimeUnit.SECONDS));
+    assertInstanceOf(BindException.class, failure.getCause());
+  }
+
+  @Test
+  void unbindingStopsAcceptingButKeepsTheAcceptedConnections() throws Exception {
+    BlockingQueue<SocketChannel> accepted = new LinkedBlockingQueue<>();
+    SelectorLoop.Listener listener = listen(accepted);
+    int port = listener.localAddress().getPort();
+    try (java.net.Socket client = new java.net.Socket("127.0.0.1", port)) {
+      SocketChannel server = accepted.poll(10, TimeUnit.SECONDS);
+      listener.unbind().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      assertThrows(ConnectException.class, () -> new java.net.Socket("127.0.0.1", port).close());
+      server.write(ByteBuffer.wrap("still here".getBytes(StandardCharsets.US_ASCII)));
+      assertEquals("still here", new String(client.getInputStream().readNBytes(10), StandardCharsets.US_ASCII));
+    }
+  }
+
+  @Test
+  void closingASocketThroughTheLoopEndsItWithAFinOrAReset() throws Exception {
+    BlockingQueue<SocketChannel> accepted = new LinkedBlockingQueue<>();
+    SelectorLoop.Listener listener = listen(accepted);
+    int port = listener.localAddress().getPort();
+    try (java.net.Socket graceful = new java.net.Socket("127.0.0.1", port);
+        java.net.Socket reset = new java.net.Socket("127.0.0.1", port)) {
+      graceful.setSoTimeout(10_000);
+      reset.setSoTimeout(10_000);
+      SocketChannel first = accepted.poll(10, TimeUnit.SECONDS);
+      SocketChannel second = accepted.poll(10, TimeUnit.SECONDS);
+      loop.register(first, new Recorder());
+      loop.register(second, new Recorder());
+      java.net.Socket firstClient = peerPortOf(first) == graceful.getLocalPort() ? graceful : reset;
+      java.net.Socket secondClient = firstClient == graceful ? reset : graceful;
+      first.write(ByteBuffer.wrap("bye".getBytes(StandardCharsets.US_ASCII)));
+      loop.close(first, false);
+      loop.close(second, true);
+      assertEquals("bye", new String(firstClient.getInputStream().readAllBytes(), StandardCharsets.US_ASCII));
+      assertThrows(java.net.SocketException.class, () -> secondClient.getInputStream().read());
+    }
+  }
+
+  @Test
+  void closingTheLoopClosesEverySocketItHas() throws Exception {
+    BlockingQueue<SocketChannel> accepted = new LinkedBlockingQueue<>();
+    SelectorLoop.Listener listener = listen(accepted);
+    try (java.net.Socket client = new java.net.Socket("127.0.0.1", listener.localAddress().getPort())) {
+      client.setSoTimeout(10_000);
+      loop.register(accepted.poll(10, TimeUnit.SECONDS), new Recorder());
+      loop.close();
+      assertEquals(-1, client.getInputStream().read(), "the client reads the end of the stream");
+    }
+  }
+
+  private static int peerPortOf(SocketChannel channel) throws IOException {
+    return ((InetSocketAddress) channel.getRemoteAddress()).getPort();
+  }
+}
