@@ -73,6 +73,7 @@ final class SelectorLoop implements AutoCloseable {
     CompletionStage<Done> unbind() {
       execute(() -> {
         closeQuietly(channel);
+        releaseClosedChannels();
         unbound.complete(Done.done());
       });
       return unbound;
@@ -172,6 +173,18 @@ final class SelectorLoop implements AutoCloseable {
   public void close() {
     closing = true;
     selector.wakeup();
+  }
+
+  /**
+   * A registered channel's descriptor is released only when the selector next selects: select now,
+   * so that a closed port is free when its unbinding completes.
+   */
+  private void releaseClosedChannels() {
+    try {
+      selector.selectNow(this::onReady);
+    } catch (IOException e) {
+      log.error("selector loop: {}", e.toString());
+    }
   }
 
   private void changeInterest(SocketChannel channel, int operation, boolean on) {
