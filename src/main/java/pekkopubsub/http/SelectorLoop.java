@@ -35,12 +35,21 @@ final class SelectorLoop implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SelectorLoop.class);
   /** Bytes read from one socket per readiness; a socket with more is read again on the next select. */
   static final int READ_CHUNK = 64 * 1024;
+  /**
+   * Bytes read from one socket since reading was last armed, after which the loop stops reading it
+   * until its stage asks to resume. The loop reads on its own thread, however busy the stages are:
+   * this bounds what a fast sender piles up in front of a slow stage.
+   */
+  static final int READ_AHEAD_LIMIT = 64 * 1024;
   /** How long accepting pauses after it failed (typically: out of file descriptors). */
   private static final long ACCEPT_PAUSE_MILLIS = 100;
 
   /** What a socket's stage hears from the loop. Called on the loop's thread: implementations only hand over. */
   interface Handler {
     void received(ByteString bytes);
+
+    /** Reading stopped after {@link #READ_AHEAD_LIMIT} bytes: the stage resumes it when it has taken them. */
+    void readingPaused();
 
     void writable();
 
@@ -77,6 +86,16 @@ final class SelectorLoop implements AutoCloseable {
         unbound.complete(Done.done());
       });
       return unbound;
+    }
+  }
+
+  /** A registered socket's handler and what the loop counts for it (loop thread only). */
+  private static final class Registration {
+    final Handler handler;
+    int bytesSinceArmed;
+
+    Registration(Handler handler) {
+      this.handler = handler;
     }
   }
 
@@ -134,7 +153,7 @@ final class SelectorLoop implements AutoCloseable {
   void register(SocketChannel channel, Handler handler) {
     execute(() -> {
       try {
-        channel.register(selector, SelectionKey.OP_READ, handler);
+        channel.register(selector, SelectionKey.OP_READ, new Registration(handler));
       } catch (IOException | RuntimeException e) {
         handler.failed(e instanceof IOException io ? io : new IOException(e));
       }
@@ -146,7 +165,11 @@ final class SelectorLoop implements AutoCloseable {
   }
 
   void resumeReading(SocketChannel channel) {
-    execute(() -> changeInterest(channel, SelectionKey.OP_READ, true));
+    execute(() -> {
+      SelectionKey key = channel.keyFor(selector);
+      if (key != null && key.attachment() instanceof Registration registration) registration.bytesSinceArmed = 0;
+      changeInterest(channel, SelectionKey.OP_READ, true);
+    });
   }
 
   /** Reports to the channel's handler, once, when the channel can take more bytes. */
@@ -223,13 +246,13 @@ final class SelectorLoop implements AutoCloseable {
 
   private void onReady(SelectionKey key) {
     try {
-      if (key.attachment() instanceof Handler handler) {
+      if (key.attachment() instanceof Registration registration) {
         int ready = key.readyOps();
         if ((ready & SelectionKey.OP_WRITE) != 0) {
           key.interestOps(key.interestOps() & ~SelectionKey.OP_WRITE);
-          handler.writable();
+          registration.handler.writable();
         }
-        if ((ready & SelectionKey.OP_READ) != 0) read(key, handler);
+        if ((ready & SelectionKey.OP_READ) != 0) read(key, registration);
       } else if (key.attachment() instanceof Listener listener) {
         accept(key, listener);
       }
@@ -238,7 +261,8 @@ final class SelectorLoop implements AutoCloseable {
     }
   }
 
-  private void read(SelectionKey key, Handler handler) {
+  private void read(SelectionKey key, Registration registration) {
+    Handler handler = registration.handler;
     readBuffer.clear();
     int count;
     try {
@@ -251,6 +275,11 @@ final class SelectorLoop implements AutoCloseable {
     if (count > 0) {
       readBuffer.flip();
       handler.received(ByteString.fromByteBuffer(readBuffer));
+      registration.bytesSinceArmed += count;
+      if (registration.bytesSinceArmed >= READ_AHEAD_LIMIT) {
+        key.interestOps(key.interestOps() & ~SelectionKey.OP_READ);
+        handler.readingPaused();
+      }
     } else if (count < 0) {
       key.interestOps(key.interestOps() & ~SelectionKey.OP_READ);
       handler.peerClosed();

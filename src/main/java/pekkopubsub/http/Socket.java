@@ -25,7 +25,9 @@ import org.apache.pekko.util.ByteString;
  * queue) and asks the loop to report when the socket is writable. A write that follows the last
  * one within {@link #GATHER_WINDOW_NANOS} pulls the next bytes one turn later, so that what arrives
  * for a busy connection meanwhile is gathered upstream into one write. Reading is pushed by the
- * loop, and suspended while more than {@link #READ_BUFFER_LIMIT} bytes wait for the stages above.
+ * loop, which pauses after {@link SelectorLoop#READ_AHEAD_LIMIT} bytes; the stage resumes it once
+ * it has handed everything read to the stages above, so a connection holds at most about twice
+ * that limit unread.
  *
  * <p>Closing follows Pekko's {@code halfClose = false}: when the peer closes, reading completes;
  * when the bytes to write complete, the stage writes what is left, then closes the connection; a
@@ -35,8 +37,6 @@ final class Socket extends GraphStage<FlowShape<ByteString, ByteString>> {
 
   /** A write closer than this to the previous one pulls the next bytes a turn later, to gather them. */
   static final long GATHER_WINDOW_NANOS = 1_000_000;
-  /** Bytes read but not yet taken by the stages above before reading is suspended. */
-  static final int READ_BUFFER_LIMIT = 64 * 1024;
 
   /** Failures of the connection. */
   static final class SocketException extends RuntimeException {
@@ -47,7 +47,7 @@ final class Socket extends GraphStage<FlowShape<ByteString, ByteString>> {
     }
   }
 
-  private enum Signal { WRITABLE, PEER_CLOSED, PULL }
+  private enum Signal { WRITABLE, READING_PAUSED, PEER_CLOSED, PULL }
 
   /** Bytes copied out of the heap per write call; the socket's send buffer seldom takes more at once. */
   static final int WRITE_CHUNK = 64 * 1024;
@@ -98,7 +98,10 @@ final class Socket extends GraphStage<FlowShape<ByteString, ByteString>> {
     /** What the socket did not take of the last push; null when everything is written. */
     private ByteString unwritten;
     private ByteString received = ByteString.emptyByteString();
-    private boolean readingSuspended;
+    /** The loop paused reading and waits for this stage to resume it. */
+    private boolean readingPaused;
+    /** Nothing more is to be read: reading stays paused. */
+    private boolean readingStopped;
     private boolean peerClosed;
     private boolean closed;
 
@@ -135,6 +138,11 @@ final class Socket extends GraphStage<FlowShape<ByteString, ByteString>> {
     }
 
     @Override
+    public void readingPaused() {
+      onSignal.invoke(Signal.READING_PAUSED);
+    }
+
+    @Override
     public void peerClosed() {
       onSignal.invoke(Signal.PEER_CLOSED);
     }
@@ -147,6 +155,10 @@ final class Socket extends GraphStage<FlowShape<ByteString, ByteString>> {
     private void onSignal(Signal signal) {
       switch (signal) {
         case WRITABLE -> writeUnwritten();
+        case READING_PAUSED -> {
+          readingPaused = true;
+          resumeReadingIfTaken();
+        }
         case PEER_CLOSED -> onPeerClosed();
         case PULL -> pullIfOpen();
       }
@@ -217,10 +229,7 @@ final class Socket extends GraphStage<FlowShape<ByteString, ByteString>> {
         ByteString bytes = received;
         received = ByteString.emptyByteString();
         push(out, bytes);
-        if (readingSuspended && !peerClosed) {
-          readingSuspended = false;
-          loop.resumeReading(channel);
-        }
+        resumeReadingIfTaken();
       } else if (peerClosed) {
         complete(out);
       }
@@ -235,10 +244,8 @@ final class Socket extends GraphStage<FlowShape<ByteString, ByteString>> {
       }
       // Nothing more will be read; what is still to be written is written before the close.
       received = ByteString.emptyByteString();
-      if (!readingSuspended) {
-        readingSuspended = true;
-        loop.suspendReading(channel);
-      }
+      readingStopped = true;
+      loop.suspendReading(channel);
     }
 
     private void onReceived(ByteString bytes) {
@@ -248,9 +255,12 @@ final class Socket extends GraphStage<FlowShape<ByteString, ByteString>> {
         return;
       }
       received = received.concat(bytes);
-      if (received.size() >= READ_BUFFER_LIMIT && !readingSuspended) {
-        readingSuspended = true;
-        loop.suspendReading(channel);
+    }
+
+    private void resumeReadingIfTaken() {
+      if (readingPaused && received.isEmpty() && !readingStopped && !isClosed(out)) {
+        readingPaused = false;
+        loop.resumeReading(channel);
       }
     }
 

@@ -39,13 +39,18 @@ class SelectorLoopTest {
     }
   }
 
-  /** Collects what the loop reports, in order: received text, "writable", "peer closed", "failed". */
+  /** Collects what the loop reports, in order: received text, "paused", "writable", "peer closed", "failed". */
   private static final class Recorder implements SelectorLoop.Handler {
     final BlockingQueue<String> reports = new LinkedBlockingQueue<>();
 
     @Override
     public void received(ByteString bytes) {
       reports.add(bytes.utf8String());
+    }
+
+    @Override
+    public void readingPaused() {
+      reports.add("paused");
     }
 
     @Override
@@ -74,15 +79,31 @@ class SelectorLoopTest {
     return loop.listen(ANY_PORT, 16, List.of(), accepted::add).toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 
-  @Test
-  void aRegisteredSocketReportsWhatItReadsThenThePeersClose() throws Exception {
+  /** A client connected to a fresh listener, and the server's side of it, registered with a {@link Recorder}. */
+  private record Connected(java.net.Socket client, SocketChannel server, Recorder recorder) implements AutoCloseable {
+    @Override
+    public void close() throws IOException {
+      client.close();
+    }
+  }
+
+  private Connected connectAndRegister() throws Exception {
     BlockingQueue<SocketChannel> accepted = new LinkedBlockingQueue<>();
     SelectorLoop.Listener listener = listen(accepted);
-    try (java.net.Socket client = new java.net.Socket("127.0.0.1", listener.localAddress().getPort())) {
-      SocketChannel server = accepted.poll(10, TimeUnit.SECONDS);
-      assertTrue(server != null && !server.isBlocking(), "an accepted socket is non-blocking");
-      Recorder recorder = new Recorder();
-      loop.register(server, recorder);
+    java.net.Socket client = new java.net.Socket("127.0.0.1", listener.localAddress().getPort());
+    SocketChannel server = accepted.poll(10, TimeUnit.SECONDS);
+    if (server == null) throw new AssertionError("the connection was not accepted within 10 s");
+    Recorder recorder = new Recorder();
+    loop.register(server, recorder);
+    return new Connected(client, server, recorder);
+  }
+
+  @Test
+  void aRegisteredSocketReportsWhatItReadsThenThePeersClose() throws Exception {
+    try (Connected connected = connectAndRegister()) {
+      java.net.Socket client = connected.client();
+      Recorder recorder = connected.recorder();
+      assertTrue(!connected.server().isBlocking(), "an accepted socket is non-blocking");
       client.getOutputStream().write("hello".getBytes(StandardCharsets.US_ASCII));
       StringBuilder read = new StringBuilder();
       while (read.length() < 5) read.append(recorder.next());
@@ -93,20 +114,45 @@ class SelectorLoopTest {
   }
 
   @Test
+  void readingPausesAfterTheReadAheadLimitUntilResumed() throws Exception {
+    try (Connected connected = connectAndRegister()) {
+      int sent = 4 * SelectorLoop.READ_AHEAD_LIMIT;
+      connected.client().getOutputStream().write(new byte[sent]);
+      int read = readUntilPaused(connected.recorder(), sent);
+      assertTrue(read >= SelectorLoop.READ_AHEAD_LIMIT && read < SelectorLoop.READ_AHEAD_LIMIT + SelectorLoop.READ_CHUNK,
+          "paused after " + read + " bytes");
+      assertTrue(connected.recorder().reports.poll(300, TimeUnit.MILLISECONDS) == null, "nothing is read while paused");
+      while (read < sent) {
+        loop.resumeReading(connected.server());
+        read += readUntilPaused(connected.recorder(), sent - read);
+      }
+      assertEquals(sent, read, "every byte is read once resumed");
+    }
+  }
+
+  /** Bytes received until the loop reports a pause, or until {@code expected} bytes came. */
+  private static int readUntilPaused(Recorder recorder, int expected) throws InterruptedException {
+    int read = 0;
+    while (read < expected) {
+      String report = recorder.next();
+      if (report.equals("paused")) break;
+      read += report.length();
+    }
+    return read;
+  }
+
+  @Test
   void aSocketWaitingToWriteIsReportedWritable() throws Exception {
-    BlockingQueue<SocketChannel> accepted = new LinkedBlockingQueue<>();
-    SelectorLoop.Listener listener = listen(accepted);
-    try (java.net.Socket client = new java.net.Socket("127.0.0.1", listener.localAddress().getPort())) {
-      SocketChannel server = accepted.poll(10, TimeUnit.SECONDS);
-      Recorder recorder = new Recorder();
-      loop.register(server, recorder);
+    try (Connected connected = connectAndRegister()) {
+      SocketChannel server = connected.server();
+      Recorder recorder = connected.recorder();
       ByteBuffer filler = ByteBuffer.allocate(64 * 1024);
       while (server.write(filler.clear()) > 0) {
         // Until the socket's buffers, and the unread client's, are full.
       }
       loop.awaitWritable(server);
       assertTrue(recorder.reports.poll(300, TimeUnit.MILLISECONDS) == null, "not writable while nobody reads");
-      client.getInputStream().readNBytes(4 * 1024 * 1024);
+      connected.client().getInputStream().readNBytes(4 * 1024 * 1024);
       assertEquals("writable", recorder.next());
     }
   }
@@ -158,13 +204,10 @@ class SelectorLoopTest {
 
   @Test
   void closingTheLoopClosesEverySocketItHas() throws Exception {
-    BlockingQueue<SocketChannel> accepted = new LinkedBlockingQueue<>();
-    SelectorLoop.Listener listener = listen(accepted);
-    try (java.net.Socket client = new java.net.Socket("127.0.0.1", listener.localAddress().getPort())) {
-      client.setSoTimeout(10_000);
-      loop.register(accepted.poll(10, TimeUnit.SECONDS), new Recorder());
+    try (Connected connected = connectAndRegister()) {
+      connected.client().setSoTimeout(10_000);
       loop.close();
-      assertEquals(-1, client.getInputStream().read(), "the client reads the end of the stream");
+      assertEquals(-1, connected.client().getInputStream().read(), "the client reads the end of the stream");
     }
   }
 
