@@ -8,6 +8,7 @@ import org.apache.pekko.stream.Attributes;
 import org.apache.pekko.stream.FlowShape;
 import org.apache.pekko.stream.Inlet;
 import org.apache.pekko.stream.Outlet;
+import org.apache.pekko.stream.StreamIdleTimeoutException;
 import org.apache.pekko.stream.SubscriptionWithCancelException;
 import org.apache.pekko.stream.stage.AsyncCallback;
 import org.apache.pekko.stream.stage.GraphStage;
@@ -31,7 +32,8 @@ import org.apache.pekko.util.ByteString;
  *
  * <p>Closing follows Pekko's {@code halfClose = false}: when the peer closes, reading completes;
  * when the bytes to write complete, the stage writes what is left, then closes the connection; a
- * failure resets it.
+ * failure resets it, except an idle timeout (HTTP's, on a kept-alive REST connection), which
+ * closes it like a completion: a client reading an idle connection sees its end, not an error.
  */
 final class Socket extends GraphStage<FlowShape<ByteString, ByteString>> {
 
@@ -179,6 +181,10 @@ final class Socket extends GraphStage<FlowShape<ByteString, ByteString>> {
 
     @Override
     public void onUpstreamFailure(Throwable cause) {
+      if (cause instanceof StreamIdleTimeoutException) {
+        onUpstreamFinish();
+        return;
+      }
       close(true);
       failStage(cause);
     }
@@ -237,7 +243,9 @@ final class Socket extends GraphStage<FlowShape<ByteString, ByteString>> {
 
     @Override
     public void onDownstreamFinish(Throwable cause) {
-      if (!(cause instanceof SubscriptionWithCancelException.NonFailureCancellation)) {
+      boolean normal = cause instanceof SubscriptionWithCancelException.NonFailureCancellation
+          || cause instanceof StreamIdleTimeoutException;
+      if (!normal) {
         close(true);
         failStage(cause);
         return;
