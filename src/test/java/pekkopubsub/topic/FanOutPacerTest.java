@@ -12,7 +12,8 @@ class FanOutPacerTest {
   private static final long US = 1_000;
   private static final long MS = 1_000_000;
   private static final long START = 1_000_000 * MS;
-  private static final Settings.FanOutPacing DEFAULTS =
+  /** The settings these rules are checked with (the server's default spacing is 150 us per subscriber). */
+  private static final Settings.FanOutPacing PACING =
       new Settings.FanOutPacing(Duration.ofNanos(50 * US), Duration.ofMillis(5), 100_000);
 
   private static FanOutPacer pacer(Settings.FanOutPacing pacing) {
@@ -46,7 +47,7 @@ class FanOutPacerTest {
 
   @Test
   void spacingGrowsWithTheSubscribersUpToTheMaximum() {
-    FanOutPacer pacer = pacer(DEFAULTS);
+    FanOutPacer pacer = pacer(PACING);
     assertEquals(500 * US, pacer.spacingNanos(10));
     assertEquals(2_500 * US, pacer.spacingNanos(50));
     assertEquals(5 * MS, pacer.spacingNanos(100));
@@ -56,7 +57,7 @@ class FanOutPacerTest {
 
   @Test
   void theRateFollowsThePublishesWithinTensOfThem() {
-    FanOutPacer pacer = pacer(DEFAULTS);
+    FanOutPacer pacer = pacer(PACING);
     assertTrue(pacer.deliveriesPerSecond(100) < 100_000, "a new topic is cold");
     long now = publish(pacer, START, 500 * US, 60);
     assertEquals(200_000, pacer.deliveriesPerSecond(100), 2_000, "2,000 publishes/s x 100 subscribers");
@@ -66,7 +67,7 @@ class FanOutPacerTest {
 
   @Test
   void aTopicIdleForHoursIsHotAgainWithinTensOfFastPublishes() {
-    FanOutPacer pacer = pacer(DEFAULTS);
+    FanOutPacer pacer = pacer(PACING);
     pacer.published(START + Duration.ofHours(3).toNanos());
     publish(pacer, START + Duration.ofHours(3).toNanos(), 100 * US, 60);
     assertTrue(pacer.deliveriesPerSecond(100) > 100_000);
@@ -74,28 +75,28 @@ class FanOutPacerTest {
 
   @Test
   void aHotTopicWaitsForTheRestOfTheSpacingAfterItsLastFanOut() {
-    FannedOut hot = fannedOutAfterPublishes(DEFAULTS, 500 * US);
+    FannedOut hot = fannedOutAfterPublishes(PACING, 500 * US);
     assertEquals(4 * MS, hot.waitNanos(100, MS));
     assertTrue(hot.waitNanos(100, 6 * MS) < 0, "a publish after the spacing goes at once");
   }
 
   @Test
   void aColdTopicNeverWaits() {
-    FannedOut cold = fannedOutAfterPublishes(DEFAULTS, 2 * MS);
+    FannedOut cold = fannedOutAfterPublishes(PACING, 2 * MS);
     assertEquals(0, cold.waitNanos(100, 10 * US), "500/s x 100 = 50,000 deliveries/s");
     assertEquals(0, cold.waitNanos(50, 10 * US));
   }
 
   @Test
   void theSameRateMakesATopicWithMoreSubscribersHot() {
-    FannedOut fanned = fannedOutAfterPublishes(DEFAULTS, 500 * US);
+    FannedOut fanned = fannedOutAfterPublishes(PACING, 500 * US);
     assertEquals(0, fanned.waitNanos(40, 10 * US), "2,000/s x 40 = 80,000 deliveries/s");
     assertEquals(3 * MS - 10 * US, fanned.waitNanos(60, 10 * US), "2,000/s x 60 = 120,000; 60 x 50 us");
   }
 
   @Test
   void aTopicWithFewSubscribersIsNotPacedAWaitThatShortCostsMoreThanItSaves() {
-    FannedOut fast = fannedOutAfterPublishes(DEFAULTS, 10 * US);
+    FannedOut fast = fannedOutAfterPublishes(PACING, 10 * US);
     assertEquals(0, fast.waitNanos(4, 0), "4 x 50 us = 200 us");
     assertEquals(250 * US, fast.waitNanos(5, 0));
   }
