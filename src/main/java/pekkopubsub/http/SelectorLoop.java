@@ -166,9 +166,8 @@ final class SelectorLoop implements AutoCloseable {
 
   void resumeReading(SocketChannel channel) {
     execute(() -> {
-      SelectionKey key = channel.keyFor(selector);
+      SelectionKey key = changeInterest(channel, SelectionKey.OP_READ, true);
       if (key != null && key.attachment() instanceof Registration registration) registration.bytesSinceArmed = 0;
-      changeInterest(channel, SelectionKey.OP_READ, true);
     });
   }
 
@@ -210,11 +209,13 @@ final class SelectorLoop implements AutoCloseable {
     }
   }
 
-  private void changeInterest(SocketChannel channel, int operation, boolean on) {
+  /** Turns {@code operation} on or off for the channel's key; returns the key, or null when the channel is gone. */
+  private SelectionKey changeInterest(SocketChannel channel, int operation, boolean on) {
     SelectionKey key = channel.keyFor(selector);
-    if (key == null || !key.isValid()) return;
+    if (key == null || !key.isValid()) return null;
     int interest = key.interestOps();
     key.interestOps(on ? interest | operation : interest & ~operation);
+    return key;
   }
 
   private void run() {

@@ -102,8 +102,6 @@ final class Socket extends GraphStage<FlowShape<ByteString, ByteString>> {
     private ByteString received = ByteString.emptyByteString();
     /** The loop paused reading and waits for this stage to resume it. */
     private boolean readingPaused;
-    /** Nothing more is to be read: reading stays paused. */
-    private boolean readingStopped;
     private boolean peerClosed;
     private boolean closed;
 
@@ -117,7 +115,7 @@ final class Socket extends GraphStage<FlowShape<ByteString, ByteString>> {
       setKeepGoing(true);
       onReceived = createAsyncCallback(this::onReceived);
       onSignal = createAsyncCallback(this::onSignal);
-      onFailed = createAsyncCallback(cause -> fail("connection from " + remote + " failed: " + cause.getMessage()));
+      onFailed = createAsyncCallback(this::fail);
       loop.register(channel, this);
       pull(in);
     }
@@ -194,7 +192,7 @@ final class Socket extends GraphStage<FlowShape<ByteString, ByteString>> {
       try {
         unwritten = writeSome(unwritten);
       } catch (IOException e) {
-        fail("connection from " + remote + " failed: " + e.getMessage());
+        fail(e);
         return;
       }
       if (unwritten != null) {
@@ -250,9 +248,9 @@ final class Socket extends GraphStage<FlowShape<ByteString, ByteString>> {
         failStage(cause);
         return;
       }
-      // Nothing more will be read; what is still to be written is written before the close.
+      // Nothing more will be read (out stays closed, so reading is never resumed); what is still
+      // to be written is written before the close.
       received = ByteString.emptyByteString();
-      readingStopped = true;
       loop.suspendReading(channel);
     }
 
@@ -266,7 +264,7 @@ final class Socket extends GraphStage<FlowShape<ByteString, ByteString>> {
     }
 
     private void resumeReadingIfTaken() {
-      if (readingPaused && received.isEmpty() && !readingStopped && !isClosed(out)) {
+      if (readingPaused && received.isEmpty() && !isClosed(out)) {
         readingPaused = false;
         loop.resumeReading(channel);
       }
@@ -284,9 +282,9 @@ final class Socket extends GraphStage<FlowShape<ByteString, ByteString>> {
       completeStage();
     }
 
-    private void fail(String message) {
+    private void fail(IOException cause) {
       close(true);
-      failStage(new SocketException(message));
+      failStage(new SocketException("connection from " + remote + " failed: " + cause.getMessage()));
     }
 
     private void close(boolean reset) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.BindException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
@@ -24,18 +25,19 @@ import org.junit.jupiter.api.Test;
 /** The selector loop on real sockets: binding, accepting, what it reports to a socket's handler, closing. */
 class SelectorLoopTest {
   private static final InetSocketAddress ANY_PORT = new InetSocketAddress("127.0.0.1", 0);
-  private final SelectorLoop loop = newLoop();
+  private final SelectorLoop loop = newLoop("selector-loop-test");
 
   @AfterEach
   void closeLoop() {
     loop.close();
   }
 
-  private static SelectorLoop newLoop() {
+  /** A running loop for a test (its socket tests too); the caller closes it. */
+  static SelectorLoop newLoop(String threadName) {
     try {
-      return new SelectorLoop("selector-loop-test");
+      return new SelectorLoop(threadName);
     } catch (IOException e) {
-      throw new IllegalStateException(e);
+      throw new UncheckedIOException(e);
     }
   }
 

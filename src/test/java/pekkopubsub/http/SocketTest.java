@@ -30,7 +30,7 @@ import org.junit.jupiter.api.Test;
 class SocketTest {
   private static final ActorTestKit testKit = ActorTestKit.create();
   private static final Materializer materializer = Materializer.matFromSystem(testKit.system());
-  private static final SelectorLoop loop = newLoop();
+  private static final SelectorLoop loop = SelectorLoopTest.newLoop("socket-test-selector");
   private static final int CHUNK = 8 * 1024;
   /** Far more than loopback's socket buffers hold, so a reader that pauses makes writes wait and fail. */
   private static final int CHUNKS = 6 * 1024;
@@ -39,14 +39,6 @@ class SocketTest {
   static void shutdown() {
     loop.close();
     testKit.shutdownTestKit();
-  }
-
-  private static SelectorLoop newLoop() {
-    try {
-      return new SelectorLoop("socket-test-selector");
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 
   /** Binds a free port whose connections run {@code handler} on a socket stage with the given gather window. */
