@@ -243,6 +243,34 @@ class OutboundQueueTest {
   }
 
   @Test
+  void everyBatchIsTheLongestRunOfWholeFramesThatFits() {
+    // Frames of 1-3 bytes and limits from 1 to 40 bytes: batches of one frame, of a few frames and of
+    // many, in the order the frames came, none over the limit unless it is one oversized frame.
+    for (int maxBytes = 1; maxBytes <= 40; maxBytes++) {
+      OutboundQueue<String> queue = new OutboundQueue<>(64, OverflowPolicy.DROP_OLDEST);
+      List<String> frames = new ArrayList<>();
+      for (int i = 0; i < 30; i++) {
+        String frame = String.valueOf((char) ('a' + i % 26)).repeat(1 + i % 3);
+        frames.add(frame);
+        if (i % 5 == 0) queue.offerAnswer(f(frame));
+        else queue.offerEvent(f(frame), "t");
+      }
+      StringBuilder all = new StringBuilder();
+      int next = 0;
+      ByteString batch;
+      while ((batch = queue.pollBatch(maxBytes)) != null) {
+        int expectedBytes = frames.get(next++).length();
+        while (next < frames.size() && expectedBytes + frames.get(next).length() <= maxBytes) {
+          expectedBytes += frames.get(next++).length();
+        }
+        assertEquals(expectedBytes, batch.size(), "batch size at maxBytes " + maxBytes);
+        all.append(batch.utf8String());
+      }
+      assertEquals(String.join("", frames), all.toString(), "frames in order at maxBytes " + maxBytes);
+    }
+  }
+
+  @Test
   void discardAnswersKeepsEvents() {
     OutboundQueue<String> queue = new OutboundQueue<>(10, OverflowPolicy.DROP_OLDEST);
     queue.offerAnswer(f("a1"));
