@@ -10,6 +10,7 @@ import java.io.UncheckedIOException;
 import java.net.BindException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
@@ -18,6 +19,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import org.apache.pekko.io.TcpSO;
 import org.apache.pekko.util.ByteString;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -158,6 +160,23 @@ class SelectorLoopTest {
       // Exactly what was written: the kernel sizes the buffers, so a fixed amount could wait forever.
       connected.client().getInputStream().readNBytes(written);
       assertEquals("writable", recorder.next());
+    }
+  }
+
+  @Test
+  void acceptedConnectionsGetTheConfiguredSocketOptions() throws Exception {
+    // pekko.http.server.socket-options reaches our sockets this way; the send buffer is the operator's
+    // lever on how much backlog a slow subscriber can hold (README, "Backlog under overload").
+    int sendBuffer = 100_000;
+    BlockingQueue<SocketChannel> accepted = new LinkedBlockingQueue<>();
+    SelectorLoop.Listener listener = loop.listen(ANY_PORT, 16, List.of(TcpSO.sendBufferSize(sendBuffer)), accepted::add)
+        .toCompletableFuture().get(10, TimeUnit.SECONDS);
+    try (java.net.Socket client = new java.net.Socket("127.0.0.1", listener.localAddress().getPort())) {
+      SocketChannel server = accepted.poll(10, TimeUnit.SECONDS);
+      int applied = server.getOption(StandardSocketOptions.SO_SNDBUF);
+      // Linux reports twice the size asked for (it counts its bookkeeping); other kernels the size itself.
+      assertTrue(applied == sendBuffer || applied == 2 * sendBuffer, "SO_SNDBUF " + applied);
+      assertTrue(server.getOption(StandardSocketOptions.TCP_NODELAY), "TCP_NODELAY");
     }
   }
 
