@@ -19,6 +19,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import org.apache.pekko.io.Inet;
 import org.apache.pekko.io.TcpSO;
 import org.apache.pekko.util.ByteString;
 import org.junit.jupiter.api.AfterEach;
@@ -79,8 +80,9 @@ class SelectorLoopTest {
     }
   }
 
-  private SelectorLoop.Listener listen(BlockingQueue<SocketChannel> accepted) throws Exception {
-    return loop.listen(ANY_PORT, 16, List.of(), accepted::add).toCompletableFuture().get(10, TimeUnit.SECONDS);
+  private SelectorLoop.Listener listen(BlockingQueue<SocketChannel> accepted, Inet.SocketOption... options)
+      throws Exception {
+    return loop.listen(ANY_PORT, 16, List.of(options), accepted::add).toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 
   /** A client connected to a fresh listener, and the server's side of it, registered with a {@link Recorder}. */
@@ -169,8 +171,7 @@ class SelectorLoopTest {
     // lever on how much backlog a slow subscriber can hold (README, "Backlog under overload").
     int sendBuffer = 100_000;
     BlockingQueue<SocketChannel> accepted = new LinkedBlockingQueue<>();
-    SelectorLoop.Listener listener = loop.listen(ANY_PORT, 16, List.of(TcpSO.sendBufferSize(sendBuffer)), accepted::add)
-        .toCompletableFuture().get(10, TimeUnit.SECONDS);
+    SelectorLoop.Listener listener = listen(accepted, TcpSO.sendBufferSize(sendBuffer));
     try (java.net.Socket client = new java.net.Socket("127.0.0.1", listener.localAddress().getPort())) {
       SocketChannel server = accepted.poll(10, TimeUnit.SECONDS);
       int applied = server.getOption(StandardSocketOptions.SO_SNDBUF);
