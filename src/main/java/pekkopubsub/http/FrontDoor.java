@@ -33,11 +33,11 @@ import org.apache.pekko.util.ByteString;
  *
  * <p>Why the idle timeout is not on every connection: a WebSocket connection has its own
  * heartbeat and idle timeout ({@code Connection}), and the extra timer of each idle WebSocket
- * woke the server more often than all else while idle (see README "Performance").
+ * woke the server more often than all else while idle (see docs/performance-history.md).
  *
  * <p>Why not Pekko HTTP's upgrade for every WebSocket: it runs the upgraded flow behind an
  * asynchronous sub-stream boundary inside a full HTTP server graph, which costs two extra messages
- * per socket write and about 9 KB of heap per idle connection (see README "Performance").
+ * per socket write and about 9 KB of heap per idle connection (see docs/performance-history.md).
  */
 public final class FrontDoor {
   private final ActorSystem<?> system;

@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Why not Pekko IO: there every read and every write is a message to a TCP actor per
  * connection, and every read re-arms the selector with a wake-up; here a read is one message (to
- * the stage) and a write none, and a socket stays armed for reading (see README "Performance").
+ * the stage) and a write none, and a socket stays armed for reading (see docs/performance-history.md).
  *
  * <p>Everything that touches the selector or a selection key runs on this thread: other threads
  * hand it tasks ({@link #execute}), in order, and wake it when it may be asleep. The selector thread
