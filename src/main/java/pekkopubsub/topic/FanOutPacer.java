@@ -20,6 +20,12 @@ public final class FanOutPacer {
    */
   static final long MIN_PACED_SPACING_NANOS = 250_000;
 
+  /**
+   * A publish this long after the previous one is unlikely to have others queued behind it in the
+   * topic's mailbox, so waiting for them only delays it.
+   */
+  static final long QUIET_GAP_NANOS = 500_000;
+
   /** Weight of the newest interval in the running mean: the rate follows about the last 8 publishes. */
   private static final double RATE_SMOOTHING = 1.0 / 8;
 
@@ -39,6 +45,11 @@ public final class FanOutPacer {
     this.pacing = pacing;
     this.lastPublishNanos = nowNanos - MAX_COUNTED_INTERVAL_NANOS;
     this.lastFanOutNanos = nowNanos - Duration.ofDays(1).toNanos();
+  }
+
+  /** Whether the previous publish came at least {@link #QUIET_GAP_NANOS} before {@code nowNanos}. */
+  public boolean quietBefore(long nowNanos) {
+    return nowNanos - lastPublishNanos >= QUIET_GAP_NANOS;
   }
 
   /** Counts a publish into the topic's rate. */

@@ -176,8 +176,19 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
     ByteString frame = WebSocketFrames.text(json);
     history.append(offset, new Retained(json, frame));
     long now = System.nanoTime();
+    boolean afterQuietGap = pacer.quietBefore(now);
     pacer.published(now);
-    if (subscribers.length > 0) addToFanOut(frame, now);
+    if (subscribers.length > 0) {
+      // A lone publish goes out before its ack, without a turn through the mailbox; under load the
+      // publishes of one mailbox turn still travel together.
+      if (afterQuietGap && pendingFrames.isEmpty() && pacer.waitNanos(subscribers.length, now) <= 0) {
+        pendingFrames.add(frame);
+        pendingSinceNanos = now;
+        fanOutPending();
+      } else {
+        addToFanOut(frame, now);
+      }
+    }
     publish.replyTo().tell(new Published(publish.requestId(), name, offset));
     metrics.published();
     return this;

@@ -1,6 +1,7 @@
 package pekkopubsub.topic;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -111,6 +112,15 @@ class FanOutPacerTest {
     FanOutPacer pacer = pacer(new Settings.FanOutPacing(Duration.ofNanos(50 * US), Duration.ofMillis(5), 0));
     pacer.fannedOut(START);
     assertEquals(4 * MS, pacer.waitNanos(100, START + MS));
+  }
+
+  @Test
+  void aPublishFollowsAQuietGapOnlyWhenThePreviousOneCameAtLeastThatLongBefore() {
+    FanOutPacer pacer = pacer(PACING);
+    assertTrue(pacer.quietBefore(START), "the first publish");
+    long last = publish(pacer, START, 10 * US, 5);
+    assertFalse(pacer.quietBefore(last + FanOutPacer.QUIET_GAP_NANOS - 1));
+    assertTrue(pacer.quietBefore(last + FanOutPacer.QUIET_GAP_NANOS));
   }
 
   @Test
