@@ -8,9 +8,11 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.apache.pekko.Done;
@@ -41,6 +43,14 @@ final class SelectorLoop implements AutoCloseable {
    * this bounds what a fast sender piles up in front of a slow stage.
    */
   static final int READ_AHEAD_LIMIT = 64 * 1024;
+  /**
+   * Dispatcher tasks the loop's thread runs itself per select that found one socket ready (see
+   * {@link LoopInliningExecutorConfigurator}): enough for a publish to one subscriber (the
+   * publisher's stages, the topic manager, the topic, the subscriber's stages, the ack), few enough
+   * that the loop is back at its sockets within tens of microseconds. A select that finds several
+   * sockets ready means load: then the pool gets everything.
+   */
+  static final int INLINE_BUDGET = 8;
   /** How long accepting pauses after it failed (typically: out of file descriptors). */
   private static final long ACCEPT_PAUSE_MILLIS = 100;
 
@@ -99,6 +109,19 @@ final class SelectorLoop implements AutoCloseable {
     }
   }
 
+  /** The loop's thread, known by its type so that the dispatcher can tell it submits a task. */
+  private static final class LoopThread extends Thread {
+    final SelectorLoop loop;
+
+    LoopThread(SelectorLoop loop, String name) {
+      super(loop::run, name);
+      this.loop = loop;
+    }
+  }
+
+  /** A dispatcher task the loop took, and the pool it goes to if the loop hands it back. */
+  private record Deferred(Runnable task, Executor pool) {}
+
   private final Selector selector;
   private final Thread thread;
   private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
@@ -109,12 +132,35 @@ final class SelectorLoop implements AutoCloseable {
   /** The listener whose accepting failed, and when it tries again (loop thread only). */
   private Listener pausedListener;
   private long acceptResumesAtMillis;
+  /** Dispatcher tasks this pass runs on the loop's thread, and how many more it may take (loop thread only). */
+  private final ArrayDeque<Deferred> inline = new ArrayDeque<>();
+  private int inlineBudget;
+  private int readyThisPass;
 
   SelectorLoop(String threadName) throws IOException {
     selector = Selector.open();
-    thread = new Thread(this::run, threadName);
+    thread = new LoopThread(this, threadName);
     thread.setDaemon(true);
     thread.start();
+  }
+
+  static boolean onLoopThread() {
+    return Thread.currentThread() instanceof LoopThread;
+  }
+
+  /**
+   * Takes a dispatcher task submitted on a loop's thread, to run there after the current step,
+   * when that loop is quiet; false: the caller gives it to {@code pool}.
+   */
+  static boolean offerToCurrentLoop(Runnable task, Executor pool) {
+    return Thread.currentThread() instanceof LoopThread loopThread && loopThread.loop.offerInline(task, pool);
+  }
+
+  private boolean offerInline(Runnable task, Executor pool) {
+    if (inlineBudget <= 0) return false;
+    inlineBudget--;
+    inline.add(new Deferred(task, pool));
+    return true;
   }
 
   /** Runs {@code task} on the loop's thread, after the tasks handed over before it. */
@@ -222,32 +268,52 @@ final class SelectorLoop implements AutoCloseable {
     while (!closing) {
       try {
         long timeout = pausedListener == null ? 0 : Math.max(1, acceptResumesAtMillis - System.currentTimeMillis());
+        inlineBudget = INLINE_BUDGET;
+        readyThisPass = 0;
         selector.select(this::onReady, timeout);
         wakeUpPending.set(false);
+        if (readyThisPass > 1) handInlineToPool();
         runTasks();
         resumeAccepting();
       } catch (IOException | RuntimeException e) {
         log.error("selector loop: {}", e.toString());
       }
     }
+    handInlineToPool();
     for (SelectionKey key : selector.keys()) closeQuietly(key.channel());
     closeQuietly(selector);
   }
 
+  /** Runs the loop's own tasks and the dispatcher tasks it took, until neither has any left. */
   private void runTasks() {
-    Runnable task;
-    while ((task = tasks.poll()) != null) {
-      try {
-        task.run();
-      } catch (RuntimeException e) {
-        log.error("selector loop task failed: {}", e.toString());
-      }
+    while (true) {
+      Runnable task;
+      while ((task = tasks.poll()) != null) runSafely(task);
+      Deferred deferred = inline.poll();
+      if (deferred == null) return;
+      runSafely(deferred.task());
+    }
+  }
+
+  private void handInlineToPool() {
+    inlineBudget = 0;
+    Deferred deferred;
+    while ((deferred = inline.poll()) != null) deferred.pool().execute(deferred.task());
+  }
+
+  /** Any failure is logged and the loop goes on: it is the only thread that reads the sockets. */
+  private static void runSafely(Runnable task) {
+    try {
+      task.run();
+    } catch (Throwable e) {
+      log.error("selector loop task failed: {}", e.toString());
     }
   }
 
   private void onReady(SelectionKey key) {
     try {
       if (key.attachment() instanceof Registration registration) {
+        readyThisPass++;
         int ready = key.readyOps();
         if ((ready & SelectionKey.OP_WRITE) != 0) {
           key.interestOps(key.interestOps() & ~SelectionKey.OP_WRITE);
