@@ -51,7 +51,8 @@ public final class LoopInliningExecutorConfigurator extends ExecutorServiceConfi
 
     @Override
     public void execute(Runnable task) {
-      if (SelectorLoop.onLoopThread() && poolAsleep() && SelectorLoop.offerToCurrentLoop(task, pool)) return;
+      SelectorLoop loop = SelectorLoop.current();
+      if (loop != null && poolAsleep() && loop.offerInline(task, pool)) return;
       pool.execute(task);
     }
 

@@ -135,7 +135,6 @@ final class SelectorLoop implements AutoCloseable {
   /** Dispatcher tasks this pass runs on the loop's thread, and how many more it may take (loop thread only). */
   private final ArrayDeque<Deferred> inline = new ArrayDeque<>();
   private int inlineBudget;
-  private int readyThisPass;
 
   SelectorLoop(String threadName) throws IOException {
     selector = Selector.open();
@@ -144,19 +143,16 @@ final class SelectorLoop implements AutoCloseable {
     thread.start();
   }
 
-  static boolean onLoopThread() {
-    return Thread.currentThread() instanceof LoopThread;
+  /** The loop whose thread calls this, or null on any other thread. */
+  static SelectorLoop current() {
+    return Thread.currentThread() instanceof LoopThread loopThread ? loopThread.loop : null;
   }
 
   /**
-   * Takes a dispatcher task submitted on a loop's thread, to run there after the current step,
-   * when that loop is quiet; false: the caller gives it to {@code pool}.
+   * Takes a dispatcher task submitted on this loop's thread, to run there after the current step,
+   * when the loop is quiet; false: the caller gives it to {@code pool}. Loop thread only.
    */
-  static boolean offerToCurrentLoop(Runnable task, Executor pool) {
-    return Thread.currentThread() instanceof LoopThread loopThread && loopThread.loop.offerInline(task, pool);
-  }
-
-  private boolean offerInline(Runnable task, Executor pool) {
+  boolean offerInline(Runnable task, Executor pool) {
     if (inlineBudget <= 0) return false;
     inlineBudget--;
     inline.add(new Deferred(task, pool));
@@ -269,10 +265,9 @@ final class SelectorLoop implements AutoCloseable {
       try {
         long timeout = pausedListener == null ? 0 : Math.max(1, acceptResumesAtMillis - System.currentTimeMillis());
         inlineBudget = INLINE_BUDGET;
-        readyThisPass = 0;
-        selector.select(this::onReady, timeout);
+        int ready = selector.select(this::onReady, timeout);
         wakeUpPending.set(false);
-        if (readyThisPass > 1) handInlineToPool();
+        if (ready > 1) handInlineToPool();
         runTasks();
         resumeAccepting();
       } catch (IOException | RuntimeException e) {
@@ -313,7 +308,6 @@ final class SelectorLoop implements AutoCloseable {
   private void onReady(SelectionKey key) {
     try {
       if (key.attachment() instanceof Registration registration) {
-        readyThisPass++;
         int ready = key.readyOps();
         if ((ready & SelectionKey.OP_WRITE) != 0) {
           key.interestOps(key.interestOps() & ~SelectionKey.OP_WRITE);

@@ -178,26 +178,21 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
     long now = System.nanoTime();
     boolean afterQuietGap = pacer.quietBefore(now);
     pacer.published(now);
-    if (subscribers.length > 0) {
-      // A lone publish goes out before its ack, without a turn through the mailbox; under load the
-      // publishes of one mailbox turn still travel together.
-      if (afterQuietGap && pendingFrames.isEmpty() && pacer.waitNanos(subscribers.length, now) <= 0) {
-        pendingFrames.add(frame);
-        pendingSinceNanos = now;
-        fanOutPending();
-      } else {
-        addToFanOut(frame, now);
-      }
-    }
+    if (subscribers.length > 0) addToFanOut(frame, now, afterQuietGap);
     publish.replyTo().tell(new Published(publish.requestId(), name, offset));
     metrics.published();
     return this;
   }
 
-  private void addToFanOut(ByteString frame, long now) {
-    if (pendingFrames.isEmpty()) pendingSinceNanos = now;
+  private void addToFanOut(ByteString frame, long now, boolean afterQuietGap) {
+    boolean alone = pendingFrames.isEmpty();
+    if (alone) pendingSinceNanos = now;
     pendingFrames.add(frame);
     if (pendingFrames.size() >= MAX_FAN_OUT_BATCH) {
+      fanOutPending();
+    } else if (alone && afterQuietGap && pacer.waitNanos(subscribers.length, now) <= 0) {
+      // A lone publish goes out before its ack, without a turn through the mailbox; under load the
+      // publishes of one mailbox turn still travel together.
       fanOutPending();
     } else if (!fanOutScheduled) {
       fanOutScheduled = true;
