@@ -36,9 +36,10 @@ import scala.runtime.BoxedUnit;
 /**
  * One WebSocket connection's protocol engine: decoded client frames in, WebSocket frames out.
  *
- * <p>Requests go to the {@link TopicManager} with this stage's actor as the reply address; answers,
- * events and infos come back to that actor and wait in one {@link OutboundQueue}, in arrival
- * order. Only events can be dropped there. The request side is backpressured: while
+ * <p>Requests go to the {@link TopicManager} with this stage's actor as the reply address, or,
+ * once the connection has published to a topic and located it, straight to the topic
+ * ({@link TopicRoutes}); answers, events and infos come back to that actor and wait in one
+ * {@link OutboundQueue}, in arrival order. Only events can be dropped there. The request side is backpressured: while
  * {@code max-in-flight} answers are pending or unwritten, the stage stops reading the socket, so a
  * client that floods requests without reading is slowed by TCP and loses no answer.
  */
@@ -132,6 +133,9 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
         new OutboundQueue<>(settings.outboundQueueSize(), settings.overflowPolicy());
     private ActorRef<Topic.Reply> self;
     private ActorRef<Command> selfAsConnection;
+    private ActorRef<TopicManager.LocateResult> selfAsLocator;
+    private org.apache.pekko.stream.stage.GraphStageLogic.StageActor stageActor;
+    private final TopicRoutes<ActorRef<Topic.Command>, Topic.Request> routes = new TopicRoutes<>();
     private int awaitingAnswers;
     private boolean wroteSinceHeartbeat;
     /** Ticks per heartbeat interval; ticks since the last heartbeat check. */
@@ -168,9 +172,10 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
      */
     private void open() {
       opened = true;
-      org.apache.pekko.actor.ActorRef stageActor = getStageActor(this::receive).ref();
-      self = Adapter.toTyped(stageActor);
-      selfAsConnection = Adapter.toTyped(stageActor);
+      stageActor = getStageActor(this::receive);
+      self = Adapter.toTyped(stageActor.ref());
+      selfAsConnection = Adapter.toTyped(stageActor.ref());
+      selfAsLocator = Adapter.toTyped(stageActor.ref());
       registry.tell(new ConnectionRegistry.Register(selfAsConnection, admissionTicket));
       metrics.connectionOpened();
       java.time.Duration tick = settings.heartbeatInterval().dividedBy(heartbeatTicks);
@@ -248,6 +253,7 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
               retryAfterMs), Timestamps.now()));
         } else {
           ask(new Topic.Publish(p.topic(), p.requestId(), self, p.messageId(), p.payload()));
+          if (routes.shouldLocate(p.topic())) topics.tell(new TopicManager.Locate(p.topic(), selfAsLocator));
         }
       } else if (inbound instanceof Request.Subscribe s) {
         int max = settings.limits().maxSubscriptionsPerConnection();
@@ -275,7 +281,13 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
 
     private void ask(Topic.Request request) {
       awaitingAnswers++;
-      topics.tell(request);
+      send(request);
+    }
+
+    private void send(Topic.Request request) {
+      ActorRef<Topic.Command> topic = routes.target(request.topic(), request);
+      if (topic != null) topic.tell(request);
+      else topics.tell(request);
     }
 
     private void pullIfRoom() {
@@ -292,7 +304,15 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
       if (message instanceof Topic.Events events) {
         onEvents(events);
       } else if (message instanceof Topic.Reply reply) {
+        if (reply instanceof Topic.Answer answer) routes.answered(answer.topic());
         onReply(reply);
+      } else if (message instanceof TopicManager.Located located) {
+        if (routes.located(located.name(), located.topic())) stageActor.watch(Adapter.toClassic(located.topic()));
+      } else if (message instanceof TopicManager.NotLocated notLocated) {
+        routes.notLocated(notLocated.name());
+      } else if (message instanceof org.apache.pekko.actor.Terminated terminated) {
+        // A deleted topic: what it did not answer goes again through the manager, which knows what became of the name.
+        routes.stopped(Adapter.toTyped(terminated.actor())).forEach(this::send);
       } else if (message == ShutDown.INSTANCE) {
         onShutDown();
       } else {

@@ -45,8 +45,12 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
 
   public sealed interface Command {}
 
-  /** A client's request for one topic, sent by name to the {@link TopicManager}, which routes it. */
-  public sealed interface Request extends Command, TopicManager.Command {
+  /**
+   * A client's request for one topic, sent by name to the {@link TopicManager}, which routes it, or
+   * straight to the topic. One that reaches a topic after it stopped is sent again by its connection
+   * (which watches the topic), so it is no dead letter worth logging.
+   */
+  public sealed interface Request extends Command, TopicManager.Command, DeadLetterSuppression {
     String topic();
 
     String requestId();
@@ -89,17 +93,24 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
    */
   public sealed interface Reply extends DeadLetterSuppression {}
 
+  /** The one reply to a {@link Request}, from the topic or (for a missing topic) the TopicManager. */
+  public sealed interface Answer extends Reply {
+    String requestId();
+
+    String topic();
+  }
+
   /** {@code replay} holds ready frames, oldest first; {@code recovered} is null unless since_offset was asked. */
   public record Subscribed(
-      String requestId, String topic, String epoch, List<ByteString> replay, Boolean recovered) implements Reply {}
+      String requestId, String topic, String epoch, List<ByteString> replay, Boolean recovered) implements Answer {}
 
-  public record Unsubscribed(String requestId, String topic) implements Reply {}
+  public record Unsubscribed(String requestId, String topic) implements Answer {}
 
-  public record NotSubscribed(String requestId, String topic) implements Reply {}
+  public record NotSubscribed(String requestId, String topic) implements Answer {}
 
-  public record Published(String requestId, String topic, long offset) implements Reply {}
+  public record Published(String requestId, String topic, long offset) implements Answer {}
 
-  public record TopicNotFound(String requestId, String topic) implements Reply {}
+  public record TopicNotFound(String requestId, String topic) implements Answer {}
 
   /**
    * Consecutive published events as ready WebSocket frames, oldest first; {@code from} takes the

@@ -17,12 +17,13 @@ import pekkopubsub.config.Settings;
 import pekkopubsub.metrics.ServerMetrics;
 
 /**
- * Creates, deletes and finds topics: one {@link Topic} child per topic, and the router of every
- * client request addressed to a topic by name.
+ * Creates, deletes and finds topics: one {@link Topic} child per topic, and the router of client
+ * requests addressed to a topic by name (a connection that publishes to a topic {@link Locate}s it
+ * and then sends straight to it).
  */
 public final class TopicManager extends AbstractBehavior<TopicManager.Command> {
 
-  public sealed interface Command permits CreateTopic, DeleteTopic, GetTopicStats, Topic.Request, TopicStopped {}
+  public sealed interface Command permits CreateTopic, DeleteTopic, GetTopicStats, Locate, Topic.Request, TopicStopped {}
 
   public record CreateTopic(String name, ActorRef<CreateResult> replyTo) implements Command {}
 
@@ -51,6 +52,18 @@ public final class TopicManager extends AbstractBehavior<TopicManager.Command> {
       return topics.stream().mapToInt(Topic.Stats::subscribers).sum();
     }
   }
+
+  /**
+   * Asks for the address of a topic's actor, so that a connection can send it requests without
+   * this hop. The address stays valid until the actor stops (watch it).
+   */
+  public record Locate(String name, ActorRef<LocateResult> replyTo) implements Command {}
+
+  public sealed interface LocateResult {}
+
+  public record Located(String name, ActorRef<Topic.Command> topic) implements LocateResult {}
+
+  public record NotLocated(String name) implements LocateResult {}
 
   private record TopicStopped(String name, ActorRef<Topic.Command> topic) implements Command {}
 
@@ -90,6 +103,7 @@ public final class TopicManager extends AbstractBehavior<TopicManager.Command> {
         .onMessage(Topic.Publish.class, this::route)
         .onMessage(Topic.Subscribe.class, this::route)
         .onMessage(Topic.Unsubscribe.class, this::route)
+        .onMessage(Locate.class, this::onLocate)
         .onMessage(CreateTopic.class, this::onCreate)
         .onMessage(DeleteTopic.class, this::onDelete)
         .onMessage(GetTopicStats.class, this::onGetStats)
@@ -104,6 +118,12 @@ public final class TopicManager extends AbstractBehavior<TopicManager.Command> {
     } else {
       request.replyTo().tell(new Topic.TopicNotFound(request.requestId(), request.topic()));
     }
+    return this;
+  }
+
+  private Behavior<Command> onLocate(Locate locate) {
+    ActorRef<Topic.Command> topic = topics.get(locate.name());
+    locate.replyTo().tell(topic != null ? new Located(locate.name(), topic) : new NotLocated(locate.name()));
     return this;
   }
 

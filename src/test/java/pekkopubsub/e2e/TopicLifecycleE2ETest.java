@@ -16,7 +16,9 @@ import static pekkopubsub.e2e.Wire.offsets;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -123,6 +125,73 @@ class TopicLifecycleE2ETest {
       assertFalse(stale.path("recovered").asBoolean(true), "no recovery across epochs: " + stale);
       assertEquals(List.of(1L), offsets(events(first, topic, stale.path("replayed").asInt(-1))));
       for (PubSubClient c : List.of(first, second, outsider)) assertUsable(c);
+    }
+  }
+
+  @Test
+  void aPublishRightAfterItsTopicIsDeletedAndCreatedAgainReachesTheNewTopic() {
+    String topic = server.createTopic("recreated");
+    try (PubSubClient publisher = server.connect(); PubSubClient subscriber = server.connect()) {
+      // Enough publishes that the connection sends straight to the topic's actor.
+      for (int i = 1; i <= 5; i++) assertEquals(i, ack(publisher.publish(topic, Wire.payload(i)), topic).path("offset").asLong());
+
+      assertEquals(200, server.admin().deleteTopic(topic).status());
+      assertEquals(201, server.admin().createTopic(topic).status());
+      ack(subscriber.subscribe(topic), topic);
+      assertEquals(1, ack(publisher.publish(topic, Wire.payload(6)), topic).path("offset").asLong());
+      assertEquals(List.of(1L), offsets(events(subscriber, topic, 1)));
+      assertNothingBuffered(publisher);
+    }
+  }
+
+  @Test
+  void everyPublishInFlightWhileItsTopicIsDeletedAndCreatedAgainGetsOneAnswerInOrder() {
+    String topic = server.createTopic("churn");
+    int rounds = 10;
+    int perRound = 40;
+    // Under the default publish burst of 500, so that no publish is refused for its rate.
+    int maxDuringChurn = 400;
+    try (PubSubClient publisher = server.connect()) {
+      ack(publisher.publish(topic, Wire.payload(0)), topic);
+      CompletableFuture<Void> churn = CompletableFuture.runAsync(() -> {
+        for (int round = 0; round < rounds; round++) {
+          assertEquals(200, server.admin().deleteTopic(topic).status());
+          assertEquals(201, server.admin().createTopic(topic).status());
+        }
+      });
+      List<CompletableFuture<JsonNode>> answers = new ArrayList<>();
+      while (!churn.isDone() && answers.size() < maxDuringChurn) {
+        // A window of 10 in flight keeps requests arriving all through the churn.
+        for (int i = 0; i < 10; i++) answers.add(publisher.publish(topic, Wire.payload(i)));
+        await(answers.get(answers.size() - 1));
+      }
+      await(churn, Wire.WAIT);
+      List<CompletableFuture<JsonNode>> afterLastCreate = new ArrayList<>();
+      for (int i = 0; i < perRound; i++) afterLastCreate.add(publisher.publish(topic, Wire.payload(i)));
+
+      // Within one incarnation of the topic, offsets follow the order of sending; each new one starts at 1.
+      long previous = 1;
+      int restarts = 0;
+      for (CompletableFuture<JsonNode> answer : answers) {
+        JsonNode frame = await(answer);
+        if ("error".equals(frame.path("type").asText())) {
+          error(frame, "TOPIC_NOT_FOUND");
+          continue;
+        }
+        long offset = ack(answer, topic).path("offset").asLong();
+        if (offset != previous + 1) {
+          assertEquals(1, offset, "after offset " + previous + ": " + frame);
+          restarts++;
+        }
+        previous = offset;
+      }
+      assertTrue(restarts <= rounds, "restarts: " + restarts);
+      long first = ack(afterLastCreate.get(0), topic).path("offset").asLong();
+      for (int i = 1; i < perRound; i++) {
+        assertEquals(first + i, ack(afterLastCreate.get(i), topic).path("offset").asLong(), "sent after the last create");
+      }
+      assertNothingBuffered(publisher);
+      assertUsable(publisher);
     }
   }
 

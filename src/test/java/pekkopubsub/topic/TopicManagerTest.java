@@ -110,6 +110,39 @@ class TopicManagerTest {
   }
 
   @Test
+  void aLocatedTopicAnswersRequestsSentStraightToIt() {
+    ActorRef<TopicManager.Command> manager = manager();
+    create(manager, "orders");
+    TestProbe<TopicManager.LocateResult> locator = testKit.createTestProbe(TopicManager.LocateResult.class);
+    manager.tell(new TopicManager.Locate("orders", locator.getRef()));
+    TopicManager.Located located = locator.expectMessageClass(TopicManager.Located.class);
+    assertEquals("orders", located.name());
+
+    TestProbe<Topic.Reply> publisher = probe();
+    manager.tell(publish("orders", "p1", publisher));
+    publisher.expectMessage(new Topic.Published("p1", "orders", 1));
+    located.topic().tell(publish("orders", "p2", publisher));
+    publisher.expectMessage(new Topic.Published("p2", "orders", 2));
+  }
+
+  @Test
+  void aMissingOrDeletedTopicIsNotLocated() {
+    ActorRef<TopicManager.Command> manager = manager();
+    TestProbe<TopicManager.LocateResult> locator = testKit.createTestProbe(TopicManager.LocateResult.class);
+    manager.tell(new TopicManager.Locate("orders", locator.getRef()));
+    locator.expectMessage(new TopicManager.NotLocated("orders"));
+
+    create(manager, "orders");
+    manager.tell(new TopicManager.Locate("orders", locator.getRef()));
+    ActorRef<Topic.Command> topic = locator.expectMessageClass(TopicManager.Located.class).topic();
+    delete(manager, "orders");
+    manager.tell(new TopicManager.Locate("orders", locator.getRef()));
+    locator.expectMessage(new TopicManager.NotLocated("orders"));
+    TestProbe<Topic.Reply> watcher = probe();
+    watcher.expectTerminated(topic, Duration.ofSeconds(3));
+  }
+
+  @Test
   void topicsHaveDistinctEpochs() {
     ActorRef<TopicManager.Command> manager = manager();
     assertNotEquals(create(manager, "a"), create(manager, "b"));

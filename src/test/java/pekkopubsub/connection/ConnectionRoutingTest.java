@@ -1,0 +1,132 @@
+package pekkopubsub.connection;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.stream.BoundedSourceQueue;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.util.ByteString;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import pekkopubsub.config.Settings;
+import pekkopubsub.metrics.ServerMetrics;
+import pekkopubsub.protocol.RequestDecoder;
+import pekkopubsub.topic.Topic;
+import pekkopubsub.topic.TopicManager;
+
+/** One connection stage with probes for the manager and a topic: where its requests go, hop by hop. */
+class ConnectionRoutingTest {
+  private static ActorTestKit testKit;
+  private TestProbe<TopicManager.Command> manager;
+  private TestProbe<Topic.Command> topic;
+  private BoundedSourceQueue<WebSocketFrameDecoder.Event> client;
+  private final LinkedBlockingQueue<ByteString> written = new LinkedBlockingQueue<>();
+  private final StringBuilder seen = new StringBuilder();
+
+  @BeforeAll
+  static void startTestKit() {
+    testKit = ActorTestKit.create();
+  }
+
+  @AfterAll
+  static void stopTestKit() {
+    testKit.shutdownTestKit();
+  }
+
+  @BeforeEach
+  void openConnection() {
+    manager = testKit.createTestProbe(TopicManager.Command.class);
+    topic = testKit.createTestProbe(Topic.Command.class);
+    Settings settings = Settings.from(Settings.withDefaults(ConfigFactory.empty()));
+    Connection connection = new Connection("test", manager.getRef(),
+        testKit.createTestProbe(ConnectionRegistry.Command.class).getRef(), settings, RequestDecoder.withDefaults(),
+        new ServerMetrics(new SimpleMeterRegistry()), 0);
+    client = Source.<WebSocketFrameDecoder.Event>queue(16)
+        .via(connection)
+        .to(Sink.foreach(written::add))
+        .run(Materializer.createMaterializer(testKit.system()));
+  }
+
+  @AfterEach
+  void closeConnection() {
+    client.complete();
+  }
+
+  @Test
+  void aLocatedTopicGetsPublishesStraightAndTheOnesItNeverAnsweredGoAgainThroughTheManager() {
+    publish("p1");
+    Topic.Publish p1 = manager.expectMessageClass(Topic.Publish.class);
+    TopicManager.Locate locate = manager.expectMessageClass(TopicManager.Locate.class);
+    assertEquals("orders", locate.name());
+    locate.replyTo().tell(new TopicManager.Located("orders", topic.getRef()));
+    p1.replyTo().tell(new Topic.Published("p1", "orders", 1));
+    awaitWritten("\"request_id\":\"p1\"");
+
+    publish("p2");
+    publish("p3");
+    assertEquals("p2", topic.expectMessageClass(Topic.Publish.class).requestId());
+    Topic.Publish p3 = topic.expectMessageClass(Topic.Publish.class);
+    assertEquals("p3", p3.requestId());
+    manager.expectNoMessage(Duration.ofMillis(100));
+    p3.replyTo().tell(new Topic.Published("p2", "orders", 2));
+
+    // The topic stops (deleted) with p3 unanswered: p3 goes to the manager, and so does what follows.
+    topic.stop();
+    assertEquals("p3", manager.expectMessageClass(Topic.Publish.class).requestId());
+    publish("p4");
+    assertEquals("p4", manager.expectMessageClass(Topic.Publish.class).requestId());
+    TopicManager.Locate again = manager.expectMessageClass(TopicManager.Locate.class);
+    again.replyTo().tell(new TopicManager.NotLocated("orders"));
+    p3.replyTo().tell(new Topic.TopicNotFound("p3", "orders"));
+    awaitWritten("\"request_id\":\"p3\"");
+    assertTrue(seen.indexOf("TOPIC_NOT_FOUND") > 0, seen::toString);
+  }
+
+  @Test
+  void whileAnAnswerThroughTheManagerIsPendingRequestsKeepGoingThroughIt() {
+    publish("p1");
+    Topic.Publish p1 = manager.expectMessageClass(Topic.Publish.class);
+    manager.expectMessageClass(TopicManager.Locate.class).replyTo().tell(new TopicManager.Located("orders", topic.getRef()));
+    publish("p2");
+    assertEquals("p2", manager.expectMessageClass(Topic.Publish.class).requestId(), "p1 is not answered yet");
+    topic.expectNoMessage(Duration.ofMillis(100));
+
+    p1.replyTo().tell(new Topic.Published("p1", "orders", 1));
+    p1.replyTo().tell(new Topic.Published("p2", "orders", 2));
+    awaitWritten("\"request_id\":\"p2\"");
+    publish("p3");
+    assertEquals("p3", topic.expectMessageClass(Topic.Publish.class).requestId());
+  }
+
+  private void publish(String requestId) {
+    client.offer(new WebSocketFrameDecoder.Event.Text(
+        "{\"type\":\"publish\",\"topic\":\"orders\",\"request_id\":\"" + requestId + "\",\"message\":{\"payload\":1}}"));
+  }
+
+  private void awaitWritten(String text) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (seen.indexOf(text) < 0) {
+      try {
+        ByteString bytes = written.poll(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+        if (bytes == null) throw new AssertionError("never written: " + text + " in " + seen);
+        seen.append(bytes.decodeString(StandardCharsets.UTF_8));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError(e);
+      }
+    }
+  }
+}
