@@ -101,7 +101,9 @@ function fmt(s) {
 
 const results = [];
 for (let round = 1; round <= rounds; round++) {
-  for (const target of targets) {
+  // Each round starts with the next target, so that no target always runs first (or right after NATS).
+  const shift = (round - 1) % targets.length;
+  for (const target of [...targets.slice(shift), ...targets.slice(0, shift)]) {
     const r = await measure(target, round);
     const summary = summarize(r.hist, r.maxUs);
     console.log(`round ${round} ${target.name.padEnd(8)} ${r.received}/${r.sent} delivered  ${fmt(summary)}`);
