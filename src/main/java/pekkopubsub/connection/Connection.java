@@ -39,9 +39,10 @@ import scala.runtime.BoxedUnit;
  * <p>Requests go to the {@link TopicManager} with this stage's actor as the reply address, or,
  * once the connection has published to a topic and located it, straight to the topic
  * ({@link TopicRoutes}); answers, events and infos come back to that actor and wait in one
- * {@link OutboundQueue}, in arrival order. Only events can be dropped there. The request side is backpressured: while
- * {@code max-in-flight} answers are pending or unwritten, the stage stops reading the socket, so a
- * client that floods requests without reading is slowed by TCP and loses no answer.
+ * {@link OutboundQueue}, in arrival order. Only events can be dropped there. The request side is
+ * backpressured: while {@code max-in-flight} answers are pending or unwritten, the stage stops
+ * reading the socket, so a client that floods requests without reading is slowed by TCP and loses
+ * no answer.
  */
 public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
 
@@ -307,11 +308,14 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
         if (reply instanceof Topic.Answer answer) routes.answered(answer.topic());
         onReply(reply);
       } else if (message instanceof TopicManager.Located located) {
-        if (routes.located(located.name(), located.topic())) stageActor.watch(Adapter.toClassic(located.topic()));
+        if (routes.located(located.name(), located.topic())) {
+          stageActor.watch(Adapter.toClassic(located.topic()));
+        }
       } else if (message instanceof TopicManager.NotLocated notLocated) {
         routes.notLocated(notLocated.name());
       } else if (message instanceof org.apache.pekko.actor.Terminated terminated) {
-        // A deleted topic: what it did not answer goes again through the manager, which knows what became of the name.
+        // A deleted topic: what it did not answer goes again through the manager, which knows
+        // what became of the name.
         routes.stopped(Adapter.toTyped(terminated.actor())).forEach(this::send);
       } else if (message == ShutDown.INSTANCE) {
         onShutDown();

@@ -30,11 +30,15 @@ final class TopicRoutes<A, Q> {
     ArrayDeque<Q> unansweredDirect;
 
     boolean forgettable() {
-      return actor == null && !locating && unansweredViaManager == 0 && (unansweredDirect == null || unansweredDirect.isEmpty());
+      return actor == null && !locating && unansweredViaManager == 0
+          && (unansweredDirect == null || unansweredDirect.isEmpty());
     }
   }
 
-  /** Only topics with a request in flight, being located, or located; null while there are none (most connections only subscribe). */
+  /**
+   * Only topics with a request in flight, being located, or located; null while there are none
+   * (most connections only subscribe).
+   */
   private Map<String, Route<A, Q>> routes;
 
   /**
@@ -63,12 +67,14 @@ final class TopicRoutes<A, Q> {
     return true;
   }
 
-  /** Returns whether {@code actor} is new to this connection (then watch it, and call {@link #stopped} when it stops). */
+  /**
+   * Returns whether {@code actor} is now the topic's route (then watch it, and call
+   * {@link #stopped} when it stops): unless the topic was not being located.
+   */
   boolean located(String topic, A actor) {
     Route<A, Q> route = route(topic, false);
     if (route == null || !route.locating) return false;
     route.locating = false;
-    if (actor.equals(route.actor)) return false;
     route.actor = actor;
     return true;
   }

@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
+import org.apache.pekko.actor.DeadLetterSuppression;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -59,7 +60,8 @@ public final class TopicManager extends AbstractBehavior<TopicManager.Command> {
    */
   public record Locate(String name, ActorRef<LocateResult> replyTo) implements Command {}
 
-  public sealed interface LocateResult {}
+  /** Like a {@link Topic.Reply}, it may reach a connection that has just closed: no dead letter worth logging. */
+  public sealed interface LocateResult extends DeadLetterSuppression {}
 
   public record Located(String name, ActorRef<Topic.Command> topic) implements LocateResult {}
 

@@ -99,7 +99,8 @@ class ConnectionRoutingTest {
   void whileAnAnswerThroughTheManagerIsPendingRequestsKeepGoingThroughIt() {
     publish("p1");
     Topic.Publish p1 = manager.expectMessageClass(Topic.Publish.class);
-    manager.expectMessageClass(TopicManager.Locate.class).replyTo().tell(new TopicManager.Located("orders", topic.getRef()));
+    TopicManager.Locate locate = manager.expectMessageClass(TopicManager.Locate.class);
+    locate.replyTo().tell(new TopicManager.Located("orders", topic.getRef()));
     publish("p2");
     assertEquals("p2", manager.expectMessageClass(Topic.Publish.class).requestId(), "p1 is not answered yet");
     topic.expectNoMessage(Duration.ofMillis(100));

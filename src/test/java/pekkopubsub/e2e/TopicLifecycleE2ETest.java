@@ -133,7 +133,9 @@ class TopicLifecycleE2ETest {
     String topic = server.createTopic("recreated");
     try (PubSubClient publisher = server.connect(); PubSubClient subscriber = server.connect()) {
       // Enough publishes that the connection sends straight to the topic's actor.
-      for (int i = 1; i <= 5; i++) assertEquals(i, ack(publisher.publish(topic, Wire.payload(i)), topic).path("offset").asLong());
+      for (int i = 1; i <= 5; i++) {
+        assertEquals(i, ack(publisher.publish(topic, Wire.payload(i)), topic).path("offset").asLong());
+      }
 
       assertEquals(200, server.admin().deleteTopic(topic).status());
       assertEquals(201, server.admin().createTopic(topic).status());
@@ -188,7 +190,8 @@ class TopicLifecycleE2ETest {
       assertTrue(restarts <= rounds, "restarts: " + restarts);
       long first = ack(afterLastCreate.get(0), topic).path("offset").asLong();
       for (int i = 1; i < perRound; i++) {
-        assertEquals(first + i, ack(afterLastCreate.get(i), topic).path("offset").asLong(), "sent after the last create");
+        long offset = ack(afterLastCreate.get(i), topic).path("offset").asLong();
+        assertEquals(first + i, offset, "sent after the last create");
       }
       assertNothingBuffered(publisher);
       assertUsable(publisher);
