@@ -46,9 +46,10 @@ final class SelectorLoop implements AutoCloseable {
   /**
    * Dispatcher tasks the loop's thread runs itself per select that found one socket ready (see
    * {@link LoopInliningExecutorConfigurator}): enough for a publish to one subscriber (the
-   * publisher's stages, the topic manager, the topic, the subscriber's stages, the ack), few enough
-   * that the loop is back at its sockets within tens of microseconds. A select that finds several
-   * sockets ready means load: then the pool gets everything.
+   * publisher's stages, the topic manager until the connection has located the topic, the topic,
+   * the subscriber's stages, the ack), few enough that the loop is back at its sockets within tens
+   * of microseconds. A select that finds several sockets ready means load: then the pool gets
+   * everything.
    */
   static final int INLINE_BUDGET = 8;
   /** How long accepting pauses after it failed (typically: out of file descriptors). */
