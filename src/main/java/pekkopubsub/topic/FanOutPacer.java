@@ -26,24 +26,28 @@ public final class FanOutPacer {
    */
   static final long QUIET_GAP_NANOS = 500_000;
 
-  /** Weight of the newest interval in the running mean: the rate follows about the last 8 publishes. */
-  private static final double RATE_SMOOTHING = 1.0 / 8;
-
   /**
-   * Longer gaps count as this long, so that a topic idle for hours is hot again within tens of
-   * publishes. Overstating a slow topic's rate costs nothing: its publishes are further apart than
-   * any spacing, so none of them waits.
+   * How far back the topic's rate looks: each publish counts with weight e^(-age / this). Long
+   * against a load client's send ticks (1 ms in the peer harness: a burst of publishes, then a gap),
+   * so that a steady rate sent in bursts reads as steady; short enough that a topic is hot within
+   * about 50 ms of a flood starting.
    */
-  private static final long MAX_COUNTED_INTERVAL_NANOS = Duration.ofMillis(10).toNanos();
+  static final long RATE_TIME_CONSTANT_NANOS = Duration.ofMillis(20).toNanos();
 
   private final Settings.FanOutPacing pacing;
-  private double meanPublishIntervalNanos = MAX_COUNTED_INTERVAL_NANOS;
+  /** Publishes per second, each weighted by its age, up to and including the last one. */
+  private double rateIncludingLast;
+  /**
+   * The same just before the last publish, which is the one the pacer uses: counting the publish
+   * that is being measured would overstate a slow topic's rate (a lone publish would read as 50/s).
+   */
+  private double rateBeforeLast;
   private long lastPublishNanos;
   private long lastFanOutNanos;
 
   public FanOutPacer(Settings.FanOutPacing pacing, long nowNanos) {
     this.pacing = pacing;
-    this.lastPublishNanos = nowNanos - MAX_COUNTED_INTERVAL_NANOS;
+    this.lastPublishNanos = nowNanos - Duration.ofDays(1).toNanos();
     this.lastFanOutNanos = nowNanos - Duration.ofDays(1).toNanos();
   }
 
@@ -54,8 +58,9 @@ public final class FanOutPacer {
 
   /** Counts a publish into the topic's rate. */
   public void published(long nowNanos) {
-    long interval = Math.min(nowNanos - lastPublishNanos, MAX_COUNTED_INTERVAL_NANOS);
-    meanPublishIntervalNanos += (interval - meanPublishIntervalNanos) * RATE_SMOOTHING;
+    double sinceLast = nowNanos - lastPublishNanos;
+    rateBeforeLast = rateIncludingLast * Math.exp(-sinceLast / RATE_TIME_CONSTANT_NANOS);
+    rateIncludingLast = rateBeforeLast + 1e9 / RATE_TIME_CONSTANT_NANOS;
     lastPublishNanos = nowNanos;
   }
 
@@ -65,7 +70,7 @@ public final class FanOutPacer {
 
   /** Events per second the topic delivers at its recent publish rate. */
   public double deliveriesPerSecond(int subscribers) {
-    return subscribers * 1e9 / Math.max(1, meanPublishIntervalNanos);
+    return subscribers * rateBeforeLast;
   }
 
   /** The least time between two fan-outs of a hot topic with {@code subscribers} subscribers. */
