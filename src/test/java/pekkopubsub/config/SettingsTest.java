@@ -21,7 +21,7 @@ class SettingsTest {
     assertEquals(64 * 1024, s.maxFrameSize());
     assertEquals(Duration.ofSeconds(30), s.heartbeatInterval());
     assertEquals(Duration.ofSeconds(5), s.drainDeadline());
-    assertEquals(new Settings.FanOutPacing(Duration.ofNanos(150_000), Duration.ofMillis(5), 100_000), s.fanOutPacing());
+    assertEquals(new Settings.FanOutPacing(Duration.ofNanos(150_000), Duration.ofMillis(5), 75_000), s.fanOutPacing());
   }
 
   /** The operator's file documents the defaults line by line: it must state exactly them. */
