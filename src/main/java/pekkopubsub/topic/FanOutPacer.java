@@ -35,11 +35,10 @@ public final class FanOutPacer {
   static final long RATE_TIME_CONSTANT_NANOS = Duration.ofMillis(20).toNanos();
 
   private final Settings.FanOutPacing pacing;
-  /** Publishes per second, each weighted by its age, up to and including the last one. */
-  private double rateIncludingLast;
   /**
-   * The same just before the last publish, which is the one the pacer uses: counting the publish
-   * that is being measured would overstate a slow topic's rate (a lone publish would read as 50/s).
+   * Publishes per second before the last one, each weighted by its age: the publish being measured
+   * is left out, since counting it would overstate a slow topic's rate (a lone publish would read
+   * as 50/s).
    */
   private double rateBeforeLast;
   private long lastPublishNanos;
@@ -59,8 +58,10 @@ public final class FanOutPacer {
   /** Counts a publish into the topic's rate. */
   public void published(long nowNanos) {
     double sinceLast = nowNanos - lastPublishNanos;
-    rateBeforeLast = rateIncludingLast * Math.exp(-sinceLast / RATE_TIME_CONSTANT_NANOS);
-    rateIncludingLast = rateBeforeLast + 1e9 / RATE_TIME_CONSTANT_NANOS;
+    // The previous publish joins the rate now. Before the first, lastPublishNanos lies a day back,
+    // so that phantom one weighs nothing.
+    double includingPrevious = rateBeforeLast + 1e9 / RATE_TIME_CONSTANT_NANOS;
+    rateBeforeLast = includingPrevious * Math.exp(-sinceLast / RATE_TIME_CONSTANT_NANOS);
     lastPublishNanos = nowNanos;
   }
 
