@@ -40,6 +40,12 @@ final class ServerHandle implements AutoCloseable {
 
   private static final long CLOCK_TICK_NANOS = 10_000_000L; // USER_HZ = 100 on Linux
 
+  // G1 prints one heap line, Parallel and Serial one per generation ("total ..K, used ..K");
+  // Shenandoah "..M committed, ..K used" and ZGC "ZHeap used ..M, capacity ..M", in K, M or G.
+  private static final Pattern GENERATION_USED = Pattern.compile("total \\d+K, used (\\d+)K");
+  private static final Pattern SHENANDOAH_USED = Pattern.compile("committed, (\\d+)([KMG]) used");
+  private static final Pattern ZGC_USED = Pattern.compile("ZHeap\\s+used (\\d+)([KMG])");
+
   final BenchConfig.ServerMode mode;
   final URI httpBase;
   final long pid;
@@ -197,11 +203,16 @@ final class ServerHandle implements AutoCloseable {
 
   /** The used heap in {@code jcmd GC.heap_info}'s output, or -1. */
   static long heapUsedBytes(String heapInfo) {
-    // G1 prints one heap line; Parallel and Serial print one per generation ("total ..K, used ..K").
-    Matcher m = Pattern.compile("total \\d+K, used (\\d+)K").matcher(heapInfo == null ? "" : heapInfo);
+    String info = heapInfo == null ? "" : heapInfo;
+    Matcher generations = GENERATION_USED.matcher(info);
     long usedKb = -1;
-    while (m.find()) usedKb = Math.max(usedKb, 0) + Long.parseLong(m.group(1));
-    return usedKb < 0 ? -1 : usedKb * 1024;
+    while (generations.find()) usedKb = Math.max(usedKb, 0) + Long.parseLong(generations.group(1));
+    if (usedKb >= 0) return usedKb * 1024;
+    for (Pattern wholeHeap : List.of(SHENANDOAH_USED, ZGC_USED)) {
+      Matcher m = wholeHeap.matcher(info);
+      if (m.find()) return Long.parseLong(m.group(1)) << (10 * ("KMG".indexOf(m.group(2)) + 1));
+    }
+    return -1;
   }
 
   private String jcmd(String... command) {

@@ -32,6 +32,23 @@ class ServerHandleTest {
   }
 
   @Test
+  void heapUsedIsReadFromShenandoahsAndZgcsHeapLines() {
+    String shenandoah = """
+        28804:
+        Shenandoah Heap
+         6028M max, 6028M soft max, 384M committed, 61370K used
+         3014 x 2048K regions
+        """;
+    assertEquals(61370L * 1024, ServerHandle.heapUsedBytes(shenandoah));
+    String zgc = """
+        28853:
+         ZHeap           used 116M, capacity 378M, max capacity 6028M
+         Metaspace       used 32507K, committed 32768K, reserved 1114112K
+        """;
+    assertEquals(116L * 1024 * 1024, ServerHandle.heapUsedBytes(zgc));
+  }
+
+  @Test
   void noHeapLineIsMinusOne() {
     assertEquals(-1, ServerHandle.heapUsedBytes("12345:\nCommand not found\n"));
     assertEquals(-1, ServerHandle.heapUsedBytes(null));
