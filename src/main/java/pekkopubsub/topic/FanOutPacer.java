@@ -34,6 +34,12 @@ public final class FanOutPacer {
    */
   static final long RATE_TIME_CONSTANT_NANOS = Duration.ofMillis(20).toNanos();
 
+  /**
+   * Where a new topic's "previous" publish and fan-out lie: far enough back that the phantom
+   * publish weighs nothing in the rate and the first fan-out waits for no spacing.
+   */
+  private static final long LONG_AGO_NANOS = Duration.ofDays(1).toNanos();
+
   private final Settings.FanOutPacing pacing;
   /**
    * Publishes per second before the last one, each weighted by its age: the publish being measured
@@ -46,8 +52,8 @@ public final class FanOutPacer {
 
   public FanOutPacer(Settings.FanOutPacing pacing, long nowNanos) {
     this.pacing = pacing;
-    this.lastPublishNanos = nowNanos - Duration.ofDays(1).toNanos();
-    this.lastFanOutNanos = nowNanos - Duration.ofDays(1).toNanos();
+    this.lastPublishNanos = nowNanos - LONG_AGO_NANOS;
+    this.lastFanOutNanos = nowNanos - LONG_AGO_NANOS;
   }
 
   /** Whether the previous publish came at least {@link #QUIET_GAP_NANOS} before {@code nowNanos}. */
@@ -58,8 +64,8 @@ public final class FanOutPacer {
   /** Counts a publish into the topic's rate. */
   public void published(long nowNanos) {
     double sinceLast = nowNanos - lastPublishNanos;
-    // The previous publish joins the rate now. Before the first, lastPublishNanos lies a day back,
-    // so that phantom one weighs nothing.
+    // The previous publish joins the rate now; before the first, that is the phantom one
+    // LONG_AGO_NANOS back.
     double includingPrevious = rateBeforeLast + 1e9 / RATE_TIME_CONSTANT_NANOS;
     rateBeforeLast = includingPrevious * Math.exp(-sinceLast / RATE_TIME_CONSTANT_NANOS);
     lastPublishNanos = nowNanos;
