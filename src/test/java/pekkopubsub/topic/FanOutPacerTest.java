@@ -54,11 +54,39 @@ class FanOutPacerTest {
   @Test
   void spacingGrowsWithTheSubscribersUpToTheMaximum() {
     FanOutPacer pacer = pacer(PACING);
+    publishSteadily(pacer, START, MS);
     assertEquals(500 * US, pacer.spacingNanos(10));
     assertEquals(2_500 * US, pacer.spacingNanos(50));
     assertEquals(5 * MS, pacer.spacingNanos(100));
     assertEquals(5 * MS, pacer.spacingNanos(1000));
     assertEquals(0, pacer.spacingNanos(0));
+  }
+
+  @Test
+  void aHotTopicWithManySubscribersTooSlowToFillTheMaximumWaitsForThreeEvents() {
+    FanOutPacer at250 = pacer(PACING);
+    publishSteadily(at250, START, 4 * MS);
+    long spacing = at250.spacingNanos(1000);
+    assertTrue(spacing >= 12 * MS && spacing <= 14 * MS, "three publishes 4 ms apart: " + spacing);
+    assertEquals(10 * MS, at250.spacingNanos(200), "no longer than 200 x 50 us");
+    assertEquals(5 * MS, at250.spacingNanos(100), "100 x 50 us fits in the maximum: not stretched");
+
+    FanOutPacer at125 = pacer(PACING);
+    publishSteadily(at125, START, 8 * MS);
+    assertEquals(20 * MS, at125.spacingNanos(1000), "three publishes 8 ms apart, held to 4 x the maximum");
+  }
+
+  @Test
+  void aHotTopicWithManySubscribersAt125PerSecondHoldsAPublishUntilTheStretchedSpacing() {
+    FannedOut fanned = fannedOutAfterPublishes(PACING, 8 * MS);
+    assertEquals(12 * MS, fanned.waitNanos(1000, 8 * MS), "125/s x 1,000 = 125,000 deliveries/s, hot");
+  }
+
+  @Test
+  void theStretchShrinksWithTheMaximum() {
+    FanOutPacer pacer = pacer(new Settings.FanOutPacing(Duration.ofNanos(50 * US), Duration.ofMillis(1), 100_000));
+    publishSteadily(pacer, START, 8 * MS);
+    assertEquals(4 * MS, pacer.spacingNanos(1000));
   }
 
   @Test
