@@ -40,8 +40,9 @@ public final class FanOutPacer {
    * Publishes a hot topic with many subscribers waits to gather when {@code maxSpacing} holds fewer.
    * Such a topic (1,000 subscribers at 125-250 msg/s) otherwise costs one socket write per event per
    * subscriber, a core's worth of loopback writes, which leaves its clients too little CPU to read;
-   * three events per write cut that to a third. Two were not enough to keep the peer harness's
-   * 1,000-subscriber sweep under its 50 ms p99 any higher, four no better than three.
+   * three events per write cut that to a third. In the peer harness's 1,000-subscriber sweep three
+   * raised the knee from 94 msg/s to 125-188 in four sweeps of four; two, in one of two; four, in
+   * none (docs/benchmarks/stretched-spacing-2026-11-24.md).
    */
   static final int EVENTS_PER_STRETCHED_FAN_OUT = 3;
 
