@@ -29,6 +29,13 @@ public final class PubSubClient implements AutoCloseable {
   /** How the server closed the connection; code -1 when the TCP connection broke without a close frame. */
   public record CloseStatus(int code, String reason) {}
 
+  /**
+   * Frames received and not yet taken with {@link #nextFrame} after which the client stops reading
+   * its socket until some are taken, as a paused reader does: a consumer that falls behind backs up
+   * into TCP and the server's bounded queue, which drops and counts, not into this heap.
+   */
+  public static final int MAX_BUFFERED_FRAMES = 4096;
+
   private final WebSocket webSocket;
   private final Listener listener;
   private final AtomicLong nextRequestId = new AtomicLong();
@@ -145,7 +152,9 @@ public final class PubSubClient implements AutoCloseable {
 
   /** The next frame that answers no request of ours (event, info, error without request), or null after {@code timeout}. */
   public JsonNode nextFrame(Duration timeout) throws InterruptedException {
-    return listener.frames.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
+    JsonNode frame = listener.frames.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
+    if (frame != null) listener.releaseIfHeld(webSocket);
+    return frame;
   }
 
   /** Frames received and not yet taken with {@link #nextFrame}. */
@@ -164,7 +173,8 @@ public final class PubSubClient implements AutoCloseable {
   }
 
   public void resumeReading() {
-    if (listener.paused.compareAndSet(true, false)) webSocket.request(1);
+    // A full buffer keeps holding reading back; the next nextFrame asks for more.
+    if (listener.paused.compareAndSet(true, false) && !listener.heldBack.get()) webSocket.request(1);
   }
 
   public CompletableFuture<CloseStatus> closed() {
@@ -194,6 +204,8 @@ public final class PubSubClient implements AutoCloseable {
     final BlockingQueue<JsonNode> frames = new LinkedBlockingQueue<>();
     final CompletableFuture<CloseStatus> closed = new CompletableFuture<>();
     final AtomicBoolean paused = new AtomicBoolean();
+    /** Set while reading waits because {@link #frames} holds {@link #MAX_BUFFERED_FRAMES}. */
+    final AtomicBoolean heldBack = new AtomicBoolean();
     final AtomicLong pongs = new AtomicLong();
     private final StringBuilder partial = new StringBuilder();
 
@@ -205,8 +217,24 @@ public final class PubSubClient implements AutoCloseable {
         partial.setLength(0);
         dispatch(text);
       }
-      if (!paused.get()) ws.request(1);
+      requestNext(ws);
       return null;
+    }
+
+    private void requestNext(WebSocket ws) {
+      if (paused.get()) return;
+      if (frames.size() >= MAX_BUFFERED_FRAMES) {
+        heldBack.set(true);
+        // The consumer may have taken a frame before it could see the flag; then the request is ours.
+        if (frames.size() >= MAX_BUFFERED_FRAMES || !heldBack.compareAndSet(true, false)) return;
+      }
+      ws.request(1);
+    }
+
+    void releaseIfHeld(WebSocket ws) {
+      if (heldBack.get() && frames.size() < MAX_BUFFERED_FRAMES && heldBack.compareAndSet(true, false) && !paused.get()) {
+        ws.request(1);
+      }
     }
 
     private void dispatch(String text) {
@@ -225,20 +253,20 @@ public final class PubSubClient implements AutoCloseable {
     @Override
     public CompletionStage<?> onBinary(WebSocket ws, ByteBuffer data, boolean last) {
       frames.add(JsonCodec.mapper().createObjectNode().put("type", "binary").put("bytes", data.remaining()));
-      if (!paused.get()) ws.request(1);
+      requestNext(ws);
       return null;
     }
 
     @Override
     public CompletionStage<?> onPong(WebSocket ws, ByteBuffer message) {
       pongs.incrementAndGet();
-      if (!paused.get()) ws.request(1);
+      requestNext(ws);
       return null;
     }
 
     @Override
     public CompletionStage<?> onPing(WebSocket ws, ByteBuffer message) {
-      if (!paused.get()) ws.request(1);
+      requestNext(ws);
       return null;
     }
 

@@ -23,7 +23,7 @@ import pekkopubsub.client.PubSubClient;
 /**
  * Slow consumers: a subscriber that stops reading loses events (drop-oldest, counted) or its
  * connection (disconnect), never slows publishers or other subscribers; a client that floods
- * requests without reading loses no answer.
+ * requests without reading loses no answer; a client that takes no frames stops reading at its bound.
  */
 class BackpressureE2ETest {
   private static final int MESSAGES = 2000;
@@ -181,6 +181,41 @@ class BackpressureE2ETest {
       assertNull(Wire.poll(publisher, Duration.ofMillis(200)), "exactly one ack per publish");
       assertEquals(publishes, server.topicStats(topic).path("messages").asLong(-1));
       assertUsable(publisher);
+    }
+  }
+
+  @Test
+  void clientThatDoesNotTakeItsFramesStopsReadingAtItsBoundAndLosesNothingUncounted() {
+    int messages = PubSubClient.MAX_BUFFERED_FRAMES + 3_000;
+    try (TestServer server = TestServer.start(Map.of(PUBLISH_RATE, "0",
+        "connection.outbound-queue-size", "16", "connection.overflow-policy", "drop-oldest"))) {
+      String topic = server.createTopic("unread");
+      PubSubClient idle = server.connect();
+      PubSubClient publisher = server.connect();
+      ack(idle.subscribe(topic), topic);
+
+      List<CompletableFuture<JsonNode>> acks = new ArrayList<>(messages);
+      for (int i = 0; i < messages; i++) acks.add(publisher.publish(topic, BIG_PAYLOAD));
+      for (CompletableFuture<JsonNode> answer : acks) ack(answer, topic);
+
+      // The client reads until its buffer is full, then leaves the rest to TCP and the server's queue.
+      Wire.eventually(LONG, idle::bufferedFrames, n -> n >= PubSubClient.MAX_BUFFERED_FRAMES, "the buffer fills");
+      LocalServer.sleep(300);
+      assertEquals(PubSubClient.MAX_BUFFERED_FRAMES, idle.bufferedFrames(), "no frame read beyond the bound");
+
+      List<JsonNode> events = readUntilOffset(idle, topic, messages);
+      assertNull(Wire.poll(idle, Duration.ofMillis(200)), "nothing after the last event");
+      List<Long> offsets = offsets(events);
+      for (int i = 1; i < offsets.size(); i++) {
+        assertTrue(offsets.get(i) > offsets.get(i - 1), "increasing offsets, but " + offsets.get(i) + " after " + offsets.get(i - 1));
+      }
+      long expectedDropped = messages - events.size();
+      Wire.eventually(Wire.WAIT, () -> server.topicStats(topic),
+          st -> st.path("dropped").asLong(-1) >= expectedDropped, "dropped reaches " + expectedDropped);
+      LocalServer.sleep(300);
+      JsonNode stats = server.topicStats(topic);
+      assertEquals(expectedDropped, stats.path("dropped").asLong(-1), "published x subscribers = delivered + dropped: " + stats);
+      assertUsable(idle);
     }
   }
 
