@@ -133,6 +133,7 @@ class ChaosE2ETest {
     while (System.nanoTime() < deadline) {
       try {
         if (client == null) client = server.connect();
+        discardArrived(client);
         int dice = random.nextInt(100);
         if (dice < 45) {
           String topic = pick(random, random.nextInt(4) == 0 ? doomed : audited);
@@ -181,8 +182,13 @@ class ChaosE2ETest {
     while (System.nanoTime() < deadline) {
       LocalServer.sleep(200 + random.nextInt(600));
       String topic = pick(random, doomed);
-      if (server.admin().deleteTopic(topic).status() == 200) count("topic-deleted");
-      server.admin().createTopic(topic);
+      try {
+        if (server.admin().deleteTopic(topic).status() == 200) count("topic-deleted");
+        server.admin().createTopic(topic);
+      } catch (RuntimeException e) {
+        // A 300-client soak starves this JVM (server and clients share it) past the REST client's 10 s timeout at times.
+        count("deleter-error " + e.getClass().getSimpleName());
+      }
     }
   }
 
@@ -236,6 +242,17 @@ class ChaosE2ETest {
       assertNull(disorder.get(), "offsets increase");
       return received.get();
     }
+  }
+
+  /**
+   * A chaos client reads its socket like any client (only its pauses stop it) and ignores what it
+   * read: left unread, the events of the topics it subscribed to piled up in this JVM's heap.
+   */
+  private static void discardArrived(PubSubClient client) {
+    JsonNode frame;
+    do {
+      frame = Wire.poll(client, Duration.ZERO);
+    } while (frame != null);
   }
 
   private static boolean noSubscribers(JsonNode topics) {
