@@ -32,7 +32,8 @@ public final class PubSubClient implements AutoCloseable {
   /**
    * Frames received and not yet taken with {@link #nextFrame} after which the client stops reading
    * its socket until some are taken, as a paused reader does: a consumer that falls behind backs up
-   * into TCP and the server's bounded queue, which drops and counts, not into this heap.
+   * into TCP and the server's bounded queue, which drops and counts, not into this heap. Answers
+   * to requests arrive on the same socket, so they too wait until frames are taken.
    */
   public static final int MAX_BUFFERED_FRAMES = 4096;
 

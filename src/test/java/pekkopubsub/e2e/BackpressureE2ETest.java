@@ -54,11 +54,7 @@ class BackpressureE2ETest {
       // The newest event is never the one dropped under drop-oldest, so the slow one ends with it.
       List<JsonNode> slowEvents = readUntilOffset(slow, topic, MESSAGES);
       assertNull(Wire.poll(slow, Duration.ofMillis(200)), "nothing after the last event");
-      List<Long> slowOffsets = offsets(slowEvents);
-      for (int i = 1; i < slowOffsets.size(); i++) {
-        assertTrue(slowOffsets.get(i) > slowOffsets.get(i - 1),
-            "increasing offsets, but " + slowOffsets.get(i) + " after " + slowOffsets.get(i - 1));
-      }
+      assertIncreasing(offsets(slowEvents));
       int received = slowEvents.size();
       assertTrue(received < MESSAGES, "the paused subscriber lost events (else the test proves nothing)");
 
@@ -205,10 +201,7 @@ class BackpressureE2ETest {
 
       List<JsonNode> events = readUntilOffset(idle, topic, messages);
       assertNull(Wire.poll(idle, Duration.ofMillis(200)), "nothing after the last event");
-      List<Long> offsets = offsets(events);
-      for (int i = 1; i < offsets.size(); i++) {
-        assertTrue(offsets.get(i) > offsets.get(i - 1), "increasing offsets, but " + offsets.get(i) + " after " + offsets.get(i - 1));
-      }
+      assertIncreasing(offsets(events));
       long expectedDropped = messages - events.size();
       Wire.eventually(Wire.WAIT, () -> server.topicStats(topic),
           st -> st.path("dropped").asLong(-1) >= expectedDropped, "dropped reaches " + expectedDropped);
@@ -248,6 +241,12 @@ class BackpressureE2ETest {
       assertEquals(topic, frame.path("topic").asText());
       out.add(frame);
       if (frame.path("offset").asLong() >= last) return out;
+    }
+  }
+
+  private static void assertIncreasing(List<Long> offsets) {
+    for (int i = 1; i < offsets.size(); i++) {
+      assertTrue(offsets.get(i) > offsets.get(i - 1), "increasing offsets, but " + offsets.get(i) + " after " + offsets.get(i - 1));
     }
   }
 
