@@ -58,13 +58,7 @@ class BackpressureE2ETest {
       int received = slowEvents.size();
       assertTrue(received < MESSAGES, "the paused subscriber lost events (else the test proves nothing)");
 
-      long expectedDropped = MESSAGES - received;
-      Wire.eventually(Wire.WAIT, () -> server.topicStats(topic),
-          s -> s.path("dropped").asLong(-1) >= expectedDropped, "dropped reaches " + expectedDropped);
-      LocalServer.sleep(300);
-      JsonNode stats = server.topicStats(topic);
-      assertEquals(expectedDropped, stats.path("dropped").asLong(-1),
-          "published x subscribers = delivered + dropped: " + stats);
+      JsonNode stats = Wire.assertDroppedSettlesAt(server, topic, MESSAGES - received);
       assertEquals(MESSAGES, stats.path("messages").asLong(-1), stats::toString);
       assertEquals(2, stats.path("subscribers").asInt(-1), "both stay subscribed: " + stats);
 
@@ -93,8 +87,7 @@ class BackpressureE2ETest {
 
       slow.resumeReading();
       PubSubClient.CloseStatus status = await(slow.closed(), LONG);
-      List<JsonNode> slowFrames = new ArrayList<>();
-      for (JsonNode f = Wire.poll(slow, Duration.ZERO); f != null; f = Wire.poll(slow, Duration.ZERO)) slowFrames.add(f);
+      List<JsonNode> slowFrames = Wire.drain(slow);
       assertEquals(1008, status.code(), "closed as a slow consumer: " + status);
 
       long last = 0;
@@ -202,12 +195,7 @@ class BackpressureE2ETest {
       List<JsonNode> events = readUntilOffset(idle, topic, messages);
       assertNull(Wire.poll(idle, Duration.ofMillis(200)), "nothing after the last event");
       assertIncreasing(offsets(events));
-      long expectedDropped = messages - events.size();
-      Wire.eventually(Wire.WAIT, () -> server.topicStats(topic),
-          st -> st.path("dropped").asLong(-1) >= expectedDropped, "dropped reaches " + expectedDropped);
-      LocalServer.sleep(300);
-      JsonNode stats = server.topicStats(topic);
-      assertEquals(expectedDropped, stats.path("dropped").asLong(-1), "published x subscribers = delivered + dropped: " + stats);
+      Wire.assertDroppedSettlesAt(server, topic, messages - events.size());
       assertUsable(idle);
     }
   }

@@ -95,6 +95,26 @@ final class Wire {
     }
   }
 
+  /** Every frame already received and not yet taken, in arrival order. */
+  static List<JsonNode> drain(PubSubClient client) {
+    List<JsonNode> frames = new ArrayList<>();
+    for (JsonNode f = poll(client, Duration.ZERO); f != null; f = poll(client, Duration.ZERO)) frames.add(f);
+    return frames;
+  }
+
+  /**
+   * The topic's stats once its {@code dropped} has reached {@code expected}, asserting that 300 ms
+   * later it is exactly {@code expected} (a late drop report would show as more).
+   */
+  static JsonNode assertDroppedSettlesAt(TestServer server, String topic, long expected) {
+    eventually(WAIT, () -> server.topicStats(topic), s -> s.path("dropped").asLong(-1) >= expected,
+        topic + " dropped reaches " + expected);
+    LocalServer.sleep(300);
+    JsonNode stats = server.topicStats(topic);
+    assertEquals(expected, stats.path("dropped").asLong(-1), "server's dropped = events its subscribers missed: " + stats);
+    return stats;
+  }
+
   /** The next {@code n} frames, each an event of {@code topic}. */
   static List<JsonNode> events(PubSubClient client, String topic, int n) {
     List<JsonNode> events = new ArrayList<>(n);
