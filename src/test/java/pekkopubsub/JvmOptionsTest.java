@@ -28,6 +28,7 @@ class JvmOptionsTest {
     assertFalse(out.contains("Unrecognized VM option") || out.contains("VM warning"), out);
     assertTrue(Pattern.compile("G1UseAdaptiveConcRefinement\\s+= false").matcher(out).find(), "the file's flags are in effect");
     assertTrue(Pattern.compile("MaxHeapFreeRatio\\s+= 30").matcher(out).find(), "the heap sizing flags are in effect");
+    assertTrue(Pattern.compile("GCTimeRatio\\s+= 4\\s").matcher(out).find(), "G1 keeps the heap small through a burst of connections");
   }
 
   @Test
