@@ -3,9 +3,7 @@ package pekkopubsub.topic;
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -143,10 +141,7 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
   private final ServerMetrics metrics;
   private final ReplayBuffer<Retained> history;
   /** Each subscriber, with the offset after which it has been sent every event (replayed or live). */
-  private final Map<ActorRef<Reply>, Long> coveredAfter = new HashMap<>();
-  // The fan-out loop walks an array: it is rebuilt on (rare) membership changes, read on every publish.
-  @SuppressWarnings("unchecked")
-  private ActorRef<Reply>[] subscribers = new ActorRef[0];
+  private final SubscriberSet<ActorRef<Reply>> subscribers = new SubscriberSet<>();
   private long lastOffset;
   private long dropped;
   /** Published but not yet told to the subscribers; emptied before every membership change. */
@@ -189,7 +184,7 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
     long now = System.nanoTime();
     boolean afterQuietGap = pacer.quietBefore(now);
     pacer.published(now);
-    if (subscribers.length > 0) addToFanOut(frame, now, afterQuietGap);
+    if (subscribers.size() > 0) addToFanOut(frame, now, afterQuietGap);
     publish.replyTo().tell(new Published(publish.requestId(), name, offset));
     metrics.published();
     return this;
@@ -201,13 +196,13 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
     pendingFrames.add(frame);
     if (pendingFrames.size() >= MAX_FAN_OUT_BATCH) {
       fanOutPending();
-    } else if (alone && afterQuietGap && pacer.waitNanos(subscribers.length, now) <= 0) {
+    } else if (alone && afterQuietGap && pacer.waitNanos(subscribers.size(), now) <= 0) {
       // A lone publish goes out before its ack, without a turn through the mailbox; under load the
       // publishes of one mailbox turn still travel together.
       fanOutPending();
     } else if (!fanOutScheduled) {
       fanOutScheduled = true;
-      long wait = pacer.waitNanos(subscribers.length, now);
+      long wait = pacer.waitNanos(subscribers.size(), now);
       ActorRef<Command> self = getContext().getSelf();
       if (wait > 0) {
         // Pekko's scheduler rounds every delay up to its tick (50 ms here); this waits the microseconds asked.
@@ -231,8 +226,8 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
     pacer.fannedOut(System.nanoTime());
     Events events = new Events(getContext().getSelf(), List.copyOf(pendingFrames), pendingSinceNanos);
     pendingFrames.clear();
-    for (ActorRef<Reply> subscriber : subscribers) {
-      subscriber.tell(events);
+    for (int i = 0; i < subscribers.size(); i++) {
+      subscribers.get(i).tell(events);
     }
   }
 
@@ -240,7 +235,7 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
     fanOutPending();
     ActorRef<Reply> subscriber = subscribe.replyTo();
     boolean sameEpoch = subscribe.epoch() == null || subscribe.epoch().equals(epoch);
-    Long alreadyCoveredAfter = coveredAfter.get(subscriber);
+    Long alreadyCoveredAfter = subscribers.coveredAfter(subscriber);
     if (alreadyCoveredAfter != null) {
       // Already live: a second replay would repeat events this connection has had.
       Boolean recovered = subscribe.sinceOffset() == null ? null
@@ -257,9 +252,8 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
     } else {
       replay = history.lastN(subscribe.lastN());
     }
-    coveredAfter.put(subscriber, lastOffset - replay.size());
+    subscribers.add(subscriber, lastOffset - replay.size());
     getContext().watchWith(subscriber, new SubscriberTerminated(subscriber));
-    rebuildSubscriberArray();
     metrics.subscriptionsChanged(1);
     List<ByteString> frames = new ArrayList<>(replay.size());
     for (Retained r : replay) frames.add(WebSocketFrames.text(JsonCodec.asReplay(r.json())));
@@ -272,7 +266,7 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
   private Behavior<Command> onUnsubscribe(Unsubscribe unsubscribe) {
     fanOutPending();
     ActorRef<Reply> subscriber = unsubscribe.replyTo();
-    if (coveredAfter.containsKey(subscriber)) {
+    if (subscribers.contains(subscriber)) {
       getContext().unwatch(subscriber);
       removeSubscriber(subscriber);
       subscriber.tell(new Unsubscribed(unsubscribe.requestId(), name));
@@ -284,8 +278,7 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
 
   private Behavior<Command> removeSubscriber(ActorRef<Reply> subscriber) {
     fanOutPending();
-    if (coveredAfter.remove(subscriber) != null) {
-      rebuildSubscriberArray();
+    if (subscribers.remove(subscriber)) {
       metrics.subscriptionsChanged(-1);
     }
     return this;
@@ -297,20 +290,15 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
   }
 
   private Behavior<Command> onGetStats(GetStats get) {
-    get.replyTo().tell(new Stats(name, lastOffset, subscribers.length, dropped));
+    get.replyTo().tell(new Stats(name, lastOffset, subscribers.size(), dropped));
     return this;
   }
 
   private Behavior<Command> onDelete() {
     fanOutPending();
     TopicDeleted deleted = new TopicDeleted(name);
-    for (ActorRef<Reply> subscriber : subscribers) subscriber.tell(deleted);
-    metrics.subscriptionsChanged(-subscribers.length);
+    for (int i = 0; i < subscribers.size(); i++) subscribers.get(i).tell(deleted);
+    metrics.subscriptionsChanged(-subscribers.size());
     return Behaviors.stopped();
-  }
-
-  @SuppressWarnings("unchecked")
-  private void rebuildSubscriberArray() {
-    subscribers = coveredAfter.keySet().toArray(new ActorRef[0]);
   }
 }
