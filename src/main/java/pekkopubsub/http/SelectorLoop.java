@@ -54,6 +54,13 @@ final class SelectorLoop implements AutoCloseable {
   static final int INLINE_BUDGET = 8;
   /** How long accepting pauses after it failed (typically: out of file descriptors). */
   private static final long ACCEPT_PAUSE_MILLIS = 100;
+  /**
+   * How long a socket its stage closed is still read, and what it sends discarded, before the loop
+   * closes it. Closing a socket with unread bytes makes the kernel reset the connection, which can
+   * destroy the answer just written (a 413 to a client still sending its body); so the loop first
+   * sends its FIN and waits for the peer's, at most this long (RFC 7230, 6.6).
+   */
+  static final long LINGER_MILLIS = 2_000;
 
   /** What a socket's stage hears from the loop. Called on the loop's thread: implementations only hand over. */
   interface Handler {
@@ -110,6 +117,9 @@ final class SelectorLoop implements AutoCloseable {
     }
   }
 
+  /** A socket closed by its stage, drained until its peer closes too or {@code closeAtMillis}. */
+  private record Lingering(SocketChannel channel, long closeAtMillis) {}
+
   /** The loop's thread, known by its type so that the dispatcher can tell it submits a task. */
   private static final class LoopThread extends Thread {
     final SelectorLoop loop;
@@ -132,6 +142,8 @@ final class SelectorLoop implements AutoCloseable {
   private volatile boolean closing;
   /** The listener whose accepting failed, and when it tries again (loop thread only). */
   private Listener pausedListener;
+  /** In the order they were closed, which is the order of their deadlines. */
+  private final ArrayDeque<Lingering> lingering = new ArrayDeque<>();
   private long acceptResumesAtMillis;
   /** Dispatcher tasks this pass runs on the loop's thread, and how many more it may take (loop thread only). */
   private final ArrayDeque<Deferred> inline = new ArrayDeque<>();
@@ -219,7 +231,10 @@ final class SelectorLoop implements AutoCloseable {
     execute(() -> changeInterest(channel, SelectionKey.OP_WRITE, true));
   }
 
-  /** Closes {@code channel}; with {@code reset}, discards unsent bytes and resets the connection. */
+  /**
+   * Closes {@code channel}: after what was written, and after the peer has closed its side or
+   * {@link #LINGER_MILLIS} passed; with {@code reset}, at once, discarding unsent bytes.
+   */
   void close(SocketChannel channel, boolean reset) {
     execute(() -> {
       if (reset) {
@@ -228,9 +243,44 @@ final class SelectorLoop implements AutoCloseable {
         } catch (IOException | RuntimeException ignored) {
           // Already closed or reset: closing is all that is left.
         }
+        closeQuietly(channel);
+      } else {
+        linger(channel);
       }
-      closeQuietly(channel);
     });
+  }
+
+  private void linger(SocketChannel channel) {
+    SelectionKey key = channel.keyFor(selector);
+    try {
+      if (key == null || !key.isValid()) throw new IOException("not registered");
+      channel.shutdownOutput();
+    } catch (IOException | RuntimeException notOpenAnyMore) {
+      closeQuietly(channel);
+      return;
+    }
+    Lingering entry = new Lingering(channel, System.currentTimeMillis() + LINGER_MILLIS);
+    key.attach(entry);
+    key.interestOps(SelectionKey.OP_READ);
+    lingering.add(entry);
+  }
+
+  private void drain(Lingering entry) {
+    readBuffer.clear();
+    int count;
+    try {
+      count = entry.channel().read(readBuffer);
+    } catch (IOException e) {
+      count = -1;
+    }
+    if (count < 0) closeQuietly(entry.channel());
+  }
+
+  private void closeLingeringPastDeadline() {
+    long now = System.currentTimeMillis();
+    while (!lingering.isEmpty() && lingering.peekFirst().closeAtMillis() <= now) {
+      closeQuietly(lingering.pollFirst().channel());
+    }
   }
 
   /** Stops the loop and closes every socket it still has. */
@@ -255,7 +305,8 @@ final class SelectorLoop implements AutoCloseable {
   /** Turns {@code operation} on or off for the channel's key; returns the key, or null when the channel is gone. */
   private SelectionKey changeInterest(SocketChannel channel, int operation, boolean on) {
     SelectionKey key = channel.keyFor(selector);
-    if (key == null || !key.isValid()) return null;
+    // A lingering socket's stage is gone: only the loop still reads it.
+    if (key == null || !key.isValid() || key.attachment() instanceof Lingering) return null;
     int interest = key.interestOps();
     key.interestOps(on ? interest | operation : interest & ~operation);
     return key;
@@ -264,13 +315,14 @@ final class SelectorLoop implements AutoCloseable {
   private void run() {
     while (!closing) {
       try {
-        long timeout = pausedListener == null ? 0 : Math.max(1, acceptResumesAtMillis - System.currentTimeMillis());
+        long timeout = selectTimeoutMillis();
         inlineBudget = INLINE_BUDGET;
         int ready = selector.select(this::onReady, timeout);
         wakeUpPending.set(false);
         if (ready > 1) handInlineToPool();
         runTasks();
         resumeAccepting();
+        closeLingeringPastDeadline();
       } catch (IOException | RuntimeException e) {
         log.error("selector loop: {}", e.toString());
       }
@@ -278,6 +330,14 @@ final class SelectorLoop implements AutoCloseable {
     handInlineToPool();
     for (SelectionKey key : selector.keys()) closeQuietly(key.channel());
     closeQuietly(selector);
+  }
+
+  /** Until the next deadline: a paused listener's or the oldest lingering socket's; 0 for none. */
+  private long selectTimeoutMillis() {
+    long wakeAt = Long.MAX_VALUE;
+    if (pausedListener != null) wakeAt = acceptResumesAtMillis;
+    if (!lingering.isEmpty()) wakeAt = Math.min(wakeAt, lingering.peekFirst().closeAtMillis());
+    return wakeAt == Long.MAX_VALUE ? 0 : Math.max(1, wakeAt - System.currentTimeMillis());
   }
 
   /** Runs the loop's own tasks and the dispatcher tasks it took, until neither has any left. */
@@ -315,6 +375,8 @@ final class SelectorLoop implements AutoCloseable {
           registration.handler.writable();
         }
         if ((ready & SelectionKey.OP_READ) != 0) read(key, registration);
+      } else if (key.attachment() instanceof Lingering entry) {
+        drain(entry);
       } else if (key.attachment() instanceof Listener listener) {
         accept(key, listener);
       }

@@ -5,7 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static pekkopubsub.e2e.Wire.ack;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.OutputStream;
+import java.net.Socket;
 import java.net.http.HttpRequest;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -125,6 +128,24 @@ class RestE2ETest {
     AdminClient.Answer answer = admin.send("POST", "/topics", huge);
     assertJsonError(answer, 413);
     assertEquals("PAYLOAD_TOO_LARGE", answer.body().path("error").path("code").asText(), answer::toString);
+  }
+
+  /** The server answers at the headers and closes; a client still uploading must read the answer, not a reset. */
+  @Test
+  void aClientStillSendingAnOversizedBodyReadsThe413() throws Exception {
+    try (Socket socket = new Socket(server.httpBase().getHost(), server.httpBase().getPort())) {
+      socket.setSoTimeout(10_000);
+      OutputStream out = socket.getOutputStream();
+      out.write(("POST /topics HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+          + "Content-Length: 2097152\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      byte[] chunk = new byte[64 * 1024];
+      out.write(chunk);
+      Thread.sleep(300); // the server has answered and closed by now; this client has not read yet
+      for (int i = 0; i < 4; i++) out.write(chunk);
+      String response = new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+      assertTrue(response.startsWith("HTTP/1.1 413"), response);
+      assertTrue(response.contains("PAYLOAD_TOO_LARGE"), response);
+    }
   }
 
   @Test

@@ -1,6 +1,7 @@
 package pekkopubsub.http;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -224,6 +225,40 @@ class SelectorLoopTest {
       assertEquals("bye", new String(firstClient.getInputStream().readAllBytes(), StandardCharsets.US_ASCII));
       assertThrows(java.net.SocketException.class, () -> secondClient.getInputStream().read());
     }
+  }
+
+  @Test
+  void aGracefulCloseLetsAPeerStillSendingReadTheAnswerThenClosesWhenThePeerDoes() throws Exception {
+    try (Connected connected = connectAndRegister()) {
+      java.net.Socket client = connected.client();
+      client.setSoTimeout(10_000);
+      byte[] chunk = new byte[64 * 1024];
+      client.getOutputStream().write(chunk);
+      connected.server().write(ByteBuffer.wrap("413".getBytes(StandardCharsets.US_ASCII)));
+      loop.close(connected.server(), false);
+      Thread.sleep(200); // closed, with unread bytes: a plain close would reset the connection now
+      for (int i = 0; i < 4; i++) client.getOutputStream().write(chunk);
+      assertEquals("413", new String(client.getInputStream().readAllBytes(), StandardCharsets.US_ASCII));
+      assertTrue(connected.server().isOpen(), "the loop still drains what the peer sends");
+      client.shutdownOutput();
+      awaitClosed(connected.server(), "once the peer has closed its side");
+    }
+  }
+
+  @Test
+  void aLingeringSocketIsClosedAtItsDeadlineWhenThePeerNeverCloses() throws Exception {
+    try (Connected connected = connectAndRegister()) {
+      loop.close(connected.server(), false);
+      connected.client().setSoTimeout(10_000);
+      assertEquals(-1, connected.client().getInputStream().read(), "the peer reads the end of the stream at once");
+      awaitClosed(connected.server(), "after " + SelectorLoop.LINGER_MILLIS + " ms");
+    }
+  }
+
+  private static void awaitClosed(SocketChannel channel, String when) throws InterruptedException {
+    long giveUpAt = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (channel.isOpen() && System.nanoTime() < giveUpAt) Thread.sleep(20);
+    assertFalse(channel.isOpen(), "the loop closes the socket " + when);
   }
 
   @Test
