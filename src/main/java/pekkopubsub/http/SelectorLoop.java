@@ -142,9 +142,9 @@ final class SelectorLoop implements AutoCloseable {
   private volatile boolean closing;
   /** The listener whose accepting failed, and when it tries again (loop thread only). */
   private Listener pausedListener;
-  /** In the order they were closed, which is the order of their deadlines. */
-  private final ArrayDeque<Lingering> lingering = new ArrayDeque<>();
   private long acceptResumesAtMillis;
+  /** Sockets closed by their stages, in the order of their deadlines (loop thread only). */
+  private final ArrayDeque<Lingering> lingering = new ArrayDeque<>();
   /** Dispatcher tasks this pass runs on the loop's thread, and how many more it may take (loop thread only). */
   private final ArrayDeque<Deferred> inline = new ArrayDeque<>();
   private int inlineBudget;
