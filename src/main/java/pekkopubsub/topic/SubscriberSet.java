@@ -5,8 +5,7 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * A topic's subscribers, each with the offset after which it has been sent every event: joining
- * and leaving take constant time, and fan-out walks a dense array ({@link #get}, {@link #size}).
+ * A topic's subscribers and their covered offsets: constant-time join and leave, a dense array for fan-out.
  * Not thread-safe: its owning Topic actor is the single writer and reader.
  */
 public final class SubscriberSet<S> {
