@@ -252,8 +252,11 @@ final class SelectorLoop implements AutoCloseable {
 
   private void linger(SocketChannel channel) {
     SelectionKey key = channel.keyFor(selector);
+    if (key == null || !key.isValid()) {
+      closeQuietly(channel);
+      return;
+    }
     try {
-      if (key == null || !key.isValid()) throw new IOException("not registered");
       channel.shutdownOutput();
     } catch (IOException | RuntimeException notOpenAnyMore) {
       closeQuietly(channel);
