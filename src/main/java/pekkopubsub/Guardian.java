@@ -17,6 +17,7 @@ import pekkopubsub.http.FrontDoor;
 import pekkopubsub.http.Routes;
 import pekkopubsub.http.WebSocketRoute;
 import pekkopubsub.metrics.ServerMetrics;
+import pekkopubsub.topic.HistoryMemory;
 import pekkopubsub.topic.TopicManager;
 
 /** The root actor: spawns the topic manager and the connection registry, binds HTTP, wires shutdown. */
@@ -36,9 +37,11 @@ public final class Guardian {
   public static Behavior<Command> create(Settings settings) {
     return Behaviors.setup(context -> {
       ServerMetrics metrics = ServerMetrics.prometheus();
-      ActorRef<TopicManager.Command> topics =
-          context.spawn(TopicManager.create(settings.maxHistoryPerTopic(), settings.askTimeout().dividedBy(2),
-              settings.limits().maxTopics(), settings.fanOutPacing(), metrics), "topics");
+      HistoryMemory historyMemory = new HistoryMemory(settings.historyMemoryBytes());
+      metrics.watchHistory(historyMemory.budgetBytes(), historyMemory::retainedBytes, historyMemory::evictedEvents);
+      ActorRef<TopicManager.Command> topics = context.spawn(TopicManager.create(settings.maxHistoryPerTopic(),
+          historyMemory, settings.askTimeout().dividedBy(2), settings.limits().maxTopics(), settings.fanOutPacing(), metrics),
+          "topics");
       ActorRef<ConnectionRegistry.Command> registry = context.spawn(ConnectionRegistry.create(
           settings.limits().maxConnections(), settings.askTimeout().multipliedBy(3)), "connections");
       WebSocketRoute webSocket = new WebSocketRoute(topics, registry, settings, context.getSystem().scheduler(), metrics);

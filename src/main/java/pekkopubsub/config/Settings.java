@@ -14,6 +14,7 @@ public record Settings(
     String host,
     int port,
     int maxHistoryPerTopic,
+    long historyMemoryBytes,
     FanOutPacing fanOutPacing,
     int outboundQueueSize,
     OverflowPolicy overflowPolicy,
@@ -90,6 +91,7 @@ public record Settings(
   public Settings {
     require(port >= 0 && port <= 65535, "pubsub.http.port must be 0..65535");
     require(maxHistoryPerTopic >= 0, "pubsub.topic.max-history must be >= 0");
+    require(historyMemoryBytes >= 0, "pubsub.topic.history-memory must be >= 0 (0: no budget)");
     require(outboundQueueSize >= 1, "pubsub.connection.outbound-queue-size must be >= 1");
     require(maxFrameSize >= 128, "pubsub.connection.max-frame-size must be >= 128 bytes");
     require(maxInFlight >= 1, "pubsub.connection.max-in-flight must be >= 1");
@@ -104,6 +106,7 @@ public record Settings(
         c.getString("http.host"),
         c.getInt("http.port"),
         c.getInt("topic.max-history"),
+        historyMemoryBytes(c, Runtime.getRuntime().maxMemory()),
         new FanOutPacing(c.getDuration("topic.fan-out-pacing.spacing-per-subscriber"),
             c.getDuration("topic.fan-out-pacing.max-spacing"), c.getLong("topic.fan-out-pacing.hot-deliveries-per-second")),
         c.getInt("connection.outbound-queue-size"),
@@ -133,11 +136,28 @@ public record Settings(
   @Override
   public String toString() {
     return "Settings[host=" + host + ", port=" + port + ", maxHistoryPerTopic=" + maxHistoryPerTopic
+        + ", historyMemoryBytes=" + historyMemoryBytes
         + ", fanOutPacing=" + fanOutPacing + ", outboundQueueSize=" + outboundQueueSize
         + ", overflowPolicy=" + overflowPolicy
         + ", maxFrameSize=" + maxFrameSize + ", heartbeatInterval=" + heartbeatInterval
         + ", maxInFlight=" + maxInFlight + ", closeTimeout=" + closeTimeout + ", drainDeadline=" + drainDeadline
         + ", askTimeout=" + askTimeout + ", apiKeys=" + apiKeys.size() + " configured, limits=" + limits + "]";
+  }
+
+  /** pubsub.topic.history-memory: a size ("512 MiB", 0 for no budget) or a share of the maximum heap ("25%"). */
+  static long historyMemoryBytes(Config c, long maxHeapBytes) {
+    String path = "topic.history-memory";
+    String value = c.getValue(path).valueType() == ConfigValueType.STRING ? c.getString(path).trim() : "";
+    if (!value.endsWith("%")) return c.getBytes(path);
+    double percent;
+    try {
+      percent = Double.parseDouble(value.substring(0, value.length() - 1).trim());
+    } catch (NumberFormatException e) {
+      percent = Double.NaN;
+    }
+    require(percent > 0 && percent <= 100,
+        "pubsub.topic.history-memory must be a size or a share of the maximum heap (over 0%, at most 100%), not '" + value + "'");
+    return (long) (maxHeapBytes * percent / 100);
   }
 
   /** A HOCON list, or one comma-separated string as PUBSUB_API_KEYS gives it; blanks around keys are trimmed. */

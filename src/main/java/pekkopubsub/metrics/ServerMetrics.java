@@ -1,6 +1,7 @@
 package pekkopubsub.metrics;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -18,6 +19,7 @@ import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 import pekkopubsub.protocol.ErrorCode;
 
 /**
@@ -59,6 +61,7 @@ public final class ServerMetrics {
   private final AtomicLong topics = new AtomicLong();
   private final AtomicLong queuedEvents = new AtomicLong();
   private final Timer publishToEnqueue;
+  private LongSupplier historyEvicted;
 
   /** The server's metrics: a Prometheus registry with JVM and process metrics bound. */
   public static ServerMetrics prometheus() {
@@ -108,6 +111,20 @@ public final class ServerMetrics {
         .publishPercentileHistogram()
         .minimumExpectedValue(Duration.ofNanos(1_000))
         .maximumExpectedValue(Duration.ofSeconds(1))
+        .register(registry);
+  }
+
+  /** Exposes the bytes the topics' replay buffers hold against their budget, and the events given up for it. */
+  public void watchHistory(long budgetBytes, LongSupplier retainedBytes, LongSupplier evictedEvents) {
+    Gauge.builder("pubsub.history.retained", retainedBytes::getAsLong).baseUnit("bytes")
+        .description("Bytes the topics' replay buffers hold (an estimate per event)").register(registry);
+    Gauge.builder("pubsub.history.budget", () -> budgetBytes).baseUnit("bytes")
+        .description("pubsub.topic.history-memory: what the replay buffers may hold together (0: no budget)")
+        .register(registry);
+    // A function counter holds what it reads weakly (a supplier gauge, above, holds it strongly).
+    historyEvicted = evictedEvents;
+    FunctionCounter.builder("pubsub.history.evicted", evictedEvents, LongSupplier::getAsLong)
+        .description("Events topics gave up before max-history pushed them out, to stay within the budget")
         .register(registry);
   }
 

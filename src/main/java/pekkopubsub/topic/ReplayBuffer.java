@@ -3,34 +3,68 @@ package pekkopubsub.topic;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.function.ToLongFunction;
 
 /**
- * The newest events of one topic, keyed by their consecutive offsets, in a fixed ring.
+ * The newest events of one topic, keyed by their consecutive offsets, in a fixed ring, with the
+ * sum of their weights (their bytes, for a Topic) so that the oldest can be given up for memory.
  * Not thread-safe: its owning Topic actor is the single writer and reader.
  */
 public final class ReplayBuffer<E> {
   private final Object[] ring;
+  private final ToLongFunction<? super E> weigher;
   private int size;
   private long lastOffset;
+  private long weight;
 
+  /** A buffer whose events weigh nothing. */
   public ReplayBuffer(int capacity) {
-    if (capacity < 0) throw new IllegalArgumentException("capacity must be >= 0");
-    this.ring = new Object[capacity];
+    this(capacity, event -> 0);
   }
 
-  /** Retains {@code event} as the one with the next offset, evicting the oldest when full. */
-  public void append(long offset, E event) {
+  public ReplayBuffer(int capacity, ToLongFunction<? super E> weigher) {
+    if (capacity < 0) throw new IllegalArgumentException("capacity must be >= 0");
+    this.ring = new Object[capacity];
+    this.weigher = weigher;
+  }
+
+  /**
+   * Retains {@code event} as the one with the next offset, evicting the oldest when full; returns
+   * how much the retained weight changed.
+   */
+  public long append(long offset, E event) {
     if (lastOffset != 0 && offset != lastOffset + 1) {
       throw new IllegalArgumentException("offset " + offset + " does not follow " + lastOffset);
     }
     lastOffset = offset;
-    if (ring.length == 0) return;
-    ring[slot(offset)] = event;
+    if (ring.length == 0) return 0;
+    // Slots outside the retained window are null, so the slot holds an event only when the ring is full.
+    int slot = slot(offset);
+    long change = weigher.applyAsLong(event) - weighAt(slot);
+    ring[slot] = event;
     if (size < ring.length) size++;
+    weight += change;
+    return change;
+  }
+
+  /** Gives up the oldest retained event, if any; returns the weight freed. */
+  public long evictOldest() {
+    if (size == 0) return 0;
+    int slot = slot(oldestOffset());
+    long freed = weighAt(slot);
+    ring[slot] = null;
+    size--;
+    weight -= freed;
+    return freed;
   }
 
   public int size() {
     return size;
+  }
+
+  /** The sum of the retained events' weights. */
+  public long weight() {
+    return weight;
   }
 
   public int capacity() {
@@ -75,6 +109,12 @@ public final class ReplayBuffer<E> {
       out.add(e);
     }
     return Collections.unmodifiableList(out);
+  }
+
+  private long weighAt(int slot) {
+    @SuppressWarnings("unchecked")
+    E e = (E) ring[slot];
+    return e == null ? 0 : weigher.applyAsLong(e);
   }
 
   private int slot(long offset) {

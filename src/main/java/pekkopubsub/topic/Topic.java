@@ -10,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.DeadLetterSuppression;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -120,13 +121,13 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
   public record TopicDeleted(String topic) implements Reply {}
 
   public static Behavior<Command> create(String name, String epoch, int maxHistory, ServerMetrics metrics) {
-    return create(name, epoch, maxHistory, Settings.FanOutPacing.OFF, metrics);
+    return create(name, epoch, maxHistory, HistoryMemory.unlimited(), Settings.FanOutPacing.OFF, metrics);
   }
 
-  public static Behavior<Command> create(
-      String name, String epoch, int maxHistory, Settings.FanOutPacing pacing, ServerMetrics metrics) {
+  public static Behavior<Command> create(String name, String epoch, int maxHistory, HistoryMemory memory,
+      Settings.FanOutPacing pacing, ServerMetrics metrics) {
     return Behaviors.<Command>supervise(
-            Behaviors.setup(context -> new Topic(context, name, epoch, maxHistory, pacing, metrics)))
+            Behaviors.setup(context -> new Topic(context, name, epoch, maxHistory, memory, pacing, metrics)))
         .onFailure(SupervisorStrategy.resume());
   }
 
@@ -136,10 +137,22 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
   /** Entry of the replay buffer: the event's JSON (for the replay variant) and its live frame. */
   private record Retained(ByteString json, ByteString frame) {}
 
+  /**
+   * What a retained event holds besides its frame's bytes (the objects around them and the
+   * encoder's slack): an estimate, so that many small events are not counted as free.
+   */
+  static final long ENTRY_OVERHEAD_BYTES = 200;
+
+  /** The frame shares the JSON's bytes, so an entry weighs its frame and the objects around it. */
+  private static long weigh(Retained retained) {
+    return retained.frame().length() + ENTRY_OVERHEAD_BYTES;
+  }
+
   private final String name;
   private final String epoch;
   private final ServerMetrics metrics;
   private final ReplayBuffer<Retained> history;
+  private final HistoryMemory memory;
   /** Each subscriber, with the offset after which it has been sent every event (replayed or live). */
   private final SubscriberSet<ActorRef<Reply>> subscribers = new SubscriberSet<>();
   private long lastOffset;
@@ -150,13 +163,15 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
   private boolean fanOutScheduled;
   private final FanOutPacer pacer;
 
-  private Topic(ActorContext<Command> context, String name, String epoch, int maxHistory,
+  private Topic(ActorContext<Command> context, String name, String epoch, int maxHistory, HistoryMemory memory,
       Settings.FanOutPacing pacing, ServerMetrics metrics) {
     super(context);
     this.metrics = metrics;
     this.name = name;
     this.epoch = epoch;
-    this.history = new ReplayBuffer<>(maxHistory);
+    this.history = new ReplayBuffer<>(maxHistory, Topic::weigh);
+    this.memory = memory;
+    memory.topicStarted();
     this.pacer = new FanOutPacer(pacing, System.nanoTime());
   }
 
@@ -171,6 +186,7 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
         .onMessage(RecordDropped.class, this::onRecordDropped)
         .onMessage(GetStats.class, this::onGetStats)
         .onMessageEquals(Delete.INSTANCE, this::onDelete)
+        .onSignal(PostStop.class, stop -> onPostStop())
         .build();
   }
 
@@ -180,7 +196,8 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
     ByteString json = JsonCodec.encode(new Outbound.Event(
         name, new Outbound.Message(id.toString(), publish.payload()), offset, Timestamps.now()));
     ByteString frame = WebSocketFrames.text(json);
-    history.append(offset, new Retained(json, frame));
+    memory.changed(history.append(offset, new Retained(json, frame)));
+    trimForMemory();
     long now = System.nanoTime();
     boolean afterQuietGap = pacer.quietBefore(now);
     pacer.published(now);
@@ -212,6 +229,25 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
         self.tell(FanOut.INSTANCE);
       }
     }
+  }
+
+  /** Gives up the oldest events while this topic holds more than its share of an exceeded budget. */
+  private void trimForMemory() {
+    int trimmed = 0;
+    while (memory.overShare(history.weight())) {
+      memory.changed(-history.evictOldest());
+      memory.evicted();
+      trimmed++;
+    }
+    if (trimmed > 0) warnTrimmed(trimmed);
+  }
+
+  private void warnTrimmed(int trimmed) {
+    if (!memory.warningDue(System.nanoTime())) return;
+    getContext().getLog().warn(
+        "replay buffers over their memory budget: topics over their share give up their oldest events {} {} {} {} {}",
+        kv("topic", name), kv("trimmed", trimmed), kv("retained_events", history.size()),
+        kv("retained_bytes", memory.retainedBytes()), kv("budget_bytes", memory.budgetBytes()));
   }
 
   private Behavior<Command> onFanOut() {
@@ -300,5 +336,10 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
     for (int i = 0; i < subscribers.size(); i++) subscribers.get(i).tell(deleted);
     metrics.subscriptionsChanged(-subscribers.size());
     return Behaviors.stopped();
+  }
+
+  private Behavior<Command> onPostStop() {
+    memory.topicStopped(history.weight());
+    return this;
   }
 }

@@ -71,16 +71,18 @@ public final class TopicManager extends AbstractBehavior<TopicManager.Command> {
 
   /** {@code maxTopics} 0 means unlimited; topics fan out without pacing. */
   public static Behavior<Command> create(int maxHistory, Duration statsTimeout, int maxTopics, ServerMetrics metrics) {
-    return create(maxHistory, statsTimeout, maxTopics, Settings.FanOutPacing.OFF, metrics);
+    return create(maxHistory, HistoryMemory.unlimited(), statsTimeout, maxTopics, Settings.FanOutPacing.OFF, metrics);
   }
 
-  /** {@code maxTopics} 0 means unlimited. */
-  public static Behavior<Command> create(
-      int maxHistory, Duration statsTimeout, int maxTopics, Settings.FanOutPacing pacing, ServerMetrics metrics) {
-    return Behaviors.setup(context -> new TopicManager(context, maxHistory, statsTimeout, maxTopics, pacing, metrics));
+  /** {@code maxTopics} 0 means unlimited; the topics' replay buffers share {@code memory}'s budget. */
+  public static Behavior<Command> create(int maxHistory, HistoryMemory memory, Duration statsTimeout, int maxTopics,
+      Settings.FanOutPacing pacing, ServerMetrics metrics) {
+    return Behaviors.setup(
+        context -> new TopicManager(context, maxHistory, memory, statsTimeout, maxTopics, pacing, metrics));
   }
 
   private final int maxHistory;
+  private final HistoryMemory memory;
   private final int maxTopics;
   private final Settings.FanOutPacing pacing;
   private final ServerMetrics metrics;
@@ -89,11 +91,12 @@ public final class TopicManager extends AbstractBehavior<TopicManager.Command> {
   private long incarnation;
 
   private TopicManager(
-      ActorContext<Command> context, int maxHistory, Duration statsTimeout, int maxTopics, Settings.FanOutPacing pacing,
-      ServerMetrics metrics) {
+      ActorContext<Command> context, int maxHistory, HistoryMemory memory, Duration statsTimeout, int maxTopics,
+      Settings.FanOutPacing pacing, ServerMetrics metrics) {
     super(context);
     this.pacing = pacing;
     this.maxHistory = maxHistory;
+    this.memory = memory;
     this.maxTopics = maxTopics;
     this.metrics = metrics;
     this.statsTimeout = statsTimeout;
@@ -141,7 +144,7 @@ public final class TopicManager extends AbstractBehavior<TopicManager.Command> {
     String epoch = newEpoch();
     // A deleted topic's actor may still be stopping: the incarnation keeps the new child's name unique.
     ActorRef<Topic.Command> topic = getContext().spawn(
-        Topic.create(create.name(), epoch, maxHistory, pacing, metrics), "topic-" + create.name() + "-" + (++incarnation));
+        Topic.create(create.name(), epoch, maxHistory, memory, pacing, metrics), "topic-" + create.name() + "-" + (++incarnation));
     getContext().watchWith(topic, new TopicStopped(create.name(), topic));
     topics.put(create.name(), topic);
     metrics.topicsChanged(1);

@@ -101,4 +101,23 @@ class SettingsTest {
         "pubsub.auth.api-keys = [super-secret-key]")));
     assertTrue(!s.toString().contains("super-secret-key"), s.toString());
   }
+
+  @Test
+  void historyMemoryIsASizeOrAShareOfTheMaximumHeap() {
+    Settings defaults = Settings.from(Settings.withDefaults(ConfigFactory.empty()));
+    assertEquals(Runtime.getRuntime().maxMemory() / 4, defaults.historyMemoryBytes(), "25% of the heap by default");
+    assertEquals(300, Settings.historyMemoryBytes(historyMemory("\"30%\""), 1000));
+    assertEquals(1000, Settings.historyMemoryBytes(historyMemory("100%"), 1000));
+    assertEquals(512L << 20, Settings.historyMemoryBytes(historyMemory("512 MiB"), 1000));
+    assertEquals(0, Settings.historyMemoryBytes(historyMemory("0"), 1000), "0: no budget");
+    for (String wrong : java.util.List.of("\"0%\"", "\"150%\"", "\"many%\"")) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> Settings.historyMemoryBytes(historyMemory(wrong), 1000), wrong);
+      assertTrue(e.getMessage().contains("pubsub.topic.history-memory"), e.getMessage());
+    }
+  }
+
+  private static Config historyMemory(String value) {
+    return Settings.withDefaults(ConfigFactory.parseString("pubsub.topic.history-memory = " + value)).getConfig("pubsub");
+  }
 }

@@ -161,6 +161,44 @@ class ReplayE2ETest {
   }
 
   /**
+   * Large events on one topic, small ones on another, more than the replay buffers' memory budget
+   * together: the large topic keeps only its newest events, the small one keeps all, and /metrics
+   * shows what was given up.
+   */
+  @Test
+  void overTheHistoryMemoryBudgetTheTopicOfLargeEventsKeepsOnlyItsNewest() {
+    try (TestServer small = TestServer.start(Map.of("topic.history-memory", "64 KiB"))) {
+      String light = small.createTopic("light");
+      String heavy = small.createTopic("heavy");
+      PubSubClient publisher = small.connect();
+      for (int i = 1; i <= 5; i++) ack(publisher.publish(light, Wire.payload(i)), light);
+      for (int i = 1; i <= 30; i++) {
+        ack(publisher.publish(heavy, Wire.payload(i).put("x", "x".repeat(8_000))), heavy);
+      }
+
+      PubSubClient heavyReader = small.connect();
+      int kept = ack(heavyReader.subscribeLast(heavy, 100), heavy).path("replayed").asInt(-1);
+      assertTrue(kept > 0 && kept < 30, "some but not all of 30 events of 8 KB fit in 64 KiB: " + kept);
+      assertEquals(range(31 - kept, 30), offsets(events(heavyReader, heavy, kept)), "the newest, without a gap");
+      PubSubClient lightReader = small.connect();
+      assertEquals(5, ack(lightReader.subscribeLast(light, 100), light).path("replayed").asInt(-1));
+      assertEquals(range(1, 5), offsets(events(lightReader, light, 5)));
+
+      System.gc(); // the server's meters must not rest on objects only a weak reference holds
+      String metrics = small.admin().send("GET", "/metrics", null).body().asText();
+      assertEquals(65_536.0, metric(metrics, "pubsub_history_budget_bytes"), 0.0);
+      assertEquals(30.0 - kept, metric(metrics, "pubsub_history_evicted_total"), 0.0);
+      assertTrue(metric(metrics, "pubsub_history_retained_bytes") <= 65_536.0, metrics);
+    }
+  }
+
+  private static double metric(String exposition, String name) {
+    return exposition.lines().filter(line -> line.startsWith(name + " ")).findFirst()
+        .map(line -> Double.parseDouble(line.substring(name.length() + 1).trim()))
+        .orElseThrow(() -> new AssertionError(name + " not in /metrics"));
+  }
+
+  /**
    * Subscribes with replay while another client publishes without pause: the replay and the live
    * events meet with no gap and no duplicate.
    */

@@ -5,7 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
 import org.junit.jupiter.api.Test;
 
 class ReplayBufferTest {
@@ -148,5 +156,83 @@ class ReplayBufferTest {
     buffer.append(4, "e4");
     assertEquals(List.of("e1", "e2", "e3"), before);
     assertThrows(UnsupportedOperationException.class, () -> buffer.after(0).add("x"));
+  }
+
+  @Test
+  void weightIsTheSumOfWhatIsRetained() {
+    ReplayBuffer<String> buffer = new ReplayBuffer<>(3, String::length);
+    assertEquals(2, buffer.append(1, "ab"));
+    assertEquals(3, buffer.append(2, "abc"));
+    assertEquals(1, buffer.append(3, "a"));
+    assertEquals(6, buffer.weight());
+    assertEquals(4 - 2, buffer.append(4, "abcd"), "the event pushed out by a full ring is subtracted");
+    assertEquals(8, buffer.weight());
+  }
+
+  @Test
+  void evictOldestGivesUpTheOldestAndKeepsTheOffsets() {
+    ReplayBuffer<String> buffer = new ReplayBuffer<>(5, String::length);
+    for (int o = 1; o <= 4; o++) buffer.append(o, "e" + o);
+    assertEquals(2, buffer.evictOldest());
+    assertEquals(2, buffer.evictOldest());
+    assertEquals(List.of("e3", "e4"), buffer.after(0));
+    assertEquals(3, buffer.oldestOffset());
+    assertEquals(4, buffer.weight());
+    assertFalse(buffer.retainsEverythingAfter(1), "offset 2 was given up");
+    assertTrue(buffer.retainsEverythingAfter(2));
+    assertEquals(List.of("e3", "e4"), buffer.lastN(10));
+    assertEquals(2, buffer.append(5, "e5"), "a slot given up holds nothing to subtract");
+    assertEquals(List.of("e3", "e4", "e5"), buffer.after(0));
+  }
+
+  @Test
+  void evictingEverythingLeavesTheNextOffsetAppendable() {
+    ReplayBuffer<String> buffer = new ReplayBuffer<>(3, String::length);
+    buffer.append(1, "e1");
+    buffer.append(2, "e2");
+    buffer.evictOldest();
+    buffer.evictOldest();
+    assertEquals(0, buffer.evictOldest(), "nothing left to give up");
+    assertEquals(0, buffer.size());
+    assertEquals(0, buffer.weight());
+    assertEquals(3, buffer.oldestOffset());
+    assertEquals(List.of(), buffer.after(0));
+    assertTrue(buffer.retainsEverythingAfter(2));
+    assertFalse(buffer.retainsEverythingAfter(1));
+    buffer.append(3, "e3");
+    assertEquals(List.of("e3"), buffer.lastN(5));
+  }
+
+  /**
+   * Any mix of appends and evictions: the buffer holds what a deque holds when it drops its oldest
+   * past the capacity and on each eviction, with the same weight.
+   */
+  @Property(tries = 300)
+  void agreesWithADequeUnderAnyAppendsAndEvictions(@ForAll("operations") List<Integer> operations) {
+    int capacity = 7;
+    ReplayBuffer<String> buffer = new ReplayBuffer<>(capacity, String::length);
+    Deque<String> expected = new ArrayDeque<>();
+    long offset = 0;
+    for (int op : operations) {
+      if (op > 0) {
+        offset++;
+        String event = "x".repeat(op);
+        buffer.append(offset, event);
+        expected.addLast(event);
+        if (expected.size() > capacity) expected.removeFirst();
+      } else {
+        String oldest = expected.pollFirst();
+        assertEquals(oldest == null ? 0 : oldest.length(), buffer.evictOldest());
+      }
+      assertEquals(expected.size(), buffer.size());
+      assertEquals(expected.stream().mapToLong(String::length).sum(), buffer.weight());
+    }
+    assertEquals(new ArrayList<>(expected), buffer.after(0));
+    assertEquals(offset - expected.size() + 1, buffer.oldestOffset());
+  }
+
+  @Provide
+  Arbitrary<List<Integer>> operations() {
+    return Arbitraries.integers().between(-3, 9).list().ofMaxSize(200);
   }
 }

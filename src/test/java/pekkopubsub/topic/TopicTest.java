@@ -63,12 +63,19 @@ class TopicTest {
     return new Fixture(name, epoch, testKit.spawn(Topic.create(name, epoch, maxHistory, new ServerMetrics(new SimpleMeterRegistry()))));
   }
 
+  /** A fresh topic whose replay buffer counts against {@code memory}. */
+  private static Fixture topic(int maxHistory, HistoryMemory memory) {
+    String name = "topic-test-" + NAMES.incrementAndGet();
+    return new Fixture(name, "e", testKit.spawn(Topic.create(
+        name, "e", maxHistory, memory, Settings.FanOutPacing.OFF, new ServerMetrics(new SimpleMeterRegistry()))));
+  }
+
   /** A fresh topic that paces its fan-outs whatever its rate. */
   private static Fixture pacedTopic(Duration spacingPerSubscriber) {
     String name = "topic-test-" + NAMES.incrementAndGet();
     Settings.FanOutPacing pacing =
         new Settings.FanOutPacing(spacingPerSubscriber, spacingPerSubscriber.multipliedBy(10), 0);
-    return new Fixture(name, "e", testKit.spawn(Topic.create(name, "e", 10, pacing, new ServerMetrics(new SimpleMeterRegistry()))));
+    return new Fixture(name, "e", testKit.spawn(Topic.create(name, "e", 10, HistoryMemory.unlimited(), pacing, new ServerMetrics(new SimpleMeterRegistry()))));
   }
 
   private static TestProbe<Topic.Reply> probe() {
@@ -758,5 +765,44 @@ class TopicTest {
       s.expectMessage(new Topic.TopicDeleted(t.name()));
     }
     a.expectTerminated(t.ref(), Duration.ofSeconds(3));
+  }
+
+  // ---------------------------------------------------------------- memory budget
+
+  @Test
+  void overTheMemoryBudgetATopicOverItsShareGivesUpItsOldestEventsAndTheOthersKeepTheirs() {
+    HistoryMemory memory = new HistoryMemory(8_000);
+    Fixture small = topic(100, memory);
+    Fixture large = topic(100, memory);
+    publishAndAwait(small, 5);
+    TestProbe<Topic.Reply> publisher = probe();
+    ObjectNode kilobyte = JsonNodeFactory.instance.objectNode().put("x", "x".repeat(1000));
+    for (int i = 0; i < 20; i++) publish(large, publisher, "p" + i, kilobyte);
+    for (int i = 0; i < 20; i++) publisher.expectMessageClass(Topic.Published.class);
+
+    List<Long> kept = replayOffsets(subscribe(large, probe(), "all", 100));
+    assertTrue(!kept.isEmpty() && kept.size() < 20, "some but not all of the large events are kept: " + kept);
+    assertEquals(range(21 - kept.size(), 20), kept, "the newest are kept, without a gap");
+    assertEquals(20 - kept.size(), memory.evictedEvents());
+    assertEquals(range(1, 5), replayOffsets(subscribe(small, probe(), "all", 100)), "the small topic keeps all");
+    assertTrue(memory.retainedBytes() <= memory.budgetBytes(), memory.retainedBytes() + " bytes retained");
+
+    Topic.Subscribed since = subscribeSince(large, probe(), 10, large.epoch());
+    assertEquals(Boolean.FALSE, since.recovered(), "events after offset 10 were given up");
+    assertEquals(kept, replayOffsets(since));
+  }
+
+  @Test
+  void aDeletedTopicHandsBackItsHistorysMemory() {
+    HistoryMemory memory = new HistoryMemory(1_000_000);
+    Fixture t = topic(100, memory);
+    publishAndAwait(t, 3);
+    assertEquals(1, memory.topics());
+    assertTrue(memory.retainedBytes() > 3 * Topic.ENTRY_OVERHEAD_BYTES, memory.retainedBytes() + " bytes retained");
+    TestProbe<Topic.Reply> watcher = probe();
+    t.ref().tell(Topic.Delete.INSTANCE);
+    watcher.expectTerminated(t.ref(), Duration.ofSeconds(3));
+    assertEquals(0, memory.topics());
+    assertEquals(0, memory.retainedBytes());
   }
 }

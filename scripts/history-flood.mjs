@@ -1,0 +1,58 @@
+// Fills the replay buffers of a running server: TOPICS topics, MESSAGES publishes to each of BYTES of
+// payload, from one WebSocket connection paced under the default publish rate limit (900/s, at most
+// 200 unanswered). Prints one JSON line: what was sent and answered, whether the connection closed,
+// and the server's /health afterwards.
+//   node history-flood.mjs http://127.0.0.1:8000 100 100 60000
+import WebSocket from 'ws';
+
+const [base, topics, messages, bytes] = [process.argv[2], +process.argv[3], +process.argv[4], +process.argv[5]];
+const pad = 'x'.repeat(bytes);
+for (let t = 0; t < topics; t++) {
+  const r = await fetch(`${base}/topics`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: `flood-${t}` }),
+  });
+  if (r.status !== 201 && r.status !== 409) throw new Error(`POST /topics: ${r.status}`);
+}
+const ws = new WebSocket(`${base.replace(/^http/, 'ws')}/ws`, { perMessageDeflate: false });
+await new Promise((resolve, reject) => { ws.on('open', resolve); ws.on('error', reject); });
+let acks = 0;
+const errors = {};
+let closeCode = null;
+ws.on('message', (data) => {
+  const m = JSON.parse(data.toString());
+  if (m.type === 'ack') acks++;
+  else if (m.type === 'error') errors[m.error.code] = (errors[m.error.code] || 0) + 1;
+});
+ws.on('error', () => {});
+const closed = new Promise((resolve) => ws.on('close', (code) => { closeCode = code; resolve(); }));
+const answered = () => acks + Object.values(errors).reduce((a, b) => a + b, 0);
+
+const started = Date.now();
+const total = topics * messages;
+let sent = 0;
+await new Promise((resolve) => {
+  const tick = setInterval(() => {
+    for (let i = 0; i < 9 && sent < total && closeCode === null && sent - answered() < 200; i++) {
+      const topic = `flood-${sent % topics}`;
+      ws.send(`{"type":"publish","topic":"${topic}","message":{"payload":{"i":${sent},"x":"${pad}"}}}`);
+      sent++;
+    }
+    if (closeCode !== null || (sent === total && answered() === sent) || Date.now() - started > 600_000) {
+      clearInterval(tick);
+      resolve();
+    }
+  }, 10);
+});
+let health;
+try {
+  const h = await fetch(`${base}/health`, { signal: AbortSignal.timeout(10_000) });
+  health = { status: h.status, body: await h.json() };
+} catch (e) {
+  health = { failed: e.cause?.code ?? e.message };
+}
+console.log(JSON.stringify({
+  sent, acks, errors, closeCode, payloadMiB: Math.round(sent * bytes / 1048576), seconds: (Date.now() - started) / 1000, health,
+}));
+ws.close();
+await Promise.race([closed, new Promise((r) => setTimeout(r, 1000))]);
+process.exit(0);
