@@ -17,6 +17,7 @@ public record Settings(
     long historyMemoryBytes,
     FanOutPacing fanOutPacing,
     int outboundQueueSize,
+    long outboundQueueBytes,
     OverflowPolicy overflowPolicy,
     int maxFrameSize,
     Duration heartbeatInterval,
@@ -93,6 +94,7 @@ public record Settings(
     require(maxHistoryPerTopic >= 0, "pubsub.topic.max-history must be >= 0");
     require(historyMemoryBytes >= 0, "pubsub.topic.history-memory must be >= 0 (0: no budget)");
     require(outboundQueueSize >= 1, "pubsub.connection.outbound-queue-size must be >= 1");
+    require(outboundQueueBytes >= 0, "pubsub.connection.outbound-queue-bytes must be >= 0 (0: no byte bound)");
     require(maxFrameSize >= 128, "pubsub.connection.max-frame-size must be >= 128 bytes");
     require(maxInFlight >= 1, "pubsub.connection.max-in-flight must be >= 1");
     apiKeys = List.copyOf(apiKeys);
@@ -110,6 +112,7 @@ public record Settings(
         new FanOutPacing(c.getDuration("topic.fan-out-pacing.spacing-per-subscriber"),
             c.getDuration("topic.fan-out-pacing.max-spacing"), c.getLong("topic.fan-out-pacing.hot-deliveries-per-second")),
         c.getInt("connection.outbound-queue-size"),
+        c.getBytes("connection.outbound-queue-bytes"),
         OverflowPolicy.parse(c.getString("connection.overflow-policy")),
         Math.toIntExact(c.getBytes("connection.max-frame-size")),
         c.getDuration("connection.heartbeat-interval"),
@@ -138,6 +141,7 @@ public record Settings(
     return "Settings[host=" + host + ", port=" + port + ", maxHistoryPerTopic=" + maxHistoryPerTopic
         + ", historyMemoryBytes=" + historyMemoryBytes
         + ", fanOutPacing=" + fanOutPacing + ", outboundQueueSize=" + outboundQueueSize
+        + ", outboundQueueBytes=" + outboundQueueBytes
         + ", overflowPolicy=" + overflowPolicy
         + ", maxFrameSize=" + maxFrameSize + ", heartbeatInterval=" + heartbeatInterval
         + ", maxInFlight=" + maxInFlight + ", closeTimeout=" + closeTimeout + ", drainDeadline=" + drainDeadline

@@ -131,7 +131,7 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
 
   private final class Logic extends TimerGraphStageLogicWithLogging implements InHandler, OutHandler {
     private final OutboundQueue<ActorRef<Topic.Command>> queue =
-        new OutboundQueue<>(settings.outboundQueueSize(), settings.overflowPolicy());
+        new OutboundQueue<>(settings.outboundQueueSize(), settings.outboundQueueBytes(), settings.overflowPolicy());
     private ActorRef<Topic.Reply> self;
     private ActorRef<Command> selfAsConnection;
     private ActorRef<TopicManager.LocateResult> selfAsLocator;
@@ -412,7 +412,8 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
     private void onSlowConsumer() {
       slowConsumer = true;
       answerError(null, ErrorCode.SLOW_CONSUMER,
-          "outbound queue of " + settings.outboundQueueSize() + " events overflowed; closing the connection");
+          "outbound queue overflowed (" + settings.outboundQueueSize() + " events or " + settings.outboundQueueBytes()
+              + " bytes); closing the connection");
       closeFrame = WebSocketFrames.close(WebSocketFrames.POLICY_VIOLATION, "slow consumer");
       // A consumer that reads nothing will not read the close frame either: abort after the timeout.
       scheduleOnce(CLOSE_TIMEOUT, settings.closeTimeout());

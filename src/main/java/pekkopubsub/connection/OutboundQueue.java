@@ -9,8 +9,8 @@ import pekkopubsub.config.Settings.OverflowPolicy;
 
 /**
  * The frames waiting to be written to one connection, in arrival order: answers (acks, errors,
- * pongs, replays, infos), which are never dropped, and events, which are bounded and dropped by
- * the overflow policy. Every dropped event is counted against its source (the topic it came from).
+ * pongs, replays, infos), which are never dropped, and events, which are bounded in number and in
+ * bytes and dropped by the overflow policy. Every dropped event is counted against its source (the topic it came from).
  * Not thread-safe: it belongs to one connection's stage.
  *
  * @param <S> the key drops are counted by
@@ -34,6 +34,8 @@ public final class OutboundQueue<S> {
 
   private final OverflowPolicy policy;
   private final int eventCapacity;
+  private final long eventBytesCapacity;
+  private long eventBytes;
   // The ring starts small and doubles up to eventCapacity: most connections never queue much,
   // and idle connections are what a server holds by the ten thousand.
   private ByteString[] eventFrames;
@@ -49,10 +51,21 @@ public final class OutboundQueue<S> {
   private long framesTaken;
   private long eventsTaken;
 
+  /** Events bounded in number only. */
   public OutboundQueue(int eventCapacity, OverflowPolicy policy) {
+    this(eventCapacity, 0, policy);
+  }
+
+  /**
+   * At most {@code eventCapacity} events, and, when {@code eventBytesCapacity} is not 0, at most
+   * that many bytes of them, except that one event is always taken whatever its size.
+   */
+  public OutboundQueue(int eventCapacity, long eventBytesCapacity, OverflowPolicy policy) {
     if (eventCapacity < 1) throw new IllegalArgumentException("eventCapacity must be >= 1");
+    if (eventBytesCapacity < 0) throw new IllegalArgumentException("eventBytesCapacity must be >= 0 (0: unbounded)");
     this.policy = policy;
     this.eventCapacity = eventCapacity;
+    this.eventBytesCapacity = eventBytesCapacity;
     int slots = Math.min(eventCapacity, INITIAL_EVENT_SLOTS);
     this.eventFrames = new ByteString[slots];
     this.eventSources = new Object[slots];
@@ -72,14 +85,14 @@ public final class OutboundQueue<S> {
     if (eventCount == eventFrames.length && eventFrames.length < eventCapacity) {
       growEventRing();
     }
-    if (eventCount == eventFrames.length) {
+    if (overflowsWith(frame)) {
       if (policy == OverflowPolicy.DISCONNECT) {
         countDrop(source, 1);
         dropAllEvents();
         closedForEvents = true;
         return Offer.REFUSED;
       }
-      dropOldestEvent();
+      while (overflowsWith(frame)) dropOldestEvent();
       result = Offer.DROPPED_OLDEST;
     }
     int slot = (eventHead + eventCount) % eventFrames.length;
@@ -87,7 +100,13 @@ public final class OutboundQueue<S> {
     eventSources[slot] = source;
     eventSeqs[slot] = nextSeq++;
     eventCount++;
+    eventBytes += frame.size();
     return result;
+  }
+
+  private boolean overflowsWith(ByteString frame) {
+    if (eventCount == eventFrames.length) return true;
+    return eventBytesCapacity > 0 && eventCount > 0 && eventBytes + frame.size() > eventBytesCapacity;
   }
 
   /** Drops every queued event (counted) and every event offered from now on (counted too). */
@@ -116,6 +135,11 @@ public final class OutboundQueue<S> {
 
   public int eventCount() {
     return eventCount;
+  }
+
+  /** The bytes of the queued events' frames. */
+  public long eventBytes() {
+    return eventBytes;
   }
 
   /** Frames (answers and events) removed by {@link #pollBatch} since this queue was made. */
@@ -227,6 +251,7 @@ public final class OutboundQueue<S> {
   }
 
   private void clearEventSlot(int slot) {
+    eventBytes -= eventFrames[slot].size();
     eventFrames[slot] = null;
     eventSources[slot] = null;
   }

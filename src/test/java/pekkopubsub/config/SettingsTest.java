@@ -17,6 +17,7 @@ class SettingsTest {
     assertEquals(8000, s.port());
     assertEquals(100, s.maxHistoryPerTopic());
     assertEquals(256, s.outboundQueueSize());
+    assertEquals(1024 * 1024, s.outboundQueueBytes());
     assertEquals(Settings.OverflowPolicy.DROP_OLDEST, s.overflowPolicy());
     assertEquals(64 * 1024, s.maxFrameSize());
     assertEquals(Duration.ofSeconds(30), s.heartbeatInterval());

@@ -302,4 +302,55 @@ class OutboundQueueTest {
     assertEquals(queue.droppedTotal(), reported);
     assertEquals(1000, delivered + reported);
   }
+
+  // ---------------------------------------------------------------- the byte bound
+
+  @Test
+  void dropOldestDropsAsManyOldEventsAsAnEventOverTheByteBoundNeeds() {
+    OutboundQueue<String> queue = new OutboundQueue<>(100, 10, OverflowPolicy.DROP_OLDEST);
+    queue.offerAnswer(f("answer-not-counted"));
+    for (String e : List.of("aaa", "bbb", "ccc")) assertEquals(Offer.ENQUEUED, queue.offerEvent(f(e), "t"));
+    assertEquals(9, queue.eventBytes());
+    assertEquals(Offer.DROPPED_OLDEST, queue.offerEvent(f("dddddd"), "t"), "9 + 6 > 10: two must go");
+    assertEquals(2, queue.droppedTotal());
+    assertEquals(9, queue.eventBytes());
+    assertEquals(List.of("answer-not-counted", "ccc", "dddddd"), drainOneByOne(queue));
+    assertEquals(0, queue.eventBytes());
+  }
+
+  @Test
+  void anEventLargerThanTheByteBoundStillFitsAnEmptyQueue() {
+    OutboundQueue<String> queue = new OutboundQueue<>(100, 10, OverflowPolicy.DROP_OLDEST);
+    queue.offerEvent(f("small"), "t");
+    assertEquals(Offer.DROPPED_OLDEST, queue.offerEvent(f("much-too-large"), "t"));
+    assertEquals(1, queue.droppedTotal());
+    assertEquals(List.of("much-too-large"), drainOneByOne(queue));
+    assertEquals(Offer.ENQUEUED, queue.offerEvent(f("much-too-large"), "t"), "alone, it is taken");
+  }
+
+  @Test
+  void theDisconnectPolicyTreatsTheByteBoundLikeTheCount() {
+    OutboundQueue<String> queue = new OutboundQueue<>(100, 10, OverflowPolicy.DISCONNECT);
+    assertEquals(Offer.ENQUEUED, queue.offerEvent(f("aaaaa"), "t"));
+    assertEquals(Offer.ENQUEUED, queue.offerEvent(f("bbbbb"), "t"), "exactly at the bound");
+    assertEquals(Offer.REFUSED, queue.offerEvent(f("c"), "t"));
+    assertEquals(3, queue.droppedTotal());
+    assertEquals(0, queue.eventBytes());
+  }
+
+  @Test
+  void takingEventsFreesTheirBytes() {
+    OutboundQueue<String> queue = new OutboundQueue<>(100, 10, OverflowPolicy.DISCONNECT);
+    queue.offerEvent(f("aaaaa"), "t");
+    queue.offerEvent(f("bbbbb"), "t");
+    assertEquals("aaaaabbbbb", queue.pollBatch(100).utf8String());
+    assertEquals(Offer.ENQUEUED, queue.offerEvent(f("ccccc"), "t"));
+    assertEquals(Offer.ENQUEUED, queue.offerEvent(f("ddddd"), "t"));
+    assertEquals(0, queue.droppedTotal());
+  }
+
+  @Test
+  void aNegativeByteBoundIsRefused() {
+    assertThrows(IllegalArgumentException.class, () -> new OutboundQueue<String>(1, -1, OverflowPolicy.DROP_OLDEST));
+  }
 }

@@ -35,8 +35,20 @@ class BackpressureE2ETest {
 
   @Test
   void dropOldestDropsAndCountsOnlyForTheSlowSubscriber() {
-    try (TestServer server = TestServer.start(Map.of(PUBLISH_RATE, "0",
-        "connection.outbound-queue-size", "16", "connection.overflow-policy", "drop-oldest"))) {
+    dropOldestDropsAndCountsOnlyForTheSlowSubscriber(Map.of(PUBLISH_RATE, "0",
+        "connection.outbound-queue-size", "16", "connection.overflow-policy", "drop-oldest"));
+  }
+
+  /** Room for every event by count, but not by bytes: the byte bound is what drops. */
+  @Test
+  void theByteBoundDropsLikeTheCountForTheSlowSubscriber() {
+    dropOldestDropsAndCountsOnlyForTheSlowSubscriber(Map.of(PUBLISH_RATE, "0",
+        "connection.outbound-queue-size", "100000", "connection.outbound-queue-bytes", "64 KiB",
+        "connection.overflow-policy", "drop-oldest"));
+  }
+
+  private static void dropOldestDropsAndCountsOnlyForTheSlowSubscriber(Map<String, String> overrides) {
+    try (TestServer server = TestServer.start(overrides)) {
       String topic = server.createTopic("drop-oldest");
       PubSubClient healthy = server.connect();
       PubSubClient slow = server.connect();

@@ -1,20 +1,38 @@
-// Fills the replay buffers of a running server: TOPICS topics, MESSAGES publishes to each of BYTES of
-// payload, from one WebSocket connection paced under the default publish rate limit (900/s, at most
-// 200 unanswered). Prints one JSON line: what was sent and answered, whether the connection closed,
-// and the server's /health afterwards.
-//   node history-flood.mjs http://127.0.0.1:8000 100 100 60000
+// Fills a running server's memory the way one client can within every per-client limit: TOPICS
+// topics, MESSAGES publishes to each of BYTES of payload, from one WebSocket connection paced under
+// the default publish rate limit (900/s, at most 200 unanswered); the events stay in the topics'
+// replay buffers. With STALLED > 0, that many more connections each subscribe to one of the first
+// STALLED topics and then stop reading their sockets, so events pile up for them too. Prints one JSON
+// line: what was sent and answered, whether the connection closed, and the server's /health afterwards.
+//   node memory-flood.mjs http://127.0.0.1:8000 100 100 60000 [STALLED]
 import WebSocket from 'ws';
 
 const [base, topics, messages, bytes] = [process.argv[2], +process.argv[3], +process.argv[4], +process.argv[5]];
+const stalled = +(process.argv[6] ?? 0);
 const pad = 'x'.repeat(bytes);
+const wsUrl = `${base.replace(/^http/, 'ws')}/ws`;
 for (let t = 0; t < topics; t++) {
   const r = await fetch(`${base}/topics`, {
     method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: `flood-${t}` }),
   });
   if (r.status !== 201 && r.status !== 409) throw new Error(`POST /topics: ${r.status}`);
 }
-const ws = new WebSocket(`${base.replace(/^http/, 'ws')}/ws`, { perMessageDeflate: false });
-await new Promise((resolve, reject) => { ws.on('open', resolve); ws.on('error', reject); });
+const open = async () => {
+  const socket = new WebSocket(wsUrl, { perMessageDeflate: false });
+  await new Promise((resolve, reject) => { socket.on('open', resolve); socket.on('error', reject); });
+  socket.on('error', () => {});
+  return socket;
+};
+const sleepers = [];
+for (let t = 0; t < Math.min(stalled, topics); t++) {
+  const sleeper = await open();
+  const acked = new Promise((resolve) => sleeper.once('message', resolve));
+  sleeper.send(`{"type":"subscribe","topic":"flood-${t}","request_id":"s${t}"}`);
+  await acked;
+  sleeper._socket.pause(); // reads nothing more: the kernel's buffers fill, then the server's queue
+  sleepers.push(sleeper);
+}
+const ws = await open();
 let acks = 0;
 const errors = {};
 let closeCode = null;
@@ -23,7 +41,6 @@ ws.on('message', (data) => {
   if (m.type === 'ack') acks++;
   else if (m.type === 'error') errors[m.error.code] = (errors[m.error.code] || 0) + 1;
 });
-ws.on('error', () => {});
 const closed = new Promise((resolve) => ws.on('close', (code) => { closeCode = code; resolve(); }));
 const answered = () => acks + Object.values(errors).reduce((a, b) => a + b, 0);
 
@@ -51,8 +68,8 @@ try {
   health = { failed: e.cause?.code ?? e.message };
 }
 console.log(JSON.stringify({
-  sent, acks, errors, closeCode, payloadMiB: Math.round(sent * bytes / 1048576), seconds: (Date.now() - started) / 1000, health,
+  sent, acks, errors, closeCode, stalled: sleepers.length, payloadMiB: Math.round(sent * bytes / 1048576), seconds: (Date.now() - started) / 1000, health,
 }));
-ws.close();
+for (const socket of [ws, ...sleepers]) socket.terminate();
 await Promise.race([closed, new Promise((r) => setTimeout(r, 1000))]);
 process.exit(0);
