@@ -21,6 +21,7 @@ public record Settings(
     OverflowPolicy overflowPolicy,
     int maxFrameSize,
     Duration heartbeatInterval,
+    int maxUnansweredPings,
     int maxInFlight,
     Duration closeTimeout,
     Duration drainDeadline,
@@ -97,6 +98,7 @@ public record Settings(
     require(outboundQueueBytes >= 0, "pubsub.connection.outbound-queue-bytes must be >= 0 (0: no byte bound)");
     require(maxFrameSize >= 128, "pubsub.connection.max-frame-size must be >= 128 bytes");
     require(maxInFlight >= 1, "pubsub.connection.max-in-flight must be >= 1");
+    require(maxUnansweredPings >= 0, "pubsub.connection.max-unanswered-pings must be >= 0 (0: never close for it)");
     apiKeys = List.copyOf(apiKeys);
     require(apiKeys.stream().noneMatch(String::isEmpty), "pubsub.auth.api-keys must not contain an empty key");
   }
@@ -116,6 +118,7 @@ public record Settings(
         OverflowPolicy.parse(c.getString("connection.overflow-policy")),
         Math.toIntExact(c.getBytes("connection.max-frame-size")),
         c.getDuration("connection.heartbeat-interval"),
+        c.getInt("connection.max-unanswered-pings"),
         c.getInt("connection.max-in-flight"),
         c.getDuration("connection.close-timeout"),
         c.getDuration("shutdown.drain-deadline"),
@@ -144,6 +147,7 @@ public record Settings(
         + ", outboundQueueBytes=" + outboundQueueBytes
         + ", overflowPolicy=" + overflowPolicy
         + ", maxFrameSize=" + maxFrameSize + ", heartbeatInterval=" + heartbeatInterval
+        + ", maxUnansweredPings=" + maxUnansweredPings
         + ", maxInFlight=" + maxInFlight + ", closeTimeout=" + closeTimeout + ", drainDeadline=" + drainDeadline
         + ", askTimeout=" + askTimeout + ", apiKeys=" + apiKeys.size() + " configured, limits=" + limits + "]";
   }

@@ -139,6 +139,9 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
     private final TopicRoutes<ActorRef<Topic.Command>, Topic.Request> routes = new TopicRoutes<>();
     private int awaitingAnswers;
     private boolean wroteSinceHeartbeat;
+    private boolean readSinceHeartbeat;
+    /** WebSocket pings sent since this connection last sent anything. */
+    private int unansweredPings;
     /** Ticks per heartbeat interval; ticks since the last heartbeat check. */
     private final long heartbeatTicks = ticksPerHeartbeat(settings);
     private long ticksSinceHeartbeat;
@@ -203,7 +206,9 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
     public void onPush() {
       Event event = grab(in);
       metrics.framesIn(1);
-      lastInboundNanos = System.nanoTime();
+      readSinceHeartbeat = true;
+      // Pongs answer the server's pings: they show the peer is there, not that it uses the connection.
+      if (!(event instanceof Event.Pong)) lastInboundNanos = System.nanoTime();
       if (event instanceof Event.Text text) {
         onRequest(decoder.decode(text.text()));
       } else if (event instanceof Event.TooLarge tooLarge) {
@@ -488,11 +493,33 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
 
     private void onHeartbeat() {
       ticksSinceHeartbeat = 0;
-      if (!wroteSinceHeartbeat && queue.isEmpty() && closeFrame == null) {
-        answer(new Outbound.Info(null, "ping", Timestamps.now()));
+      if (closeFrame == null && checkResponsive()) {
+        if (!wroteSinceHeartbeat && queue.isEmpty()) answer(new Outbound.Info(null, "ping", Timestamps.now()));
         flush();
       }
       wroteSinceHeartbeat = false;
+      readSinceHeartbeat = false;
+    }
+
+    /**
+     * Pings a connection that sent nothing for a heartbeat interval, and closes it when it stayed
+     * silent through {@code max-unanswered-pings} of them; returns whether it is still open.
+     */
+    private boolean checkResponsive() {
+      int maxUnanswered = settings.maxUnansweredPings();
+      if (maxUnanswered == 0) return true;
+      if (readSinceHeartbeat) {
+        unansweredPings = 0;
+        return true;
+      }
+      if (unansweredPings >= maxUnanswered) {
+        log().debug("connection {}: no answer to {} pings, closing as unresponsive", id, unansweredPings);
+        failStage(new UnresponsiveException(id, unansweredPings));
+        return false;
+      }
+      unansweredPings++;
+      queue.offerAnswer(WebSocketFrames.ping(ByteString.emptyByteString()));
+      return true;
     }
 
     /** Subscribers may stay silent for hours (heartbeats watch them); only a connection with nothing to receive idles out. */
@@ -547,6 +574,15 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
   }
 
   /** Aborts the TCP connection of a consumer that did not read its close frame in time. */
+  /** Ends a connection that answered none of its pings: it cannot read a close frame either. */
+  static final class UnresponsiveException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    UnresponsiveException(String connectionId, int pings) {
+      super("connection " + connectionId + " answered none of " + pings + " pings", null, false, false);
+    }
+  }
+
   static final class SlowConsumerException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 

@@ -8,10 +8,12 @@ import static pekkopubsub.e2e.Wire.assertUsable;
 import static pekkopubsub.e2e.Wire.next;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import pekkopubsub.LocalServer;
 import pekkopubsub.client.PubSubClient;
 
 /** The application-level heartbeat, on a server whose interval is short. */
@@ -52,6 +54,39 @@ class HeartbeatE2ETest {
       }
       assertEquals("event", frame.path("type").asText(), frame::toString);
       assertEquals(1, frame.path("offset").asLong());
+    }
+  }
+
+  /** The JDK client answers WebSocket pings by itself, as every RFC 6455 client does. */
+  @Test
+  void aSilentClientThatAnswersPingsStaysConnected() {
+    String topic = server.createTopic("silent");
+    try (PubSubClient subscriber = server.connect(); PubSubClient publisher = server.connect()) {
+      ack(subscriber.subscribe(topic), topic);
+      LocalServer.sleep(3_000); // ten intervals: it would have been closed after three or four
+      assertFalse(subscriber.closed().isDone(), "closed: " + subscriber.closed().getNow(null));
+      ack(publisher.publish(topic, Wire.payload(1)), topic);
+      JsonNode frame = next(subscriber);
+      while ("info".equals(frame.path("type").asText())) frame = next(subscriber);
+      assertEquals(1, frame.path("offset").asLong(), frame::toString);
+    }
+  }
+
+  /** A peer gone without a close (here: one that stops reading, so it answers no ping) loses its subscriptions. */
+  @Test
+  void aClientThatAnswersNoPingIsClosedAndItsSubscriptionsFreed() {
+    String topic = server.createTopic("vanished");
+    try (PubSubClient gone = server.connect(); PubSubClient bystander = server.connect()) {
+      ack(gone.subscribe(topic), topic);
+      ack(bystander.subscribe(topic), topic);
+      gone.pauseReading();
+      Wire.eventually(Duration.ofSeconds(10), () -> server.topicStats(topic).path("subscribers").asInt(-1),
+          n -> n == 1, "the silent subscriber's subscription is freed");
+      gone.resumeReading();
+      PubSubClient.CloseStatus status = Wire.await(gone.closed(), Duration.ofSeconds(10));
+      assertEquals(-1, status.code(), "cut off without a close frame: " + status);
+      assertFalse(bystander.closed().isDone(), "the other subscriber, which answers, stays");
+      assertUsable(bystander);
     }
   }
 
