@@ -573,7 +573,6 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
     }
   }
 
-  /** Aborts the TCP connection of a consumer that did not read its close frame in time. */
   /** Ends a connection that answered none of its pings: it cannot read a close frame either. */
   static final class UnresponsiveException extends RuntimeException {
     private static final long serialVersionUID = 1L;
@@ -583,6 +582,7 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
     }
   }
 
+  /** Aborts the TCP connection of a consumer that did not read its close frame in time. */
   static final class SlowConsumerException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 

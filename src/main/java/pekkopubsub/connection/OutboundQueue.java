@@ -10,7 +10,8 @@ import pekkopubsub.config.Settings.OverflowPolicy;
 /**
  * The frames waiting to be written to one connection, in arrival order: answers (acks, errors,
  * pongs, replays, infos), which are never dropped, and events, which are bounded in number and in
- * bytes and dropped by the overflow policy. Every dropped event is counted against its source (the topic it came from).
+ * bytes and dropped by the overflow policy. Every dropped event is counted against its source (the
+ * topic it came from).
  * Not thread-safe: it belongs to one connection's stage.
  *
  * @param <S> the key drops are counted by
