@@ -514,6 +514,7 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
       }
       if (unansweredPings >= maxUnanswered) {
         log().debug("connection {}: no answer to {} pings, closing as unresponsive", id, unansweredPings);
+        metrics.unresponsiveClosed();
         failStage(new UnresponsiveException(id, unansweredPings));
         return false;
       }

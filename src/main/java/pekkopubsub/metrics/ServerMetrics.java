@@ -54,6 +54,7 @@ public final class ServerMetrics {
   private final Counter delivered;
   private final Counter framesIn;
   private final Counter framesOut;
+  private final Counter unresponsiveClosed;
   private final Map<DropReason, Counter> dropped = new EnumMap<>(DropReason.class);
   private final Map<ErrorCode, Counter> errors = new EnumMap<>(ErrorCode.class);
   private final AtomicLong connections = new AtomicLong();
@@ -87,6 +88,8 @@ public final class ServerMetrics {
         .description("WebSocket messages and control frames received").register(registry);
     framesOut = Counter.builder("pubsub.websocket.frames").tag("direction", "out")
         .description("WebSocket frames sent").register(registry);
+    unresponsiveClosed = Counter.builder("pubsub.connections.unresponsive")
+        .description("Connections cut off after max-unanswered-pings WebSocket pings with nothing back").register(registry);
     for (DropReason reason : DropReason.values()) {
       dropped.put(reason, Counter.builder("pubsub.events.dropped").tag("reason", reason.label())
           .description("Events that did not reach a subscriber, by reason").register(registry));
@@ -159,6 +162,10 @@ public final class ServerMetrics {
 
   public void error(ErrorCode code) {
     errors.get(code).increment();
+  }
+
+  public void unresponsiveClosed() {
+    unresponsiveClosed.increment();
   }
 
   public void connectionOpened() {

@@ -2,6 +2,7 @@ package pekkopubsub.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static pekkopubsub.e2e.Wire.ack;
 import static pekkopubsub.e2e.Wire.assertTs;
 import static pekkopubsub.e2e.Wire.assertUsable;
@@ -87,6 +88,9 @@ class HeartbeatE2ETest {
       assertEquals(-1, status.code(), "cut off without a close frame: " + status);
       assertFalse(bystander.closed().isDone(), "the other subscriber, which answers, stays");
       assertUsable(bystander);
+      String metrics = server.admin().send("GET", "/metrics", null).body().asText();
+      assertTrue(metrics.lines().anyMatch(line -> line.startsWith("pubsub_connections_unresponsive_total ")
+          && Double.parseDouble(line.substring(line.indexOf(' ') + 1)) >= 1), "counted in /metrics");
     }
   }
 
