@@ -1,5 +1,7 @@
 package pekkopubsub;
 
+import static net.logstash.logback.argument.StructuredArguments.kv;
+
 import java.time.Duration;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.Done;
@@ -79,6 +81,10 @@ public final class Guardian {
     shutdown.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "http-unbind", binding::unbind);
     shutdown.addTask(CoordinatedShutdown.PhaseServiceRequestsDone(), "http-terminate", frontDoor::closeHttpConnections);
     context.getLog().info("pekko-pubsub listening on {} (WebSocket at /ws)", binding.localAddress());
+    // "25%" becomes bytes here; the operator sees what the server will hold before it holds it.
+    context.getLog().info("memory bounds {} {} {} {}", kv("max_heap_bytes", Runtime.getRuntime().maxMemory()),
+        kv("history_memory_bytes", settings.historyMemoryBytes()), kv("outbound_queue_bytes", settings.outboundQueueBytes()),
+        kv("max_connections", settings.limits().maxConnections()));
     return Behaviors.empty();
   }
 
