@@ -63,7 +63,7 @@ public final class HistoryMemory {
   /** A stopping topic hands back what its buffer held. */
   void topicStopped(long heldBytes) {
     topics.decrementAndGet();
-    retainedBytes.addAndGet(-heldBytes);
+    changed(-heldBytes);
   }
 
   void changed(long bytes) {
@@ -76,7 +76,9 @@ public final class HistoryMemory {
     return heldBytes > budgetBytes / Math.max(1, topics.get());
   }
 
-  void evicted() {
+  /** A topic gave up its oldest event, of {@code bytes}, to stay within its share. */
+  void gaveUp(long bytes) {
+    changed(-bytes);
     evictedEvents.increment();
   }
 

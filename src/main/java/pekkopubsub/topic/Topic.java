@@ -235,8 +235,7 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
   private void trimForMemory() {
     int trimmed = 0;
     while (memory.overShare(history.weight())) {
-      memory.changed(-history.evictOldest());
-      memory.evicted();
+      memory.gaveUp(history.evictOldest());
       trimmed++;
     }
     if (trimmed > 0) warnTrimmed(trimmed);

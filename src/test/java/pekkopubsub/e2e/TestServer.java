@@ -122,6 +122,15 @@ public final class TestServer implements AutoCloseable {
     return answer.body().path("topics").path(topic);
   }
 
+  /** The value of the unlabelled series {@code name} in {@code GET /metrics}; fails when it is absent. */
+  public double metric(String name) {
+    AdminClient.Answer answer = admin.send("GET", "/metrics", null);
+    if (answer.status() != 200) throw new IllegalStateException("GET /metrics: " + answer);
+    return answer.body().asText().lines().filter(line -> line.startsWith(name + " ")).findFirst()
+        .map(line -> Double.parseDouble(line.substring(name.length() + 1).trim()))
+        .orElseThrow(() -> new AssertionError(name + " not in /metrics"));
+  }
+
   @Override
   public void close() {
     List<PubSubClient> open;

@@ -51,11 +51,13 @@ class HistoryMemoryTest {
   }
 
   @Test
-  void evictionsAreCounted() {
+  void evictionsAreCountedAndHandTheirBytesBack() {
     HistoryMemory memory = new HistoryMemory(10);
-    memory.evicted();
-    memory.evicted();
+    memory.changed(10);
+    memory.gaveUp(4);
+    memory.gaveUp(3);
     assertEquals(2, memory.evictedEvents());
+    assertEquals(3, memory.retainedBytes());
   }
 
   @Test
