@@ -3,7 +3,8 @@
 // the default publish rate limit (900/s, at most 200 unanswered); the events stay in the topics'
 // replay buffers. With STALLED > 0, that many more connections each subscribe to one of the first
 // STALLED topics and then stop reading their sockets, so events pile up for them too. Prints one JSON
-// line: what was sent and answered, whether the connection closed, and the server's /health afterwards.
+// line: what was sent and answered, whether the connection closed or the server stopped answering for
+// 30 s (gaveUp), and the server's /health afterwards.
 //   node memory-flood.mjs http://127.0.0.1:8000 100 100 60000 [STALLED]
 import WebSocket from 'ws';
 
@@ -47,14 +48,20 @@ const answered = () => acks + Object.values(errors).reduce((a, b) => a + b, 0);
 const started = Date.now();
 const total = topics * messages;
 let sent = 0;
+// A server lost in garbage collection answers nothing: 30 s without an answer ends the flood.
+let stalledSince = Date.now();
+let answeredBefore = 0;
+let gaveUp = false;
 await new Promise((resolve) => {
   const tick = setInterval(() => {
+    if (answered() !== answeredBefore) [answeredBefore, stalledSince] = [answered(), Date.now()];
+    gaveUp = Date.now() - stalledSince > 30_000;
     for (let i = 0; i < 9 && sent < total && closeCode === null && sent - answered() < 200; i++) {
       const topic = `flood-${sent % topics}`;
       ws.send(`{"type":"publish","topic":"${topic}","message":{"payload":{"i":${sent},"x":"${pad}"}}}`);
       sent++;
     }
-    if (closeCode !== null || (sent === total && answered() === sent) || Date.now() - started > 600_000) {
+    if (closeCode !== null || (sent === total && answered() === sent) || gaveUp) {
       clearInterval(tick);
       resolve();
     }
@@ -68,7 +75,7 @@ try {
   health = { failed: e.cause?.code ?? e.message };
 }
 console.log(JSON.stringify({
-  sent, acks, errors, closeCode, stalled: sleepers.length, payloadMiB: Math.round(sent * bytes / 1048576), seconds: (Date.now() - started) / 1000, health,
+  sent, acks, errors, closeCode, gaveUp, stalled: sleepers.length, payloadMiB: Math.round(sent * bytes / 1048576), seconds: (Date.now() - started) / 1000, health,
 }));
 for (const socket of [ws, ...sleepers]) socket.terminate();
 await Promise.race([closed, new Promise((r) => setTimeout(r, 1000))]);

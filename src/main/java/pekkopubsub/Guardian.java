@@ -14,6 +14,7 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import pekkopubsub.config.Settings;
 import pekkopubsub.connection.ConnectionRegistry;
+import pekkopubsub.connection.HeapPressure;
 import pekkopubsub.http.ApiKeys;
 import pekkopubsub.http.FrontDoor;
 import pekkopubsub.http.Routes;
@@ -41,12 +42,15 @@ public final class Guardian {
       ServerMetrics metrics = ServerMetrics.prometheus();
       HistoryMemory historyMemory = new HistoryMemory(settings.historyMemoryBytes());
       metrics.watchHistory(historyMemory.budgetBytes(), historyMemory::retainedBytes, historyMemory::evictedEvents);
+      HeapPressure heapPressure = HeapPressure.watchingCollections(settings.heapHighWatermarkBytes());
+      metrics.watchHeapPressure(heapPressure.highWatermarkBytes(), heapPressure::isHigh);
+      context.getSystem().getWhenTerminated().thenRun(heapPressure::close);
       ActorRef<TopicManager.Command> topics = context.spawn(TopicManager.create(settings.maxHistoryPerTopic(),
           historyMemory, settings.askTimeout().dividedBy(2), settings.limits().maxTopics(), settings.fanOutPacing(), metrics),
           "topics");
       ActorRef<ConnectionRegistry.Command> registry = context.spawn(ConnectionRegistry.create(
           settings.limits().maxConnections(), settings.askTimeout().multipliedBy(3)), "connections");
-      WebSocketRoute webSocket = new WebSocketRoute(topics, registry, settings, context.getSystem().scheduler(), metrics);
+      WebSocketRoute webSocket = new WebSocketRoute(topics, registry, settings, context.getSystem().scheduler(), metrics, heapPressure);
       ApiKeys apiKeys = new ApiKeys(settings.apiKeys());
       Routes routes = new Routes(context.getSystem(), topics, webSocket, settings.askTimeout(), apiKeys, metrics);
       FrontDoor frontDoor = new FrontDoor(context.getSystem(), settings.host(), settings.port(), routes.routes(), webSocket, apiKeys);
@@ -82,8 +86,9 @@ public final class Guardian {
     shutdown.addTask(CoordinatedShutdown.PhaseServiceRequestsDone(), "http-terminate", frontDoor::closeHttpConnections);
     context.getLog().info("pekko-pubsub listening on {} (WebSocket at /ws)", binding.localAddress());
     // "25%" becomes bytes here; the operator sees what the server will hold before it holds it.
-    context.getLog().info("memory bounds {} {} {} {}", kv("max_heap_bytes", Runtime.getRuntime().maxMemory()),
+    context.getLog().info("memory bounds {} {} {} {} {}", kv("max_heap_bytes", Runtime.getRuntime().maxMemory()),
         kv("history_memory_bytes", settings.historyMemoryBytes()), kv("outbound_queue_bytes", settings.outboundQueueBytes()),
+        kv("heap_high_watermark_bytes", settings.heapHighWatermarkBytes()),
         kv("max_connections", settings.limits().maxConnections()));
     return Behaviors.empty();
   }

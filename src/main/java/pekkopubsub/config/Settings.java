@@ -18,6 +18,7 @@ public record Settings(
     FanOutPacing fanOutPacing,
     int outboundQueueSize,
     long outboundQueueBytes,
+    long heapHighWatermarkBytes,
     OverflowPolicy overflowPolicy,
     int maxFrameSize,
     Duration heartbeatInterval,
@@ -96,6 +97,7 @@ public record Settings(
     require(historyMemoryBytes >= 0, "pubsub.topic.history-memory must be >= 0 (0: no budget)");
     require(outboundQueueSize >= 1, "pubsub.connection.outbound-queue-size must be >= 1");
     require(outboundQueueBytes >= 0, "pubsub.connection.outbound-queue-bytes must be >= 0 (0: no byte bound)");
+    require(heapHighWatermarkBytes >= 0, "pubsub.connection.heap-high-watermark must be >= 0 (0: off)");
     require(maxFrameSize >= 128, "pubsub.connection.max-frame-size must be >= 128 bytes");
     require(maxInFlight >= 1, "pubsub.connection.max-in-flight must be >= 1");
     require(maxUnansweredPings >= 0, "pubsub.connection.max-unanswered-pings must be >= 0 (0: never close for it)");
@@ -110,11 +112,12 @@ public record Settings(
         c.getString("http.host"),
         c.getInt("http.port"),
         c.getInt("topic.max-history"),
-        historyMemoryBytes(c, Runtime.getRuntime().maxMemory()),
+        heapShareBytes(c, "topic.history-memory", Runtime.getRuntime().maxMemory()),
         new FanOutPacing(c.getDuration("topic.fan-out-pacing.spacing-per-subscriber"),
             c.getDuration("topic.fan-out-pacing.max-spacing"), c.getLong("topic.fan-out-pacing.hot-deliveries-per-second")),
         c.getInt("connection.outbound-queue-size"),
         c.getBytes("connection.outbound-queue-bytes"),
+        heapShareBytes(c, "connection.heap-high-watermark", Runtime.getRuntime().maxMemory()),
         OverflowPolicy.parse(c.getString("connection.overflow-policy")),
         Math.toIntExact(c.getBytes("connection.max-frame-size")),
         c.getDuration("connection.heartbeat-interval"),
@@ -144,7 +147,7 @@ public record Settings(
     return "Settings[host=" + host + ", port=" + port + ", maxHistoryPerTopic=" + maxHistoryPerTopic
         + ", historyMemoryBytes=" + historyMemoryBytes
         + ", fanOutPacing=" + fanOutPacing + ", outboundQueueSize=" + outboundQueueSize
-        + ", outboundQueueBytes=" + outboundQueueBytes
+        + ", outboundQueueBytes=" + outboundQueueBytes + ", heapHighWatermarkBytes=" + heapHighWatermarkBytes
         + ", overflowPolicy=" + overflowPolicy
         + ", maxFrameSize=" + maxFrameSize + ", heartbeatInterval=" + heartbeatInterval
         + ", maxUnansweredPings=" + maxUnansweredPings
@@ -152,9 +155,8 @@ public record Settings(
         + ", askTimeout=" + askTimeout + ", apiKeys=" + apiKeys.size() + " configured, limits=" + limits + "]";
   }
 
-  /** pubsub.topic.history-memory: a size ("512 MiB", 0 for no budget) or a share of the maximum heap ("25%"). */
-  static long historyMemoryBytes(Config c, long maxHeapBytes) {
-    String path = "topic.history-memory";
+  /** A setting that is a size ("512 MiB", 0 for none) or a share of the maximum heap ("25%"), in bytes. */
+  static long heapShareBytes(Config c, String path, long maxHeapBytes) {
     String value = c.getValue(path).valueType() == ConfigValueType.STRING ? c.getString(path).trim() : "";
     if (!value.endsWith("%")) return c.getBytes(path);
     double percent;
@@ -164,7 +166,7 @@ public record Settings(
       percent = Double.NaN;
     }
     require(percent > 0 && percent <= 100,
-        "pubsub.topic.history-memory must be a size or a share of the maximum heap (over 0%, at most 100%), not '" + value + "'");
+        "pubsub." + path + " must be a size or a share of the maximum heap (over 0%, at most 100%), not '" + value + "'");
     return (long) (maxHeapBytes * percent / 100);
   }
 

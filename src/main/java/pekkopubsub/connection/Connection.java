@@ -99,6 +99,7 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
   private final Settings settings;
   private final RequestDecoder decoder;
   private final ServerMetrics metrics;
+  private final HeapPressure heapPressure;
   private final long admissionTicket;
 
   /** {@code admissionTicket} is the registry's {@link ConnectionRegistry.Admitted} ticket (0: none). */
@@ -109,9 +110,11 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
       Settings settings,
       RequestDecoder decoder,
       ServerMetrics metrics,
+      HeapPressure heapPressure,
       long admissionTicket) {
     this.decoder = decoder;
     this.metrics = metrics;
+    this.heapPressure = heapPressure;
     this.id = id;
     this.topics = topics;
     this.registry = registry;
@@ -131,7 +134,7 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
 
   private final class Logic extends TimerGraphStageLogicWithLogging implements InHandler, OutHandler {
     private final OutboundQueue<ActorRef<Topic.Command>> queue =
-        new OutboundQueue<>(settings.outboundQueueSize(), settings.outboundQueueBytes(), settings.overflowPolicy());
+        new OutboundQueue<>(settings.outboundQueueSize(), settings.outboundQueueBytes(), settings.overflowPolicy(), heapPressure);
     private ActorRef<Topic.Reply> self;
     private ActorRef<Command> selfAsConnection;
     private ActorRef<TopicManager.LocateResult> selfAsLocator;
@@ -161,6 +164,7 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
     private long framesOutMetered;
     private long eventsOutMetered;
     private long dropsMetered;
+    private long shedMetered;
     private long queuedMetered;
     private long eventsOffered;
 
@@ -338,7 +342,7 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
       for (int i = 0; i < frames.size(); i++) {
         OutboundQueue.Offer offer = queue.offerEvent(frames.get(i), events.from());
         refused |= offer == OutboundQueue.Offer.REFUSED;
-        droppedOldest |= offer == OutboundQueue.Offer.DROPPED_OLDEST;
+        droppedOldest |= offer == OutboundQueue.Offer.DROPPED_OLDEST || offer == OutboundQueue.Offer.SHED_OLDEST;
       }
       // The meters and the drop report follow once per batch, whatever number of its events was dropped.
       if (droppedOldest) meterQueue(ServerMetrics.DropReason.QUEUE_FULL);
@@ -540,11 +544,14 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
       return slowConsumer ? ServerMetrics.DropReason.SLOW_CONSUMER : ServerMetrics.DropReason.CLOSING;
     }
 
-    /** Drops since the last call go to {@code reason}; the queue-depth gauge follows this queue. */
+    /** Drops since the last call go to {@code reason}, or to memory pressure; the queue-depth gauge follows this queue. */
     private void meterQueue(ServerMetrics.DropReason reason) {
       long drops = queue.droppedTotal();
-      metrics.dropped(reason, drops - dropsMetered);
+      long shed = queue.shedTotal();
+      metrics.dropped(ServerMetrics.DropReason.MEMORY_PRESSURE, shed - shedMetered);
+      metrics.dropped(reason, drops - dropsMetered - (shed - shedMetered));
       dropsMetered = drops;
+      shedMetered = shed;
       meterQueueDepth();
     }
 

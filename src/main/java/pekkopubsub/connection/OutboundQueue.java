@@ -10,7 +10,8 @@ import pekkopubsub.config.Settings.OverflowPolicy;
 /**
  * The frames waiting to be written to one connection, in arrival order: answers (acks, errors,
  * pongs, replays, infos), which are never dropped, and events, which are bounded in number and in
- * bytes and dropped by the overflow policy. Every dropped event is counted against its source (the
+ * bytes and dropped by the overflow policy, and while the heap is under pressure bounded to
+ * {@link #BYTES_UNDER_PRESSURE} as well. Every dropped event is counted against its source (the
  * topic it came from).
  * Not thread-safe: it belongs to one connection's stage.
  *
@@ -23,12 +24,19 @@ public final class OutboundQueue<S> {
     ENQUEUED,
     /** Enqueued after the oldest queued event was dropped to make room. */
     DROPPED_OLDEST,
+    /** Enqueued after the oldest queued events were dropped because the heap is under pressure. */
+    SHED_OLDEST,
     /** Not enqueued: the queue overflowed under {@code disconnect}, or was closed for events. */
     REFUSED
   }
 
   private record Answer(long seq, ByteString frame) {}
 
+  /**
+   * The bytes of events a queue may hold while the heap is under pressure: 256 events of up to 256
+   * bytes, so that only queues of large events, the ones that fill a heap, give any up.
+   */
+  public static final long BYTES_UNDER_PRESSURE = 64 * 1024;
   private static final int INITIAL_EVENT_SLOTS = 8;
   /** Frames a batch joins with concat before it switches to a builder; see {@link #pollBatch}. */
   private static final int CONCAT_FRAMES = 4;
@@ -36,6 +44,7 @@ public final class OutboundQueue<S> {
   private final OverflowPolicy policy;
   private final int eventCapacity;
   private final long eventBytesCapacity;
+  private final HeapPressure heapPressure;
   private long eventBytes;
   // The ring starts small and doubles up to eventCapacity: most connections never queue much,
   // and idle connections are what a server holds by the ten thousand.
@@ -49,6 +58,7 @@ public final class OutboundQueue<S> {
   private boolean closedForEvents;
   private final Map<S, Long> unreportedDrops = new HashMap<>();
   private long droppedTotal;
+  private long shedTotal;
   private long framesTaken;
   private long eventsTaken;
 
@@ -62,11 +72,17 @@ public final class OutboundQueue<S> {
    * that many bytes of them, except that one event is always taken whatever its size.
    */
   public OutboundQueue(int eventCapacity, long eventBytesCapacity, OverflowPolicy policy) {
+    this(eventCapacity, eventBytesCapacity, policy, HeapPressure.OFF);
+  }
+
+  /** As above, and at most {@link #BYTES_UNDER_PRESSURE} of events while {@code heapPressure} is high. */
+  public OutboundQueue(int eventCapacity, long eventBytesCapacity, OverflowPolicy policy, HeapPressure heapPressure) {
     if (eventCapacity < 1) throw new IllegalArgumentException("eventCapacity must be >= 1");
     if (eventBytesCapacity < 0) throw new IllegalArgumentException("eventBytesCapacity must be >= 0 (0: unbounded)");
     this.policy = policy;
     this.eventCapacity = eventCapacity;
     this.eventBytesCapacity = eventBytesCapacity;
+    this.heapPressure = heapPressure;
     int slots = Math.min(eventCapacity, INITIAL_EVENT_SLOTS);
     this.eventFrames = new ByteString[slots];
     this.eventSources = new Object[slots];
@@ -86,15 +102,18 @@ public final class OutboundQueue<S> {
     if (eventCount == eventFrames.length && eventFrames.length < eventCapacity) {
       growEventRing();
     }
-    if (overflowsWith(frame)) {
+    boolean overBounds = overflowsWith(frame);
+    if (overBounds || overPressureShareWith(frame)) {
       if (policy == OverflowPolicy.DISCONNECT) {
         countDrop(source, 1);
         dropAllEvents();
         closedForEvents = true;
         return Offer.REFUSED;
       }
-      while (overflowsWith(frame)) dropOldestEvent();
-      result = Offer.DROPPED_OLDEST;
+      long droppedBefore = droppedTotal;
+      while (overflowsWith(frame) || overPressureShareWith(frame)) dropOldestEvent();
+      if (!overBounds) shedTotal += droppedTotal - droppedBefore;
+      result = overBounds ? Offer.DROPPED_OLDEST : Offer.SHED_OLDEST;
     }
     int slot = (eventHead + eventCount) % eventFrames.length;
     eventFrames[slot] = frame;
@@ -108,6 +127,11 @@ public final class OutboundQueue<S> {
   private boolean overflowsWith(ByteString frame) {
     if (eventCount == eventFrames.length) return true;
     return eventBytesCapacity > 0 && eventCount > 0 && eventBytes + frame.size() > eventBytesCapacity;
+  }
+
+  // The flag is read only by a queue already past the share: a short queue costs nothing more.
+  private boolean overPressureShareWith(ByteString frame) {
+    return eventCount > 0 && eventBytes + frame.size() > BYTES_UNDER_PRESSURE && heapPressure.isHigh();
   }
 
   /** Drops every queued event (counted) and every event offered from now on (counted too). */
@@ -156,6 +180,11 @@ public final class OutboundQueue<S> {
   /** Events dropped since this queue was made. */
   public long droppedTotal() {
     return droppedTotal;
+  }
+
+  /** Of {@link #droppedTotal}, the events dropped because the heap was under pressure. */
+  public long shedTotal() {
+    return shedTotal;
   }
 
   /**

@@ -19,6 +19,7 @@ import org.apache.pekko.util.ByteString;
 import pekkopubsub.config.Settings;
 import pekkopubsub.connection.Connection;
 import pekkopubsub.connection.ConnectionRegistry;
+import pekkopubsub.connection.HeapPressure;
 import pekkopubsub.connection.WebSocketFrameDecoder;
 import pekkopubsub.connection.WebSocketFrames;
 import pekkopubsub.metrics.ServerMetrics;
@@ -44,6 +45,7 @@ public final class WebSocketRoute {
   private final Settings settings;
   private final RequestDecoder decoder;
   private final ServerMetrics metrics;
+  private final HeapPressure heapPressure;
   private final Scheduler scheduler;
 
   public WebSocketRoute(
@@ -51,8 +53,10 @@ public final class WebSocketRoute {
       ActorRef<ConnectionRegistry.Command> registry,
       Settings settings,
       Scheduler scheduler,
-      ServerMetrics metrics) {
+      ServerMetrics metrics,
+      HeapPressure heapPressure) {
     this.metrics = metrics;
+    this.heapPressure = heapPressure;
     this.topics = topics;
     this.registry = registry;
     this.settings = settings;
@@ -114,7 +118,7 @@ public final class WebSocketRoute {
     String id = String.format("%08x", ThreadLocalRandom.current().nextInt());
     return Flow.of(ByteString.class)
         .via(new WebSocketFrameDecoder(settings.maxFrameSize()))
-        .via(new Connection(id, topics, registry, settings, decoder, metrics, ticket));
+        .via(new Connection(id, topics, registry, settings, decoder, metrics, heapPressure, ticket));
   }
 
   /** Asks the registry for room for one more connection, with the configured timeout. */

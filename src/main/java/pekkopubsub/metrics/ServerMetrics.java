@@ -39,7 +39,9 @@ public final class ServerMetrics {
     /** The disconnect policy closed a slow consumer; its queued events went with it. */
     SLOW_CONSUMER,
     /** The connection was closing (client close, protocol error, shutdown) with events still queued. */
-    CLOSING;
+    CLOSING,
+    /** The heap was nearly full and the subscriber's queue held more than the bytes allowed then. */
+    MEMORY_PRESSURE;
 
     String label() {
       return name().toLowerCase(java.util.Locale.ROOT);
@@ -129,6 +131,14 @@ public final class ServerMetrics {
     FunctionCounter.builder("pubsub.history.evicted", evictedEvents, LongSupplier::getAsLong)
         .description("Events topics gave up before max-history pushed them out, to stay within the budget")
         .register(registry);
+  }
+
+  /** Meters the heap pressure under which outbound queues hold less (watermark 0: never). */
+  public void watchHeapPressure(long highWatermarkBytes, java.util.function.BooleanSupplier high) {
+    Gauge.builder("pubsub.heap.pressure", () -> high.getAsBoolean() ? 1 : 0)
+        .description("1 while the last collection left the heap over pubsub.connection.heap-high-watermark").register(registry);
+    Gauge.builder("pubsub.heap.high.watermark", () -> highWatermarkBytes).baseUnit("bytes")
+        .description("pubsub.connection.heap-high-watermark in bytes (0: off)").register(registry);
   }
 
   /** The Prometheus text exposition of every meter; empty when the registry is not a Prometheus one. */

@@ -104,21 +104,25 @@ class SettingsTest {
   }
 
   @Test
-  void historyMemoryIsASizeOrAShareOfTheMaximumHeap() {
+  void historyMemoryAndTheHeapHighWatermarkAreASizeOrAShareOfTheMaximumHeap() {
     Settings defaults = Settings.from(Settings.withDefaults(ConfigFactory.empty()));
-    assertEquals(Runtime.getRuntime().maxMemory() / 4, defaults.historyMemoryBytes(), "25% of the heap by default");
-    assertEquals(300, Settings.historyMemoryBytes(historyMemory("\"30%\""), 1000));
-    assertEquals(1000, Settings.historyMemoryBytes(historyMemory("100%"), 1000));
-    assertEquals(512L << 20, Settings.historyMemoryBytes(historyMemory("512 MiB"), 1000));
-    assertEquals(0, Settings.historyMemoryBytes(historyMemory("0"), 1000), "0: no budget");
-    for (String wrong : java.util.List.of("\"0%\"", "\"150%\"", "\"many%\"")) {
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-          () -> Settings.historyMemoryBytes(historyMemory(wrong), 1000), wrong);
-      assertTrue(e.getMessage().contains("pubsub.topic.history-memory"), e.getMessage());
+    long maxHeap = Runtime.getRuntime().maxMemory();
+    assertEquals(maxHeap / 4, defaults.historyMemoryBytes(), "25% of the heap by default");
+    assertEquals((long) (maxHeap * 0.85), defaults.heapHighWatermarkBytes(), "85% of the heap by default");
+    for (String path : java.util.List.of("topic.history-memory", "connection.heap-high-watermark")) {
+      assertEquals(300, Settings.heapShareBytes(setting(path, "\"30%\""), path, 1000));
+      assertEquals(1000, Settings.heapShareBytes(setting(path, "100%"), path, 1000));
+      assertEquals(512L << 20, Settings.heapShareBytes(setting(path, "512 MiB"), path, 1000));
+      assertEquals(0, Settings.heapShareBytes(setting(path, "0"), path, 1000), "0: none");
+      for (String wrong : java.util.List.of("\"0%\"", "\"150%\"", "\"many%\"")) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+            () -> Settings.heapShareBytes(setting(path, wrong), path, 1000), wrong);
+        assertTrue(e.getMessage().contains("pubsub." + path), e.getMessage());
+      }
     }
   }
 
-  private static Config historyMemory(String value) {
-    return Settings.withDefaults(ConfigFactory.parseString("pubsub.topic.history-memory = " + value)).getConfig("pubsub");
+  private static Config setting(String path, String value) {
+    return Settings.withDefaults(ConfigFactory.parseString("pubsub." + path + " = " + value)).getConfig("pubsub");
   }
 }

@@ -353,4 +353,83 @@ class OutboundQueueTest {
   void aNegativeByteBoundIsRefused() {
     assertThrows(IllegalArgumentException.class, () -> new OutboundQueue<String>(1, -1, OverflowPolicy.DROP_OLDEST));
   }
+
+  // ---------------------------------------------------------------- heap pressure
+
+  private static final int KIB = 1024;
+
+  private static HeapPressure pressure(boolean high) {
+    HeapPressure pressure = new HeapPressure(100);
+    pressure.afterCollection(high ? 100 : 0);
+    return pressure;
+  }
+
+  @Test
+  void underHeapPressureAQueueOfLargeEventsKeepsOnly64KiB() {
+    HeapPressure pressure = pressure(false);
+    OutboundQueue<String> queue = new OutboundQueue<>(256, 1024 * KIB, OverflowPolicy.DROP_OLDEST, pressure);
+    ByteString event = ByteString.fromArray(new byte[16 * KIB]);
+    for (int i = 0; i < 10; i++) assertEquals(Offer.ENQUEUED, queue.offerEvent(event, "t"), "no pressure: up to the byte bound");
+    pressure.afterCollection(100);
+    assertEquals(Offer.SHED_OLDEST, queue.offerEvent(event, "t"));
+    assertEquals(4, queue.eventCount(), "64 KiB of 16 KiB events");
+    assertEquals(64 * KIB, queue.eventBytes());
+    assertEquals(7, queue.droppedTotal());
+    assertEquals(7, queue.shedTotal(), "all of them for the pressure");
+    assertEquals(Map.of("t", 7L), queue.takeUnreportedDrops(), "counted against the topic like any drop");
+  }
+
+  @Test
+  void underHeapPressureAQueueOfSmallEventsKeepsItsWholeCount() {
+    OutboundQueue<String> queue = new OutboundQueue<>(256, 1024 * KIB, OverflowPolicy.DROP_OLDEST, pressure(true));
+    ByteString event = ByteString.fromArray(new byte[256]);
+    for (int i = 0; i < 256; i++) assertEquals(Offer.ENQUEUED, queue.offerEvent(event, "t"));
+    assertEquals(Offer.DROPPED_OLDEST, queue.offerEvent(event, "t"), "the count binds first");
+    assertEquals(0, queue.shedTotal());
+  }
+
+  @Test
+  void oneEventOfAnySizeFitsAnEmptyQueueUnderPressure() {
+    OutboundQueue<String> queue = new OutboundQueue<>(256, 0, OverflowPolicy.DROP_OLDEST, pressure(true));
+    ByteString large = ByteString.fromArray(new byte[100 * KIB]);
+    assertEquals(Offer.ENQUEUED, queue.offerEvent(large, "t"));
+    assertEquals(Offer.SHED_OLDEST, queue.offerEvent(large, "t"));
+    assertEquals(1, queue.eventCount());
+  }
+
+  @Test
+  void theQueueGrowsAgainOnceThePressureIsOff() {
+    HeapPressure pressure = pressure(true);
+    OutboundQueue<String> queue = new OutboundQueue<>(256, 0, OverflowPolicy.DROP_OLDEST, pressure);
+    ByteString event = ByteString.fromArray(new byte[32 * KIB]);
+    for (int i = 0; i < 3; i++) queue.offerEvent(event, "t");
+    assertEquals(2, queue.eventCount());
+    pressure.afterCollection(89);
+    for (int i = 0; i < 3; i++) assertEquals(Offer.ENQUEUED, queue.offerEvent(event, "t"));
+    assertEquals(5, queue.eventCount());
+  }
+
+  @Test
+  void theDisconnectPolicyRefusesUnderPressureLikeAtItsBounds() {
+    OutboundQueue<String> queue = new OutboundQueue<>(256, 1024 * KIB, OverflowPolicy.DISCONNECT, pressure(true));
+    ByteString event = ByteString.fromArray(new byte[40 * KIB]);
+    assertEquals(Offer.ENQUEUED, queue.offerEvent(event, "t"));
+    assertEquals(Offer.REFUSED, queue.offerEvent(event, "t"));
+    assertEquals(2, queue.droppedTotal());
+    assertEquals(0, queue.shedTotal(), "the connection closes as a slow consumer; its drops are counted so");
+  }
+
+  @Test
+  void theBoundsThemselvesCountAsQueueFullEvenUnderPressure() {
+    OutboundQueue<String> queue = new OutboundQueue<>(2, 0, OverflowPolicy.DROP_OLDEST, pressure(true));
+    ByteString event = ByteString.fromArray(new byte[40 * KIB]);
+    queue.offerEvent(event, "t");
+    assertEquals(Offer.SHED_OLDEST, queue.offerEvent(event, "t"));
+    assertEquals(Offer.SHED_OLDEST, queue.offerEvent(event, "t"));
+    assertEquals(2, queue.shedTotal());
+    OutboundQueue<String> full = new OutboundQueue<>(1, 0, OverflowPolicy.DROP_OLDEST, pressure(true));
+    full.offerEvent(event, "t");
+    assertEquals(Offer.DROPPED_OLDEST, full.offerEvent(event, "t"), "the count alone would have dropped it");
+    assertEquals(0, full.shedTotal());
+  }
 }

@@ -47,37 +47,65 @@ class BackpressureE2ETest {
         "connection.overflow-policy", "drop-oldest"));
   }
 
+  /**
+   * No bound of the queue is reached, but the heap is under pressure (a watermark of one byte, which
+   * any collection leaves in use): the slow subscriber's queue keeps 64 KiB, and its drops are
+   * counted as memory_pressure.
+   */
+  @Test
+  void underHeapPressureTheSlowSubscriberDropsPast64KiBCountedAsMemoryPressure() throws InterruptedException {
+    try (TestServer server = TestServer.start(Map.of(PUBLISH_RATE, "0",
+        "connection.outbound-queue-size", "100000", "connection.outbound-queue-bytes", "0",
+        "connection.heap-high-watermark", "1", "connection.overflow-policy", "drop-oldest"))) {
+      long deadline = System.nanoTime() + LONG.toNanos();
+      while (server.metric("pubsub_heap_pressure") != 1 && System.nanoTime() < deadline) {
+        System.gc();
+        Thread.sleep(50);
+      }
+      assertEquals(1, server.metric("pubsub_heap_pressure"), "the server heard of a collection");
+      long dropped = dropOldestDropsAndCountsOnlyForTheSlowSubscriber(server);
+      assertEquals(dropped, server.metric("pubsub_events_dropped_total{reason=\"memory_pressure\"}"));
+      assertEquals(0, server.metric("pubsub_events_dropped_total{reason=\"queue_full\"}"));
+    }
+  }
+
   private static void dropOldestDropsAndCountsOnlyForTheSlowSubscriber(Map<String, String> overrides) {
     try (TestServer server = TestServer.start(overrides)) {
-      String topic = server.createTopic("drop-oldest");
-      PubSubClient healthy = server.connect();
-      PubSubClient slow = server.connect();
-      PubSubClient publisher = server.connect();
-      ack(healthy.subscribe(topic), topic);
-      ack(slow.subscribe(topic), topic);
-      slow.pauseReading();
-
-      // Publishers are never held back by the slow subscriber: every ack arrives while it still reads nothing.
-      List<JsonNode> healthyEvents = publishAllKeepingUpWith(publisher, healthy, topic);
-      Wire.assertOffsets(1, MESSAGES, offsets(healthyEvents), "the healthy subscriber gets every event in order");
-      assertFalse(slow.closed().isDone());
-
-      slow.resumeReading();
-      // The newest event is never the one dropped under drop-oldest, so the slow one ends with it.
-      List<JsonNode> slowEvents = readUntilOffset(slow, topic, MESSAGES);
-      assertNull(Wire.poll(slow, Duration.ofMillis(200)), "nothing after the last event");
-      assertIncreasing(offsets(slowEvents));
-      int received = slowEvents.size();
-      assertTrue(received < MESSAGES, "the paused subscriber lost events (else the test proves nothing)");
-
-      JsonNode stats = Wire.assertDroppedSettlesAt(server, topic, MESSAGES - received);
-      assertEquals(MESSAGES, stats.path("messages").asLong(-1), stats::toString);
-      assertEquals(2, stats.path("subscribers").asInt(-1), "both stay subscribed: " + stats);
-
-      assertUsable(slow);
-      assertUsable(healthy);
-      assertFalse(slow.closed().isDone(), "drop-oldest keeps the slow connection open");
+      dropOldestDropsAndCountsOnlyForTheSlowSubscriber(server);
     }
+  }
+
+  /** Returns how many events the slow subscriber lost. */
+  private static long dropOldestDropsAndCountsOnlyForTheSlowSubscriber(TestServer server) {
+    String topic = server.createTopic("drop-oldest");
+    PubSubClient healthy = server.connect();
+    PubSubClient slow = server.connect();
+    PubSubClient publisher = server.connect();
+    ack(healthy.subscribe(topic), topic);
+    ack(slow.subscribe(topic), topic);
+    slow.pauseReading();
+
+    // Publishers are never held back by the slow subscriber: every ack arrives while it still reads nothing.
+    List<JsonNode> healthyEvents = publishAllKeepingUpWith(publisher, healthy, topic);
+    Wire.assertOffsets(1, MESSAGES, offsets(healthyEvents), "the healthy subscriber gets every event in order");
+    assertFalse(slow.closed().isDone());
+
+    slow.resumeReading();
+    // The newest event is never the one dropped under drop-oldest, so the slow one ends with it.
+    List<JsonNode> slowEvents = readUntilOffset(slow, topic, MESSAGES);
+    assertNull(Wire.poll(slow, Duration.ofMillis(200)), "nothing after the last event");
+    assertIncreasing(offsets(slowEvents));
+    int received = slowEvents.size();
+    assertTrue(received < MESSAGES, "the paused subscriber lost events (else the test proves nothing)");
+
+    JsonNode stats = Wire.assertDroppedSettlesAt(server, topic, MESSAGES - received);
+    assertEquals(MESSAGES, stats.path("messages").asLong(-1), stats::toString);
+    assertEquals(2, stats.path("subscribers").asInt(-1), "both stay subscribed: " + stats);
+
+    assertUsable(slow);
+    assertUsable(healthy);
+    assertFalse(slow.closed().isDone(), "drop-oldest keeps the slow connection open");
+    return MESSAGES - received;
   }
 
   @Test

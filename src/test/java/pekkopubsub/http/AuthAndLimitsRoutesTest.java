@@ -27,6 +27,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import pekkopubsub.connection.HeapPressure;
 import pekkopubsub.metrics.ServerMetrics;
 import pekkopubsub.LocalServer;
 import pekkopubsub.config.Settings;
@@ -71,7 +72,7 @@ class AuthAndLimitsRoutesTest {
     ActorRef<ConnectionRegistry.Command> registry =
         testKit.spawn(ConnectionRegistry.create(maxConnections, reservationTimeout));
     return new Routes(testKit.system(), topics,
-        new WebSocketRoute(topics, registry, settings, testKit.system().scheduler(), METRICS), ASK_TIMEOUT, new ApiKeys(keys), METRICS);
+        new WebSocketRoute(topics, registry, settings, testKit.system().scheduler(), METRICS, HeapPressure.OFF), ASK_TIMEOUT, new ApiKeys(keys), METRICS);
   }
 
   private static Routes withKeys() {

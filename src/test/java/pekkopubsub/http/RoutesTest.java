@@ -37,6 +37,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import pekkopubsub.connection.HeapPressure;
 import pekkopubsub.metrics.ServerMetrics;
 import pekkopubsub.config.Settings;
 import pekkopubsub.connection.ConnectionRegistry;
@@ -103,7 +104,7 @@ class RoutesTest {
     topicManager = testKit.spawn(TopicManager.create(settings.maxHistoryPerTopic(), ASK_TIMEOUT, 0, metrics));
     ActorRef<ConnectionRegistry.Command> registry = testKit.spawn(ConnectionRegistry.create(0, ASK_TIMEOUT));
     routes = new Routes(testKit.system(), topicManager,
-        new WebSocketRoute(topicManager, registry, settings, testKit.system().scheduler(), metrics),
+        new WebSocketRoute(topicManager, registry, settings, testKit.system().scheduler(), metrics, HeapPressure.OFF),
         ASK_TIMEOUT, ApiKeys.none(), metrics);
   }
 
