@@ -5,11 +5,12 @@
 // STALLED topics and then stop reading their sockets, so events pile up for them too. Prints one JSON
 // line: what was sent and answered, whether the connection closed or the server stopped answering for
 // 30 s (gaveUp), and the server's /health afterwards.
-//   node memory-flood.mjs http://127.0.0.1:8000 100 100 60000 [STALLED]
+//   node memory-flood.mjs http://127.0.0.1:8000 100 100 60000 [STALLED [REPLAYERS]]
 import WebSocket from 'ws';
 
 const [base, topics, messages, bytes] = [process.argv[2], +process.argv[3], +process.argv[4], +process.argv[5]];
 const stalled = +(process.argv[6] ?? 0);
+const replayers = +(process.argv[7] ?? 0);
 const pad = 'x'.repeat(bytes);
 const wsUrl = `${base.replace(/^http/, 'ws')}/ws`;
 for (let t = 0; t < topics; t++) {
@@ -45,6 +46,20 @@ ws.on('message', (data) => {
 const closed = new Promise((resolve) => ws.on('close', (code) => { closeCode = code; resolve(); }));
 const answered = () => acks + Object.values(errors).reduce((a, b) => a + b, 0);
 
+// Halfway through, REPLAYERS connections subscribe to every topic with last_n 100 and read nothing:
+// the replays wait in their queues while the topics' histories move on to newer events.
+const replaying = [];
+let replayersStarted = replayers === 0;
+const startReplayers = async () => {
+  for (let r = 0; r < replayers; r++) {
+    const replayer = await open();
+    for (let t = 0; t < topics; t++) {
+      replayer.send(`{"type":"subscribe","topic":"flood-${t}","last_n":100,"request_id":"r${r}-${t}"}`);
+    }
+    replayer._socket.pause();
+    replaying.push(replayer);
+  }
+};
 const started = Date.now();
 const total = topics * messages;
 let sent = 0;
@@ -56,6 +71,10 @@ await new Promise((resolve) => {
   const tick = setInterval(() => {
     if (answered() !== answeredBefore) [answeredBefore, stalledSince] = [answered(), Date.now()];
     gaveUp = Date.now() - stalledSince > 30_000;
+    if (!replayersStarted && sent >= total / 2) {
+      replayersStarted = true;
+      startReplayers();
+    }
     for (let i = 0; i < 9 && sent < total && closeCode === null && sent - answered() < 200; i++) {
       const topic = `flood-${sent % topics}`;
       ws.send(`{"type":"publish","topic":"${topic}","message":{"payload":{"i":${sent},"x":"${pad}"}}}`);
@@ -75,8 +94,8 @@ try {
   health = { failed: e.cause?.code ?? e.message };
 }
 console.log(JSON.stringify({
-  sent, acks, errors, closeCode, gaveUp, stalled: sleepers.length, payloadMiB: Math.round(sent * bytes / 1048576), seconds: (Date.now() - started) / 1000, health,
+  sent, acks, errors, closeCode, gaveUp, stalled: sleepers.length, replayers: replaying.length, payloadMiB: Math.round(sent * bytes / 1048576), seconds: (Date.now() - started) / 1000, health,
 }));
-for (const socket of [ws, ...sleepers]) socket.terminate();
+for (const socket of [ws, ...sleepers, ...replaying]) socket.terminate();
 await Promise.race([closed, new Promise((r) => setTimeout(r, 1000))]);
 process.exit(0);
