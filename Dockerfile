@@ -25,8 +25,11 @@ ENV HOST=0.0.0.0 \
     PORT=8000 \
     JAVA_OPTS="-XX:MaxRAMPercentage=75"
 EXPOSE 8000
+# With TLS_CERTIFICATE set the port speaks https only; -k because the certificate names the
+# public host, not 127.0.0.1.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
-  CMD curl -fsS "http://127.0.0.1:${PORT}/health" || exit 1
+  CMD if [ -n "$TLS_CERTIFICATE" ]; then curl -fsSk "https://127.0.0.1:${PORT}/health"; \
+      else curl -fsS "http://127.0.0.1:${PORT}/health"; fi || exit 1
 # exec form through sh -c 'exec ...': the JVM replaces the shell as PID 1 and gets SIGTERM itself,
 # runs the orderly drain (info shutting_down, flush, close 1001) and exits 0.
 ENTRYPOINT ["sh", "-c", "exec java @/app/jvm.options $JAVA_OPTS -jar /app/pekko-pubsub.jar"]

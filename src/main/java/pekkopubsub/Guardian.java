@@ -2,6 +2,7 @@ package pekkopubsub;
 
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.Done;
@@ -18,6 +19,7 @@ import pekkopubsub.connection.HeapPressure;
 import pekkopubsub.http.ApiKeys;
 import pekkopubsub.http.FrontDoor;
 import pekkopubsub.http.Routes;
+import pekkopubsub.http.TlsContext;
 import pekkopubsub.http.WebSocketRoute;
 import pekkopubsub.metrics.ServerMetrics;
 import pekkopubsub.topic.HistoryMemory;
@@ -32,7 +34,7 @@ public final class Guardian {
 
   private record BindFailed(Throwable cause) implements Command {}
 
-  /** Why the server stopped when it could not bind; Main turns it into a non-zero exit code. */
+  /** Why the server stopped when it could not serve its port (bind it, or read its TLS files); Main turns it into a non-zero exit code. */
   public enum BindFailure implements CoordinatedShutdown.Reason { INSTANCE }
 
   private Guardian() {}
@@ -53,7 +55,14 @@ public final class Guardian {
       WebSocketRoute webSocket = new WebSocketRoute(topics, registry, settings, context.getSystem().scheduler(), metrics, heapPressure);
       ApiKeys apiKeys = new ApiKeys(settings.apiKeys());
       Routes routes = new Routes(context.getSystem(), topics, webSocket, settings.askTimeout(), apiKeys, metrics);
-      FrontDoor frontDoor = new FrontDoor(context.getSystem(), settings.host(), settings.port(), routes.routes(), webSocket, apiKeys);
+      TlsContext tls;
+      try {
+        tls = settings.tls().enabled()
+            ? TlsContext.fromPem(Path.of(settings.tls().certificate()), Path.of(settings.tls().privateKey())) : null;
+      } catch (IllegalArgumentException e) {
+        return onBindFailed(context, settings, e);
+      }
+      FrontDoor frontDoor = new FrontDoor(context.getSystem(), settings.host(), settings.port(), routes.routes(), webSocket, apiKeys, tls);
       CompletionStage<FrontDoor.Binding> binding = frontDoor.bind();
       context.pipeToSelf(binding, (bound, failure) -> bound != null ? new Bound(bound) : new BindFailed(failure));
       return starting(context, settings, registry, frontDoor);
@@ -84,7 +93,8 @@ public final class Guardian {
             .handle((allClosed, timeout) -> Done.done()));
     shutdown.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "http-unbind", binding::unbind);
     shutdown.addTask(CoordinatedShutdown.PhaseServiceRequestsDone(), "http-terminate", frontDoor::closeHttpConnections);
-    context.getLog().info("pekko-pubsub listening on {} (WebSocket at /ws)", binding.localAddress());
+    context.getLog().info("pekko-pubsub listening on {} ({}WebSocket at /ws)", binding.localAddress(),
+        settings.tls().enabled() ? "TLS only: https and wss; " : "");
     // "25%" becomes bytes here; the operator sees what the server will hold before it holds it.
     context.getLog().info("memory bounds {} {} {} {} {}", kv("max_heap_bytes", Runtime.getRuntime().maxMemory()),
         kv("history_memory_bytes", settings.historyMemoryBytes()), kv("outbound_queue_bytes", settings.outboundQueueBytes()),
@@ -94,7 +104,7 @@ public final class Guardian {
   }
 
   private static Behavior<Command> onBindFailed(ActorContext<Command> context, Settings settings, Throwable cause) {
-    context.getLog().error("cannot bind {}:{}: {}", settings.host(), settings.port(), cause.getMessage());
+    context.getLog().error("cannot serve {}:{}: {}", settings.host(), settings.port(), cause.getMessage());
     CoordinatedShutdown.get(context.getSystem()).run(BindFailure.INSTANCE);
     return Behaviors.empty();
   }

@@ -61,8 +61,13 @@ public final class PubSubClient implements AutoCloseable {
   }
 
   public static PubSubClient connect(URI webSocketUri, Duration timeout, Map<String, String> headers) {
+    return connect(webSocketUri, timeout, headers, SHARED_HTTP);
+  }
+
+  /** Through {@code http}: for a {@code wss://} server whose certificate the JVM's default trust store does not know. */
+  public static PubSubClient connect(URI webSocketUri, Duration timeout, Map<String, String> headers, HttpClient http) {
     Listener listener = new Listener();
-    WebSocket.Builder builder = SHARED_HTTP.newWebSocketBuilder().connectTimeout(timeout);
+    WebSocket.Builder builder = http.newWebSocketBuilder().connectTimeout(timeout);
     headers.forEach(builder::header);
     WebSocket ws = builder.buildAsync(webSocketUri, listener).orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS).join();
     return new PubSubClient(ws, listener);

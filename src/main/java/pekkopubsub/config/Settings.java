@@ -13,6 +13,7 @@ import java.util.Locale;
 public record Settings(
     String host,
     int port,
+    Tls tls,
     int maxHistoryPerTopic,
     long historyMemoryBytes,
     FanOutPacing fanOutPacing,
@@ -64,6 +65,20 @@ public record Settings(
     }
   }
 
+  /** pubsub.http.tls: PEM files of the certificate chain and its private key; both empty: plain HTTP and ws://. */
+  public record Tls(String certificate, String privateKey) {
+    public static final Tls OFF = new Tls("", "");
+
+    public Tls {
+      require(certificate.isBlank() == privateKey.isBlank(),
+          "pubsub.http.tls.certificate and pubsub.http.tls.private-key go together: set both (TLS) or neither");
+    }
+
+    public boolean enabled() {
+      return !certificate.isBlank();
+    }
+  }
+
   /** pubsub.topic.fan-out-pacing: when a hot topic batches its fan-outs. */
   public record FanOutPacing(Duration spacingPerSubscriber, Duration maxSpacing, long hotDeliveriesPerSecond) {
     /** No pacing: every batch of publishes goes out as soon as the topic has handled it. */
@@ -111,6 +126,7 @@ public record Settings(
     return new Settings(
         c.getString("http.host"),
         c.getInt("http.port"),
+        new Tls(c.getString("http.tls.certificate").trim(), c.getString("http.tls.private-key").trim()),
         c.getInt("topic.max-history"),
         heapShareBytes(c, "topic.history-memory", Runtime.getRuntime().maxMemory()),
         new FanOutPacing(c.getDuration("topic.fan-out-pacing.spacing-per-subscriber"),
@@ -144,7 +160,7 @@ public record Settings(
   /** Redacts the API keys: a Settings value may end up in a log line or a test report. */
   @Override
   public String toString() {
-    return "Settings[host=" + host + ", port=" + port + ", maxHistoryPerTopic=" + maxHistoryPerTopic
+    return "Settings[host=" + host + ", port=" + port + ", tls=" + tls + ", maxHistoryPerTopic=" + maxHistoryPerTopic
         + ", historyMemoryBytes=" + historyMemoryBytes
         + ", fanOutPacing=" + fanOutPacing + ", outboundQueueSize=" + outboundQueueSize
         + ", outboundQueueBytes=" + outboundQueueBytes + ", heapHighWatermarkBytes=" + heapHighWatermarkBytes

@@ -21,6 +21,7 @@ import org.apache.pekko.stream.SharedKillSwitch;
 import org.apache.pekko.stream.TLSProtocol;
 import org.apache.pekko.stream.javadsl.BidiFlow;
 import org.apache.pekko.stream.javadsl.Flow;
+import org.apache.pekko.stream.javadsl.TLS;
 import org.apache.pekko.stream.javadsl.TLSPlacebo;
 import org.apache.pekko.util.ByteString;
 
@@ -45,6 +46,8 @@ public final class FrontDoor {
   private final int port;
   private final WebSocketRoute webSocket;
   private final ApiKeys apiKeys;
+  /** Null when the port speaks plain HTTP. */
+  private final TlsContext tls;
   private final ServerSettings serverSettings;
   private final Flow<HttpRequest, HttpResponse, NotUsed> routes;
   private final Materializer materializer;
@@ -55,7 +58,14 @@ public final class FrontDoor {
   private final java.time.Duration headTimeout;
 
   public FrontDoor(ActorSystem<?> system, String host, int port, Route routes, WebSocketRoute webSocket, ApiKeys apiKeys) {
+    this(system, host, port, routes, webSocket, apiKeys, null);
+  }
+
+  /** With {@code tls} not null, every connection speaks TLS, and the gate and the routes see its plaintext. */
+  public FrontDoor(
+      ActorSystem<?> system, String host, int port, Route routes, WebSocketRoute webSocket, ApiKeys apiKeys, TlsContext tls) {
     this.system = system;
+    this.tls = tls;
     this.host = host;
     this.port = port;
     this.webSocket = webSocket;
@@ -123,9 +133,24 @@ public final class FrontDoor {
       loop.close(channel, true);
       return;
     }
-    Flow.fromGraph(new Socket(channel, remote, loop))
-        .join(connectionFlow(remote))
-        .run(materializer);
+    Flow<ByteString, ByteString, NotUsed> socket = Flow.fromGraph(new Socket(channel, remote, loop));
+    if (tls != null) socket = socket.join(tlsLayer(tls).reversed());
+    socket.join(connectionFlow(remote)).run(materializer);
+  }
+
+  /**
+   * Plaintext on the left, ciphertext on the right, as Pekko's own {@code Tcp.bindWithTls} wraps a
+   * connection: a completed plaintext side leaves the session open until the other side ends too,
+   * so that a close frame written last still reaches the client.
+   */
+  private static BidiFlow<ByteString, ByteString, ByteString, ByteString, NotUsed> tlsLayer(TlsContext tls) {
+    BidiFlow<ByteString, TLSProtocol.SslTlsOutbound, TLSProtocol.SslTlsInbound, ByteString, NotUsed> plaintext =
+        BidiFlow.fromFlows(
+            Flow.of(ByteString.class).<TLSProtocol.SslTlsOutbound>map(TLSProtocol.SendBytes::new),
+            Flow.of(TLSProtocol.SslTlsInbound.class)
+                .filter(TLSProtocol.SessionBytes.class::isInstance)
+                .map(inbound -> ((TLSProtocol.SessionBytes) inbound).bytes()));
+    return plaintext.atop(TLS.create(tls::newServerEngine, org.apache.pekko.stream.IgnoreComplete$.MODULE$));
   }
 
   private Flow<ByteString, ByteString, NotUsed> connectionFlow(InetSocketAddress remote) {

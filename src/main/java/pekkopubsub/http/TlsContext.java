@@ -1,0 +1,102 @@
+package pekkopubsub.http;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.KeyStore;
+import java.security.PrivateKey;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.util.Base64;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+
+/**
+ * The server's TLS identity, read from the PEM files operators get from their certificate
+ * authority (a certificate chain and an unencrypted PKCS #8 private key, as certbot writes them),
+ * and the engines it serves connections with.
+ */
+public final class TlsContext {
+  private static final Pattern PEM_BLOCK =
+      Pattern.compile("-----BEGIN ([A-Z0-9 ]+)-----([A-Za-z0-9+/=\\s]+)-----END \\1-----");
+  private static final List<String> KEY_ALGORITHMS = List.of("RSA", "EC", "Ed25519", "Ed448", "RSASSA-PSS");
+
+  private final SSLContext sslContext;
+
+  private TlsContext(SSLContext sslContext) {
+    this.sslContext = sslContext;
+  }
+
+  /** Reads both files; an {@link IllegalArgumentException} says which file is wrong and how. */
+  public static TlsContext fromPem(Path certificateChain, Path privateKey) {
+    List<Certificate> chain = readChain(certificateChain);
+    PrivateKey key = readKey(privateKey);
+    try {
+      KeyStore store = KeyStore.getInstance("PKCS12");
+      store.load(null, null);
+      store.setKeyEntry("server", key, new char[0], chain.toArray(Certificate[]::new));
+      KeyManagerFactory keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+      keys.init(store, new char[0]);
+      SSLContext context = SSLContext.getInstance("TLS");
+      context.init(keys.getKeyManagers(), null, null);
+      return new TlsContext(context);
+    } catch (GeneralSecurityException | IOException e) {
+      throw new IllegalArgumentException("TLS: the private key " + privateKey + " does not go with the certificate "
+          + certificateChain + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** A server-side engine for one accepted connection. */
+  public SSLEngine newServerEngine() {
+    SSLEngine engine = sslContext.createSSLEngine();
+    engine.setUseClientMode(false);
+    return engine;
+  }
+
+  private static List<Certificate> readChain(Path file) {
+    try {
+      List<Certificate> chain = List.copyOf(CertificateFactory.getInstance("X.509")
+          .generateCertificates(new ByteArrayInputStream(Files.readAllBytes(file))));
+      if (chain.isEmpty()) throw new IllegalArgumentException("TLS: no certificate in " + file);
+      return chain;
+    } catch (IOException e) {
+      throw new IllegalArgumentException("TLS: cannot read the certificate " + file + ": " + e, e);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalArgumentException("TLS: " + file + " is not a PEM certificate chain: " + e.getMessage(), e);
+    }
+  }
+
+  private static PrivateKey readKey(Path file) {
+    String pem;
+    try {
+      pem = Files.readString(file, StandardCharsets.US_ASCII);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("TLS: cannot read the private key " + file + ": " + e, e);
+    }
+    Matcher block = PEM_BLOCK.matcher(pem);
+    if (!block.find()) throw new IllegalArgumentException("TLS: no PEM block in the private key " + file);
+    if (!block.group(1).equals("PRIVATE KEY")) {
+      throw new IllegalArgumentException("TLS: the private key " + file + " is a '" + block.group(1)
+          + "'; the server reads an unencrypted PKCS #8 'PRIVATE KEY' (convert it with: openssl pkcs8 -topk8 -nocrypt -in "
+          + file + ")");
+    }
+    PKCS8EncodedKeySpec spec = new PKCS8EncodedKeySpec(Base64.getMimeDecoder().decode(block.group(2)));
+    for (String algorithm : KEY_ALGORITHMS) {
+      try {
+        return KeyFactory.getInstance(algorithm).generatePrivate(spec);
+      } catch (GeneralSecurityException notThisAlgorithm) {
+        // the next one
+      }
+    }
+    throw new IllegalArgumentException("TLS: the private key " + file + " is none of " + KEY_ALGORITHMS);
+  }
+}

@@ -1,0 +1,101 @@
+package pekkopubsub.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static pekkopubsub.e2e.Wire.ack;
+import static pekkopubsub.e2e.Wire.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import pekkopubsub.Guardian;
+import pekkopubsub.LocalServer;
+import pekkopubsub.Main;
+import pekkopubsub.client.PubSubClient;
+import pekkopubsub.http.TestCertificates;
+
+/** The port with a certificate: REST over https, WebSocket over wss, nothing in plaintext. */
+class TlsE2ETest {
+  private static final Duration WAIT = Duration.ofSeconds(20);
+
+  @TempDir
+  Path dir;
+
+  @Test
+  void restAndWebSocketWorkOverTlsAndPlaintextIsNotServed() throws Exception {
+    TestCertificates certs = TestCertificates.create(dir, "EC");
+    int port = LocalServer.freePort();
+    ActorSystem<Guardian.Command> system = LocalServer.start(port, Map.of(
+        "http.tls.certificate", certs.certificate().toString(), "http.tls.private-key", certs.privateKey().toString()));
+    HttpClient https = HttpClient.newBuilder().sslContext(certs.clientContext()).connectTimeout(WAIT).build();
+    URI base = URI.create("https://localhost:" + port);
+    try {
+      awaitHealthy(https, base);
+      HttpResponse<String> created = https.send(HttpRequest.newBuilder(base.resolve("/topics"))
+          .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"secure\"}")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertEquals(201, created.statusCode(), created.body());
+
+      URI wss = PubSubClient.webSocketUri(base);
+      assertEquals("wss", wss.getScheme());
+      PubSubClient subscriber = PubSubClient.connect(wss, WAIT, Map.of(), https);
+      PubSubClient publisher = PubSubClient.connect(wss, WAIT, Map.of(), https);
+      ack(subscriber.subscribe("secure"), "secure");
+      for (int i = 1; i <= 3; i++) assertEquals(i, await(publisher.publish("secure", Wire.payload(i))).path("offset").asLong());
+      List<JsonNode> events = Wire.events(subscriber, "secure", 3);
+      assertEquals(List.of(1L, 2L, 3L), Wire.offsets(events));
+      assertEquals(2, events.get(1).path("message").path("payload").path("n").asInt(), events.get(1).toString());
+
+      HttpClient plain = HttpClient.newBuilder().connectTimeout(WAIT).build();
+      assertThrows(IOException.class, () -> plain.send(
+          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health")).timeout(WAIT).build(),
+          HttpResponse.BodyHandlers.ofString()), "a plaintext request gets no HTTP answer");
+
+      // The close frame, written last, still reaches the client through the TLS session.
+      CoordinatedShutdown.get(system).run(Main.SignalReason.SIGTERM);
+      assertEquals(1001, await(subscriber.closed(), WAIT).code());
+    } finally {
+      system.terminate();
+      system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void aServerWhoseKeyCannotBeReadStopsAsUnableToServe() throws Exception {
+    TestCertificates certs = TestCertificates.create(dir, "RSA");
+    ActorSystem<Guardian.Command> system = LocalServer.start(LocalServer.freePort(), Map.of(
+        "http.tls.certificate", certs.certificate().toString(), "http.tls.private-key", dir.resolve("absent.pem").toString()));
+    system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    assertEquals(Guardian.BindFailure.INSTANCE, CoordinatedShutdown.get(system).getShutdownReason().orElseThrow(),
+        "Main exits 1 for this reason");
+  }
+
+  private static void awaitHealthy(HttpClient https, URI base) throws InterruptedException {
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (true) {
+      try {
+        HttpResponse<String> health = https.send(HttpRequest.newBuilder(base.resolve("/health")).timeout(WAIT).build(),
+            HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, health.statusCode(), health.body());
+        assertTrue(health.body().contains("\"ok\""), health.body());
+        return;
+      } catch (IOException notYet) {
+        if (System.nanoTime() > deadline) throw new AssertionError("no https answer from " + base, notYet);
+        Thread.sleep(100);
+      }
+    }
+  }
+}

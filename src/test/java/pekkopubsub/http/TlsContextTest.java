@@ -1,0 +1,106 @@
+package pekkopubsub.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLEngineResult;
+import javax.net.ssl.SSLException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import pekkopubsub.config.Settings;
+
+class TlsContextTest {
+
+  @TempDir
+  Path dir;
+
+  @Test
+  void rsaAndEcKeysFromPemFilesServeAHandshakeTheClientTrusts() throws SSLException {
+    for (String algorithm : java.util.List.of("RSA", "EC")) {
+      Path sub = dir.resolve(algorithm);
+      sub.toFile().mkdirs();
+      TestCertificates certs = TestCertificates.create(sub, algorithm);
+      TlsContext tls = TlsContext.fromPem(certs.certificate(), certs.privateKey());
+      SSLEngine server = tls.newServerEngine();
+      assertFalse(server.getUseClientMode());
+      SSLEngine client = certs.clientContext().createSSLEngine("localhost", 443);
+      client.setUseClientMode(true);
+      handshake(client, server);
+      assertEquals("CN=localhost", client.getSession().getPeerPrincipal().getName(), algorithm);
+    }
+  }
+
+  @Test
+  void aPkcs1KeyIsRefusedWithTheCommandThatConvertsIt() throws IOException {
+    TestCertificates certs = TestCertificates.create(dir, "RSA");
+    Path pkcs1 = Files.writeString(dir.resolve("rsa.pem"), TestCertificates.pem("RSA PRIVATE KEY", new byte[] {1, 2, 3}));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> TlsContext.fromPem(certs.certificate(), pkcs1));
+    assertTrue(e.getMessage().contains("'RSA PRIVATE KEY'") && e.getMessage().contains("openssl pkcs8 -topk8"), e.getMessage());
+  }
+
+  @Test
+  void missingAndWrongFilesAreNamedInTheError() throws IOException {
+    TestCertificates certs = TestCertificates.create(dir, "EC");
+    Path missing = dir.resolve("missing.pem");
+    assertTrue(assertThrows(IllegalArgumentException.class, () -> TlsContext.fromPem(missing, certs.privateKey()))
+        .getMessage().contains("cannot read the certificate " + missing));
+    assertTrue(assertThrows(IllegalArgumentException.class, () -> TlsContext.fromPem(certs.certificate(), missing))
+        .getMessage().contains("cannot read the private key " + missing));
+    Path text = Files.writeString(dir.resolve("text.pem"), "not a pem file");
+    assertTrue(assertThrows(IllegalArgumentException.class, () -> TlsContext.fromPem(text, certs.privateKey()))
+        .getMessage().contains(text.toString()));
+    assertTrue(assertThrows(IllegalArgumentException.class, () -> TlsContext.fromPem(certs.certificate(), text))
+        .getMessage().contains("no PEM block in the private key " + text));
+  }
+
+  @Test
+  void theCertificateAndTheKeyAreSetTogetherOrNotAtAll() {
+    assertFalse(Settings.Tls.OFF.enabled());
+    assertTrue(new Settings.Tls("a.pem", "b.pem").enabled());
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Settings.Tls("a.pem", ""));
+    assertTrue(e.getMessage().contains("pubsub.http.tls.private-key"), e.getMessage());
+  }
+
+  /** Runs both engines against each other in memory until neither needs the other. */
+  private static void handshake(SSLEngine client, SSLEngine server) throws SSLException {
+    ByteBuffer clientOut = ByteBuffer.allocate(1 << 16);
+    ByteBuffer serverOut = ByteBuffer.allocate(1 << 16);
+    ByteBuffer appIn = ByteBuffer.allocate(1 << 16);
+    ByteBuffer empty = ByteBuffer.allocate(0);
+    client.beginHandshake();
+    server.beginHandshake();
+    for (int step = 0; step < 200 && !(done(client) && done(server)); step++) {
+      pump(client, empty, clientOut, serverOut, appIn);
+      pump(server, empty, serverOut, clientOut, appIn);
+    }
+    assertTrue(done(client) && done(server), "handshake finished");
+  }
+
+  private static void pump(SSLEngine engine, ByteBuffer empty, ByteBuffer out, ByteBuffer in, ByteBuffer appIn)
+      throws SSLException {
+    SSLEngineResult.HandshakeStatus status = engine.getHandshakeStatus();
+    if (status == SSLEngineResult.HandshakeStatus.NEED_WRAP) {
+      engine.wrap(empty, out);
+    } else if (status == SSLEngineResult.HandshakeStatus.NEED_UNWRAP) {
+      in.flip();
+      engine.unwrap(in, appIn);
+      in.compact();
+    } else if (status == SSLEngineResult.HandshakeStatus.NEED_TASK) {
+      Runnable task;
+      while ((task = engine.getDelegatedTask()) != null) task.run();
+    }
+  }
+
+  private static boolean done(SSLEngine engine) {
+    SSLEngineResult.HandshakeStatus status = engine.getHandshakeStatus();
+    return status == SSLEngineResult.HandshakeStatus.FINISHED || status == SSLEngineResult.HandshakeStatus.NOT_HANDSHAKING;
+  }
+}
