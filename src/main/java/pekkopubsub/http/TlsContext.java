@@ -9,6 +9,7 @@ import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.KeyStore;
 import java.security.PrivateKey;
+import java.security.Signature;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import java.security.spec.PKCS8EncodedKeySpec;
@@ -40,6 +41,7 @@ public final class TlsContext {
   public static TlsContext fromPem(Path certificateChain, Path privateKey) {
     List<Certificate> chain = readChain(certificateChain);
     PrivateKey key = readKey(privateKey);
+    requireMatch(chain.get(0), key, certificateChain, privateKey);
     try {
       KeyStore store = KeyStore.getInstance("PKCS12");
       store.load(null, null);
@@ -60,6 +62,38 @@ public final class TlsContext {
     SSLEngine engine = sslContext.createSSLEngine();
     engine.setUseClientMode(false);
     return engine;
+  }
+
+  /**
+   * A key that is not the certificate's would fail every handshake with an error only the client
+   * sees; signing a probe with it and checking that with the certificate says so at start.
+   */
+  private static void requireMatch(Certificate certificate, PrivateKey key, Path certificateFile, Path keyFile) {
+    String algorithm = switch (key.getAlgorithm()) {
+      case "RSA" -> "SHA256withRSA";
+      case "EC" -> "SHA256withECDSA";
+      case "EdDSA", "Ed25519", "Ed448" -> key.getAlgorithm();
+      default -> null;
+    };
+    if (algorithm == null) return;
+    boolean matches;
+    try {
+      byte[] probe = "pekko-pubsub".getBytes(StandardCharsets.US_ASCII);
+      Signature signer = Signature.getInstance(algorithm);
+      signer.initSign(key);
+      signer.update(probe);
+      byte[] signature = signer.sign();
+      Signature verifier = Signature.getInstance(algorithm);
+      verifier.initVerify(certificate.getPublicKey());
+      verifier.update(probe);
+      matches = verifier.verify(signature);
+    } catch (GeneralSecurityException e) {
+      matches = false;
+    }
+    if (!matches) {
+      throw new IllegalArgumentException("TLS: the private key " + keyFile + " is not the key of the first certificate in "
+          + certificateFile);
+    }
   }
 
   private static List<Certificate> readChain(Path file) {

@@ -62,6 +62,19 @@ class TlsContextTest {
   }
 
   @Test
+  void aKeyThatIsNotTheCertificatesIsRefusedAtStart() {
+    Path first = dir.resolve("first");
+    Path second = dir.resolve("second");
+    first.toFile().mkdirs();
+    second.toFile().mkdirs();
+    TestCertificates one = TestCertificates.create(first, "EC");
+    TestCertificates other = TestCertificates.create(second, "EC");
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> TlsContext.fromPem(one.certificate(), other.privateKey()));
+    assertTrue(e.getMessage().contains("is not the key of the first certificate in " + one.certificate()), e.getMessage());
+  }
+
+  @Test
   void theCertificateAndTheKeyAreSetTogetherOrNotAtAll() {
     assertFalse(Settings.Tls.OFF.enabled());
     assertTrue(new Settings.Tls("a.pem", "b.pem").enabled());
