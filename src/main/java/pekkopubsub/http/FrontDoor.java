@@ -54,6 +54,8 @@ public final class FrontDoor {
   /** Ends the HTTP connections' request side at shutdown: answers in progress are still written. */
   private final SharedKillSwitch httpConnections = KillSwitches.shared("http-connections");
   private final BidiFlow<ByteString, ByteString, ByteString, ByteString, NotUsed> idleTimeout;
+  /** How long a TLS session may go on sending once the connection's plaintext side has ended. */
+  private static final java.time.Duration TLS_CLOSE_GRACE = java.time.Duration.ofSeconds(3);
   /** Pekko HTTP's request timeout, which also bounds how long a connection may take to send its request head. */
   private final java.time.Duration headTimeout;
 
@@ -139,18 +141,28 @@ public final class FrontDoor {
   }
 
   /**
-   * Plaintext on the left, ciphertext on the right, as Pekko's own {@code Tcp.bindWithTls} wraps a
-   * connection: a completed plaintext side leaves the session open until the other side ends too,
-   * so that a close frame written last still reaches the client.
+   * Plaintext on the left, ciphertext on the right. A completed plaintext side leaves the session
+   * open, as Pekko's own {@code Tcp.bindWithTls} does, so that a close frame written last is still
+   * encrypted and sent; but the TLS stage then waits for the peer's close_notify before it ends the
+   * transport, and a client that never sends one (one that never even began the handshake) would
+   * hold its socket for good. So {@link #TLS_CLOSE_GRACE} after the plaintext side ended, the
+   * transport ends whatever the session is doing.
    */
-  private static BidiFlow<ByteString, ByteString, ByteString, ByteString, NotUsed> tlsLayer(TlsContext tls) {
+  private BidiFlow<ByteString, ByteString, ByteString, ByteString, NotUsed> tlsLayer(TlsContext tls) {
+    SharedKillSwitch endTransport = KillSwitches.shared("tls-transport");
     BidiFlow<ByteString, TLSProtocol.SslTlsOutbound, TLSProtocol.SslTlsInbound, ByteString, NotUsed> plaintext =
         BidiFlow.fromFlows(
-            Flow.of(ByteString.class).<TLSProtocol.SslTlsOutbound>map(TLSProtocol.SendBytes::new),
+            Flow.of(ByteString.class)
+                .watchTermination((notUsed, ended) -> ended.whenComplete((done, failure) -> system.scheduler()
+                    .scheduleOnce(TLS_CLOSE_GRACE, endTransport::shutdown, system.executionContext())))
+                .<TLSProtocol.SslTlsOutbound>map(TLSProtocol.SendBytes::new)
+                .mapMaterializedValue(ended -> NotUsed.getInstance()),
             Flow.of(TLSProtocol.SslTlsInbound.class)
                 .filter(TLSProtocol.SessionBytes.class::isInstance)
                 .map(inbound -> ((TLSProtocol.SessionBytes) inbound).bytes()));
-    return plaintext.atop(TLS.create(tls::newServerEngine, org.apache.pekko.stream.IgnoreComplete$.MODULE$));
+    BidiFlow<ByteString, ByteString, ByteString, ByteString, NotUsed> transport =
+        BidiFlow.fromFlows(Flow.of(ByteString.class).via(endTransport.flow()), Flow.of(ByteString.class));
+    return plaintext.atop(TLS.create(tls::newServerEngine, org.apache.pekko.stream.IgnoreComplete$.MODULE$)).atop(transport);
   }
 
   private Flow<ByteString, ByteString, NotUsed> connectionFlow(InetSocketAddress remote) {

@@ -73,6 +73,31 @@ class TlsE2ETest {
     }
   }
 
+  /** A client that opens TCP and never starts the TLS handshake is closed at the request timeout like any silent one. */
+  @Test
+  void aClientThatNeverHandshakesIsClosedAtTheRequestTimeout() throws Exception {
+    TestCertificates certs = TestCertificates.create(dir, "EC");
+    int port = LocalServer.freePort();
+    ActorSystem<Guardian.Command> system = LocalServer.start(port, Map.of("pekko.http.server.request-timeout", "1s",
+        "http.tls.certificate", certs.certificate().toString(), "http.tls.private-key", certs.privateKey().toString()));
+    try {
+      awaitHealthy(HttpClient.newBuilder().sslContext(certs.clientContext()).connectTimeout(WAIT).build(),
+          URI.create("https://localhost:" + port));
+      try (java.net.Socket silent = new java.net.Socket("127.0.0.1", port)) {
+        silent.setSoTimeout((int) WAIT.toMillis());
+        long started = System.nanoTime();
+        java.io.InputStream in = silent.getInputStream();
+        while (in.read() != -1) {
+          // a TLS alert may come before the end
+        }
+        assertTrue(System.nanoTime() - started < WAIT.toNanos(), "closed by the server, not by the read timeout");
+      }
+    } finally {
+      system.terminate();
+      system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+  }
+
   @Test
   void aServerWhoseKeyCannotBeReadStopsAsUnableToServe() throws Exception {
     TestCertificates certs = TestCertificates.create(dir, "RSA");
