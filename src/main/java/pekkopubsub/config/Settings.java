@@ -67,8 +67,6 @@ public record Settings(
 
   /** pubsub.http.tls: PEM files of the certificate chain and its private key; both empty: plain HTTP and ws://. */
   public record Tls(String certificate, String privateKey) {
-    public static final Tls OFF = new Tls("", "");
-
     public Tls {
       require(certificate.isBlank() == privateKey.isBlank(),
           "pubsub.http.tls.certificate and pubsub.http.tls.private-key go together: set both (TLS) or neither");

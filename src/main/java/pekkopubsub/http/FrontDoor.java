@@ -59,10 +59,6 @@ public final class FrontDoor {
   /** Pekko HTTP's request timeout, which also bounds how long a connection may take to send its request head. */
   private final java.time.Duration headTimeout;
 
-  public FrontDoor(ActorSystem<?> system, String host, int port, Route routes, WebSocketRoute webSocket, ApiKeys apiKeys) {
-    this(system, host, port, routes, webSocket, apiKeys, null);
-  }
-
   /** With {@code tls} not null, every connection speaks TLS, and the gate and the routes see its plaintext. */
   public FrontDoor(
       ActorSystem<?> system, String host, int port, Route routes, WebSocketRoute webSocket, ApiKeys apiKeys, TlsContext tls) {

@@ -19,6 +19,7 @@ import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 import pekkopubsub.protocol.ErrorCode;
 
@@ -134,7 +135,7 @@ public final class ServerMetrics {
   }
 
   /** Meters the heap pressure under which outbound queues hold less (watermark 0: never). */
-  public void watchHeapPressure(long highWatermarkBytes, java.util.function.BooleanSupplier high) {
+  public void watchHeapPressure(long highWatermarkBytes, BooleanSupplier high) {
     Gauge.builder("pubsub.heap.pressure", () -> high.getAsBoolean() ? 1 : 0)
         .description("1 while the last collection left the heap over pubsub.connection.heap-high-watermark").register(registry);
     Gauge.builder("pubsub.heap.high.watermark", () -> highWatermarkBytes).baseUnit("bytes")

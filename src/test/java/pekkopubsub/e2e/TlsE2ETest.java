@@ -36,14 +36,9 @@ class TlsE2ETest {
 
   @Test
   void restAndWebSocketWorkOverTlsAndPlaintextIsNotServed() throws Exception {
-    TestCertificates certs = TestCertificates.create(dir, "EC");
-    int port = LocalServer.freePort();
-    ActorSystem<Guardian.Command> system = LocalServer.start(port, Map.of(
-        "http.tls.certificate", certs.certificate().toString(), "http.tls.private-key", certs.privateKey().toString()));
-    HttpClient https = HttpClient.newBuilder().sslContext(certs.clientContext()).connectTimeout(WAIT).build();
-    URI base = URI.create("https://localhost:" + port);
-    try {
-      awaitHealthy(https, base);
+    try (TlsServer server = TlsServer.start(TestCertificates.create(dir, "EC"), Map.of())) {
+      HttpClient https = server.https();
+      URI base = server.base();
       HttpResponse<String> created = https.send(HttpRequest.newBuilder(base.resolve("/topics"))
           .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"secure\"}")).build(),
           HttpResponse.BodyHandlers.ofString());
@@ -61,29 +56,20 @@ class TlsE2ETest {
 
       HttpClient plain = HttpClient.newBuilder().connectTimeout(WAIT).build();
       assertThrows(IOException.class, () -> plain.send(
-          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health")).timeout(WAIT).build(),
+          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/health")).timeout(WAIT).build(),
           HttpResponse.BodyHandlers.ofString()), "a plaintext request gets no HTTP answer");
 
       // The close frame, written last, still reaches the client through the TLS session.
-      CoordinatedShutdown.get(system).run(Main.SignalReason.SIGTERM);
+      CoordinatedShutdown.get(server.system()).run(Main.SignalReason.SIGTERM);
       assertEquals(1001, await(subscriber.closed(), WAIT).code());
-    } finally {
-      system.terminate();
-      system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
     }
   }
 
   /** A client that opens TCP and never starts the TLS handshake is closed at the request timeout like any silent one. */
   @Test
   void aClientThatNeverHandshakesIsClosedAtTheRequestTimeout() throws Exception {
-    TestCertificates certs = TestCertificates.create(dir, "EC");
-    int port = LocalServer.freePort();
-    ActorSystem<Guardian.Command> system = LocalServer.start(port, Map.of("pekko.http.server.request-timeout", "1s",
-        "http.tls.certificate", certs.certificate().toString(), "http.tls.private-key", certs.privateKey().toString()));
-    try {
-      awaitHealthy(HttpClient.newBuilder().sslContext(certs.clientContext()).connectTimeout(WAIT).build(),
-          URI.create("https://localhost:" + port));
-      try (java.net.Socket silent = new java.net.Socket("127.0.0.1", port)) {
+    try (TlsServer server = TlsServer.start(TestCertificates.create(dir, "EC"), Map.of("pekko.http.server.request-timeout", "1s"))) {
+      try (java.net.Socket silent = new java.net.Socket("127.0.0.1", server.port())) {
         silent.setSoTimeout((int) WAIT.toMillis());
         long started = System.nanoTime();
         java.io.InputStream in = silent.getInputStream();
@@ -92,9 +78,6 @@ class TlsE2ETest {
         }
         assertTrue(System.nanoTime() - started < WAIT.toNanos(), "closed by the server, not by the read timeout");
       }
-    } finally {
-      system.terminate();
-      system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
     }
   }
 
@@ -106,6 +89,32 @@ class TlsE2ETest {
     system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
     assertEquals(Guardian.BindFailure.INSTANCE, CoordinatedShutdown.get(system).getShutdownReason().orElseThrow(),
         "Main exits 1 for this reason");
+  }
+
+  /** A server with the certificate (and {@code overrides}) that answers https, and a client that trusts it. */
+  private record TlsServer(ActorSystem<Guardian.Command> system, int port, HttpClient https, URI base) implements AutoCloseable {
+    static TlsServer start(TestCertificates certs, Map<String, String> overrides) throws InterruptedException {
+      Map<String, String> settings = new java.util.HashMap<>(overrides);
+      settings.put("http.tls.certificate", certs.certificate().toString());
+      settings.put("http.tls.private-key", certs.privateKey().toString());
+      int port = LocalServer.freePort();
+      TlsServer server = new TlsServer(LocalServer.start(port, settings),
+          port, HttpClient.newBuilder().sslContext(certs.clientContext()).connectTimeout(WAIT).build(),
+          URI.create("https://localhost:" + port));
+      try {
+        awaitHealthy(server.https(), server.base());
+        return server;
+      } catch (RuntimeException | Error e) {
+        server.close();
+        throw e;
+      }
+    }
+
+    @Override
+    public void close() {
+      system.terminate();
+      system.getWhenTerminated().toCompletableFuture().orTimeout(30, TimeUnit.SECONDS).join();
+    }
   }
 
   private static void awaitHealthy(HttpClient https, URI base) throws InterruptedException {

@@ -76,7 +76,7 @@ class TlsContextTest {
 
   @Test
   void theCertificateAndTheKeyAreSetTogetherOrNotAtAll() {
-    assertFalse(Settings.Tls.OFF.enabled());
+    assertFalse(new Settings.Tls("", " ").enabled(), "blank is off");
     assertTrue(new Settings.Tls("a.pem", "b.pem").enabled());
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Settings.Tls("a.pem", ""));
     assertTrue(e.getMessage().contains("pubsub.http.tls.private-key"), e.getMessage());
