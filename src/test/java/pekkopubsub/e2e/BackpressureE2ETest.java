@@ -77,13 +77,11 @@ class BackpressureE2ETest {
 
   /** Returns how many events the slow subscriber lost. */
   private static long dropOldestDropsAndCountsOnlyForTheSlowSubscriber(TestServer server) {
-    String topic = server.createTopic("drop-oldest");
-    PubSubClient healthy = server.connect();
-    PubSubClient slow = server.connect();
-    PubSubClient publisher = server.connect();
-    ack(healthy.subscribe(topic), topic);
-    ack(slow.subscribe(topic), topic);
-    slow.pauseReading();
+    SlowSubscriberSetup setup = SlowSubscriberSetup.open(server, "drop-oldest");
+    String topic = setup.topic();
+    PubSubClient healthy = setup.healthy();
+    PubSubClient slow = setup.slow();
+    PubSubClient publisher = setup.publisher();
 
     // Publishers are never held back by the slow subscriber: every ack arrives while it still reads nothing.
     List<JsonNode> healthyEvents = publishAllKeepingUpWith(publisher, healthy, topic);
@@ -114,13 +112,11 @@ class BackpressureE2ETest {
     try (TestServer server = TestServer.start(Map.of(PUBLISH_RATE, "0",
         "connection.outbound-queue-size", "16", "connection.overflow-policy", "disconnect",
         "connection.close-timeout", "20s"))) {
-      String topic = server.createTopic("disconnect");
-      PubSubClient healthy = server.connect();
-      PubSubClient slow = server.connect();
-      PubSubClient publisher = server.connect();
-      ack(healthy.subscribe(topic), topic);
-      ack(slow.subscribe(topic), topic);
-      slow.pauseReading();
+      SlowSubscriberSetup setup = SlowSubscriberSetup.open(server, "disconnect");
+      String topic = setup.topic();
+      PubSubClient healthy = setup.healthy();
+      PubSubClient slow = setup.slow();
+      PubSubClient publisher = setup.publisher();
 
       Wire.assertOffsets(1, MESSAGES, offsets(publishAllKeepingUpWith(publisher, healthy, topic)),
           "the healthy subscriber gets every event in order");
@@ -247,6 +243,18 @@ class BackpressureE2ETest {
    * subscriber reads nothing; the healthy subscriber reads each window before the next is sent, so
    * it is a consumer that keeps up by construction and only the paused one can overflow.
    */
+  /** A topic with a subscriber that reads, one that has stopped reading, and a publisher. */
+  private record SlowSubscriberSetup(String topic, PubSubClient healthy, PubSubClient slow, PubSubClient publisher) {
+    static SlowSubscriberSetup open(TestServer server, String topicName) {
+      String topic = server.createTopic(topicName);
+      SlowSubscriberSetup setup = new SlowSubscriberSetup(topic, server.connect(), server.connect(), server.connect());
+      ack(setup.healthy().subscribe(topic), topic);
+      ack(setup.slow().subscribe(topic), topic);
+      setup.slow().pauseReading();
+      return setup;
+    }
+  }
+
   private static List<JsonNode> publishAllKeepingUpWith(PubSubClient publisher, PubSubClient healthy, String topic) {
     int window = 8;
     List<JsonNode> received = new ArrayList<>(MESSAGES);
