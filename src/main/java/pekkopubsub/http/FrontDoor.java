@@ -21,7 +21,6 @@ import org.apache.pekko.stream.SharedKillSwitch;
 import org.apache.pekko.stream.TLSProtocol;
 import org.apache.pekko.stream.javadsl.BidiFlow;
 import org.apache.pekko.stream.javadsl.Flow;
-import org.apache.pekko.stream.javadsl.TLS;
 import org.apache.pekko.stream.javadsl.TLSPlacebo;
 import org.apache.pekko.util.ByteString;
 
@@ -54,8 +53,6 @@ public final class FrontDoor {
   /** Ends the HTTP connections' request side at shutdown: answers in progress are still written. */
   private final SharedKillSwitch httpConnections = KillSwitches.shared("http-connections");
   private final BidiFlow<ByteString, ByteString, ByteString, ByteString, NotUsed> idleTimeout;
-  /** How long a TLS session may go on sending once the connection's plaintext side has ended. */
-  private static final java.time.Duration TLS_CLOSE_GRACE = java.time.Duration.ofSeconds(3);
   /** Pekko HTTP's request timeout, which also bounds how long a connection may take to send its request head. */
   private final java.time.Duration headTimeout;
 
@@ -132,33 +129,8 @@ public final class FrontDoor {
       return;
     }
     Flow<ByteString, ByteString, NotUsed> socket = Flow.fromGraph(new Socket(channel, remote, loop));
-    if (tls != null) socket = socket.join(tlsLayer(tls).reversed());
+    if (tls != null) socket = socket.join(BidiFlow.fromGraph(new TlsStage(tls::newServerEngine)).reversed());
     socket.join(connectionFlow(remote)).run(materializer);
-  }
-
-  /**
-   * Plaintext on the left, ciphertext on the right. A completed plaintext side leaves the session
-   * open, as Pekko's own {@code Tcp.bindWithTls} does, so that a close frame written last is still
-   * encrypted and sent; but the TLS stage then waits for the peer's close_notify before it ends the
-   * transport, and a client that never sends one (one that never even began the handshake) would
-   * hold its socket for good. So {@link #TLS_CLOSE_GRACE} after the plaintext side ended, the
-   * transport ends whatever the session is doing.
-   */
-  private BidiFlow<ByteString, ByteString, ByteString, ByteString, NotUsed> tlsLayer(TlsContext tls) {
-    SharedKillSwitch endTransport = KillSwitches.shared("tls-transport");
-    BidiFlow<ByteString, TLSProtocol.SslTlsOutbound, TLSProtocol.SslTlsInbound, ByteString, NotUsed> plaintext =
-        BidiFlow.fromFlows(
-            Flow.of(ByteString.class)
-                .watchTermination((notUsed, ended) -> ended.whenComplete((done, failure) -> system.scheduler()
-                    .scheduleOnce(TLS_CLOSE_GRACE, endTransport::shutdown, system.executionContext())))
-                .<TLSProtocol.SslTlsOutbound>map(TLSProtocol.SendBytes::new)
-                .mapMaterializedValue(ended -> NotUsed.getInstance()),
-            Flow.of(TLSProtocol.SslTlsInbound.class)
-                .filter(TLSProtocol.SessionBytes.class::isInstance)
-                .map(inbound -> ((TLSProtocol.SessionBytes) inbound).bytes()));
-    BidiFlow<ByteString, ByteString, ByteString, ByteString, NotUsed> transport =
-        BidiFlow.fromFlows(Flow.of(ByteString.class).via(endTransport.flow()), Flow.of(ByteString.class));
-    return plaintext.atop(TLS.create(tls::newServerEngine, org.apache.pekko.stream.IgnoreComplete$.MODULE$)).atop(transport);
   }
 
   private Flow<ByteString, ByteString, NotUsed> connectionFlow(InetSocketAddress remote) {

@@ -1,0 +1,186 @@
+package pekkopubsub.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLEngine;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.japi.Pair;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.TLSClosing;
+import org.apache.pekko.stream.TLSProtocol;
+import org.apache.pekko.stream.javadsl.BidiFlow;
+import org.apache.pekko.stream.javadsl.Flow;
+import org.apache.pekko.stream.javadsl.Keep;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.stream.javadsl.TLS;
+import org.apache.pekko.util.ByteString;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The TLS stage as a server, in memory, against Pekko's own TLS stage as the client: what the
+ * client sends arrives, what the server sends arrives, however the ciphertext is cut or joined on
+ * the way, and every way of ending a session ends it.
+ */
+class TlsStageTest {
+  private static final ActorTestKit testKit = ActorTestKit.create();
+  private static final Materializer materializer = Materializer.matFromSystem(testKit.system());
+  private static final long WAIT_SECONDS = 10;
+
+  @TempDir
+  static Path dir;
+
+  private static TestCertificates certs;
+  private static TlsContext tls;
+
+  @BeforeAll
+  static void certificates() {
+    certs = TestCertificates.create(dir, "EC");
+    tls = TlsContext.fromPem(certs.certificate(), certs.privateKey());
+  }
+
+  @AfterAll
+  static void shutdown() {
+    testKit.shutdownTestKit();
+  }
+
+  /** The server's side: ciphertext in and out, {@code application} on the plaintext. */
+  private static <M> Flow<ByteString, ByteString, M> server(Flow<ByteString, ByteString, M> application) {
+    return application.join(BidiFlow.fromGraph(new TlsStage(tls::newServerEngine)));
+  }
+
+  private static BidiFlow<TLSProtocol.SslTlsOutbound, ByteString, ByteString, TLSProtocol.SslTlsInbound, NotUsed> client() {
+    return TLS.create(() -> {
+      SSLEngine engine = certs.clientContext().createSSLEngine("localhost", 443);
+      engine.setUseClientMode(true);
+      return engine;
+    }, TLSClosing.eagerClose());
+  }
+
+  /** Cuts every element into pieces of the given sizes, in turn. */
+  private static Flow<ByteString, ByteString, NotUsed> cutInto(int... sizes) {
+    int[] next = {0};
+    return Flow.of(ByteString.class).mapConcat(bytes -> {
+      List<ByteString> pieces = new ArrayList<>();
+      while (!bytes.isEmpty()) {
+        int size = sizes[next[0]++ % sizes.length];
+        pieces.add(bytes.take(size));
+        bytes = bytes.drop(size);
+      }
+      return pieces;
+    });
+  }
+
+  /** Joins what arrives within a few milliseconds into one element, so that one push holds several records. */
+  private static Flow<ByteString, ByteString, NotUsed> joined() {
+    return Flow.of(ByteString.class).groupedWithin(64, Duration.ofMillis(5))
+        .map(parts -> parts.stream().reduce(ByteString.emptyByteString(), ByteString::concat));
+  }
+
+  private static ByteString randomBytes(int size, long seed) {
+    byte[] bytes = new byte[size];
+    new Random(seed).nextBytes(bytes);
+    return ByteString.fromArray(bytes);
+  }
+
+  /** Sends {@code messages} through the client and returns the first {@code expected} bytes the server echoes. */
+  private static ByteString echo(List<ByteString> messages, Flow<ByteString, ByteString, NotUsed> toServer,
+      Flow<ByteString, ByteString, NotUsed> toClient) throws Exception {
+    int expected = messages.stream().mapToInt(ByteString::size).sum();
+    Flow<ByteString, ByteString, NotUsed> transport = toServer.via(server(Flow.of(ByteString.class))).via(toClient);
+    CompletionStage<ByteString> echoed = Source.from(messages)
+        .<TLSProtocol.SslTlsOutbound>map(TLSProtocol.SendBytes::new)
+        .concat(Source.maybe())
+        .via(client().join(transport))
+        .collectType(TLSProtocol.SessionBytes.class)
+        .map(TLSProtocol.SessionBytes::bytes)
+        .scan(ByteString.emptyByteString(), ByteString::concat)
+        .dropWhile(received -> received.size() < expected)
+        .runWith(Sink.head(), materializer);
+    return echoed.toCompletableFuture().get(WAIT_SECONDS, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void whatTheClientSendsComesBackWholeAndInOrder() throws Exception {
+    List<ByteString> messages = new ArrayList<>();
+    for (int i = 0; i < 200; i++) messages.add(ByteString.fromString("{\"type\":\"publish\",\"n\":" + i + "}"));
+    messages.add(randomBytes(300_000, 1));
+    messages.add(ByteString.fromString("last"));
+    ByteString sent = messages.stream().reduce(ByteString.emptyByteString(), ByteString::concat);
+
+    assertEquals(sent, echo(messages, Flow.of(ByteString.class), Flow.of(ByteString.class)));
+  }
+
+  @Test
+  void ciphertextCutMidRecordOrJoinedAcrossRecordsStillDecrypts() throws Exception {
+    List<ByteString> messages = List.of(randomBytes(40_000, 2), ByteString.fromString("short"), randomBytes(20_000, 3));
+    ByteString sent = messages.stream().reduce(ByteString.emptyByteString(), ByteString::concat);
+
+    assertEquals(sent, echo(messages, cutInto(1, 5, 700, 20_000), joined()), "cut on the way in");
+    assertEquals(sent, echo(messages, joined(), cutInto(3, 17_000)), "joined on the way in");
+  }
+
+  @Test
+  void whatTheServerWritesLastArrivesBeforeTheSessionCloses() throws Exception {
+    Flow<ByteString, ByteString, NotUsed> farewell =
+        Flow.fromSinkAndSource(Sink.ignore(), Source.from(List.of(ByteString.fromString("going "), ByteString.fromString("away"))));
+    CompletionStage<List<TLSProtocol.SslTlsInbound>> received = Source.<TLSProtocol.SslTlsOutbound>maybe()
+        .via(client().join(server(farewell)))
+        .runWith(Sink.seq(), materializer);
+
+    List<TLSProtocol.SslTlsInbound> inbound = received.toCompletableFuture().get(WAIT_SECONDS, TimeUnit.SECONDS);
+    String text = inbound.stream().filter(TLSProtocol.SessionBytes.class::isInstance)
+        .map(bytes -> ((TLSProtocol.SessionBytes) bytes).bytes().utf8String()).reduce("", String::concat);
+    assertEquals("going away", text);
+    assertFalse(inbound.contains(TLSProtocol.SessionTruncated$.MODULE$), "closed with close_notify, not cut off: " + inbound);
+  }
+
+  @Test
+  void aClientThatNeverHandshakesLosesTheConnectionWhenTheServerEndsIt() throws Exception {
+    CompletionStage<List<ByteString>> written = Source.<ByteString>maybe()
+        .via(server(Flow.fromSinkAndSource(Sink.ignore(), Source.empty())))
+        .runWith(Sink.seq(), materializer);
+
+    written.toCompletableFuture().get(WAIT_SECONDS, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void plaintextGetsAnAlertAndTheCloseAndNothingReachesTheServer() throws Exception {
+    ByteString request = ByteString.fromString("GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n", StandardCharsets.US_ASCII);
+    Pair<CompletionStage<List<ByteString>>, CompletionStage<List<ByteString>>> run = Source.single(request)
+        .concat(Source.maybe())
+        .viaMat(server(Flow.fromSinkAndSourceMat(Sink.<ByteString>seq(), Source.<ByteString>maybe(), Keep.left())), Keep.right())
+        .toMat(Sink.seq(), Keep.both())
+        .run(materializer);
+
+    ByteString written = run.second().toCompletableFuture().get(WAIT_SECONDS, TimeUnit.SECONDS).stream()
+        .reduce(ByteString.emptyByteString(), ByteString::concat);
+    assertFalse(written.isEmpty(), "an alert before the close");
+    assertEquals(21, written.apply(0), "TLS record type alert: " + written);
+    assertEquals(List.of(), run.first().toCompletableFuture().get(WAIT_SECONDS, TimeUnit.SECONDS), "nothing decrypted");
+  }
+
+  @Test
+  void aPeerThatClosesWithoutCloseNotifyEndsWhatTheServerReceives() throws Exception {
+    CompletionStage<List<ByteString>> seenByServer = Source.<ByteString>empty()
+        .viaMat(server(Flow.fromSinkAndSourceMat(Sink.<ByteString>seq(), Source.<ByteString>maybe(), Keep.left())), Keep.right())
+        .to(Sink.ignore())
+        .run(materializer);
+
+    assertEquals(List.of(), seenByServer.toCompletableFuture().get(WAIT_SECONDS, TimeUnit.SECONDS));
+  }
+}
