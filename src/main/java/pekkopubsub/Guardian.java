@@ -10,6 +10,7 @@ import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -19,7 +20,7 @@ import pekkopubsub.connection.HeapPressure;
 import pekkopubsub.http.ApiKeys;
 import pekkopubsub.http.FrontDoor;
 import pekkopubsub.http.Routes;
-import pekkopubsub.http.TlsContext;
+import pekkopubsub.http.TlsFiles;
 import pekkopubsub.http.WebSocketRoute;
 import pekkopubsub.metrics.ServerMetrics;
 import pekkopubsub.topic.HistoryMemory;
@@ -55,18 +56,26 @@ public final class Guardian {
       WebSocketRoute webSocket = new WebSocketRoute(topics, registry, settings, context.getSystem().scheduler(), metrics, heapPressure);
       ApiKeys apiKeys = new ApiKeys(settings.apiKeys());
       Routes routes = new Routes(context.getSystem(), topics, webSocket, settings.askTimeout(), apiKeys, metrics);
-      TlsContext tls;
+      TlsFiles tls;
       try {
-        tls = settings.tls().enabled()
-            ? TlsContext.fromPem(Path.of(settings.tls().certificate()), Path.of(settings.tls().privateKey())) : null;
+        tls = settings.tls().enabled() ? TlsFiles.load(Path.of(settings.tls().certificate()), Path.of(settings.tls().privateKey())) : null;
       } catch (IllegalArgumentException e) {
         return onBindFailed(context, settings, e);
       }
+      if (tls != null) watchTlsFiles(context.getSystem(), tls, settings.tls().reloadInterval(), metrics);
       FrontDoor frontDoor = new FrontDoor(context.getSystem(), settings.host(), settings.port(), routes.routes(), webSocket, apiKeys, tls);
       CompletionStage<FrontDoor.Binding> binding = frontDoor.bind();
       context.pipeToSelf(binding, (bound, failure) -> bound != null ? new Bound(bound) : new BindFailed(failure));
       return starting(context, settings, registry, frontDoor);
     });
+  }
+
+  /** Reads the TLS files again every {@code interval}, on the dispatcher for blocking work. */
+  private static void watchTlsFiles(ActorSystem<?> system, TlsFiles tls, Duration interval, ServerMetrics metrics) {
+    metrics.watchTlsCertificate(() -> tls.certificate().getNotAfter().toInstant().getEpochSecond(), tls::refusals);
+    if (interval.isZero()) return;
+    system.scheduler().scheduleWithFixedDelay(interval, interval, tls::check,
+        system.dispatchers().lookup(DispatcherSelector.blocking()));
   }
 
   private static Behavior<Command> starting(

@@ -65,11 +65,15 @@ public record Settings(
     }
   }
 
-  /** pubsub.http.tls: PEM files of the certificate chain and its private key; both empty: plain HTTP and ws://. */
-  public record Tls(String certificate, String privateKey) {
+  /**
+   * pubsub.http.tls: PEM files of the certificate chain and its private key, both empty for plain
+   * HTTP and ws://; how often they are read again for a renewed pair (zero: never).
+   */
+  public record Tls(String certificate, String privateKey, Duration reloadInterval) {
     public Tls {
       require(certificate.isBlank() == privateKey.isBlank(),
           "pubsub.http.tls.certificate and pubsub.http.tls.private-key go together: set both (TLS) or neither");
+      require(!reloadInterval.isNegative(), "pubsub.http.tls.reload-interval must be >= 0 (0: never)");
     }
 
     public boolean enabled() {
@@ -124,7 +128,8 @@ public record Settings(
     return new Settings(
         c.getString("http.host"),
         c.getInt("http.port"),
-        new Tls(c.getString("http.tls.certificate").trim(), c.getString("http.tls.private-key").trim()),
+        new Tls(c.getString("http.tls.certificate").trim(), c.getString("http.tls.private-key").trim(),
+            c.getDuration("http.tls.reload-interval")),
         c.getInt("topic.max-history"),
         heapShareBytes(c, "topic.history-memory", Runtime.getRuntime().maxMemory()),
         new FanOutPacing(c.getDuration("topic.fan-out-pacing.spacing-per-subscriber"),

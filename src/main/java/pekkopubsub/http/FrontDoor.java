@@ -46,7 +46,7 @@ public final class FrontDoor {
   private final WebSocketRoute webSocket;
   private final ApiKeys apiKeys;
   /** Null when the port speaks plain HTTP. */
-  private final TlsContext tls;
+  private final TlsFiles tls;
   private final ServerSettings serverSettings;
   private final Flow<HttpRequest, HttpResponse, NotUsed> routes;
   private final Materializer materializer;
@@ -58,7 +58,7 @@ public final class FrontDoor {
 
   /** With {@code tls} not null, every connection speaks TLS, and the gate and the routes see its plaintext. */
   public FrontDoor(
-      ActorSystem<?> system, String host, int port, Route routes, WebSocketRoute webSocket, ApiKeys apiKeys, TlsContext tls) {
+      ActorSystem<?> system, String host, int port, Route routes, WebSocketRoute webSocket, ApiKeys apiKeys, TlsFiles tls) {
     this.system = system;
     this.tls = tls;
     this.host = host;

@@ -12,6 +12,7 @@ import java.security.PrivateKey;
 import java.security.Signature;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.Base64;
 import java.util.List;
@@ -32,15 +33,31 @@ public final class TlsContext {
   private static final List<String> KEY_ALGORITHMS = List.of("RSA", "EC", "Ed25519", "Ed448", "RSASSA-PSS");
 
   private final SSLContext sslContext;
+  private final X509Certificate certificate;
 
-  private TlsContext(SSLContext sslContext) {
+  private TlsContext(SSLContext sslContext, X509Certificate certificate) {
     this.sslContext = sslContext;
+    this.certificate = certificate;
   }
 
   /** Reads both files; an {@link IllegalArgumentException} says which file is wrong and how. */
   public static TlsContext fromPem(Path certificateChain, Path privateKey) {
-    List<Certificate> chain = readChain(certificateChain);
-    PrivateKey key = readKey(privateKey);
+    return fromPem(certificateChain, read(certificateChain, "certificate"), privateKey, read(privateKey, "private key"));
+  }
+
+  /** The contents of a file, or an {@link IllegalArgumentException} naming it as the {@code role} file. */
+  static byte[] read(Path file, String role) {
+    try {
+      return Files.readAllBytes(file);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("TLS: cannot read the " + role + " " + file + ": " + e, e);
+    }
+  }
+
+  /** Both files' contents, already read; the paths name them in errors. */
+  static TlsContext fromPem(Path certificateChain, byte[] chainPem, Path privateKey, byte[] keyPem) {
+    List<Certificate> chain = readChain(certificateChain, chainPem);
+    PrivateKey key = readKey(privateKey, new String(keyPem, StandardCharsets.US_ASCII));
     requireMatch(chain.get(0), key, certificateChain, privateKey);
     try {
       KeyStore store = KeyStore.getInstance("PKCS12");
@@ -50,11 +67,16 @@ public final class TlsContext {
       keys.init(store, new char[0]);
       SSLContext context = SSLContext.getInstance("TLS");
       context.init(keys.getKeyManagers(), null, null);
-      return new TlsContext(context);
+      return new TlsContext(context, (X509Certificate) chain.get(0));
     } catch (GeneralSecurityException | IOException e) {
       throw new IllegalArgumentException("TLS: the private key " + privateKey + " does not go with the certificate "
           + certificateChain + ": " + e.getMessage(), e);
     }
+  }
+
+  /** The server's own certificate, the first of the chain. */
+  public X509Certificate certificate() {
+    return certificate;
   }
 
   /** A server-side engine for one accepted connection. */
@@ -96,26 +118,17 @@ public final class TlsContext {
     }
   }
 
-  private static List<Certificate> readChain(Path file) {
+  private static List<Certificate> readChain(Path file, byte[] pem) {
     try {
-      List<Certificate> chain = List.copyOf(CertificateFactory.getInstance("X.509")
-          .generateCertificates(new ByteArrayInputStream(Files.readAllBytes(file))));
+      List<Certificate> chain = List.copyOf(CertificateFactory.getInstance("X.509").generateCertificates(new ByteArrayInputStream(pem)));
       if (chain.isEmpty()) throw new IllegalArgumentException("TLS: no certificate in " + file);
       return chain;
-    } catch (IOException e) {
-      throw new IllegalArgumentException("TLS: cannot read the certificate " + file + ": " + e, e);
     } catch (GeneralSecurityException e) {
       throw new IllegalArgumentException("TLS: " + file + " is not a PEM certificate chain: " + e.getMessage(), e);
     }
   }
 
-  private static PrivateKey readKey(Path file) {
-    String pem;
-    try {
-      pem = Files.readString(file, StandardCharsets.US_ASCII);
-    } catch (IOException e) {
-      throw new IllegalArgumentException("TLS: cannot read the private key " + file + ": " + e, e);
-    }
+  private static PrivateKey readKey(Path file, String pem) {
     Matcher block = PEM_BLOCK.matcher(pem);
     if (!block.find()) throw new IllegalArgumentException("TLS: no PEM block in the private key " + file);
     if (!block.group(1).equals("PRIVATE KEY")) {

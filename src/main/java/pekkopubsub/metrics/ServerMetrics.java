@@ -66,6 +66,7 @@ public final class ServerMetrics {
   private final AtomicLong queuedEvents = new AtomicLong();
   private final Timer publishToEnqueue;
   private LongSupplier historyEvicted;
+  private LongSupplier tlsRefusedReloads;
 
   /** The server's metrics: a Prometheus registry with JVM and process metrics bound. */
   public static ServerMetrics prometheus() {
@@ -140,6 +141,15 @@ public final class ServerMetrics {
         .description("1 while the last collection left the heap over pubsub.connection.heap-high-watermark").register(registry);
     Gauge.builder("pubsub.heap.high.watermark", () -> highWatermarkBytes).baseUnit("bytes")
         .description("pubsub.connection.heap-high-watermark in bytes (0: off)").register(registry);
+  }
+
+  /** Meters the certificate the port serves (with TLS only): when it expires, and renewals that were not served. */
+  public void watchTlsCertificate(LongSupplier expiresEpochSecond, LongSupplier refusedReloads) {
+    Gauge.builder("pubsub.tls.certificate.expiry", expiresEpochSecond::getAsLong).baseUnit("seconds")
+        .description("When the certificate served now expires, in seconds since the epoch").register(registry);
+    tlsRefusedReloads = refusedReloads;
+    FunctionCounter.builder("pubsub.tls.reload.refused", refusedReloads, LongSupplier::getAsLong)
+        .description("Checks that found the TLS files changed into a pair that could not be served").register(registry);
   }
 
   /** The Prometheus text exposition of every meter; empty when the registry is not a Prometheus one. */

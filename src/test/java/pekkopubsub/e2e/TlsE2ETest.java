@@ -12,7 +12,9 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -26,6 +28,7 @@ import pekkopubsub.LocalServer;
 import pekkopubsub.Main;
 import pekkopubsub.client.PubSubClient;
 import pekkopubsub.http.TestCertificates;
+import pekkopubsub.http.TlsContext;
 
 /** The port with a certificate: REST over https, WebSocket over wss, nothing in plaintext. */
 class TlsE2ETest {
@@ -39,10 +42,7 @@ class TlsE2ETest {
     try (TlsServer server = TlsServer.start(TestCertificates.create(dir, "EC"), Map.of())) {
       HttpClient https = server.https();
       URI base = server.base();
-      HttpResponse<String> created = https.send(HttpRequest.newBuilder(base.resolve("/topics"))
-          .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"secure\"}")).build(),
-          HttpResponse.BodyHandlers.ofString());
-      assertEquals(201, created.statusCode(), created.body());
+      createTopic(https, base, "secure");
 
       URI wss = PubSubClient.webSocketUri(base);
       assertEquals("wss", wss.getScheme());
@@ -81,6 +81,41 @@ class TlsE2ETest {
     }
   }
 
+  /** certbot renews in place: the next check serves the new pair to new connections; those already open go on. */
+  @Test
+  void aCertificateRenewedInPlaceIsServedWithoutARestart() throws Exception {
+    TestCertificates first = TestCertificates.create(dir.resolve("first"), "EC");
+    TestCertificates renewed = TestCertificates.create(dir.resolve("renewed"), "EC", 90);
+    Path live = Files.createDirectories(dir.resolve("live"));
+    TestCertificates installed = new TestCertificates(Files.copy(first.certificate(), live.resolve("fullchain.pem")),
+        Files.copy(first.privateKey(), live.resolve("privkey.pem")), first.clientContext());
+    try (TlsServer server = TlsServer.start(installed, Map.of("http.tls.reload-interval", "200ms"))) {
+      createTopic(server.https(), server.base(), "renewal");
+      URI wss = PubSubClient.webSocketUri(server.base());
+      PubSubClient subscriber = PubSubClient.connect(wss, WAIT, Map.of(), server.https());
+      ack(subscriber.subscribe("renewal"), "renewal");
+
+      Files.copy(renewed.certificate(), installed.certificate(), StandardCopyOption.REPLACE_EXISTING);
+      Files.copy(renewed.privateKey(), installed.privateKey(), StandardCopyOption.REPLACE_EXISTING);
+      HttpClient trustsRenewed = HttpClient.newBuilder().sslContext(renewed.clientContext()).connectTimeout(WAIT).build();
+      awaitHealthy(trustsRenewed, server.base());
+
+      HttpClient trustsFirst = HttpClient.newBuilder().sslContext(first.clientContext()).connectTimeout(WAIT).build();
+      assertThrows(IOException.class, () -> trustsFirst.send(HttpRequest.newBuilder(server.base().resolve("/health")).build(),
+          HttpResponse.BodyHandlers.ofString()), "a new connection gets the renewed certificate");
+      PubSubClient publisher = PubSubClient.connect(wss, WAIT, Map.of(), trustsRenewed);
+      await(publisher.publish("renewal", Wire.payload(1)));
+      assertEquals(List.of(1L), Wire.offsets(Wire.events(subscriber, "renewal", 1)), "the connection opened before goes on");
+
+      String metrics = trustsRenewed.send(HttpRequest.newBuilder(server.base().resolve("/metrics")).build(),
+          HttpResponse.BodyHandlers.ofString()).body();
+      long expiry = TlsContext.fromPem(renewed.certificate(), renewed.privateKey()).certificate().getNotAfter().toInstant().getEpochSecond();
+      double exposed = metrics.lines().filter(line -> line.startsWith("pubsub_tls_certificate_expiry_seconds "))
+          .mapToDouble(line -> Double.parseDouble(line.substring(line.indexOf(' ') + 1))).findFirst().orElse(-1);
+      assertEquals(expiry, exposed, metrics);
+    }
+  }
+
   @Test
   void aServerWhoseKeyCannotBeReadStopsAsUnableToServe() throws Exception {
     TestCertificates certs = TestCertificates.create(dir, "RSA");
@@ -115,6 +150,13 @@ class TlsE2ETest {
       system.terminate();
       system.getWhenTerminated().toCompletableFuture().orTimeout(30, TimeUnit.SECONDS).join();
     }
+  }
+
+  private static void createTopic(HttpClient https, URI base, String name) throws IOException, InterruptedException {
+    HttpResponse<String> created = https.send(HttpRequest.newBuilder(base.resolve("/topics"))
+        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"" + name + "\"}")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(201, created.statusCode(), created.body());
   }
 
   private static void awaitHealthy(HttpClient https, URI base) throws InterruptedException {

@@ -2,6 +2,7 @@ package pekkopubsub.http;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,6 +12,9 @@ import java.security.cert.Certificate;
 import java.util.Base64;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLEngineResult;
+import javax.net.ssl.SSLException;
 import javax.net.ssl.TrustManagerFactory;
 
 /**
@@ -21,12 +25,18 @@ public record TestCertificates(Path certificate, Path privateKey, SSLContext cli
   private static final char[] PASSWORD = "changeit".toCharArray();
 
   public static TestCertificates create(Path dir, String keyAlgorithm) {
+    return create(dir, keyAlgorithm, 2);
+  }
+
+  /** A certificate valid for {@code days} from now. */
+  public static TestCertificates create(Path dir, String keyAlgorithm, int days) {
     try {
+      Files.createDirectories(dir);
       Path store = dir.resolve("server.p12");
       Path keytool = Path.of(System.getProperty("java.home"), "bin", "keytool");
       Process process = new ProcessBuilder(keytool.toString(), "-genkeypair", "-alias", "server",
           "-keyalg", keyAlgorithm, "-dname", "CN=localhost", "-ext", "SAN=dns:localhost,ip:127.0.0.1",
-          "-validity", "2", "-storetype", "PKCS12", "-keystore", store.toString(),
+          "-validity", Integer.toString(days), "-storetype", "PKCS12", "-keystore", store.toString(),
           "-storepass", new String(PASSWORD), "-keypass", new String(PASSWORD))
           .redirectErrorStream(true).start();
       String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -55,6 +65,44 @@ public record TestCertificates(Path certificate, Path privateKey, SSLContext cli
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
     }
+  }
+
+  /**
+   * Runs a client that trusts this certificate against {@code server} in memory until the
+   * handshake is done, and returns the client's engine; an {@link SSLException} when it fails.
+   */
+  public SSLEngine handshakeWith(SSLEngine server) throws SSLException {
+    SSLEngine client = clientContext.createSSLEngine("localhost", 443);
+    client.setUseClientMode(true);
+    ByteBuffer clientOut = ByteBuffer.allocate(1 << 16);
+    ByteBuffer serverOut = ByteBuffer.allocate(1 << 16);
+    ByteBuffer appIn = ByteBuffer.allocate(1 << 16);
+    client.beginHandshake();
+    server.beginHandshake();
+    for (int step = 0; step < 200 && !(done(client) && done(server)); step++) {
+      pump(client, clientOut, serverOut, appIn);
+      pump(server, serverOut, clientOut, appIn);
+    }
+    if (!(done(client) && done(server))) throw new IllegalStateException("the handshake did not finish in 200 steps");
+    return client;
+  }
+
+  private static void pump(SSLEngine engine, ByteBuffer out, ByteBuffer in, ByteBuffer appIn) throws SSLException {
+    SSLEngineResult.HandshakeStatus status = engine.getHandshakeStatus();
+    if (status == SSLEngineResult.HandshakeStatus.NEED_WRAP) {
+      engine.wrap(ByteBuffer.allocate(0), out);
+    } else if (status == SSLEngineResult.HandshakeStatus.NEED_UNWRAP) {
+      in.flip();
+      engine.unwrap(in, appIn);
+      in.compact();
+    } else if (status == SSLEngineResult.HandshakeStatus.NEED_TASK) {
+      for (Runnable task = engine.getDelegatedTask(); task != null; task = engine.getDelegatedTask()) task.run();
+    }
+  }
+
+  private static boolean done(SSLEngine engine) {
+    SSLEngineResult.HandshakeStatus status = engine.getHandshakeStatus();
+    return status == SSLEngineResult.HandshakeStatus.FINISHED || status == SSLEngineResult.HandshakeStatus.NOT_HANDSHAKING;
   }
 
   public static String pem(String type, byte[] der) {

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLEngineResult;
 import javax.net.ssl.SSLException;
@@ -24,15 +25,11 @@ class TlsContextTest {
   @Test
   void rsaAndEcKeysFromPemFilesServeAHandshakeTheClientTrusts() throws SSLException {
     for (String algorithm : java.util.List.of("RSA", "EC")) {
-      Path sub = dir.resolve(algorithm);
-      sub.toFile().mkdirs();
-      TestCertificates certs = TestCertificates.create(sub, algorithm);
+      TestCertificates certs = TestCertificates.create(dir.resolve(algorithm), algorithm);
       TlsContext tls = TlsContext.fromPem(certs.certificate(), certs.privateKey());
       SSLEngine server = tls.newServerEngine();
       assertFalse(server.getUseClientMode());
-      SSLEngine client = certs.clientContext().createSSLEngine("localhost", 443);
-      client.setUseClientMode(true);
-      handshake(client, server);
+      SSLEngine client = certs.handshakeWith(server);
       assertEquals("CN=localhost", client.getSession().getPeerPrincipal().getName(), algorithm);
     }
   }
@@ -63,12 +60,8 @@ class TlsContextTest {
 
   @Test
   void aKeyThatIsNotTheCertificatesIsRefusedAtStart() {
-    Path first = dir.resolve("first");
-    Path second = dir.resolve("second");
-    first.toFile().mkdirs();
-    second.toFile().mkdirs();
-    TestCertificates one = TestCertificates.create(first, "EC");
-    TestCertificates other = TestCertificates.create(second, "EC");
+    TestCertificates one = TestCertificates.create(dir.resolve("first"), "EC");
+    TestCertificates other = TestCertificates.create(dir.resolve("second"), "EC");
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> TlsContext.fromPem(one.certificate(), other.privateKey()));
     assertTrue(e.getMessage().contains("is not the key of the first certificate in " + one.certificate()), e.getMessage());
@@ -76,44 +69,9 @@ class TlsContextTest {
 
   @Test
   void theCertificateAndTheKeyAreSetTogetherOrNotAtAll() {
-    assertFalse(new Settings.Tls("", " ").enabled(), "blank is off");
-    assertTrue(new Settings.Tls("a.pem", "b.pem").enabled());
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Settings.Tls("a.pem", ""));
+    assertFalse(new Settings.Tls("", " ", Duration.ZERO).enabled(), "blank is off");
+    assertTrue(new Settings.Tls("a.pem", "b.pem", Duration.ofMinutes(1)).enabled());
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Settings.Tls("a.pem", "", Duration.ZERO));
     assertTrue(e.getMessage().contains("pubsub.http.tls.private-key"), e.getMessage());
-  }
-
-  /** Runs both engines against each other in memory until neither needs the other. */
-  private static void handshake(SSLEngine client, SSLEngine server) throws SSLException {
-    ByteBuffer clientOut = ByteBuffer.allocate(1 << 16);
-    ByteBuffer serverOut = ByteBuffer.allocate(1 << 16);
-    ByteBuffer appIn = ByteBuffer.allocate(1 << 16);
-    ByteBuffer empty = ByteBuffer.allocate(0);
-    client.beginHandshake();
-    server.beginHandshake();
-    for (int step = 0; step < 200 && !(done(client) && done(server)); step++) {
-      pump(client, empty, clientOut, serverOut, appIn);
-      pump(server, empty, serverOut, clientOut, appIn);
-    }
-    assertTrue(done(client) && done(server), "handshake finished");
-  }
-
-  private static void pump(SSLEngine engine, ByteBuffer empty, ByteBuffer out, ByteBuffer in, ByteBuffer appIn)
-      throws SSLException {
-    SSLEngineResult.HandshakeStatus status = engine.getHandshakeStatus();
-    if (status == SSLEngineResult.HandshakeStatus.NEED_WRAP) {
-      engine.wrap(empty, out);
-    } else if (status == SSLEngineResult.HandshakeStatus.NEED_UNWRAP) {
-      in.flip();
-      engine.unwrap(in, appIn);
-      in.compact();
-    } else if (status == SSLEngineResult.HandshakeStatus.NEED_TASK) {
-      Runnable task;
-      while ((task = engine.getDelegatedTask()) != null) task.run();
-    }
-  }
-
-  private static boolean done(SSLEngine engine) {
-    SSLEngineResult.HandshakeStatus status = engine.getHandshakeStatus();
-    return status == SSLEngineResult.HandshakeStatus.FINISHED || status == SSLEngineResult.HandshakeStatus.NOT_HANDSHAKING;
   }
 }

@@ -1,0 +1,129 @@
+package pekkopubsub.http;
+
+import static net.logstash.logback.argument.StructuredArguments.kv;
+
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.cert.X509Certificate;
+import java.util.Arrays;
+import javax.net.ssl.SSLEngine;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The TLS identity the port serves, from its PEM files: read at start, and read again by each
+ * {@link #check()}, which serves the new pair to the connections that come after it once both
+ * files have changed into a valid pair (certbot renews them in place every two months or so).
+ *
+ * <p>Why a volatile reference read by every accepted connection: the certificate is configuration
+ * that changes a few times a year, read once per connection at accept; a message to an actor per
+ * accept would only add a hop to every connection's start.
+ */
+public final class TlsFiles {
+  private static final Logger log = LoggerFactory.getLogger(TlsFiles.class);
+
+  /** What a {@link #check()} found. */
+  public enum Check {
+    /** The files hold what is served. */
+    UNCHANGED,
+    /** The files changed into a valid pair, which new connections get from now on. */
+    RELOADED,
+    /** The files changed but are not a valid pair (yet): the previous certificate is still served. */
+    REFUSED
+  }
+
+  private final Path certificateChain;
+  private final Path privateKey;
+  private volatile TlsContext served;
+  /** Digest of the files' contents that {@link #served} was made from, or last refused; guarded by this. */
+  private byte[] servedDigest;
+  private byte[] refusedDigest;
+  private long refusals;
+
+  private TlsFiles(Path certificateChain, Path privateKey, TlsContext served, byte[] servedDigest) {
+    this.certificateChain = certificateChain;
+    this.privateKey = privateKey;
+    this.served = served;
+    this.servedDigest = servedDigest;
+  }
+
+  /** Reads both files, as {@link TlsContext#fromPem} does, with its errors. */
+  public static TlsFiles load(Path certificateChain, Path privateKey) {
+    byte[] chainPem = TlsContext.read(certificateChain, "certificate");
+    byte[] keyPem = TlsContext.read(privateKey, "private key");
+    TlsContext context = TlsContext.fromPem(certificateChain, chainPem, privateKey, keyPem);
+    logServed("TLS certificate loaded", certificateChain, context);
+    return new TlsFiles(certificateChain, privateKey, context, digest(chainPem, keyPem));
+  }
+
+  /** A server-side engine, with the certificate served now. */
+  public SSLEngine newServerEngine() {
+    return served.newServerEngine();
+  }
+
+  /** The certificate served now. */
+  public X509Certificate certificate() {
+    return served.certificate();
+  }
+
+  /** How many checks found changed files that were not a valid pair. */
+  public synchronized long refusals() {
+    return refusals;
+  }
+
+  /**
+   * Reads both files and serves them from now on if they changed and make a valid pair. Blocks on
+   * the file system: run it where blocking is allowed. A refused pair is logged once (WARN), not
+   * at every check that finds it again.
+   */
+  public synchronized Check check() {
+    byte[] chainPem;
+    byte[] keyPem;
+    TlsContext context;
+    try {
+      chainPem = TlsContext.read(certificateChain, "certificate");
+      keyPem = TlsContext.read(privateKey, "private key");
+    } catch (IllegalArgumentException e) {
+      return refused(digest(e.getMessage().getBytes(), new byte[0]), e);
+    }
+    byte[] digest = digest(chainPem, keyPem);
+    if (Arrays.equals(digest, servedDigest)) return Check.UNCHANGED;
+    try {
+      context = TlsContext.fromPem(certificateChain, chainPem, privateKey, keyPem);
+    } catch (IllegalArgumentException e) {
+      return refused(digest, e);
+    }
+    served = context;
+    servedDigest = digest;
+    refusedDigest = null;
+    logServed("TLS certificate reloaded", certificateChain, context);
+    return Check.RELOADED;
+  }
+
+  private static void logServed(String what, Path file, TlsContext context) {
+    log.info(what + " {} {} {}", kv("file", file), kv("subject", context.certificate().getSubjectX500Principal()),
+        kv("valid_until", context.certificate().getNotAfter().toInstant()));
+  }
+
+  private Check refused(byte[] digest, IllegalArgumentException cause) {
+    refusals++;
+    if (!Arrays.equals(digest, refusedDigest)) {
+      log.warn("TLS files changed but are not served; the previous certificate still is: {}", cause.getMessage());
+      refusedDigest = digest;
+    }
+    return Check.REFUSED;
+  }
+
+  private static byte[] digest(byte[] chainPem, byte[] keyPem) {
+    try {
+      MessageDigest sha = MessageDigest.getInstance("SHA-256");
+      sha.update(chainPem);
+      sha.update((byte) 0);
+      sha.update(keyPem);
+      return sha.digest();
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JDK has SHA-256", e);
+    }
+  }
+}
