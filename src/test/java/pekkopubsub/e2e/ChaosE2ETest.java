@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,15 +15,20 @@ import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.Test;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import pekkopubsub.LocalServer;
 import pekkopubsub.client.PubSubClient;
+import pekkopubsub.http.TestCertificates;
 
 /**
  * A bounded chaos run: clients with random behaviours (publish, subscribe with replay,
  * unsubscribe, abort, abort in the middle of a frame, stop reading, topics deleted under them),
  * then the checks of issue 5. Size by system properties {@code chaos.clients}, {@code chaos.seconds},
- * {@code chaos.seed} ({@code scripts/soak} sets them); CI runs the small default.
+ * {@code chaos.seed} ({@code scripts/soak} sets them); CI runs the small default, over plain
+ * TCP and over TLS ({@code chaos.transport}: {@code plain}, {@code tls}, or both when unset).
  *
  * <p>Conservation is checked exactly on "audited" topics, whose only subscribers are auditors
  * present from before the first publish until after the last (some of them stop reading for a
@@ -42,12 +48,22 @@ class ChaosE2ETest {
 
   private final Map<String, AtomicLong> faults = new ConcurrentHashMap<>();
 
-  @Test
-  void serverSurvivesChaosLeaksNothingAndConservesEveryEvent() throws Exception {
+  @TempDir
+  Path dir;
+
+  static Stream<String> transports() {
+    String chosen = System.getProperty("chaos.transport", "");
+    return Stream.of("plain", "tls").filter(transport -> chosen.isEmpty() || chosen.equals(transport));
+  }
+
+  @ParameterizedTest
+  @MethodSource("transports")
+  void serverSurvivesChaosLeaksNothingAndConservesEveryEvent(String transport) throws Exception {
     System.gc();
     long heapBefore = usedHeap();
+    TestCertificates certificates = transport.equals("tls") ? TestCertificates.create(dir, "EC") : null;
     try (TestServer server = TestServer.start(Map.of("connection.outbound-queue-size", "32",
-        "limits.publish-rate", "200", "limits.publish-burst", "50"))) {
+        "limits.publish-rate", "200", "limits.publish-burst", "50"), certificates)) {
       List<String> audited = new ArrayList<>();
       for (int i = 0; i < AUDITED_TOPICS; i++) audited.add(server.createTopic("audited"));
       List<String> churn = List.of(server.createTopic("churn"), server.createTopic("churn"));
@@ -113,8 +129,8 @@ class ChaosE2ETest {
       assertTrue(noSubscribers(all));
       System.gc();
       long heapAfter = usedHeap();
-      System.out.printf("chaos: seed %d, %d clients, %d s, %d published to audited topics, %d delivered, %d dropped,"
-              + " faults %s, heap %d -> %d MiB%n", SEED, CLIENTS, SECONDS, totalMessages, totalDelivered, totalDropped,
+      System.out.printf("chaos: %s, seed %d, %d clients, %d s, %d published to audited topics, %d delivered, %d dropped,"
+              + " faults %s, heap %d -> %d MiB%n", transport, SEED, CLIENTS, SECONDS, totalMessages, totalDelivered, totalDropped,
           faults, heapBefore >> 20, heapAfter >> 20);
       assertTrue(totalMessages > 0, "the run published something");
     }
@@ -153,7 +169,7 @@ class ChaosE2ETest {
           client = null;
           count("abort");
         } else {
-          try (RawWebSocket raw = RawWebSocket.connect(server.httpBase())) {
+          try (RawWebSocket raw = RawWebSocket.connect(server.httpBase(), server.sockets())) {
             raw.sendText("{\"type\":\"subscribe\",\"topic\":\"" + pick(random, churn) + "\"}");
             byte[] half = ("{\"type\":\"publish\",\"topic\":\"" + pick(random, audited) + "\",\"message\":{\"payload\":1}}")
                 .getBytes(java.nio.charset.StandardCharsets.UTF_8);

@@ -10,6 +10,7 @@ import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ThreadLocalRandom;
+import javax.net.SocketFactory;
 
 /**
  * A minimal blocking WebSocket client on a plain socket, for what java.net.http cannot send:
@@ -45,6 +46,11 @@ final class RawWebSocket implements AutoCloseable {
     return connect(httpBase, null, null);
   }
 
+  /** Through sockets from {@code sockets}: TLS ones for a server that speaks TLS. */
+  static RawWebSocket connect(URI httpBase, SocketFactory sockets) {
+    return connect(httpBase, null, null, sockets);
+  }
+
   private static final String UPGRADE = "GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
       + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
 
@@ -54,8 +60,12 @@ final class RawWebSocket implements AutoCloseable {
    * the upgrade request, before any answer to it.
    */
   static RawWebSocket connect(URI httpBase, String precedingRequest, String firstFrame) {
+    return connect(httpBase, precedingRequest, firstFrame, SocketFactory.getDefault());
+  }
+
+  private static RawWebSocket connect(URI httpBase, String precedingRequest, String firstFrame, SocketFactory sockets) {
     try {
-      Socket socket = new Socket(httpBase.getHost(), httpBase.getPort());
+      Socket socket = sockets.createSocket(httpBase.getHost(), httpBase.getPort());
       socket.setSoTimeout(15_000);
       socket.setTcpNoDelay(true);
       RawWebSocket ws = new RawWebSocket(socket);

@@ -4,17 +4,22 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.net.URI;
+import java.net.http.HttpClient;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.SocketFactory;
+import javax.net.ssl.SSLContext;
 import org.apache.pekko.actor.typed.ActorSystem;
 import pekkopubsub.Guardian;
 import pekkopubsub.LocalServer;
 import pekkopubsub.client.AdminClient;
 import pekkopubsub.client.PubSubClient;
+import pekkopubsub.http.TestCertificates;
 
 /**
  * The real server, started in this JVM on a free port of 127.0.0.1 through {@link LocalServer#start},
@@ -28,13 +33,19 @@ public final class TestServer implements AutoCloseable {
 
   private final ActorSystem<Guardian.Command> system;
   private final URI httpBase;
+  /** Null for plain HTTP; else the client side of the server's TLS. */
+  private final SSLContext tls;
+  private final HttpClient http;
   private final AdminClient admin;
   private final List<PubSubClient> clients = new ArrayList<>();
 
-  private TestServer(ActorSystem<Guardian.Command> system, URI httpBase) {
+  private TestServer(ActorSystem<Guardian.Command> system, URI httpBase, SSLContext tls) {
     this.system = system;
     this.httpBase = httpBase;
-    this.admin = new AdminClient(httpBase);
+    this.tls = tls;
+    HttpClient.Builder http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5));
+    this.http = (tls == null ? http : http.sslContext(tls)).build();
+    this.admin = new AdminClient(httpBase, Map.of(), this.http);
   }
 
   public static TestServer start() {
@@ -52,11 +63,23 @@ public final class TestServer implements AutoCloseable {
 
   /** Starts a server and waits until {@code GET /health} answers; retries on another port if the port was taken. */
   public static TestServer start(Map<String, String> overrides) {
+    return start(overrides, null);
+  }
+
+  /** With {@code certificates} not null, the server speaks only https and wss, and this side trusts it. */
+  public static TestServer start(Map<String, String> overrides, TestCertificates certificates) {
+    Map<String, String> settings = new HashMap<>(overrides);
+    if (certificates != null) {
+      settings.put("http.tls.certificate", certificates.certificate().toString());
+      settings.put("http.tls.private-key", certificates.privateKey().toString());
+    }
     RuntimeException last = null;
     for (int attempt = 0; attempt < 3; attempt++) {
       int port = LocalServer.freePort();
-      ActorSystem<Guardian.Command> system = LocalServer.start(port, overrides);
-      TestServer server = new TestServer(system, URI.create("http://127.0.0.1:" + port));
+      ActorSystem<Guardian.Command> system = LocalServer.start(port, settings);
+      TestServer server = certificates == null
+          ? new TestServer(system, URI.create("http://127.0.0.1:" + port), null)
+          : new TestServer(system, URI.create("https://localhost:" + port), certificates.clientContext());
       try {
         server.awaitHealthy();
         return server;
@@ -94,9 +117,16 @@ public final class TestServer implements AutoCloseable {
     return admin;
   }
 
+  /** Opens raw sockets to the server: TLS ones when it speaks TLS. */
+  public SocketFactory sockets() {
+    return tls == null ? SocketFactory.getDefault() : tls.getSocketFactory();
+  }
+
   /** A new WebSocket client, closed with the server if the test did not close it. */
   public PubSubClient connect() {
-    PubSubClient client = PubSubClient.connect(webSocketUri(), Duration.ofSeconds(10));
+    PubSubClient client = tls == null
+        ? PubSubClient.connect(webSocketUri(), Duration.ofSeconds(10))
+        : PubSubClient.connect(webSocketUri(), Duration.ofSeconds(10), Map.of(), http);
     synchronized (clients) {
       clients.add(client);
     }

@@ -10,8 +10,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLEngine;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.japi.Pair;
@@ -30,6 +32,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.reactivestreams.Subscriber;
+import org.reactivestreams.Subscription;
 
 /**
  * The TLS stage as a server, in memory, against Pekko's own TLS stage as the client: what the
@@ -182,5 +186,70 @@ class TlsStageTest {
         .run(materializer);
 
     assertEquals(List.of(), seenByServer.toCompletableFuture().get(WAIT_SECONDS, TimeUnit.SECONDS));
+  }
+
+  /**
+   * A client that stops reading stops the server taking plaintext: what the connection has to send
+   * waits upstream (in its bounded queue, on the server), not in the TLS stage.
+   */
+  @Test
+  void aClientThatStopsReadingStopsTheServerTakingPlaintext() throws Exception {
+    int messages = 1_000;
+    int size = 10_000;
+    AtomicInteger taken = new AtomicInteger();
+    Flow<ByteString, ByteString, NotUsed> writer = Flow.fromSinkAndSource(Sink.ignore(),
+        Source.repeat(randomBytes(size, 4)).take(messages).map(bytes -> {
+          taken.incrementAndGet();
+          return bytes;
+        }));
+    PausedReader reader = new PausedReader((long) messages * size);
+    Source.<TLSProtocol.SslTlsOutbound>maybe()
+        .via(client().join(server(writer)))
+        .collectType(TLSProtocol.SessionBytes.class)
+        .runWith(Sink.fromSubscriber(reader), materializer);
+
+    reader.first.get(WAIT_SECONDS, TimeUnit.SECONDS);
+    Thread.sleep(500);
+    int takenWhilePaused = taken.get();
+    assertTrue(takenWhilePaused < messages / 10, takenWhilePaused + " of " + messages + " taken while the client read nothing");
+
+    reader.subscription.request(Long.MAX_VALUE);
+    assertEquals((long) messages * size, reader.all.get(WAIT_SECONDS, TimeUnit.SECONDS), "all of it once the client reads again");
+  }
+
+  /** Asks for one element, then nothing until told; counts bytes until all expected have come. */
+  private static final class PausedReader implements Subscriber<TLSProtocol.SessionBytes> {
+    final CompletableFuture<Void> first = new CompletableFuture<>();
+    final CompletableFuture<Long> all = new CompletableFuture<>();
+    private final long expected;
+    volatile Subscription subscription;
+    private long bytes;
+
+    PausedReader(long expected) {
+      this.expected = expected;
+    }
+
+    @Override
+    public void onSubscribe(Subscription subscription) {
+      this.subscription = subscription;
+      subscription.request(1);
+    }
+
+    @Override
+    public void onNext(TLSProtocol.SessionBytes received) {
+      bytes += received.bytes().size();
+      first.complete(null);
+      if (bytes >= expected) all.complete(bytes);
+    }
+
+    @Override
+    public void onError(Throwable failure) {
+      all.completeExceptionally(failure);
+    }
+
+    @Override
+    public void onComplete() {
+      all.complete(bytes);
+    }
   }
 }
