@@ -63,7 +63,7 @@ public final class Guardian {
         return onBindFailed(context, settings, e);
       }
       if (tls != null) watchTlsFiles(context.getSystem(), tls, settings.tls().reloadInterval(), metrics);
-      FrontDoor frontDoor = new FrontDoor(context.getSystem(), settings.host(), settings.port(), routes.routes(), webSocket, apiKeys, tls);
+      FrontDoor frontDoor = new FrontDoor(context.getSystem(), settings.host(), settings.port(), routes.routes(), webSocket, apiKeys, tls, metrics);
       CompletionStage<FrontDoor.Binding> binding = frontDoor.bind();
       context.pipeToSelf(binding, (bound, failure) -> bound != null ? new Bound(bound) : new BindFailed(failure));
       return starting(context, settings, registry, frontDoor);

@@ -23,6 +23,7 @@ import org.apache.pekko.stream.javadsl.BidiFlow;
 import org.apache.pekko.stream.javadsl.Flow;
 import org.apache.pekko.stream.javadsl.TLSPlacebo;
 import org.apache.pekko.util.ByteString;
+import pekkopubsub.metrics.ServerMetrics;
 
 /**
  * Binds the server's port (on a {@link SelectorLoop}) and runs every accepted connection as one
@@ -47,6 +48,7 @@ public final class FrontDoor {
   private final ApiKeys apiKeys;
   /** Null when the port speaks plain HTTP. */
   private final TlsFiles tls;
+  private final ServerMetrics metrics;
   private final ServerSettings serverSettings;
   private final Flow<HttpRequest, HttpResponse, NotUsed> routes;
   private final Materializer materializer;
@@ -58,8 +60,9 @@ public final class FrontDoor {
 
   /** With {@code tls} not null, every connection speaks TLS, and the gate and the routes see its plaintext. */
   public FrontDoor(
-      ActorSystem<?> system, String host, int port, Route routes, WebSocketRoute webSocket, ApiKeys apiKeys, TlsFiles tls) {
+      ActorSystem<?> system, String host, int port, Route routes, WebSocketRoute webSocket, ApiKeys apiKeys, TlsFiles tls, ServerMetrics metrics) {
     this.system = system;
+    this.metrics = metrics;
     this.tls = tls;
     this.host = host;
     this.port = port;
@@ -129,7 +132,7 @@ public final class FrontDoor {
       return;
     }
     Flow<ByteString, ByteString, NotUsed> socket = Flow.fromGraph(new Socket(channel, remote, loop));
-    if (tls != null) socket = socket.join(BidiFlow.fromGraph(new TlsStage(tls::newServerEngine)).reversed());
+    if (tls != null) socket = socket.join(BidiFlow.fromGraph(new TlsStage(tls::newServerEngine, metrics::tlsFailed)).reversed());
     socket.join(connectionFlow(remote)).run(materializer);
   }
 

@@ -60,11 +60,18 @@ final class TlsStage extends GraphStage<BidiShape<ByteString, ByteString, ByteSt
   private final Outlet<ByteString> plaintextReceived = Outlet.create("Tls.plaintextReceived");
   private final BidiShape<ByteString, ByteString, ByteString, ByteString> shape =
       BidiShape.of(plaintextToSend, ciphertextToSend, ciphertextReceived, plaintextReceived);
+  /** Hears of every session the engine refused or broke off, once. */
+  interface Failures {
+    void failed(boolean duringHandshake);
+  }
+
   private final Supplier<SSLEngine> engines;
+  private final Failures failures;
 
   /** {@code engines} makes the session's engine, in server or client mode, when the stage starts. */
-  TlsStage(Supplier<SSLEngine> engines) {
+  TlsStage(Supplier<SSLEngine> engines, Failures failures) {
     this.engines = engines;
+    this.failures = failures;
   }
 
   @Override
@@ -312,6 +319,7 @@ final class TlsStage extends GraphStage<BidiShape<ByteString, ByteString, ByteSt
      */
     private void sessionFailed(SSLException cause) {
       log.debug("TLS session failed: {}", cause.toString());
+      failures.failed(!handshaken);
       failed = true;
       undecrypted = ByteString.emptyByteString();
       endReceiving();

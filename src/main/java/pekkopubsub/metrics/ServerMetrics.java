@@ -58,6 +58,8 @@ public final class ServerMetrics {
   private final Counter framesIn;
   private final Counter framesOut;
   private final Counter unresponsiveClosed;
+  private final Counter tlsFailedHandshakes;
+  private final Counter tlsFailedSessions;
   private final Map<DropReason, Counter> dropped = new EnumMap<>(DropReason.class);
   private final Map<ErrorCode, Counter> errors = new EnumMap<>(ErrorCode.class);
   private final AtomicLong connections = new AtomicLong();
@@ -94,6 +96,14 @@ public final class ServerMetrics {
         .description("WebSocket frames sent").register(registry);
     unresponsiveClosed = Counter.builder("pubsub.connections.unresponsive")
         .description("Connections cut off after max-unanswered-pings WebSocket pings with nothing back").register(registry);
+    tlsFailedHandshakes = Counter.builder("pubsub.tls.failures").tag("during", "handshake")
+        .description("TLS connections the engine ended with an alert: no common protocol or cipher, a client that"
+            + " refused the certificate, plaintext on the TLS port (handshake), or a record that did not decrypt (session)")
+        .register(registry);
+    tlsFailedSessions = Counter.builder("pubsub.tls.failures").tag("during", "session")
+        .description("TLS connections the engine ended with an alert: no common protocol or cipher, a client that"
+            + " refused the certificate, plaintext on the TLS port (handshake), or a record that did not decrypt (session)")
+        .register(registry);
     for (DropReason reason : DropReason.values()) {
       dropped.put(reason, Counter.builder("pubsub.events.dropped").tag("reason", reason.label())
           .description("Events that did not reach a subscriber, by reason").register(registry));
@@ -183,6 +193,11 @@ public final class ServerMetrics {
 
   public void error(ErrorCode code) {
     errors.get(code).increment();
+  }
+
+  /** A TLS connection that failed, during its handshake or after it. */
+  public void tlsFailed(boolean duringHandshake) {
+    (duringHandshake ? tlsFailedHandshakes : tlsFailedSessions).increment();
   }
 
   public void unresponsiveClosed() {

@@ -58,6 +58,8 @@ class TlsE2ETest {
       assertThrows(IOException.class, () -> plain.send(
           HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/health")).timeout(WAIT).build(),
           HttpResponse.BodyHandlers.ofString()), "a plaintext request gets no HTTP answer");
+      String metrics = https.send(HttpRequest.newBuilder(base.resolve("/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+      assertTrue(metrics.contains("pubsub_tls_failures_total{during=\"handshake\"} 1.0"), metrics);
 
       // The close frame, written last, still reaches the client through the TLS session.
       CoordinatedShutdown.get(server.system()).run(Main.SignalReason.SIGTERM);

@@ -64,7 +64,11 @@ class TlsStageTest {
 
   /** The server's side: ciphertext in and out, {@code application} on the plaintext. */
   private static <M> Flow<ByteString, ByteString, M> server(Flow<ByteString, ByteString, M> application) {
-    return application.join(BidiFlow.fromGraph(new TlsStage(tls::newServerEngine)));
+    return server(application, duringHandshake -> { throw new AssertionError("no session should fail here"); });
+  }
+
+  private static <M> Flow<ByteString, ByteString, M> server(Flow<ByteString, ByteString, M> application, TlsStage.Failures failures) {
+    return application.join(BidiFlow.fromGraph(new TlsStage(tls::newServerEngine, failures)));
   }
 
   private static BidiFlow<TLSProtocol.SslTlsOutbound, ByteString, ByteString, TLSProtocol.SslTlsInbound, NotUsed> client() {
@@ -165,9 +169,11 @@ class TlsStageTest {
   @Test
   void plaintextGetsAnAlertAndTheCloseAndNothingReachesTheServer() throws Exception {
     ByteString request = ByteString.fromString("GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n", StandardCharsets.US_ASCII);
+    List<Boolean> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
     Pair<CompletionStage<List<ByteString>>, CompletionStage<List<ByteString>>> run = Source.single(request)
         .concat(Source.maybe())
-        .viaMat(server(Flow.fromSinkAndSourceMat(Sink.<ByteString>seq(), Source.<ByteString>maybe(), Keep.left())), Keep.right())
+        .viaMat(server(Flow.fromSinkAndSourceMat(Sink.<ByteString>seq(), Source.<ByteString>maybe(), Keep.left()), failures::add),
+            Keep.right())
         .toMat(Sink.seq(), Keep.both())
         .run(materializer);
 
@@ -176,6 +182,7 @@ class TlsStageTest {
     assertFalse(written.isEmpty(), "an alert before the close");
     assertEquals(21, written.apply(0), "TLS record type alert: " + written);
     assertEquals(List.of(), run.first().toCompletableFuture().get(WAIT_SECONDS, TimeUnit.SECONDS), "nothing decrypted");
+    assertEquals(List.of(true), failures, "one failure, during the handshake");
   }
 
   @Test
