@@ -22,6 +22,7 @@ public record Settings(
     long heapHighWatermarkBytes,
     OverflowPolicy overflowPolicy,
     int maxFrameSize,
+    boolean permessageDeflate,
     Duration heartbeatInterval,
     int maxUnansweredPings,
     int maxInFlight,
@@ -139,6 +140,7 @@ public record Settings(
         heapShareBytes(c, "connection.heap-high-watermark", Runtime.getRuntime().maxMemory()),
         OverflowPolicy.parse(c.getString("connection.overflow-policy")),
         Math.toIntExact(c.getBytes("connection.max-frame-size")),
+        c.getBoolean("connection.permessage-deflate"),
         c.getDuration("connection.heartbeat-interval"),
         c.getInt("connection.max-unanswered-pings"),
         c.getInt("connection.max-in-flight"),
@@ -168,7 +170,7 @@ public record Settings(
         + ", fanOutPacing=" + fanOutPacing + ", outboundQueueSize=" + outboundQueueSize
         + ", outboundQueueBytes=" + outboundQueueBytes + ", heapHighWatermarkBytes=" + heapHighWatermarkBytes
         + ", overflowPolicy=" + overflowPolicy
-        + ", maxFrameSize=" + maxFrameSize + ", heartbeatInterval=" + heartbeatInterval
+        + ", maxFrameSize=" + maxFrameSize + ", permessageDeflate=" + permessageDeflate + ", heartbeatInterval=" + heartbeatInterval
         + ", maxUnansweredPings=" + maxUnansweredPings
         + ", maxInFlight=" + maxInFlight + ", closeTimeout=" + closeTimeout + ", drainDeadline=" + drainDeadline
         + ", askTimeout=" + askTimeout + ", apiKeys=" + apiKeys.size() + " configured, limits=" + limits + "]";

@@ -58,15 +58,22 @@ public final class WebSocketFrameDecoder extends GraphStage<FlowShape<ByteString
   private static final byte[] NO_BYTES = new byte[0];
 
   private final int maxMessageBytes;
+  private final NegotiatedExtensions extensions;
   private final Inlet<ByteString> in = Inlet.create("WebSocketFrameDecoder.in");
   private final Outlet<Event> out = Outlet.create("WebSocketFrameDecoder.out");
   private final FlowShape<ByteString, Event> shape = FlowShape.of(in, out);
 
   public WebSocketFrameDecoder(int maxMessageBytes) {
+    this(maxMessageBytes, new NegotiatedExtensions());
+  }
+
+  /** {@code extensions}: what the handshake agreed (compressed messages are accepted once it holds permessage-deflate). */
+  public WebSocketFrameDecoder(int maxMessageBytes, NegotiatedExtensions extensions) {
     if (maxMessageBytes < 0) {
       throw new IllegalArgumentException("maxMessageBytes must be >= 0: " + maxMessageBytes);
     }
     this.maxMessageBytes = maxMessageBytes;
+    this.extensions = extensions;
   }
 
   @Override
@@ -103,6 +110,9 @@ public final class WebSocketFrameDecoder extends GraphStage<FlowShape<ByteString
     private byte[] text = NO_BYTES;
     private int textLength;
     private int textBitsOr; // OR of all text bytes: bit 7 clear means pure ASCII, which needs no validation
+    // RSV1 on the message's first frame: its payload is a deflate stream (RFC 7692), buffered whole, text or binary.
+    private boolean messageCompressed;
+    private PerMessageDeflate.Inflating inflating;
 
     private final CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
         .onMalformedInput(CodingErrorAction.REPORT)
@@ -135,6 +145,11 @@ public final class WebSocketFrameDecoder extends GraphStage<FlowShape<ByteString
           emitNext();
         }
       });
+    }
+
+    @Override
+    public void postStop() {
+      if (inflating != null) inflating.close();
     }
 
     /** Called only when downstream has demand: emits one event, or asks upstream for more bytes. */
@@ -219,6 +234,7 @@ public final class WebSocketFrameDecoder extends GraphStage<FlowShape<ByteString
 
       inFrame = true;
       frameOpcode = b0 & 0x0F;
+      if (frameOpcode == OP_TEXT || frameOpcode == OP_BINARY) messageCompressed = (b0 & 0x40) != 0;
       frameFin = (b0 & 0x80) != 0;
       frameRemaining = length;
       maskIndex = 0;
@@ -229,8 +245,13 @@ public final class WebSocketFrameDecoder extends GraphStage<FlowShape<ByteString
     }
 
     private Event checkFirstTwoBytes(int b0, int b1) {
-      if ((b0 & 0x70) != 0) {
+      if ((b0 & 0x30) != 0) {
         return protocolError("reserved bits set but no extension was negotiated");
+      }
+      if ((b0 & 0x40) != 0) {
+        int opcode = b0 & 0x0F;
+        if (extensions.deflate() == null) return protocolError("reserved bits set but no extension was negotiated");
+        if (opcode != OP_TEXT && opcode != OP_BINARY) return protocolError("RSV1 set on a frame that does not start a message");
       }
       if ((b1 & 0x80) == 0) {
         return protocolError("client frame is not masked");
@@ -267,9 +288,14 @@ public final class WebSocketFrameDecoder extends GraphStage<FlowShape<ByteString
           releaseText();
         }
       }
-      if (messageOpcode == OP_TEXT && !messageTooLarge) {
+      if (buffersPayload()) {
         ensureTextCapacity((int) messageBytes);
       }
+    }
+
+    /** Text is kept for decoding; a compressed message of either kind, for inflating (which keeps the window in step). */
+    private boolean buffersPayload() {
+      return (messageOpcode == OP_TEXT || messageCompressed) && !messageTooLarge;
     }
 
     private void ensureTextCapacity(int needed) {
@@ -287,7 +313,7 @@ public final class WebSocketFrameDecoder extends GraphStage<FlowShape<ByteString
       if (n == 0) {
         return;
       }
-      if (messageOpcode == OP_TEXT && !messageTooLarge) {
+      if (buffersPayload()) {
         buffer.copyToArray(text, textLength, n);
         textBitsOr |= unmask(text, textLength, n);
         textLength += n;
@@ -321,6 +347,10 @@ public final class WebSocketFrameDecoder extends GraphStage<FlowShape<ByteString
     }
 
     private Event finishMessage() {
+      if (messageCompressed) {
+        Event failed = inflate();
+        if (failed != null) return failed;
+      }
       Event event;
       if (messageTooLarge) {
         event = new Event.TooLarge(messageBytes);
@@ -335,8 +365,35 @@ public final class WebSocketFrameDecoder extends GraphStage<FlowShape<ByteString
       messageOpcode = NO_MESSAGE;
       messageBytes = 0;
       messageTooLarge = false;
+      messageCompressed = false;
       releaseText();
       return event;
+    }
+
+    /**
+     * Replaces the buffered payload with its inflation, or says why the connection must end: a
+     * message over the limit, compressed or inflated (the window could no longer follow the
+     * client's), or one that is not a deflate stream.
+     */
+    private Event inflate() {
+      if (inflating == null) inflating = new PerMessageDeflate.Inflating(extensions.deflate());
+      byte[] inflated;
+      try {
+        inflated = messageTooLarge ? null : inflating.inflate(text, textLength, maxMessageBytes);
+      } catch (java.util.zip.DataFormatException e) {
+        return protocolError("compressed message is not a deflate stream: " + e.getMessage());
+      }
+      if (inflated == null) {
+        return new Event.ProtocolError(WebSocketFrames.MESSAGE_TOO_BIG,
+            "compressed message larger than " + maxMessageBytes + " bytes, before or after inflating");
+      }
+      text = inflated;
+      textLength = inflated.length;
+      messageBytes = inflated.length;
+      int bits = 0;
+      for (byte b : inflated) bits |= b;
+      textBitsOr = bits;
+      return null;
     }
 
     private void releaseText() {

@@ -20,6 +20,9 @@ public final class WebSocketFrames {
   public static final int MESSAGE_TOO_BIG = 1009;
   public static final int INTERNAL_ERROR = 1011;
 
+  /** FIN and RSV1 (the permessage-deflate bit) of a frame's first byte. */
+  private static final int FIN_RSV1 = 0x80 | 0x40;
+
   static final int OP_CONTINUATION = 0x0;
   static final int OP_TEXT = 0x1;
   static final int OP_BINARY = 0x2;
@@ -37,6 +40,11 @@ public final class WebSocketFrames {
   /** One final text frame; the payload is referenced, not copied. */
   public static ByteString text(ByteString utf8Payload) {
     return frame(OP_TEXT, utf8Payload);
+  }
+
+  /** One final text frame whose payload is compressed (RSV1 set: RFC 7692 6); the payload is referenced. */
+  static ByteString compressedText(ByteString deflated) {
+    return frameStartingWith(FIN_RSV1 | OP_TEXT, deflated);
   }
 
   public static ByteString text(String s) {
@@ -89,15 +97,20 @@ public final class WebSocketFrames {
   }
 
   private static ByteString frame(int opcode, ByteString payload) {
+    return frameStartingWith(0x80 | opcode, payload);
+  }
+
+  /** {@code firstByte}: FIN, the RSV bits and the opcode. */
+  private static ByteString frameStartingWith(int firstByte, ByteString payload) {
     int len = payload.size();
     byte[] header;
     if (len <= 125) {
-      header = new byte[] {(byte) (0x80 | opcode), (byte) len};
+      header = new byte[] {(byte) firstByte, (byte) len};
     } else if (len <= 0xFFFF) {
-      header = new byte[] {(byte) (0x80 | opcode), 126, (byte) (len >>> 8), (byte) len};
+      header = new byte[] {(byte) firstByte, 126, (byte) (len >>> 8), (byte) len};
     } else {
       header = new byte[10];
-      header[0] = (byte) (0x80 | opcode);
+      header[0] = (byte) firstByte;
       header[1] = 127;
       long l = len;
       for (int i = 0; i < 8; i++) {

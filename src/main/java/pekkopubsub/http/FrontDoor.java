@@ -23,6 +23,7 @@ import org.apache.pekko.stream.javadsl.BidiFlow;
 import org.apache.pekko.stream.javadsl.Flow;
 import org.apache.pekko.stream.javadsl.TLSPlacebo;
 import org.apache.pekko.util.ByteString;
+import pekkopubsub.connection.NegotiatedExtensions;
 import pekkopubsub.metrics.ServerMetrics;
 
 /**
@@ -137,8 +138,10 @@ public final class FrontDoor {
   }
 
   private Flow<ByteString, ByteString, NotUsed> connectionFlow(InetSocketAddress remote) {
-    return BidiFlow.fromGraph(new UpgradeGate(apiKeys, webSocket::admit, webSocket::withdraw, () -> httpFlow(remote), headTimeout))
-        .join(webSocket.connectionFlow(0));
+    NegotiatedExtensions extensions = new NegotiatedExtensions();
+    return BidiFlow.fromGraph(new UpgradeGate(apiKeys, webSocket::admit, webSocket::withdraw, () -> httpFlow(remote), headTimeout,
+            webSocket.permessageDeflate(), extensions))
+        .join(webSocket.connectionFlow(0, extensions));
   }
 
   /** Pekko HTTP's server layer for one connection, its requests answered by the routes. */

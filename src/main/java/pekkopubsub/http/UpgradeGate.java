@@ -19,6 +19,7 @@ import org.apache.pekko.stream.stage.OutHandler;
 import org.apache.pekko.stream.stage.TimerGraphStageLogic;
 import org.apache.pekko.util.ByteString;
 import pekkopubsub.connection.ConnectionRegistry;
+import pekkopubsub.connection.NegotiatedExtensions;
 
 /**
  * The first stage of every TCP connection the {@link FrontDoor} accepts. It reads the request
@@ -47,23 +48,30 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
   private final LongConsumer withdraw;
   private final Supplier<Flow<ByteString, ByteString, NotUsed>> http;
   private final Duration headTimeout;
+  private final boolean deflate;
+  private final NegotiatedExtensions extensions;
 
   /**
    * {@code admit} asks the registry for a place; {@code withdraw} gives the reservation back once
    * the connection's own stages have registered; {@code http} makes a Pekko HTTP server flow;
-   * {@code headTimeout} (zero: none) bounds the time from accept to a complete request head.
+   * {@code headTimeout} (zero: none) bounds the time from accept to a complete request head;
+   * {@code deflate} allows permessage-deflate, and {@code extensions} hears what was agreed.
    */
   UpgradeGate(
       ApiKeys apiKeys,
       Supplier<CompletionStage<ConnectionRegistry.Admission>> admit,
       LongConsumer withdraw,
       Supplier<Flow<ByteString, ByteString, NotUsed>> http,
-      Duration headTimeout) {
+      Duration headTimeout,
+      boolean deflate,
+      NegotiatedExtensions extensions) {
     this.apiKeys = apiKeys;
     this.admit = admit;
     this.withdraw = withdraw;
     this.http = http;
     this.headTimeout = headTimeout;
+    this.deflate = deflate;
+    this.extensions = extensions;
   }
 
   @Override
@@ -136,7 +144,7 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
 
     private void examine(ByteString bytes) {
       head = bytes;
-      WebSocketHandshake.Verdict verdict = WebSocketHandshake.examine(bytes, apiKeys);
+      WebSocketHandshake.Verdict verdict = WebSocketHandshake.examine(bytes, apiKeys, deflate);
       if (verdict instanceof WebSocketHandshake.Upgrade recognized) {
         cancelTimer(HeadDeadline.INSTANCE);
         state = State.ADMITTING;
@@ -159,6 +167,7 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
       ByteString early = head.drop(upgrade.headLength());
       head = ByteString.emptyByteString();
       reservation = admitted.ticket();
+      extensions.agreed(upgrade.deflate());
       emit(toClient, upgrade.response());
       if (!early.isEmpty()) emit(toWebSocket, early);
       if (isClosed(fromClient)) {

@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.Locale;
 import org.apache.pekko.util.ByteString;
+import pekkopubsub.connection.PerMessageDeflate;
 import pekkopubsub.connection.WebSocketFrames;
 
 /**
@@ -29,18 +30,21 @@ final class WebSocketHandshake {
   /** Not for the fast path: Pekko HTTP answers it. */
   enum Other implements Verdict { INSTANCE }
 
-  /** A valid, authorized upgrade whose head is the first {@code headLength} bytes. */
-  record Upgrade(int headLength, String key) implements Verdict {
-    /** The 101 answer (RFC 6455 section 4.2.2). */
+  /** A valid, authorized upgrade whose head is the first {@code headLength} bytes; {@code deflate} null: no compression. */
+  record Upgrade(int headLength, String key, PerMessageDeflate.Agreement deflate) implements Verdict {
+    /** The 101 answer (RFC 6455 section 4.2.2), with the compression agreed (RFC 7692). */
     ByteString response() {
       return ByteString.fromString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-          + "Sec-WebSocket-Accept: " + WebSocketFrames.acceptKey(key) + "\r\n\r\n", StandardCharsets.US_ASCII);
+          + "Sec-WebSocket-Accept: " + WebSocketFrames.acceptKey(key) + "\r\n"
+          + (deflate == null ? "" : "Sec-WebSocket-Extensions: " + deflate.responseHeader() + "\r\n")
+          + "\r\n", StandardCharsets.US_ASCII);
     }
   }
 
   private WebSocketHandshake() {}
 
-  static Verdict examine(ByteString bytes, ApiKeys apiKeys) {
+  /** {@code deflate}: whether permessage-deflate may be agreed when the client offers it. */
+  static Verdict examine(ByteString bytes, ApiKeys apiKeys, boolean deflate) {
     int prefix = Math.min(bytes.length(), PREFIX.length);
     for (int i = 0; i < prefix; i++) {
       if (bytes.apply(i) != PREFIX[i]) return Other.INSTANCE;
@@ -50,7 +54,7 @@ final class WebSocketHandshake {
     }
     int end = headEnd(bytes);
     if (end < 0) return bytes.length() >= MAX_HEAD_BYTES ? Other.INSTANCE : Incomplete.INSTANCE;
-    return examineHead(bytes.slice(0, end).decodeString(StandardCharsets.ISO_8859_1), end + 4, apiKeys);
+    return examineHead(bytes.slice(0, end).decodeString(StandardCharsets.ISO_8859_1), end + 4, apiKeys, deflate);
   }
 
   /** Index of the CRLFCRLF that ends the head, or -1. */
@@ -64,7 +68,7 @@ final class WebSocketHandshake {
     return -1;
   }
 
-  private static Verdict examineHead(String head, int headLength, ApiKeys apiKeys) {
+  private static Verdict examineHead(String head, int headLength, ApiKeys apiKeys, boolean deflate) {
     String[] lines = head.split("\r\n", -1);
     String[] requestLine = lines[0].split(" ", -1);
     if (requestLine.length != 3 || !requestLine[2].equals("HTTP/1.1")) return Other.INSTANCE;
@@ -75,7 +79,7 @@ final class WebSocketHandshake {
 
     int hosts = 0, keys = 0, versions = 0, apiKeyHeaders = 0;
     boolean upgrade = false, connectionUpgrade = false;
-    String key = null, version = null, apiKey = null;
+    String key = null, version = null, apiKey = null, extensions = null;
     for (int i = 1; i < lines.length; i++) {
       String line = lines[i];
       int colon = line.indexOf(':');
@@ -89,6 +93,7 @@ final class WebSocketHandshake {
         case "sec-websocket-version" -> { versions++; version = value; }
         case "sec-websocket-key" -> { keys++; key = value; }
         case "x-api-key" -> { apiKeyHeaders++; apiKey = value; }
+        case "sec-websocket-extensions" -> extensions = extensions == null ? value : extensions + "," + value;
         case "content-length" -> { if (!value.equals("0")) return Other.INSTANCE; }
         case "transfer-encoding", "expect" -> { return Other.INSTANCE; }
         default -> { }
@@ -102,7 +107,7 @@ final class WebSocketHandshake {
       String presented = apiKey != null ? apiKey : queryValue(query, "api_key");
       if (!apiKeys.accepts(presented)) return Other.INSTANCE;
     }
-    return new Upgrade(headLength, key);
+    return new Upgrade(headLength, key, deflate ? PerMessageDeflate.negotiate(extensions) : null);
   }
 
   /** The plain (not percent-encoded) value of the first {@code name} parameter, or null. */

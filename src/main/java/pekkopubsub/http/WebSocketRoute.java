@@ -20,6 +20,7 @@ import pekkopubsub.config.Settings;
 import pekkopubsub.connection.Connection;
 import pekkopubsub.connection.ConnectionRegistry;
 import pekkopubsub.connection.HeapPressure;
+import pekkopubsub.connection.NegotiatedExtensions;
 import pekkopubsub.connection.WebSocketFrameDecoder;
 import pekkopubsub.connection.WebSocketFrames;
 import pekkopubsub.metrics.ServerMetrics;
@@ -107,18 +108,24 @@ public final class WebSocketRoute {
         .addHeader(CONNECTION_UPGRADE)
         .addHeader(RawHeader.create("Sec-WebSocket-Accept", WebSocketFrames.acceptKey(key)))
         .addHeader(new UpgradeToOtherProtocolResponseHeader(
-            connectionFlow(ticket).mapMaterializedValue(notUsed -> (Object) notUsed).asScala()));
+            connectionFlow(ticket, new NegotiatedExtensions()).mapMaterializedValue(notUsed -> (Object) notUsed).asScala()));
   }
 
   /**
    * A new pub/sub connection's stages, from raw client bytes to raw server bytes. {@code ticket} is
-   * the registry's admission ticket (0: admitted otherwise, see {@link FrontDoor}).
+   * the registry's admission ticket (0: admitted otherwise, see {@link FrontDoor}); {@code extensions}
+   * will hold what the handshake agreed (Pekko HTTP's upgrade agrees to none).
    */
-  Flow<ByteString, ByteString, NotUsed> connectionFlow(long ticket) {
+  Flow<ByteString, ByteString, NotUsed> connectionFlow(long ticket, NegotiatedExtensions extensions) {
     String id = String.format("%08x", ThreadLocalRandom.current().nextInt());
     return Flow.of(ByteString.class)
-        .via(new WebSocketFrameDecoder(settings.maxFrameSize()))
-        .via(new Connection(id, topics, registry, settings, decoder, metrics, heapPressure, ticket));
+        .via(new WebSocketFrameDecoder(settings.maxFrameSize(), extensions))
+        .via(new Connection(id, topics, registry, settings, decoder, metrics, heapPressure, ticket, extensions));
+  }
+
+  /** Whether the fast path may agree to permessage-deflate. */
+  boolean permessageDeflate() {
+    return settings.permessageDeflate();
   }
 
   /** Asks the registry for room for one more connection, with the configured timeout. */

@@ -3,7 +3,9 @@ package pekkopubsub.topic;
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -18,6 +20,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.util.ByteString;
 import pekkopubsub.config.Settings;
+import pekkopubsub.connection.PerMessageDeflate;
 import pekkopubsub.connection.WebSocketFrames;
 import pekkopubsub.metrics.ServerMetrics;
 import pekkopubsub.protocol.JsonCodec;
@@ -59,8 +62,14 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
 
   /** Registers {@code replyTo} as a subscriber and takes its replay in the same step, so nothing falls between. */
   public record Subscribe(
-      String topic, String requestId, ActorRef<Reply> replyTo, String clientId, int lastN, Long sinceOffset, String epoch)
-      implements Request {}
+      String topic, String requestId, ActorRef<Reply> replyTo, String clientId, int lastN, Long sinceOffset, String epoch,
+      boolean compressed)
+      implements Request {
+    /** A subscriber that takes its events uncompressed. */
+    public Subscribe(String topic, String requestId, ActorRef<Reply> replyTo, String clientId, int lastN, Long sinceOffset, String epoch) {
+      this(topic, requestId, replyTo, clientId, lastN, sinceOffset, epoch, false);
+    }
+  }
 
   public record Unsubscribe(String topic, String requestId, ActorRef<Reply> replyTo) implements Request {}
 
@@ -113,10 +122,13 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
 
   /**
    * Consecutive published events as ready WebSocket frames, oldest first; {@code from} takes the
-   * drop count of any that are discarded. {@code publishedAtNanos} (this JVM's nanoTime, of the
-   * oldest) feeds the publish-to-enqueue metric.
+   * drop count of any that are discarded. {@code compressedFrames}, when the topic has subscribers
+   * that agreed to permessage-deflate, holds the same events for them (compressed where that made
+   * them smaller), else it is null. {@code publishedAtNanos} (this JVM's nanoTime, of the oldest)
+   * feeds the publish-to-enqueue metric.
    */
-  public record Events(ActorRef<Command> from, List<ByteString> frames, long publishedAtNanos) implements Reply {}
+  public record Events(ActorRef<Command> from, List<ByteString> frames, List<ByteString> compressedFrames, long publishedAtNanos)
+      implements Reply {}
 
   public record TopicDeleted(String topic) implements Reply {}
 
@@ -159,6 +171,10 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
   private long dropped;
   /** Published but not yet told to the subscribers; emptied before every membership change. */
   private final List<ByteString> pendingFrames = new ArrayList<>();
+  /** The same, for the subscribers in {@link #compressing}; empty while there are none. */
+  private final List<ByteString> pendingCompressedFrames = new ArrayList<>();
+  /** Subscribers that agreed to permessage-deflate: each event is compressed once, for all of them. */
+  private final Set<ActorRef<Reply>> compressing = new HashSet<>();
   private long pendingSinceNanos;
   private boolean fanOutScheduled;
   private final FanOutPacer pacer;
@@ -201,16 +217,24 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
     long now = System.nanoTime();
     boolean afterQuietGap = pacer.quietBefore(now);
     pacer.published(now);
-    if (subscribers.size() > 0) addToFanOut(frame, now, afterQuietGap);
+    if (subscribers.size() > 0) addToFanOut(frame, compressing.isEmpty() ? null : compressed(json, frame), now, afterQuietGap);
     publish.replyTo().tell(new Published(publish.requestId(), name, offset));
     metrics.published();
     return this;
   }
 
-  private void addToFanOut(ByteString frame, long now, boolean afterQuietGap) {
+  /** The event's frame for subscribers that agreed to permessage-deflate: compressed, unless that does not pay. */
+  private static ByteString compressed(ByteString json, ByteString frame) {
+    if (json.size() < PerMessageDeflate.MIN_COMPRESSED_BYTES) return frame;
+    ByteString compressed = PerMessageDeflate.compressedText(json);
+    return compressed != null ? compressed : frame;
+  }
+
+  private void addToFanOut(ByteString frame, ByteString compressedFrame, long now, boolean afterQuietGap) {
     boolean alone = pendingFrames.isEmpty();
     if (alone) pendingSinceNanos = now;
     pendingFrames.add(frame);
+    if (compressedFrame != null) pendingCompressedFrames.add(compressedFrame);
     if (pendingFrames.size() >= MAX_FAN_OUT_BATCH) {
       fanOutPending();
     } else if (alone && afterQuietGap && pacer.waitNanos(subscribers.size(), now) <= 0) {
@@ -259,8 +283,11 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
   private void fanOutPending() {
     if (pendingFrames.isEmpty()) return;
     pacer.fannedOut(System.nanoTime());
-    Events events = new Events(getContext().getSelf(), List.copyOf(pendingFrames), pendingSinceNanos);
+    // Membership is constant within a batch (it changes only after a fan-out), so both lists hold the same events.
+    List<ByteString> compressedFrames = pendingCompressedFrames.isEmpty() ? null : List.copyOf(pendingCompressedFrames);
+    Events events = new Events(getContext().getSelf(), List.copyOf(pendingFrames), compressedFrames, pendingSinceNanos);
     pendingFrames.clear();
+    pendingCompressedFrames.clear();
     for (int i = 0; i < subscribers.size(); i++) {
       subscribers.get(i).tell(events);
     }
@@ -288,6 +315,7 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
       replay = history.lastN(subscribe.lastN());
     }
     subscribers.add(subscriber, lastOffset - replay.size());
+    if (subscribe.compressed()) compressing.add(subscriber);
     getContext().watchWith(subscriber, new SubscriberTerminated(subscriber));
     metrics.subscriptionsChanged(1);
     List<ByteString> frames = new ArrayList<>(replay.size());
@@ -316,6 +344,7 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
     if (subscribers.remove(subscriber)) {
       metrics.subscriptionsChanged(-1);
     }
+    compressing.remove(subscriber);
     return this;
   }
 

@@ -2,6 +2,7 @@ package pekkopubsub.connection;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -9,6 +10,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import java.util.zip.Deflater;
 
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -454,6 +456,77 @@ class WebSocketFrameDecoderTest {
         decode(LIMIT, input));
     assertEquals(List.of(new Close(1005, "")),
         decode(LIMIT, maskServerFrame(WebSocketFrames.closeWithoutCode())));
+  }
+
+  // ---- permessage-deflate (RFC 7692) ----
+
+  private static final int RSV1 = 0x40;
+
+  @Test
+  void compressedMessagesAreInflatedWithTheWindowKeptAcrossMessages() {
+    Deflater client = new Deflater(Deflater.DEFAULT_COMPRESSION, true);
+    String first = "{\"type\":\"publish\",\"topic\":\"prices\",\"message\":{\"payload\":\"" + "abc".repeat(50) + "\"}}";
+    String second = first.replace("prices", "quotes");
+    ByteString input = frame(FIN | RSV1 | TEXT, compress(client, first))
+        // The second refers back into the first: the decoder's window must have kept it.
+        .concat(frame(FIN | RSV1 | TEXT, compress(client, second)))
+        .concat(textFrame("plain as well"));
+    assertEquals(List.of(new Text(first), new Text(second), new Text("plain as well")), decodeDeflating(LIMIT, List.of(input)));
+  }
+
+  @Test
+  void aFragmentedCompressedMessageAndACompressedBinaryOneKeepTheWindowInStep() {
+    Deflater client = new Deflater(Deflater.DEFAULT_COMPRESSION, true);
+    ByteString binary = compress(client, "x".repeat(300));
+    ByteString text = compress(client, "{\"type\":\"ping\",\"request_id\":\"" + "x".repeat(100) + "\"}");
+    int half = text.size() / 2;
+    ByteString input = frame(FIN | RSV1 | BINARY, binary)
+        .concat(frame(RSV1 | TEXT, text.take(half)))
+        .concat(pingFrame("between"))
+        .concat(frame(FIN | CONT, text.drop(half)));
+    List<Event> events = decodeDeflating(LIMIT, chunked(input, 7));
+    assertEquals(List.of(new Binary(300), new Ping(utf8("between")),
+        new Text("{\"type\":\"ping\",\"request_id\":\"" + "x".repeat(100) + "\"}")), events);
+  }
+
+  @Test
+  void aCompressedMessageThatInflatesPastTheLimitOrIsNotDeflateEndsTheConnection() {
+    ByteString bomb = compress(new Deflater(Deflater.BEST_COMPRESSION, true), "a".repeat(LIMIT + 1));
+    assertTrue(bomb.size() < LIMIT / 10, "small on the wire: " + bomb.size());
+    assertProtocolError(1009, decodeDeflating(LIMIT, List.of(frame(FIN | RSV1 | TEXT, bomb).concat(textFrame("ignored")))));
+    assertEquals(List.of(new Text("a".repeat(LIMIT))),
+        decodeDeflating(LIMIT, List.of(frame(FIN | RSV1 | TEXT, compress(new Deflater(Deflater.DEFAULT_COMPRESSION, true), "a".repeat(LIMIT))))),
+        "exactly at the limit");
+    assertProtocolError(1002, decodeDeflating(LIMIT, List.of(frame(FIN | RSV1 | TEXT, bytes(0xFF, 0xFF, 0xFF, 0xFF)))));
+  }
+
+  @Test
+  void rsv1OnAContinuationOrControlFrameIsAProtocolErrorEvenWithCompression() {
+    ByteString continuation = frame(TEXT, utf8("a")).concat(frame(FIN | RSV1 | CONT, utf8("b")));
+    assertProtocolError(1002, decodeDeflating(LIMIT, List.of(continuation)));
+    assertProtocolError(1002, decodeDeflating(LIMIT, List.of(frame(FIN | RSV1 | PING, utf8("p")))));
+  }
+
+  private List<Event> decodeDeflating(int limit, List<ByteString> chunks) {
+    NegotiatedExtensions extensions = new NegotiatedExtensions();
+    extensions.agreed(new PerMessageDeflate.Agreement(false));
+    try {
+      return Source.from(chunks)
+          .via(Flow.fromGraph(new WebSocketFrameDecoder(limit, extensions)))
+          .runWith(Sink.seq(), system)
+          .toCompletableFuture()
+          .get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  /** What a client with context takeover sends: the deflate stream flushed, without its last four bytes. */
+  private static ByteString compress(Deflater deflater, String text) {
+    deflater.setInput(text.getBytes(StandardCharsets.UTF_8));
+    byte[] buffer = new byte[64 * 1024];
+    int n = deflater.deflate(buffer, 0, buffer.length, Deflater.SYNC_FLUSH);
+    return ByteString.fromArray(buffer, 0, n - 4);
   }
 
   // ---- helpers ----

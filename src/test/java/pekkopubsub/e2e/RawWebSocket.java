@@ -21,8 +21,8 @@ final class RawWebSocket implements AutoCloseable {
   static final int BINARY = 0x2;
   static final int CLOSE = 0x8;
 
-  /** A frame from the server: its opcode and payload. */
-  record Frame(int opcode, byte[] payload) {
+  /** A frame from the server: its opcode, payload, and whether RSV1 (compressed, RFC 7692) was set. */
+  record Frame(int opcode, byte[] payload, boolean compressed) {
     String text() {
       return new String(payload, StandardCharsets.UTF_8);
     }
@@ -35,6 +35,8 @@ final class RawWebSocket implements AutoCloseable {
   private final Socket socket;
   private final OutputStream out;
   private final DataInputStream in;
+  /** The server's 101 answer, headers included. */
+  private String handshake;
 
   private RawWebSocket(Socket socket) throws IOException {
     this.socket = socket;
@@ -63,7 +65,17 @@ final class RawWebSocket implements AutoCloseable {
     return connect(httpBase, precedingRequest, firstFrame, SocketFactory.getDefault());
   }
 
+  /** Opens a WebSocket whose upgrade request carries {@code extraHeaders} (each ending in CRLF). */
+  static RawWebSocket connectWithHeaders(URI httpBase, String extraHeaders) {
+    return connect(httpBase, null, null, SocketFactory.getDefault(), extraHeaders);
+  }
+
   private static RawWebSocket connect(URI httpBase, String precedingRequest, String firstFrame, SocketFactory sockets) {
+    return connect(httpBase, precedingRequest, firstFrame, sockets, "");
+  }
+
+  private static RawWebSocket connect(
+      URI httpBase, String precedingRequest, String firstFrame, SocketFactory sockets, String extraHeaders) {
     try {
       Socket socket = sockets.createSocket(httpBase.getHost(), httpBase.getPort());
       socket.setSoTimeout(15_000);
@@ -77,11 +89,12 @@ final class RawWebSocket implements AutoCloseable {
         ws.in.readFully(new byte[Integer.parseInt(length.group(1))]);
       }
       ByteArrayOutputStream request = new ByteArrayOutputStream();
-      request.write(UPGRADE.getBytes(StandardCharsets.US_ASCII));
+      request.write((UPGRADE.substring(0, UPGRADE.length() - 2) + extraHeaders + "\r\n").getBytes(StandardCharsets.US_ASCII));
       if (firstFrame != null) request.write(frame(TEXT, firstFrame.getBytes(StandardCharsets.UTF_8)));
       ws.out.write(request.toByteArray());
       String status = ws.readHeaders();
       if (!status.startsWith("HTTP/1.1 101")) throw new IllegalStateException("upgrade refused: " + status);
+      ws.handshake = status;
       return ws;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -96,6 +109,23 @@ final class RawWebSocket implements AutoCloseable {
       head.append((char) b);
     }
     return head.toString();
+  }
+
+  /** The server's 101 answer, headers included. */
+  String handshake() {
+    return handshake;
+  }
+
+  /** One final text frame with RSV1 set: {@code deflated} is a compressed message (RFC 7692). */
+  void sendCompressed(byte[] deflated) {
+    try {
+      byte[] whole = frame(TEXT, deflated);
+      whole[0] |= 0x40;
+      out.write(whole);
+      out.flush();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   void sendText(String text) {
@@ -159,7 +189,7 @@ final class RawWebSocket implements AutoCloseable {
         in.readFully(payload);
         int opcode = b0 & 0x0f;
         if (opcode == 0x9 || opcode == 0xA) continue;
-        return new Frame(opcode, payload);
+        return new Frame(opcode, payload, (b0 & 0x40) != 0);
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);

@@ -1,7 +1,9 @@
 package pekkopubsub.http;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -11,6 +13,7 @@ import org.apache.pekko.util.ByteString;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import pekkopubsub.connection.PerMessageDeflate;
 
 class WebSocketHandshakeTest {
   private static final String KEY = "dGhlIHNhbXBsZSBub25jZQ==";
@@ -23,7 +26,48 @@ class WebSocketHandshakeTest {
   }
 
   private static WebSocketHandshake.Verdict examine(String head, ApiKeys keys) {
-    return WebSocketHandshake.examine(ByteString.fromString(head, StandardCharsets.ISO_8859_1), keys);
+    return WebSocketHandshake.examine(ByteString.fromString(head, StandardCharsets.ISO_8859_1), keys, false);
+  }
+
+  private static WebSocketHandshake.Upgrade examineWithDeflate(String extensionHeaders) {
+    return assertInstanceOf(WebSocketHandshake.Upgrade.class, WebSocketHandshake.examine(
+        ByteString.fromString(upgrade("/ws", extensionHeaders), StandardCharsets.ISO_8859_1), NO_KEYS, true));
+  }
+
+  @Test
+  void permessageDeflateIsAgreedAsBrowsersOfferItAndAnsweredInThe101() {
+    // Chrome's and Node ws's offer, then Firefox's.
+    var chrome = examineWithDeflate("Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n");
+    assertEquals(new PerMessageDeflate.Agreement(false), chrome.deflate());
+    assertTrue(chrome.response().utf8String().contains(
+        "\r\nSec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover\r\n"), chrome.response().utf8String());
+    assertEquals(new PerMessageDeflate.Agreement(false), examineWithDeflate("Sec-WebSocket-Extensions: permessage-deflate\r\n").deflate());
+
+    var noTakeover = examineWithDeflate("Sec-WebSocket-Extensions: permessage-deflate; client_no_context_takeover\r\n");
+    assertTrue(noTakeover.response().utf8String().contains(
+        "permessage-deflate; server_no_context_takeover; client_no_context_takeover\r\n"), noTakeover.response().utf8String());
+  }
+
+  @Test
+  void offersTheServerCannotHonourAreDeclinedAndTheNextOneTaken() {
+    assertNull(examineWithDeflate("Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=10\r\n").deflate());
+    assertNull(examineWithDeflate("Sec-WebSocket-Extensions: permessage-deflate; unknown_parameter\r\n").deflate());
+    assertNull(examineWithDeflate("Sec-WebSocket-Extensions: x-webkit-deflate-frame\r\n").deflate());
+    assertNull(examineWithDeflate("").deflate());
+    assertFalse(examineWithDeflate("").response().utf8String().contains("Extensions"));
+    var second = examineWithDeflate("Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=10, "
+        + "permessage-deflate; client_no_context_takeover\r\n");
+    assertEquals(new PerMessageDeflate.Agreement(true), second.deflate());
+    var acrossHeaders = examineWithDeflate("Sec-WebSocket-Extensions: foo\r\nSec-WebSocket-Extensions: permessage-deflate\r\n");
+    assertEquals(new PerMessageDeflate.Agreement(false), acrossHeaders.deflate());
+  }
+
+  @Test
+  void withCompressionOffNothingIsAgreed() {
+    var verdict = assertInstanceOf(WebSocketHandshake.Upgrade.class,
+        examine(upgrade("/ws", "Sec-WebSocket-Extensions: permessage-deflate\r\n"), NO_KEYS));
+    assertNull(verdict.deflate());
+    assertFalse(verdict.response().utf8String().contains("Extensions"), verdict.response().utf8String());
   }
 
   @Test

@@ -228,6 +228,59 @@ class TopicTest {
   }
 
   @Test
+  void subscribersThatAgreedToCompressionGetEachLargeEventCompressedOnceAndTheOthersPlainFrames() throws Exception {
+    Fixture t = topic(100);
+    TestProbe<Topic.Reply> plain = probe();
+    TestProbe<Topic.Reply> compressing = probe();
+    subscribe(t, plain, "p", 0);
+    t.ref().tell(new Topic.Subscribe(t.name(), "c", compressing.getRef(), "client", 0, null, null, true));
+    compressing.expectMessageClass(Topic.Subscribed.class);
+
+    TestProbe<Topic.Reply> publisher = probe();
+    JsonNode large = JsonNodeFactory.instance.objectNode().put("text", "compressible ".repeat(100));
+    JsonNode small = JsonNodeFactory.instance.objectNode().put("n", 1);
+    t.ref().tell(new Topic.Publish(t.name(), "r1", publisher.getRef(), null, RawJson.of(large)));
+    t.ref().tell(new Topic.Publish(t.name(), "r2", publisher.getRef(), null, RawJson.of(small)));
+
+    List<ByteString> plainFrames = new ArrayList<>();
+    List<ByteString> compressedFrames = new ArrayList<>();
+    while (plainFrames.size() < 2) {
+      Topic.Events events = plain.expectMessageClass(Topic.Events.class);
+      assertSame(events, compressing.expectMessageClass(Topic.Events.class), "one message for both kinds of subscriber");
+      plainFrames.addAll(events.frames());
+      compressedFrames.addAll(events.compressedFrames());
+    }
+    assertEquals(large, frameJson(plainFrames.get(0)).get("message").get("payload"));
+    ByteString compressed = compressedFrames.get(0);
+    assertEquals(0xC1, compressed.apply(0) & 0xFF, "FIN, RSV1 and text");
+    assertTrue(compressed.size() < plainFrames.get(0).size() / 4, compressed.size() + " against " + plainFrames.get(0).size());
+    assertEquals(frameJson(plainFrames.get(0)), JsonCodec.parse(inflate(compressed)));
+    assertSame(plainFrames.get(1), compressedFrames.get(1), "an event under 256 bytes goes uncompressed to everyone");
+
+    // Once the last compressing subscriber has gone, nothing is compressed.
+    t.ref().tell(new Topic.Unsubscribe(t.name(), "u", compressing.getRef()));
+    compressing.expectMessageClass(Topic.Unsubscribed.class);
+    t.ref().tell(new Topic.Publish(t.name(), "r3", publisher.getRef(), null, RawJson.of(large)));
+    assertEquals(null, plain.expectMessageClass(Topic.Events.class).compressedFrames());
+  }
+
+  /** The text of a compressed server frame (7- or 16-bit length), inflated as a client does. */
+  private static String inflate(ByteString frame) throws java.util.zip.DataFormatException {
+    byte[] b = frame.toArray();
+    int len7 = b[1] & 0x7F;
+    int header = len7 < 126 ? 2 : 4;
+    java.util.zip.Inflater inflater = new java.util.zip.Inflater(true);
+    byte[] payload = java.util.Arrays.copyOfRange(b, header, b.length + 4);
+    payload[payload.length - 2] = (byte) 0xFF;
+    payload[payload.length - 1] = (byte) 0xFF;
+    inflater.setInput(payload);
+    byte[] out = new byte[64 * 1024];
+    int n = inflater.inflate(out);
+    inflater.end();
+    return new String(out, 0, n, StandardCharsets.UTF_8);
+  }
+
+  @Test
   void everySubscriberReceivesTheSameEventWithTheContractFields() {
     Fixture t = topic(100);
     List<TestProbe<Topic.Reply>> subscribers = List.of(probe(), probe(), probe());

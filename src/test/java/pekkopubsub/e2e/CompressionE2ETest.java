@@ -1,0 +1,108 @@
+package pekkopubsub.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static pekkopubsub.e2e.Wire.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.zip.DataFormatException;
+import java.util.zip.Deflater;
+import java.util.zip.Inflater;
+import org.junit.jupiter.api.Test;
+import pekkopubsub.client.PubSubClient;
+
+/** permessage-deflate (RFC 7692) on a real server, spoken by a raw client that compresses as browsers do. */
+class CompressionE2ETest {
+  private static final String OFFER = "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n";
+
+  @Test
+  void aClientThatOffersCompressionGetsLargeEventsCompressedAndMayPublishCompressed() throws Exception {
+    try (TestServer server = TestServer.start(Map.of("connection.permessage-deflate", "true"))) {
+      String topic = server.createTopic("deflate");
+      try (RawWebSocket compressing = RawWebSocket.connectWithHeaders(server.httpBase(), OFFER);
+          RawWebSocket plain = RawWebSocket.connectWithHeaders(server.httpBase(), "")) {
+        assertTrue(compressing.handshake().contains("\r\nSec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover\r\n"),
+            compressing.handshake());
+        assertFalse(plain.handshake().contains("Extensions"), plain.handshake());
+
+        // The client keeps its window across messages, as browsers do: the second request refers back into the first.
+        Deflater clientDeflater = new Deflater(Deflater.DEFAULT_COMPRESSION, true);
+        compressing.sendCompressed(compress(clientDeflater, "{\"type\":\"subscribe\",\"topic\":\"" + topic + "\",\"request_id\":\"s1\"}"));
+        assertAck(compressing.read(), "s1");
+        plain.sendText("{\"type\":\"subscribe\",\"topic\":\"" + topic + "\",\"request_id\":\"s2\"}");
+        assertAck(plain.read(), "s2");
+
+        PubSubClient publisher = server.connect();
+        JsonNode large = JsonNodeFactory.instance.objectNode().put("text", "a quote, a price, a headline ".repeat(40));
+        await(publisher.publish(topic, large));
+        compressing.sendCompressed(compress(clientDeflater,
+            "{\"type\":\"publish\",\"topic\":\"" + topic + "\",\"request_id\":\"p1\",\"message\":{\"payload\":{\"n\":1}}}"));
+
+        RawWebSocket.Frame compressedEvent = compressing.read();
+        assertTrue(compressedEvent.compressed(), "a large event arrives compressed");
+        String inflated = inflate(compressedEvent.payload());
+        assertTrue(compressedEvent.payload().length < inflated.length() / 4, compressedEvent.payload().length + " bytes for " + inflated.length());
+        assertEquals(large, Wire.json(inflated).path("message").path("payload"));
+        RawWebSocket.Frame plainEvent = plain.read();
+        assertFalse(plainEvent.compressed());
+        assertEquals(Wire.json(inflated), plainEvent.json(), "the same event to both");
+
+        // Its own compressed publish is acked (answers are never compressed), and its small event is sent plain.
+        JsonNode ack = null;
+        JsonNode small = null;
+        for (int i = 0; i < 2; i++) {
+          RawWebSocket.Frame frame = compressing.read();
+          assertFalse(frame.compressed(), "answers and events under 256 bytes are not compressed");
+          JsonNode json = frame.json();
+          if (json.path("type").asText().equals("ack")) ack = json;
+          else small = json;
+        }
+        assertEquals("p1", ack.path("request_id").asText(), String.valueOf(ack));
+        assertEquals(1, small.path("message").path("payload").path("n").asInt(), String.valueOf(small));
+      }
+    }
+  }
+
+  @Test
+  void withCompressionOffTheOfferIsIgnored() {
+    try (TestServer server = TestServer.start();
+        RawWebSocket offering = RawWebSocket.connectWithHeaders(server.httpBase(), OFFER)) {
+      assertFalse(offering.handshake().contains("Extensions"), offering.handshake());
+      offering.sendText("{\"type\":\"ping\",\"request_id\":\"p\"}");
+      assertEquals("pong", offering.read().json().path("type").asText());
+    }
+  }
+
+  private static void assertAck(RawWebSocket.Frame frame, String requestId) {
+    assertFalse(frame.compressed());
+    JsonNode json = frame.json();
+    assertEquals("ack", json.path("type").asText(), json.toString());
+    assertEquals(requestId, json.path("request_id").asText(), json.toString());
+  }
+
+  /** A message as a client with context takeover compresses it: flushed, without the last four bytes. */
+  private static byte[] compress(Deflater deflater, String text) {
+    deflater.setInput(text.getBytes(StandardCharsets.UTF_8));
+    byte[] buffer = new byte[64 * 1024];
+    int n = deflater.deflate(buffer, 0, buffer.length, Deflater.SYNC_FLUSH);
+    return Arrays.copyOf(buffer, n - 4);
+  }
+
+  /** The server compresses each message on its own (server_no_context_takeover): a fresh inflater per message. */
+  private static String inflate(byte[] payload) throws DataFormatException {
+    Inflater inflater = new Inflater(true);
+    byte[] input = Arrays.copyOf(payload, payload.length + 4);
+    input[input.length - 2] = (byte) 0xFF;
+    input[input.length - 1] = (byte) 0xFF;
+    inflater.setInput(input);
+    byte[] out = new byte[256 * 1024];
+    int n = inflater.inflate(out);
+    inflater.end();
+    return new String(out, 0, n, StandardCharsets.UTF_8);
+  }
+}
