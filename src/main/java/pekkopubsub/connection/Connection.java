@@ -103,20 +103,10 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
   private final long admissionTicket;
   private final NegotiatedExtensions extensions;
 
-  /** {@code admissionTicket} is the registry's {@link ConnectionRegistry.Admitted} ticket (0: none). */
-  public Connection(
-      String id,
-      ActorRef<TopicManager.Command> topics,
-      ActorRef<ConnectionRegistry.Command> registry,
-      Settings settings,
-      RequestDecoder decoder,
-      ServerMetrics metrics,
-      HeapPressure heapPressure,
-      long admissionTicket) {
-    this(id, topics, registry, settings, decoder, metrics, heapPressure, admissionTicket, new NegotiatedExtensions());
-  }
-
-  /** {@code extensions}: what the handshake agreed; with permessage-deflate, events come compressed. */
+  /**
+   * {@code admissionTicket} is the registry's {@link ConnectionRegistry.Admitted} ticket (0: none);
+   * {@code extensions}, what the handshake agreed (with permessage-deflate, events come compressed).
+   */
   public Connection(
       String id,
       ActorRef<TopicManager.Command> topics,

@@ -53,7 +53,7 @@ class ConnectionRoutingTest {
     Settings settings = Settings.from(Settings.withDefaults(ConfigFactory.empty()));
     Connection connection = new Connection("test", manager.getRef(),
         testKit.createTestProbe(ConnectionRegistry.Command.class).getRef(), settings, RequestDecoder.withDefaults(),
-        new ServerMetrics(new SimpleMeterRegistry()), HeapPressure.OFF, 0);
+        new ServerMetrics(new SimpleMeterRegistry()), HeapPressure.OFF, 0, new NegotiatedExtensions());
     client = Source.<WebSocketFrameDecoder.Event>queue(16)
         .via(connection)
         .to(Sink.foreach(written::add))

@@ -521,12 +521,8 @@ class WebSocketFrameDecoderTest {
     }
   }
 
-  /** What a client with context takeover sends: the deflate stream flushed, without its last four bytes. */
   private static ByteString compress(Deflater deflater, String text) {
-    deflater.setInput(text.getBytes(StandardCharsets.UTF_8));
-    byte[] buffer = new byte[64 * 1024];
-    int n = deflater.deflate(buffer, 0, buffer.length, Deflater.SYNC_FLUSH);
-    return ByteString.fromArray(buffer, 0, n - 4);
+    return ByteString.fromArray(DeflateClient.compress(deflater, text));
   }
 
   // ---- helpers ----

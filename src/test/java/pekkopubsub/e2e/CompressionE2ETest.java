@@ -7,14 +7,11 @@ import static pekkopubsub.e2e.Wire.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 import java.util.Map;
-import java.util.zip.DataFormatException;
 import java.util.zip.Deflater;
-import java.util.zip.Inflater;
 import org.junit.jupiter.api.Test;
 import pekkopubsub.client.PubSubClient;
+import pekkopubsub.connection.DeflateClient;
 
 /** permessage-deflate (RFC 7692) on a real server, spoken by a raw client that compresses as browsers do. */
 class CompressionE2ETest {
@@ -32,7 +29,7 @@ class CompressionE2ETest {
 
         // The client keeps its window across messages, as browsers do: the second request refers back into the first.
         Deflater clientDeflater = new Deflater(Deflater.DEFAULT_COMPRESSION, true);
-        compressing.sendCompressed(compress(clientDeflater, "{\"type\":\"subscribe\",\"topic\":\"" + topic + "\",\"request_id\":\"s1\"}"));
+        compressing.sendCompressed(DeflateClient.compress(clientDeflater, "{\"type\":\"subscribe\",\"topic\":\"" + topic + "\",\"request_id\":\"s1\"}"));
         assertAck(compressing.read(), "s1");
         plain.sendText("{\"type\":\"subscribe\",\"topic\":\"" + topic + "\",\"request_id\":\"s2\"}");
         assertAck(plain.read(), "s2");
@@ -40,12 +37,12 @@ class CompressionE2ETest {
         PubSubClient publisher = server.connect();
         JsonNode large = JsonNodeFactory.instance.objectNode().put("text", "a quote, a price, a headline ".repeat(40));
         await(publisher.publish(topic, large));
-        compressing.sendCompressed(compress(clientDeflater,
+        compressing.sendCompressed(DeflateClient.compress(clientDeflater,
             "{\"type\":\"publish\",\"topic\":\"" + topic + "\",\"request_id\":\"p1\",\"message\":{\"payload\":{\"n\":1}}}"));
 
         RawWebSocket.Frame compressedEvent = compressing.read();
         assertTrue(compressedEvent.compressed(), "a large event arrives compressed");
-        String inflated = inflate(compressedEvent.payload());
+        String inflated = DeflateClient.inflate(compressedEvent.payload());
         assertTrue(compressedEvent.payload().length < inflated.length() / 4, compressedEvent.payload().length + " bytes for " + inflated.length());
         assertEquals(large, Wire.json(inflated).path("message").path("payload"));
         RawWebSocket.Frame plainEvent = plain.read();
@@ -83,26 +80,5 @@ class CompressionE2ETest {
     JsonNode json = frame.json();
     assertEquals("ack", json.path("type").asText(), json.toString());
     assertEquals(requestId, json.path("request_id").asText(), json.toString());
-  }
-
-  /** A message as a client with context takeover compresses it: flushed, without the last four bytes. */
-  private static byte[] compress(Deflater deflater, String text) {
-    deflater.setInput(text.getBytes(StandardCharsets.UTF_8));
-    byte[] buffer = new byte[64 * 1024];
-    int n = deflater.deflate(buffer, 0, buffer.length, Deflater.SYNC_FLUSH);
-    return Arrays.copyOf(buffer, n - 4);
-  }
-
-  /** The server compresses each message on its own (server_no_context_takeover): a fresh inflater per message. */
-  private static String inflate(byte[] payload) throws DataFormatException {
-    Inflater inflater = new Inflater(true);
-    byte[] input = Arrays.copyOf(payload, payload.length + 4);
-    input[input.length - 2] = (byte) 0xFF;
-    input[input.length - 1] = (byte) 0xFF;
-    inflater.setInput(input);
-    byte[] out = new byte[256 * 1024];
-    int n = inflater.inflate(out);
-    inflater.end();
-    return new String(out, 0, n, StandardCharsets.UTF_8);
   }
 }

@@ -30,6 +30,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import pekkopubsub.config.Settings;
+import pekkopubsub.connection.DeflateClient;
 import pekkopubsub.metrics.ServerMetrics;
 import pekkopubsub.protocol.RawJson;
 import pekkopubsub.protocol.JsonCodec;
@@ -266,18 +267,8 @@ class TopicTest {
 
   /** The text of a compressed server frame (7- or 16-bit length), inflated as a client does. */
   private static String inflate(ByteString frame) throws java.util.zip.DataFormatException {
-    byte[] b = frame.toArray();
-    int len7 = b[1] & 0x7F;
-    int header = len7 < 126 ? 2 : 4;
-    java.util.zip.Inflater inflater = new java.util.zip.Inflater(true);
-    byte[] payload = java.util.Arrays.copyOfRange(b, header, b.length + 4);
-    payload[payload.length - 2] = (byte) 0xFF;
-    payload[payload.length - 1] = (byte) 0xFF;
-    inflater.setInput(payload);
-    byte[] out = new byte[64 * 1024];
-    int n = inflater.inflate(out);
-    inflater.end();
-    return new String(out, 0, n, StandardCharsets.UTF_8);
+    int header = (frame.apply(1) & 0x7F) < 126 ? 2 : 4;
+    return DeflateClient.inflate(frame.drop(header).toArray());
   }
 
   @Test
