@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
@@ -13,11 +14,18 @@ import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.net.ConnectException;
 import java.net.URI;
+import java.net.http.HttpClient;
 import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpTimeoutException;
 import java.net.http.WebSocketHandshakeException;
 import java.nio.channels.UnresolvedAddressException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
@@ -27,6 +35,9 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLHandshakeException;
+import javax.net.ssl.TrustManagerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -138,6 +149,15 @@ public final class PubSubCli {
         description = "sent as X-API-Key (default: $PUBSUB_API_KEY)")
     String apiKey;
 
+    @Option(names = "--cacert", scope = ScopeType.INHERIT, paramLabel = "FILE",
+        defaultValue = "${env:PUBSUB_CACERT}",
+        description = "PEM certificate(s) to trust for an https:// server, instead of the JVM's CAs, as curl's"
+            + " --cacert (default: $PUBSUB_CACERT)")
+    Path cacert;
+
+    /** Built on first use when --cacert is given; without it the clients use the JVM's trust store. */
+    private HttpClient trustingHttp;
+
     Root(PubSubCli cli) {
       this.cli = cli;
     }
@@ -160,15 +180,43 @@ public final class PubSubCli {
     }
 
     AdminClient admin() {
-      return new AdminClient(base(), headers());
+      return cacert == null ? new AdminClient(base(), headers()) : new AdminClient(base(), headers(), trustingHttp());
     }
 
     PubSubClient connect() {
       URI ws = PubSubClient.webSocketUri(base());
       try {
-        return PubSubClient.connect(ws, ANSWER_TIMEOUT, headers());
+        return cacert == null ? PubSubClient.connect(ws, ANSWER_TIMEOUT, headers())
+            : PubSubClient.connect(ws, ANSWER_TIMEOUT, headers(), trustingHttp());
       } catch (RuntimeException e) {
         throw Failure.connecting(ws, e);
+      }
+    }
+
+    private HttpClient trustingHttp() {
+      if (trustingHttp == null) {
+        trustingHttp = HttpClient.newBuilder().sslContext(trusting(cacert)).connectTimeout(Duration.ofSeconds(5)).build();
+      }
+      return trustingHttp;
+    }
+
+    /** A TLS context that trusts exactly the certificates in {@code file}. */
+    private static SSLContext trusting(Path file) {
+      try (InputStream in = Files.newInputStream(file)) {
+        KeyStore trusted = KeyStore.getInstance(KeyStore.getDefaultType());
+        trusted.load(null, null);
+        int n = 0;
+        for (Certificate certificate : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+          trusted.setCertificateEntry("ca-" + n++, certificate);
+        }
+        if (n == 0) throw new Failure(USAGE, "--cacert " + file + ": no PEM certificate in it");
+        TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        trust.init(trusted);
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(null, trust.getTrustManagers(), null);
+        return context;
+      } catch (IOException | GeneralSecurityException e) {
+        throw new Failure(USAGE, "--cacert " + file + ": " + e.getMessage());
       }
     }
 
@@ -466,6 +514,9 @@ public final class PubSubCli {
     private static String reason(Throwable e) {
       for (Throwable t = e; t != null; t = t.getCause()) {
         if (t instanceof UnresolvedAddressException) return "unknown host";
+        if (t instanceof SSLHandshakeException) {
+          return "TLS handshake failed: " + t.getMessage() + " (a certificate the JVM does not trust: give it with --cacert FILE)";
+        }
         if (t instanceof HttpConnectTimeoutException) return "connect timed out";
         if (t instanceof HttpTimeoutException) return "no answer within 10 s";
         if (t instanceof TimeoutException) return "no answer within " + ANSWER_TIMEOUT.toSeconds() + " s";

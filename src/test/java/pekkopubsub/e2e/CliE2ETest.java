@@ -11,6 +11,7 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,9 +21,11 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import pekkopubsub.LocalServer;
 import pekkopubsub.cli.PubSubCli;
 import pekkopubsub.client.PubSubClient;
+import pekkopubsub.http.TestCertificates;
 
 /** scripts/pubsub's commands against the real server: what they print on stdout and stderr, and their exit codes. */
 class CliE2ETest {
@@ -145,6 +148,30 @@ class CliE2ETest {
     Run missing = pubsub("topics", "delete", topic);
     assertEquals(PubSubCli.SERVER_ERROR, missing.exit(), missing::toString);
     assertTrue(missing.errorLine().contains("TOPIC_NOT_FOUND"), missing::toString);
+  }
+
+  /** A server with a self-signed certificate: --cacert names what to trust, for REST and for WebSocket alike. */
+  @Test
+  void aTlsServerIsReachedWithItsCertificateGivenByCacert(@TempDir Path dir) {
+    TestCertificates certs = TestCertificates.create(dir, "EC");
+    try (TestServer tls = TestServer.start(java.util.Map.of(), certs)) {
+      String url = tls.httpBase().toString();
+      String cacert = certs.certificate().toString();
+      String topic = TestServer.uniqueTopicName("cli-tls");
+      Run created = cli("", "--url", url, "--cacert", cacert, "topics", "create", topic);
+      assertEquals(0, created.exit(), created::toString);
+      Run published = cli("{\"n\":1}\n", "--url", url, "--cacert", cacert, "pub", topic);
+      assertEquals(0, published.exit(), published::toString);
+      assertEquals(1, published.json().path("offset").asLong(), published::toString);
+
+      Run untrusted = cli("", "--url", url, "health");
+      assertEquals(PubSubCli.UNREACHABLE, untrusted.exit(), untrusted::toString);
+      assertTrue(untrusted.errorLine().contains("TLS handshake failed") && untrusted.errorLine().contains("--cacert FILE"),
+          untrusted::toString);
+      Run missing = cli("", "--url", url, "--cacert", dir.resolve("absent.pem").toString(), "health");
+      assertEquals(PubSubCli.USAGE, missing.exit(), missing::toString);
+      assertTrue(missing.errorLine().contains("--cacert"), missing::toString);
+    }
   }
 
   @Test
