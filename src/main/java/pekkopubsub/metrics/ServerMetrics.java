@@ -96,14 +96,8 @@ public final class ServerMetrics {
         .description("WebSocket frames sent").register(registry);
     unresponsiveClosed = Counter.builder("pubsub.connections.unresponsive")
         .description("Connections cut off after max-unanswered-pings WebSocket pings with nothing back").register(registry);
-    tlsFailedHandshakes = Counter.builder("pubsub.tls.failures").tag("during", "handshake")
-        .description("TLS connections the engine ended with an alert: no common protocol or cipher, a client that"
-            + " refused the certificate, plaintext on the TLS port (handshake), or a record that did not decrypt (session)")
-        .register(registry);
-    tlsFailedSessions = Counter.builder("pubsub.tls.failures").tag("during", "session")
-        .description("TLS connections the engine ended with an alert: no common protocol or cipher, a client that"
-            + " refused the certificate, plaintext on the TLS port (handshake), or a record that did not decrypt (session)")
-        .register(registry);
+    tlsFailedHandshakes = tlsFailures(registry, "handshake");
+    tlsFailedSessions = tlsFailures(registry, "session");
     for (DropReason reason : DropReason.values()) {
       dropped.put(reason, Counter.builder("pubsub.events.dropped").tag("reason", reason.label())
           .description("Events that did not reach a subscriber, by reason").register(registry));
@@ -142,6 +136,13 @@ public final class ServerMetrics {
     historyEvicted = evictedEvents;
     FunctionCounter.builder("pubsub.history.evicted", evictedEvents, LongSupplier::getAsLong)
         .description("Events topics gave up before max-history pushed them out, to stay within the budget")
+        .register(registry);
+  }
+
+  private static Counter tlsFailures(MeterRegistry registry, String during) {
+    return Counter.builder("pubsub.tls.failures").tag("during", during)
+        .description("TLS connections the engine ended with an alert: no common protocol or cipher, a client that"
+            + " refused the certificate, plaintext on the TLS port (handshake), or a record that did not decrypt (session)")
         .register(registry);
   }
 
