@@ -95,6 +95,8 @@ public final class Bench {
     cfg.put("payload_bytes", c.payloadBytes);
     if (c.scenario.equals("replay")) cfg.put("last_n", c.lastN);
     cfg.put("io_threads", c.ioThreads);
+    cfg.put("tls", c.tls);
+    cfg.put("compress", c.compress);
     ObjectNode srv = r.putObject("server");
     srv.put("mode", server.mode.name().toLowerCase(Locale.ROOT));
     srv.put("url", server.httpBase.toString());

@@ -50,6 +50,12 @@ public final class BenchConfig implements Cloneable {
   /** Record the server with JDK Flight Recorder over the measured seconds (to {@link #profileFile}). */
   public boolean profile;
   Path profileFile;
+  /** TLS: a server the tool starts gets a self-signed certificate; with --url, an https:// URL implies it. */
+  public boolean tls;
+  /** PEM certificate(s) the clients trust for an https:// --url (default: the JVM's trust store). */
+  public Path cacert;
+  /** Every connection offers permessage-deflate (a server the tool starts gets it switched on). */
+  public boolean compress;
   /** Seconds to wait after the last publish for the deliveries still on their way. */
   public double drainSec = 30;
 
@@ -111,6 +117,11 @@ public final class BenchConfig implements Cloneable {
         --keep-limits         keep the started server's publish-rate and max-connections limits
                               (lifted by default: limits.publish-rate=0, limits.max-connections=0)
         --api-key KEY         X-API-Key for REST and the WebSocket upgrade
+        --tls                 wss:// and https://: a server the tool starts gets a self-signed
+                              certificate (with --url, an https:// URL means TLS)
+        --cacert FILE         PEM certificate(s) to trust for an https:// --url (default: the JVM's)
+        --compress            every connection offers permessage-deflate; a server the tool
+                              starts gets connection.permessage-deflate=on
         --io-threads N        client receive threads (default min(4, cores))
         --drain S             seconds to wait for deliveries after publishing stops (default 30;
                               it ends sooner once all arrived or none arrived for 2 s)
@@ -147,6 +158,8 @@ public final class BenchConfig implements Cloneable {
         case "--no-chart" -> c.chart = false;
         case "--keep-limits" -> c.keepLimits = true;
         case "--profile" -> c.profile = true;
+        case "--tls" -> c.tls = true;
+        case "--compress" -> c.compress = true;
         case "-h", "--help" -> throw new IllegalArgumentException(USAGE);
         default -> {
           if (value == null) {
@@ -157,12 +170,17 @@ public final class BenchConfig implements Cloneable {
         }
       }
     }
-    if (c.url != null) c.serverMode = ServerMode.EXTERNAL;
+    if (c.url != null) {
+      c.serverMode = ServerMode.EXTERNAL;
+      if (c.tls && !c.url.startsWith("https://")) throw new IllegalArgumentException("--tls with --url wants an https:// URL");
+      c.tls = c.url.startsWith("https://");
+    }
     else c.serverMode = inProcess || !runningFromJar() ? ServerMode.IN_PROCESS : ServerMode.CHILD;
     if (c.serverMode != ServerMode.EXTERNAL && !c.keepLimits) {
       // the bench measures the server, not its abuse limits: lift them unless asked (0 = unlimited)
       c.serverOptions.putIfAbsent("limits.publish-rate", "0");
       c.serverOptions.putIfAbsent("limits.max-connections", "0");
+      if (c.compress) c.serverOptions.putIfAbsent("connection.permessage-deflate", "on");
     }
     c.validate();
     return c;
@@ -194,6 +212,7 @@ public final class BenchConfig implements Cloneable {
       case "--io-threads" -> c.ioThreads = Integer.parseInt(v);
       case "--drain" -> c.drainSec = Double.parseDouble(v);
       case "--out" -> c.outDir = Path.of(v);
+      case "--cacert" -> c.cacert = Path.of(v);
       default -> throw new IllegalArgumentException("unknown flag " + flag + "\n" + USAGE);
     }
   }
@@ -210,6 +229,7 @@ public final class BenchConfig implements Cloneable {
     require(lastN >= 0 && lastN <= 1000, "--last-n must be 0..1000");
     require(ioThreads >= 1, "--io-threads must be >= 1");
     require(!(sweep && closedLoop), "--sweep raises an open-loop rate; drop --closed-loop");
+    require(cacert == null || tls, "--cacert is for an https:// --url");
   }
 
   private static void require(boolean ok, String message) {
@@ -233,8 +253,8 @@ public final class BenchConfig implements Cloneable {
   }
 
   public String describe() {
-    return String.format(Locale.ROOT, "%s: %d topics, %d publishers, %d subscribers, %s, %d-byte payloads, %.1f s (+%.1f s warmup)",
-        scenario, topics, publishers, subscribers,
+    return String.format(Locale.ROOT, "%s%s: %d topics, %d publishers, %d subscribers, %s, %d-byte payloads, %.1f s (+%.1f s warmup)",
+        scenario, (tls ? " over TLS" : "") + (compress ? ", compressed" : ""), topics, publishers, subscribers,
         closedLoop ? "closed loop (window " + window + ")" : String.format(Locale.ROOT, "%.0f msg/s open loop", rate),
         payloadBytes, durationSec, warmupSec);
   }

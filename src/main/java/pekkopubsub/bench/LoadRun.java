@@ -291,6 +291,15 @@ final class LoadRun {
       } else {
         runLoad(result);
       }
+      if (c.compress) {
+        List<LeanClient> all = new ArrayList<>();
+        for (Sub s : subs) if (s.client != null) all.add(s.client);
+        for (Pub p : pubs) if (p.client != null) all.add(p.client);
+        ObjectNode compression = result.putObject("compression");
+        compression.put("connections_agreed", all.stream().filter(LeanClient::compressing).count());
+        compression.put("connections", all.size());
+        compression.put("messages_inflated", loops.stream().mapToLong(LeanClient.Loop::inflatedMessages).sum());
+      }
     } finally {
       finishing = true;
       publishing = false;
@@ -575,10 +584,12 @@ final class LoadRun {
     pubs.add(control);
     ServerHandle.Sample before = server.canSample() ? server.sample() : null;
     long heapBefore = server.canSample() ? server.heapAfterGc() : -1;
-    long rssBefore = server.canSample() ? server.sample().rssBytes() : -1;
+    ServerHandle.Sample beforeConnecting = server.canSample() ? server.sample() : null;
+    long rssBefore = beforeConnecting == null ? -1 : beforeConnecting.rssBytes();
     long t0 = System.nanoTime();
     connectSubscribers(0, c.subscribers, false);
     double connectSec = (System.nanoTime() - t0) / 1e9;
+    ServerHandle.Sample connected = server.canSample() ? server.sample() : null;
     progress.accept(String.format(Locale.ROOT, "connected and subscribed %d idle subscribers in %.1f s (%.0f/s)",
         c.subscribers, connectSec, c.subscribers / connectSec));
     long holdUntil = System.nanoTime() + (long) (Math.max(2, c.durationSec) * 1e9);
@@ -603,6 +614,10 @@ final class LoadRun {
     result.put("connections", n);
     result.put("connect_seconds", connectSec);
     result.put("connects_per_sec", n / connectSec);
+    if (beforeConnecting != null && beforeConnecting.cpuNanos() >= 0 && connected.cpuNanos() >= 0) {
+      // what a reconnect storm costs the server: accept, (TLS handshake,) upgrade and subscribe
+      result.put("server_cpu_us_per_connect", (connected.cpuNanos() - beforeConnecting.cpuNanos()) / 1e3 / n);
+    }
     result.put("published", acked.sum());
     result.put("expected_deliveries", (long) n * acked.sum());
     result.put("delivered", delivered.sum());
@@ -685,7 +700,8 @@ final class LoadRun {
     }
     Map<String, String> headers = c.apiKey == null ? Map.of() : Map.of("X-API-Key", c.apiKey);
     URI ws = PubSubClient.webSocketUri(server.httpBase);
-    return LeanClient.connect(ws, headers, loops.get(n % loops.size()), handler, Duration.ofSeconds(30));
+    return LeanClient.connect(ws, headers, server.clientTls, c.compress, loops.get(n % loops.size()), handler,
+        Duration.ofSeconds(30));
   }
 
   private int connectCounter;
@@ -727,7 +743,7 @@ final class LoadRun {
   private AdminClient adminClientInstance;
 
   private synchronized AdminClient adminClient() {
-    if (adminClientInstance == null) adminClientInstance = new AdminClient(server.httpBase);
+    if (adminClientInstance == null) adminClientInstance = new AdminClient(server.httpBase, Map.of(), server.http);
     return adminClientInstance;
   }
 

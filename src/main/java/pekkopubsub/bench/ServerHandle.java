@@ -9,17 +9,22 @@ import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.net.URI;
+import java.net.http.HttpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.net.ssl.SSLContext;
 import org.apache.pekko.actor.typed.ActorSystem;
 import pekkopubsub.Guardian;
 import pekkopubsub.LocalServer;
+import pekkopubsub.SelfSignedCertificate;
 import pekkopubsub.client.AdminClient;
+import pekkopubsub.client.TrustedCertificates;
 
 /**
  * The server under load: started by the tool (a child process of the jar, or inside this JVM),
@@ -52,35 +57,53 @@ final class ServerHandle implements AutoCloseable {
   private final ActorSystem<Guardian.Command> system;
   private final Process process;
   final Path log;
+  /** What the clients trust for TLS; null: the JVM's default (or no TLS). */
+  final SSLContext clientTls;
+  /** For REST: trusts {@link #clientTls}. */
+  final HttpClient http;
 
   private ServerHandle(BenchConfig.ServerMode mode, URI httpBase, long pid, ActorSystem<Guardian.Command> system,
-      Process process, Path log) {
+      Process process, Path log, SSLContext clientTls) {
     this.mode = mode;
     this.httpBase = httpBase;
     this.pid = pid;
     this.system = system;
     this.process = process;
     this.log = log;
+    this.clientTls = clientTls;
+    HttpClient.Builder http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5));
+    this.http = (clientTls == null ? http : http.sslContext(clientTls)).build();
   }
 
   static ServerHandle start(BenchConfig c, Path workDir) {
-    return switch (c.serverMode) {
-      case EXTERNAL -> new ServerHandle(c.serverMode, URI.create(c.url), c.pid, null, null, null);
-      case IN_PROCESS -> startInProcess(c);
-      case CHILD -> startChild(c, workDir);
-    };
+    if (c.serverMode == BenchConfig.ServerMode.EXTERNAL) {
+      SSLContext trust = c.cacert == null ? null : TrustedCertificates.trusting(c.cacert);
+      return new ServerHandle(c.serverMode, URI.create(c.url), c.pid, null, null, null, trust);
+    }
+    SSLContext trust = null;
+    if (c.tls) {
+      SelfSignedCertificate certificate = SelfSignedCertificate.create(workDir.resolve("tls"), "EC", 2);
+      c.serverOptions.put("http.tls.certificate", certificate.certificate().toString());
+      c.serverOptions.put("http.tls.private-key", certificate.privateKey().toString());
+      trust = TrustedCertificates.trusting(certificate.certificate());
+    }
+    return c.serverMode == BenchConfig.ServerMode.IN_PROCESS ? startInProcess(c, trust) : startChild(c, workDir, trust);
   }
 
-  private static ServerHandle startInProcess(BenchConfig c) {
+  private static URI base(BenchConfig c, int port) {
+    return URI.create((c.tls ? "https" : "http") + "://127.0.0.1:" + port);
+  }
+
+  private static ServerHandle startInProcess(BenchConfig c, SSLContext trust) {
     int port = freePort();
     ActorSystem<Guardian.Command> system = LocalServer.start(port, c.serverOptions);
-    ServerHandle h = new ServerHandle(BenchConfig.ServerMode.IN_PROCESS, URI.create("http://127.0.0.1:" + port),
-        ProcessHandle.current().pid(), system, null, null);
+    ServerHandle h = new ServerHandle(BenchConfig.ServerMode.IN_PROCESS, base(c, port),
+        ProcessHandle.current().pid(), system, null, null, trust);
     h.awaitHealthy(c);
     return h;
   }
 
-  private static ServerHandle startChild(BenchConfig c, Path workDir) {
+  private static ServerHandle startChild(BenchConfig c, Path workDir, SSLContext trust) {
     Path jar = BenchConfig.jarPath();
     if (jar == null) throw new IllegalStateException("no jar to start a child server from; use --in-process or --url");
     int port = freePort();
@@ -112,7 +135,7 @@ final class ServerHandle implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    ServerHandle h = new ServerHandle(BenchConfig.ServerMode.CHILD, URI.create("http://127.0.0.1:" + port), p.pid(), null, p, log);
+    ServerHandle h = new ServerHandle(BenchConfig.ServerMode.CHILD, base(c, port), p.pid(), null, p, log, trust);
     try {
       h.awaitHealthy(c);
     } catch (RuntimeException e) {
@@ -123,7 +146,7 @@ final class ServerHandle implements AutoCloseable {
   }
 
   private void awaitHealthy(BenchConfig c) {
-    AdminClient admin = new AdminClient(httpBase);
+    AdminClient admin = new AdminClient(httpBase, java.util.Map.of(), http);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     while (true) {
       if (process != null && !process.isAlive()) throw new IllegalStateException("server exited with " + process.exitValue());

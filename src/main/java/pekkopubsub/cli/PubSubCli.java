@@ -22,10 +22,6 @@ import java.nio.channels.UnresolvedAddressException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.GeneralSecurityException;
-import java.security.KeyStore;
-import java.security.cert.Certificate;
-import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
@@ -37,7 +33,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLHandshakeException;
-import javax.net.ssl.TrustManagerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -46,6 +41,7 @@ import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.ScopeType;
 import pekkopubsub.client.AdminClient;
 import pekkopubsub.client.PubSubClient;
+import pekkopubsub.client.TrustedCertificates;
 import sun.misc.Signal;
 
 /** The {@code pubsub} command line (scripts/pubsub): topics, sub, pub, health and stats against a running server. */
@@ -193,31 +189,19 @@ public final class PubSubCli {
       }
     }
 
-    private HttpClient trustingHttp() {
-      if (trustingHttp == null) {
-        trustingHttp = HttpClient.newBuilder().sslContext(trusting(cacert)).connectTimeout(Duration.ofSeconds(5)).build();
+    private SSLContext trusting() {
+      try {
+        return TrustedCertificates.trusting(cacert);
+      } catch (IllegalArgumentException e) {
+        throw new Failure(USAGE, "--cacert " + e.getMessage());
       }
-      return trustingHttp;
     }
 
-    /** A TLS context that trusts exactly the certificates in {@code file}. */
-    private static SSLContext trusting(Path file) {
-      try (InputStream in = Files.newInputStream(file)) {
-        KeyStore trusted = KeyStore.getInstance(KeyStore.getDefaultType());
-        trusted.load(null, null);
-        int n = 0;
-        for (Certificate certificate : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
-          trusted.setCertificateEntry("ca-" + n++, certificate);
-        }
-        if (n == 0) throw new Failure(USAGE, "--cacert " + file + ": no PEM certificate in it");
-        TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        trust.init(trusted);
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(null, trust.getTrustManagers(), null);
-        return context;
-      } catch (IOException | GeneralSecurityException e) {
-        throw new Failure(USAGE, "--cacert " + file + ": " + e.getMessage());
+    private HttpClient trustingHttp() {
+      if (trustingHttp == null) {
+        trustingHttp = HttpClient.newBuilder().sslContext(trusting()).connectTimeout(Duration.ofSeconds(5)).build();
       }
+      return trustingHttp;
     }
 
     /** Prints a REST answer's body and turns a failure status into {@link Failure}. */

@@ -20,6 +20,12 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.locks.LockSupport;
+import java.util.zip.DataFormatException;
+import java.util.zip.Inflater;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLEngineResult;
+import javax.net.ssl.SSLException;
 import pekkopubsub.connection.WebSocketFrames;
 
 /**
@@ -37,6 +43,12 @@ import pekkopubsub.connection.WebSocketFrames;
  * {@link #sendText} may be called from any thread (it writes under a lock and waits for socket
  * space, so a server that stops reading slows the caller, which is what an open-loop load
  * generator wants to see in its latencies).
+ *
+ * <p>{@code wss://} runs TLS on a JDK {@link SSLEngine} over the same socket: wrapped under the
+ * write lock, unwrapped on the loop thread (the engine allows both at once). With permessage-deflate
+ * offered and agreed, compressed messages are inflated on the loop thread by one inflater per
+ * {@link Loop}; that works because the client insists on {@code server_no_context_takeover}, so
+ * each message inflates on its own.
  */
 public final class LeanClient implements Closeable {
 
@@ -55,38 +67,58 @@ public final class LeanClient implements Closeable {
   private final SocketChannel channel;
   private final Loop loop;
   private final Handler handler;
+  /** Null on {@code ws://}. */
+  private final Tls tls;
+  /** The server agreed to permessage-deflate. */
+  private final boolean deflate;
   private final Object writeLock = new Object();
   private ByteBuffer in = ByteBuffer.allocate(16 * 1024);
   // a fragmented message being reassembled (rare: the server sends whole frames)
   private byte[] fragments;
   private int fragmentsLength;
+  private boolean fragmentsCompressed;
   private volatile boolean closed;
   private final CompletableFuture<Integer> closedFuture = new CompletableFuture<>();
   /** Free for the caller: the load generator keeps its per-connection state here. */
   public volatile Object attachment;
 
-  private LeanClient(SocketChannel channel, Loop loop, Handler handler, ByteBuffer leftover) {
+  private LeanClient(SocketChannel channel, Loop loop, Handler handler, Tls tls, boolean deflate, ByteBuffer leftover) {
     this.channel = channel;
     this.loop = loop;
     this.handler = handler;
+    this.tls = tls;
+    this.deflate = deflate;
+    if (in.capacity() < leftover.remaining()) in = ByteBuffer.allocate(leftover.remaining() * 2);
     in.put(leftover);
   }
 
-  /**
-   * Opens {@code ws://host:port/path} with a blocking RFC 6455 handshake (up to {@code timeout}),
-   * then hands the connection to {@code loop}. Throws when the server does not answer 101.
-   */
+  /** Opens a connection without compression; {@code wss://} trusts the JVM's default trust store. */
   public static LeanClient connect(URI webSocketUri, Map<String, String> headers, Loop loop, Handler handler, Duration timeout) {
+    return connect(webSocketUri, headers, null, false, loop, handler, timeout);
+  }
+
+  /**
+   * Opens {@code ws://} or {@code wss://host:port/path} with a blocking TLS and RFC 6455 handshake
+   * (up to {@code timeout}), then hands the connection to {@code loop}. {@code tls} is the context
+   * for {@code wss://} (null: the JVM's default). With {@code offerDeflate} it offers
+   * permessage-deflate; {@link #compressing()} says whether the server agreed. Throws when the
+   * server does not answer 101.
+   */
+  public static LeanClient connect(URI webSocketUri, Map<String, String> headers, SSLContext tls, boolean offerDeflate,
+      Loop loop, Handler handler, Duration timeout) {
+    boolean secure = "wss".equalsIgnoreCase(webSocketUri.getScheme());
     String host = webSocketUri.getHost();
-    int port = webSocketUri.getPort() > 0 ? webSocketUri.getPort() : 80;
+    int port = webSocketUri.getPort() > 0 ? webSocketUri.getPort() : secure ? 443 : 80;
     String path = webSocketUri.getRawPath() == null || webSocketUri.getRawPath().isEmpty() ? "/" : webSocketUri.getRawPath();
     if (webSocketUri.getRawQuery() != null) path += "?" + webSocketUri.getRawQuery();
     SocketChannel ch = null;
     try {
       ch = SocketChannel.open();
       ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
-      ch.socket().setSoTimeout((int) timeout.toMillis()); // not honoured by channel reads; the deadline below is
       ch.socket().connect(new InetSocketAddress(host, port), (int) timeout.toMillis());
+      ch.configureBlocking(false);
+      long deadline = System.nanoTime() + timeout.toNanos();
+      Tls session = secure ? Tls.handshake(ch, tls == null ? SSLContext.getDefault() : tls, host, port, deadline) : null;
       byte[] keyBytes = new byte[16];
       ThreadLocalRandom.current().nextBytes(keyBytes);
       String key = Base64.getEncoder().encodeToString(keyBytes);
@@ -96,16 +128,19 @@ public final class LeanClient implements Closeable {
           .append("Upgrade: websocket\r\nConnection: Upgrade\r\n")
           .append("Sec-WebSocket-Key: ").append(key).append("\r\n")
           .append("Sec-WebSocket-Version: 13\r\n");
+      if (offerDeflate) req.append("Sec-WebSocket-Extensions: permessage-deflate; client_no_context_takeover\r\n");
       headers.forEach((k, v) -> req.append(k).append(": ").append(v).append("\r\n"));
       req.append("\r\n");
-      writeFully(ch, ByteBuffer.wrap(req.toString().getBytes(StandardCharsets.US_ASCII)));
-      ch.configureBlocking(false);
-      ByteBuffer buf = ByteBuffer.allocate(8192);
-      long deadline = System.nanoTime() + timeout.toNanos();
+      ByteBuffer request = ByteBuffer.wrap(req.toString().getBytes(StandardCharsets.US_ASCII));
+      if (session == null) writeFully(ch, request);
+      else session.write(ch, request);
+      ByteBuffer buf = ByteBuffer.allocate(session == null ? 8192 : 2 * session.applicationBufferSize());
       int end;
       while ((end = indexOf(buf.array(), 0, buf.position(), CRLFCRLF)) < 0) {
-        if (!buf.hasRemaining()) throw new IOException("handshake answer too large");
-        int n = ch.read(buf);
+        if (buf.remaining() < (session == null ? 1 : session.applicationBufferSize())) {
+          throw new IOException("handshake answer too large");
+        }
+        int n = session == null ? ch.read(buf) : session.read(ch, buf);
         if (n < 0) throw new IOException("connection closed during handshake");
         if (n == 0) {
           if (System.nanoTime() > deadline) throw new IOException("handshake timed out");
@@ -120,14 +155,29 @@ public final class LeanClient implements Closeable {
       if (!head.toLowerCase().contains("sec-websocket-accept: " + expected.toLowerCase())) {
         throw new IOException("bad Sec-WebSocket-Accept");
       }
+      boolean deflate = agreedDeflate(head);
       ByteBuffer leftover = ByteBuffer.wrap(buf.array(), end + 4, buf.position() - end - 4);
-      LeanClient client = new LeanClient(ch, loop, handler, leftover);
+      LeanClient client = new LeanClient(ch, loop, handler, session, deflate, leftover);
       loop.register(client);
       return client;
-    } catch (IOException e) {
+    } catch (IOException | java.security.NoSuchAlgorithmException e) {
       closeQuietly(ch);
-      throw new UncheckedIOException("connect " + webSocketUri + ": " + e.getMessage(), e);
+      throw new UncheckedIOException("connect " + webSocketUri + ": " + e.getMessage(),
+          e instanceof IOException io ? io : new IOException(e));
     }
+  }
+
+  /** Whether the 101 answer agreed to permessage-deflate, in a form this client can follow. */
+  private static boolean agreedDeflate(String head) throws IOException {
+    for (String line : head.split("\r\n")) {
+      String lower = line.toLowerCase(java.util.Locale.ROOT);
+      if (!lower.startsWith("sec-websocket-extensions:") || !lower.contains("permessage-deflate")) continue;
+      if (!lower.contains("server_no_context_takeover")) {
+        throw new IOException("the server keeps deflate context across messages, which this client does not follow");
+      }
+      return true;
+    }
+    return false;
   }
 
   /** Sends one text frame (masked, as a client must). */
@@ -141,6 +191,11 @@ public final class LeanClient implements Closeable {
 
   public boolean isClosed() {
     return closed;
+  }
+
+  /** The server agreed to permessage-deflate: it may send compressed messages, which this client inflates. */
+  public boolean compressing() {
+    return deflate;
   }
 
   /** Completes with the close code (-1: broken socket) when the connection ends. */
@@ -199,7 +254,8 @@ public final class LeanClient implements Closeable {
     synchronized (writeLock) {
       if (closed) throw new UncheckedIOException(new ClosedChannelException());
       try {
-        writeFully(channel, ByteBuffer.wrap(frame));
+        if (tls == null) writeFully(channel, ByteBuffer.wrap(frame));
+        else tls.write(channel, ByteBuffer.wrap(frame));
       } catch (IOException e) {
         loop.execute(() -> finish(-1));
         throw new UncheckedIOException(e);
@@ -224,13 +280,14 @@ public final class LeanClient implements Closeable {
   private void onReadable() {
     try {
       while (true) {
-        if (!in.hasRemaining()) {
-          ByteBuffer bigger = ByteBuffer.allocate(in.capacity() * 2);
+        int room = tls == null ? 1 : tls.applicationBufferSize();
+        if (in.remaining() < room) {
+          ByteBuffer bigger = ByteBuffer.allocate(Math.max(in.capacity() * 2, in.position() + room));
           in.flip();
           bigger.put(in);
           in = bigger;
         }
-        int n = channel.read(in);
+        int n = tls == null ? channel.read(in) : tls.read(channel, in);
         if (n < 0) {
           finish(-1);
           return;
@@ -241,6 +298,33 @@ public final class LeanClient implements Closeable {
     } catch (IOException e) {
       finish(-1);
     }
+  }
+
+  /** Hands one whole message to the handler, inflated first when it came compressed. */
+  private boolean deliver(byte[] buf, int off, int len, boolean compressed) {
+    if (!compressed) {
+      handler.onText(this, buf, off, len);
+      return true;
+    }
+    if (!deflate) return protocolError();
+    try {
+      int inflated = loop.inflating.inflate(buf, off, len);
+      handler.onText(this, loop.inflating.out, 0, inflated);
+      return true;
+    } catch (DataFormatException e) {
+      return protocolError();
+    }
+  }
+
+  /** A frame this client cannot take: close 1002, as the RFC asks. */
+  private boolean protocolError() {
+    try {
+      sendFrame(OP_CLOSE, new byte[] {(byte) 0x03, (byte) 0xEA}, 0, 2);
+    } catch (UncheckedIOException ignored) {
+      // closing anyway
+    }
+    finish(1002);
+    return false;
   }
 
   /** Handles every complete frame in {@code in}; false when the connection ended. */
@@ -283,16 +367,18 @@ public final class LeanClient implements Closeable {
         for (int i = 0; i < length; i++) a[start + i] ^= a[start - 4 + (i & 3)];
       }
       boolean fin = (b0 & 0x80) != 0;
+      boolean compressed = (b0 & 0x40) != 0;
       int opcode = b0 & 0x0F;
       pos = start + length;
       switch (opcode) {
         case OP_TEXT, OP_BIN -> {
           if (fin) {
-            if (opcode == OP_TEXT) handler.onText(this, a, start, length);
+            if (opcode == OP_TEXT && !deliver(a, start, length, compressed)) return false;
           } else {
             fragments = new byte[Math.max(256, length * 2)];
             System.arraycopy(a, start, fragments, 0, length);
             fragmentsLength = length;
+            fragmentsCompressed = compressed;
           }
         }
         case OP_CONT -> {
@@ -305,7 +391,7 @@ public final class LeanClient implements Closeable {
             if (fin) {
               byte[] whole = fragments;
               fragments = null;
-              handler.onText(this, whole, 0, fragmentsLength);
+              if (!deliver(whole, 0, fragmentsLength, fragmentsCompressed)) return false;
             }
           }
         }
@@ -321,7 +407,9 @@ public final class LeanClient implements Closeable {
           int code = length >= 2 ? ((a[start] & 0xFF) << 8) | (a[start + 1] & 0xFF) : 1005;
           try {
             synchronized (writeLock) {
-              if (!closed) writeFully(channel, ByteBuffer.wrap(new byte[] {(byte) 0x88, (byte) 0x80, 0, 0, 0, 0}));
+              ByteBuffer answer = ByteBuffer.wrap(new byte[] {(byte) 0x88, (byte) 0x80, 0, 0, 0, 0});
+              if (!closed && tls == null) writeFully(channel, answer);
+              else if (!closed) tls.write(channel, answer);
             }
           } catch (IOException ignored) {
             // already gone
@@ -343,6 +431,7 @@ public final class LeanClient implements Closeable {
     synchronized (writeLock) {
       if (closed) return;
       closed = true;
+      if (tls != null) tls.closeOutbound(channel);
     }
     closeQuietly(channel);
     closedFuture.complete(code);
@@ -376,6 +465,7 @@ public final class LeanClient implements Closeable {
     private final Selector selector;
     private final Thread thread;
     private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+    private final Inflating inflating = new Inflating();
     private volatile boolean running = true;
 
     public Loop(String name) {
@@ -387,6 +477,11 @@ public final class LeanClient implements Closeable {
       thread = new Thread(this::run, name);
       thread.setDaemon(true);
       thread.start();
+    }
+
+    /** Compressed messages this loop's connections have received so far. */
+    public long inflatedMessages() {
+      return inflating.messages;
     }
 
     /** Runs {@code task} on this loop's thread. */
@@ -441,10 +536,153 @@ public final class LeanClient implements Closeable {
       try {
         thread.join(5000);
         selector.close();
+        inflating.inflater.end();
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       } catch (IOException ignored) {
         // closing anyway
+      }
+    }
+  }
+  /** One loop's inflater and output buffer: each message is inflated whole, on the loop thread. */
+  private static final class Inflating {
+    // RFC 7692 7.2.2: the sender removed this empty stored block's tail from every message
+    private static final byte[] TAIL = {0, 0, (byte) 0xFF, (byte) 0xFF};
+    final Inflater inflater = new Inflater(true);
+    byte[] out = new byte[64 * 1024];
+    volatile long messages;
+
+    /** Inflates one message into {@link #out}; returns its length. */
+    int inflate(byte[] buf, int off, int len) throws DataFormatException {
+      inflater.reset();
+      inflater.setInput(buf, off, len);
+      int length = drain(0);
+      inflater.setInput(TAIL);
+      length = drain(length);
+      messages++; // one writer, the loop thread
+      return length;
+    }
+
+    private int drain(int length) throws DataFormatException {
+      while (true) {
+        if (length == out.length) out = java.util.Arrays.copyOf(out, out.length * 2);
+        int n = inflater.inflate(out, length, out.length - length);
+        length += n;
+        if (n == 0 && (inflater.needsInput() || inflater.finished() || inflater.needsDictionary())) return length;
+      }
+    }
+  }
+
+  /**
+   * A client TLS session over a non-blocking socket: {@link #write} wraps (callers hold the
+   * connection's write lock), {@link #read} unwraps (on the loop thread, or in connect before it).
+   */
+  private static final class Tls {
+    private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
+    private final SSLEngine engine;
+    private ByteBuffer netIn;
+    private final ByteBuffer netOut;
+
+    private Tls(SSLEngine engine) {
+      this.engine = engine;
+      netIn = ByteBuffer.allocate(engine.getSession().getPacketBufferSize());
+      netOut = ByteBuffer.allocate(engine.getSession().getPacketBufferSize());
+    }
+
+    /** Runs the TLS handshake to its end, polling the socket until {@code deadline}. */
+    static Tls handshake(SocketChannel ch, SSLContext context, String host, int port, long deadline) throws IOException {
+      SSLEngine engine = context.createSSLEngine(host, port);
+      engine.setUseClientMode(true);
+      var parameters = engine.getSSLParameters();
+      parameters.setEndpointIdentificationAlgorithm("HTTPS");
+      engine.setSSLParameters(parameters);
+      Tls tls = new Tls(engine);
+      ByteBuffer early = ByteBuffer.allocate(tls.applicationBufferSize());
+      engine.beginHandshake();
+      while (true) {
+        switch (engine.getHandshakeStatus()) {
+          case NEED_WRAP -> tls.write(ch, EMPTY);
+          case NEED_TASK -> tls.runTasks();
+          case NEED_UNWRAP, NEED_UNWRAP_AGAIN -> {
+            tls.netIn.flip();
+            SSLEngineResult r = engine.unwrap(tls.netIn, early);
+            tls.netIn.compact();
+            if (r.getStatus() == SSLEngineResult.Status.CLOSED) throw new SSLException("the server closed during the handshake");
+            if (r.getStatus() == SSLEngineResult.Status.BUFFER_UNDERFLOW && tls.fill(ch) == 0) {
+              if (System.nanoTime() > deadline) throw new IOException("TLS handshake timed out");
+              LockSupport.parkNanos(100_000);
+            }
+          }
+          default -> {
+            return tls;
+          }
+        }
+      }
+    }
+
+    int applicationBufferSize() {
+      return engine.getSession().getApplicationBufferSize();
+    }
+
+    /** Encrypts all of {@code plain} and writes it (waiting for socket space). */
+    void write(SocketChannel ch, ByteBuffer plain) throws IOException {
+      do {
+        netOut.clear();
+        SSLEngineResult r = engine.wrap(plain, netOut);
+        if (r.getStatus() == SSLEngineResult.Status.CLOSED && r.bytesProduced() == 0) throw new ClosedChannelException();
+        netOut.flip();
+        writeFully(ch, netOut);
+        if (r.getHandshakeStatus() == SSLEngineResult.HandshakeStatus.NEED_TASK) runTasks();
+      } while (plain.hasRemaining());
+    }
+
+    /**
+     * Decrypts into {@code app} (which has room for a whole record): the bytes it got, 0 when the
+     * socket has nothing more for now, -1 when the session or the socket ended.
+     */
+    int read(SocketChannel ch, ByteBuffer app) throws IOException {
+      while (true) {
+        netIn.flip();
+        SSLEngineResult r = engine.unwrap(netIn, app);
+        netIn.compact();
+        switch (r.getHandshakeStatus()) {
+          case NEED_TASK -> runTasks();
+          case NEED_WRAP -> write(ch, EMPTY); // a post-handshake message to answer (TLS 1.3 key update)
+          default -> { }
+        }
+        if (r.getStatus() == SSLEngineResult.Status.CLOSED) return -1;
+        if (r.getStatus() == SSLEngineResult.Status.BUFFER_OVERFLOW) throw new SSLException("no room for a record");
+        if (r.bytesProduced() > 0) return r.bytesProduced();
+        if (r.getStatus() == SSLEngineResult.Status.OK && r.bytesConsumed() > 0) continue; // a session ticket
+        int n = fill(ch);
+        if (n <= 0) return n;
+      }
+    }
+
+    /** Reads more ciphertext; the bytes read, 0 for none yet, -1 at the end of the stream. */
+    private int fill(SocketChannel ch) throws IOException {
+      if (!netIn.hasRemaining()) {
+        ByteBuffer bigger = ByteBuffer.allocate(netIn.capacity() * 2);
+        netIn.flip();
+        netIn = bigger.put(netIn);
+      }
+      return ch.read(netIn);
+    }
+
+    private void runTasks() {
+      for (Runnable task = engine.getDelegatedTask(); task != null; task = engine.getDelegatedTask()) task.run();
+    }
+
+    /** Sends close_notify if the socket takes it at once; never waits. */
+    void closeOutbound(SocketChannel ch) {
+      engine.closeOutbound();
+      try {
+        netOut.clear();
+        engine.wrap(EMPTY, netOut);
+        netOut.flip();
+        ch.write(netOut);
+      } catch (IOException ignored) {
+        // the socket is closing anyway
       }
     }
   }

@@ -140,6 +140,35 @@ class BenchSmokeTest {
   }
 
   @Test
+  void overTlsWithCompressionEveryEventArrivesAndIsInflated() throws Exception {
+    // 400-byte payloads: every event is over the server's 256-byte threshold, so each one comes compressed
+    BenchConfig c = BenchConfig.parse(new String[] {"fanout", "--in-process", "--tls", "--compress", "--subscribers", "3",
+        "--rate", "40", "--payload-bytes", "400", "--duration", "0.5", "--warmup", "0.2", "--drain", "5", "--quiet",
+        "--out", out.toString()});
+    Bench.Outcome o = Bench.run(c, line -> {});
+    JsonNode r = o.result();
+    assertTrue(r.path("server").path("url").asText().startsWith("https://"), r.path("server").toString());
+    assertTrue(r.path("published").asLong() > 0, "published " + r);
+    assertEquals(r.path("expected_deliveries").asLong(), r.path("delivered").asLong(), "lossless: " + r);
+    assertLossless(r);
+    JsonNode compression = r.path("compression");
+    assertEquals(4, compression.path("connections").asLong(), compression.toString());
+    assertEquals(4, compression.path("connections_agreed").asLong(), "the server agreed with everyone: " + compression);
+    assertEquals(r.path("delivered").asLong(), compression.path("messages_inflated").asLong(),
+        "every event came compressed: " + compression);
+  }
+
+  @Test
+  void connectionsOverTlsReportTheServersCpuPerConnect() throws Exception {
+    BenchConfig c = BenchConfig.parse(new String[] {"connections", "--in-process", "--tls", "--subscribers", "20",
+        "--duration", "0", "--drain", "5", "--quiet", "--out", out.toString()});
+    JsonNode r = Bench.run(c, line -> {}).result();
+    assertEquals(20, r.path("delivered").asLong(), "every idle TLS subscriber got the liveness publish: " + r);
+    assertTrue(r.path("server_cpu_us_per_connect").asDouble() > 0, "handshake cost measured: " + r);
+    assertEquals(0, r.path("unexpected_closes").asLong());
+  }
+
+  @Test
   void badArgumentsAreRefusedWithUsage() {
     var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
         () -> BenchConfig.parse(new String[] {"nope"}));
@@ -147,6 +176,9 @@ class BenchSmokeTest {
     e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
         () -> BenchConfig.parse(new String[] {"light", "--bogus", "1"}));
     assertTrue(e.getMessage().contains("usage"));
+    e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> BenchConfig.parse(new String[] {"light", "--url", "http://127.0.0.1:1", "--tls"}));
+    assertTrue(e.getMessage().contains("https://"), e.getMessage());
   }
 
   private static void assertLossless(JsonNode r) {
