@@ -82,7 +82,7 @@ final class ServerHandle implements AutoCloseable {
     }
     SSLContext trust = null;
     if (c.tls) {
-      SelfSignedCertificate certificate = SelfSignedCertificate.create(workDir.resolve("tls"), "EC", 2);
+      SelfSignedCertificate certificate = SelfSignedCertificate.create(workDir.resolve("tls").toAbsolutePath(), "EC", 2);
       c.serverOptions.put("http.tls.certificate", certificate.certificate().toString());
       c.serverOptions.put("http.tls.private-key", certificate.privateKey().toString());
       trust = TrustedCertificates.trusting(certificate.certificate());

@@ -1,8 +1,6 @@
 package pekkopubsub.http;
 
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLEngineResult;
@@ -43,12 +41,17 @@ final class TlsStage extends GraphStage<BidiShape<ByteString, ByteString, ByteSt
 
   /** Room for one TLS record and a little more, as the JDK reports it; grown when it asks for more. */
   private static final int INITIAL_RECORD_ROOM = 17 * 1024;
+  /** The most plaintext one TLS record carries (RFC 8446 5.1). */
+  private static final int MAX_RECORD_PLAINTEXT = 16 * 1024;
 
   /** The engine's working buffers, one set per thread: used within one call and never kept by a session. */
   private static final class Scratch {
     ByteBuffer ciphertext = ByteBuffer.allocate(4 * INITIAL_RECORD_ROOM);
     ByteBuffer record = ByteBuffer.allocate(INITIAL_RECORD_ROOM);
     ByteBuffer plaintext = ByteBuffer.allocate(INITIAL_RECORD_ROOM);
+    // Plaintext is copied here, up to four full records at a time: wrapping the frames' own buffers
+    // would allocate three views per frame, per delivery.
+    final ByteBuffer[] toEncrypt = {ByteBuffer.allocate(4 * MAX_RECORD_PLAINTEXT)};
   }
 
   private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -174,12 +177,14 @@ final class TlsStage extends GraphStage<BidiShape<ByteString, ByteString, ByteSt
 
     /** Encrypts one push of plaintext into records, in order, behind what is already to send. */
     private void encrypt(ByteString plaintext) {
-      List<ByteBuffer> parts = new ArrayList<>();
-      plaintext.getByteBuffers().forEach(parts::add);
-      ByteBuffer[] sources = parts.toArray(new ByteBuffer[0]);
-      if (!failed) {
+      ByteBuffer[] sources = SCRATCH.get().toEncrypt;
+      int chunk = sources[0].capacity();
+      for (int from = 0; from < plaintext.size() && !failed && !engine.isOutboundDone(); from += chunk) {
+        sources[0].clear();
+        (plaintext.size() <= chunk ? plaintext : plaintext.slice(from, from + chunk)).copyToBuffer(sources[0]);
+        sources[0].flip();
         try {
-          while (remaining(sources) > 0 && !engine.isOutboundDone()) {
+          while (sources[0].hasRemaining() && !engine.isOutboundDone()) {
             if (!wrap(sources)) break;
           }
         } catch (SSLException e) {
@@ -338,11 +343,5 @@ final class TlsStage extends GraphStage<BidiShape<ByteString, ByteString, ByteSt
       receivingEnded = true;
       awaitingRecord = false;
     }
-  }
-
-  private static long remaining(ByteBuffer[] buffers) {
-    long remaining = 0;
-    for (ByteBuffer buffer : buffers) remaining += buffer.remaining();
-    return remaining;
   }
 }
