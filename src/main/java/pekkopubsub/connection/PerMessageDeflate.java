@@ -86,6 +86,17 @@ public final class PerMessageDeflate {
   }
 
   /**
+   * What a client that agreed to permessage-deflate gets for the text frame {@code frame} of
+   * {@code utf8}: the compressed frame, or {@code frame} itself when the message is too small to
+   * gain or would not shrink.
+   */
+  public static ByteString forAgreedClient(ByteString utf8, ByteString frame) {
+    if (utf8.size() < MIN_COMPRESSED_BYTES) return frame;
+    ByteString compressed = compressedText(utf8);
+    return compressed != null ? compressed : frame;
+  }
+
+  /**
    * One final text frame with {@code utf8} compressed (RSV1 set), or null when compressing would
    * not make it smaller. Uses this thread's deflater, reset for each message.
    */

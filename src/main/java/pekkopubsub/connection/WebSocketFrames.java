@@ -96,6 +96,12 @@ public final class WebSocketFrames {
     return frame(opcode, payload);
   }
 
+  /** The payload of a frame this server made (unmasked), without copying. */
+  public static ByteString payloadOf(ByteString frame) {
+    int length = frame.apply(1) & 0x7F;
+    return frame.drop(length <= 125 ? 2 : length == 126 ? 4 : 10);
+  }
+
   private static ByteString frame(int opcode, ByteString payload) {
     return frameStartingWith(0x80 | opcode, payload);
   }

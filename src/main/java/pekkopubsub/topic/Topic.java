@@ -217,17 +217,12 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
     long now = System.nanoTime();
     boolean afterQuietGap = pacer.quietBefore(now);
     pacer.published(now);
-    if (subscribers.size() > 0) addToFanOut(frame, compressing.isEmpty() ? null : compressed(json, frame), now, afterQuietGap);
+    if (subscribers.size() > 0) {
+      addToFanOut(frame, compressing.isEmpty() ? null : PerMessageDeflate.forAgreedClient(json, frame), now, afterQuietGap);
+    }
     publish.replyTo().tell(new Published(publish.requestId(), name, offset));
     metrics.published();
     return this;
-  }
-
-  /** The event's frame for subscribers that agreed to permessage-deflate: compressed, unless that does not pay. */
-  private static ByteString compressed(ByteString json, ByteString frame) {
-    if (json.size() < PerMessageDeflate.MIN_COMPRESSED_BYTES) return frame;
-    ByteString compressed = PerMessageDeflate.compressedText(json);
-    return compressed != null ? compressed : frame;
   }
 
   private void addToFanOut(ByteString frame, ByteString compressedFrame, long now, boolean afterQuietGap) {

@@ -3,6 +3,7 @@ package pekkopubsub.connection;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.nio.charset.StandardCharsets;
@@ -23,6 +24,19 @@ class PerMessageDeflateTest {
     assertEquals(event, DeflateClient.inflate(frame.drop(2).toArray()));
 
     assertNull(PerMessageDeflate.compressedText(ByteString.fromString("{}")), "no smaller compressed: sent plain");
+  }
+
+  @Test
+  void aClientThatAgreedGetsLargeMessagesCompressedAndSmallOnesAsTheyAre() throws DataFormatException {
+    ByteString large = ByteString.fromString("{\"type\":\"event\",\"replay\":true,\"pad\":\"" + "x".repeat(300) + "\"}");
+    ByteString largeFrame = WebSocketFrames.text(large);
+    ByteString sent = PerMessageDeflate.forAgreedClient(large, largeFrame);
+    assertEquals(0xC1, sent.apply(0) & 0xFF, "FIN, RSV1, text");
+    assertEquals(large.utf8String(), DeflateClient.inflate(WebSocketFrames.payloadOf(sent).toArray()));
+
+    ByteString small = ByteString.fromString("{\"pad\":\"" + "x".repeat(PerMessageDeflate.MIN_COMPRESSED_BYTES - 20) + "\"}");
+    ByteString smallFrame = WebSocketFrames.text(small);
+    assertSame(smallFrame, PerMessageDeflate.forAgreedClient(small, smallFrame), "under the threshold: the frame as it is");
   }
 
   @Test

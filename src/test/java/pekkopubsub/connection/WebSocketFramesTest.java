@@ -41,6 +41,13 @@ class WebSocketFramesTest {
     assertArrayEquals(payload, Arrays.copyOfRange(frame, expectedHeader.length, frame.length));
   }
 
+  @ParameterizedTest
+  @ValueSource(ints = {0, 125, 126, 65535, 65536})
+  void payloadOfGivesBackWhatWasFramed(int size) {
+    ByteString payload = bytes(size);
+    assertEquals(payload, WebSocketFrames.payloadOf(WebSocketFrames.text(payload)));
+  }
+
   @Test
   void textFrameHeadersAtLengthBoundaries() {
     assertArrayEquals(new byte[] {(byte) 0x81, 0}, header(WebSocketFrames.text(ByteString.emptyByteString()), 2));

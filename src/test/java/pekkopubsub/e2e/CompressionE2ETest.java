@@ -66,6 +66,39 @@ class CompressionE2ETest {
   }
 
   @Test
+  void aReplayComesCompressedToAClientThatAgreedAndPlainToOneThatDidNot() throws Exception {
+    try (TestServer server = TestServer.start(Map.of("connection.permessage-deflate", "true"))) {
+      String topic = server.createTopic("replayed");
+      PubSubClient publisher = server.connect();
+      JsonNode large = JsonNodeFactory.instance.objectNode().put("text", "a quote, a price, a headline ".repeat(40));
+      JsonNode small = JsonNodeFactory.instance.objectNode().put("n", 2);
+      await(publisher.publish(topic, large));
+      await(publisher.publish(topic, small));
+      String subscribe = "{\"type\":\"subscribe\",\"topic\":\"" + topic + "\",\"request_id\":\"s\",\"last_n\":2}";
+      try (RawWebSocket compressing = RawWebSocket.connectWithHeaders(server.httpBase(), OFFER);
+          RawWebSocket plain = RawWebSocket.connectWithHeaders(server.httpBase(), "")) {
+        compressing.sendText(subscribe);
+        assertEquals(2, compressing.read().json().path("replayed").asInt());
+        RawWebSocket.Frame first = compressing.read();
+        assertTrue(first.compressed(), "the large replayed event comes compressed");
+        JsonNode firstEvent = Wire.json(DeflateClient.inflate(first.payload()));
+        RawWebSocket.Frame second = compressing.read();
+        assertFalse(second.compressed(), "the small one as it is");
+
+        plain.sendText(subscribe);
+        assertEquals(2, plain.read().json().path("replayed").asInt());
+        RawWebSocket.Frame plainFirst = plain.read();
+        assertFalse(plainFirst.compressed());
+        assertEquals(plainFirst.json(), firstEvent, "the same replayed event to both");
+        assertTrue(firstEvent.path("replay").asBoolean(), firstEvent.toString());
+        assertEquals(large, firstEvent.path("message").path("payload"));
+        assertEquals(second.json(), plain.read().json());
+        assertEquals(small, second.json().path("message").path("payload"));
+      }
+    }
+  }
+
+  @Test
   void withCompressionOffTheOfferIsIgnored() {
     try (TestServer server = TestServer.start();
         RawWebSocket offering = RawWebSocket.connectWithHeaders(server.httpBase(), OFFER)) {
