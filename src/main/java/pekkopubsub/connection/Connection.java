@@ -73,7 +73,8 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
   static long ticksPerHeartbeat(Settings settings) {
     java.time.Duration idle = settings.limits().idleTimeout();
     if (idle.isZero()) return 1;
-    java.time.Duration check = idle.dividedBy(4);
+    // run once per connection: Duration.dividedBy goes through BigDecimal
+    java.time.Duration check = java.time.Duration.ofNanos(idle.toNanos() / 4);
     if (check.compareTo(MIN_IDLE_CHECK_PERIOD) < 0) check = MIN_IDLE_CHECK_PERIOD;
     long heartbeat = settings.heartbeatInterval().toNanos();
     return Math.max(1, (heartbeat + check.toNanos() - 1) / check.toNanos());
