@@ -58,7 +58,8 @@ public final class Guardian {
       Routes routes = new Routes(context.getSystem(), topics, webSocket, settings.askTimeout(), apiKeys, metrics);
       TlsFiles tls;
       try {
-        tls = settings.tls().enabled() ? TlsFiles.load(Path.of(settings.tls().certificate()), Path.of(settings.tls().privateKey())) : null;
+        tls = settings.tls().enabled() ? TlsFiles.load(Path.of(settings.tls().certificate()), Path.of(settings.tls().privateKey()),
+            settings.tls().requiresClientCertificates() ? Path.of(settings.tls().clientCa()) : null) : null;
       } catch (IllegalArgumentException e) {
         return onBindFailed(context, settings, e);
       }

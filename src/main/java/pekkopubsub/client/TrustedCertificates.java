@@ -8,16 +8,36 @@ import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
+import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 
-/** A client TLS context that trusts exactly the certificates of a PEM file, as curl's {@code --cacert}. */
+/** Client TLS contexts: trusting exactly the certificates of a PEM file, as curl's {@code --cacert}, and presenting a client certificate. */
 public final class TrustedCertificates {
 
   private TrustedCertificates() {}
 
   /** Throws {@link IllegalArgumentException} naming the file when it is unreadable or holds no certificate. */
   public static SSLContext trusting(Path pemFile) {
+    return context(pemFile, null);
+  }
+
+  /**
+   * A client TLS context that trusts the certificates of {@code pemFile} (null: the JVM's CAs) and
+   * presents {@code identity} (null: none) to a server that asks for a client certificate.
+   */
+  public static SSLContext context(Path pemFile, KeyManager[] identity) {
+    try {
+      SSLContext context = SSLContext.getInstance("TLS");
+      context.init(identity, pemFile == null ? null : trustManagers(pemFile), null);
+      return context;
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("every JDK has TLS", e);
+    }
+  }
+
+  private static TrustManager[] trustManagers(Path pemFile) {
     try (InputStream in = Files.newInputStream(pemFile)) {
       KeyStore trusted = KeyStore.getInstance(KeyStore.getDefaultType());
       trusted.load(null, null);
@@ -28,9 +48,7 @@ public final class TrustedCertificates {
       if (n == 0) throw new IllegalArgumentException(pemFile + ": no PEM certificate in it");
       TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
       trust.init(trusted);
-      SSLContext context = SSLContext.getInstance("TLS");
-      context.init(null, trust.getTrustManagers(), null);
-      return context;
+      return trust.getTrustManagers();
     } catch (IOException | GeneralSecurityException e) {
       throw new IllegalArgumentException(pemFile + ": " + e.getMessage(), e);
     }

@@ -68,13 +68,20 @@ public record Settings(
 
   /**
    * pubsub.http.tls: PEM files of the certificate chain and its private key, both empty for plain
-   * HTTP and ws://; how often they are read again for a renewed pair (zero: never).
+   * HTTP and ws://; how often they are read again for a renewed pair (zero: never); the PEM file of
+   * the CAs whose client certificates are required (empty: none asked for).
    */
-  public record Tls(String certificate, String privateKey, Duration reloadInterval) {
+  public record Tls(String certificate, String privateKey, Duration reloadInterval, String clientCa) {
     public Tls {
       require(certificate.isBlank() == privateKey.isBlank(),
           "pubsub.http.tls.certificate and pubsub.http.tls.private-key go together: set both (TLS) or neither");
       require(!reloadInterval.isNegative(), "pubsub.http.tls.reload-interval must be >= 0 (0: never)");
+      require(clientCa.isBlank() || !certificate.isBlank(),
+          "pubsub.http.tls.client-ca asks for client certificates, which needs TLS: set certificate and private-key too");
+    }
+
+    public boolean requiresClientCertificates() {
+      return !clientCa.isBlank();
     }
 
     public boolean enabled() {
@@ -130,7 +137,7 @@ public record Settings(
         c.getString("http.host"),
         c.getInt("http.port"),
         new Tls(c.getString("http.tls.certificate").trim(), c.getString("http.tls.private-key").trim(),
-            c.getDuration("http.tls.reload-interval")),
+            c.getDuration("http.tls.reload-interval"), c.getString("http.tls.client-ca").trim()),
         c.getInt("topic.max-history"),
         heapShareBytes(c, "topic.history-memory", Runtime.getRuntime().maxMemory()),
         new FanOutPacing(c.getDuration("topic.fan-out-pacing.spacing-per-subscriber"),

@@ -18,8 +18,11 @@ import java.util.Base64;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.net.ssl.KeyManager;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.SSLEngine;
 
 /**
@@ -34,15 +37,23 @@ public final class TlsContext {
 
   private final SSLContext sslContext;
   private final X509Certificate certificate;
+  private final boolean clientCertificatesRequired;
 
-  private TlsContext(SSLContext sslContext, X509Certificate certificate) {
+  private TlsContext(SSLContext sslContext, X509Certificate certificate, boolean clientCertificatesRequired) {
     this.sslContext = sslContext;
     this.certificate = certificate;
+    this.clientCertificatesRequired = clientCertificatesRequired;
   }
 
   /** Reads both files; an {@link IllegalArgumentException} says which file is wrong and how. */
   public static TlsContext fromPem(Path certificateChain, Path privateKey) {
-    return fromPem(certificateChain, read(certificateChain, "certificate"), privateKey, read(privateKey, "private key"));
+    return fromPem(certificateChain, privateKey, null);
+  }
+
+  /** The same, requiring client certificates signed by a CA of {@code clientCa} unless it is null. */
+  public static TlsContext fromPem(Path certificateChain, Path privateKey, Path clientCa) {
+    return fromPem(certificateChain, read(certificateChain, "certificate"), privateKey, read(privateKey, "private key"),
+        clientCa, clientCa == null ? null : read(clientCa, "client CA file"));
   }
 
   /** The contents of a file, or an {@link IllegalArgumentException} naming it as the {@code role} file. */
@@ -54,20 +65,40 @@ public final class TlsContext {
     }
   }
 
-  /** Both files' contents, already read; the paths name them in errors. */
-  static TlsContext fromPem(Path certificateChain, byte[] chainPem, Path privateKey, byte[] keyPem) {
+  /** The files' contents, already read ({@code clientCa} and its contents null: no client certificates); the paths name them in errors. */
+  static TlsContext fromPem(Path certificateChain, byte[] chainPem, Path privateKey, byte[] keyPem, Path clientCa,
+      byte[] clientCaPem) {
+    TrustManager[] clientTrust = clientCa == null ? null : clientTrust(clientCa, clientCaPem);
     List<Certificate> chain = readChain(certificateChain, chainPem);
+    KeyManager[] keys = keyManagers(certificateChain, chain, privateKey, keyPem);
+    try {
+      SSLContext context = SSLContext.getInstance("TLS");
+      context.init(keys, clientTrust, null);
+      return new TlsContext(context, (X509Certificate) chain.get(0), clientTrust != null);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("every JDK has TLS", e);
+    }
+  }
+
+  /**
+   * The identity a TLS context presents, from PEM files as {@link #fromPem} reads them: a server's,
+   * or a client's certificate for a server that asks for one.
+   */
+  public static KeyManager[] keyManagers(Path certificateChain, Path privateKey) {
+    return keyManagers(certificateChain, readChain(certificateChain, read(certificateChain, "certificate")), privateKey,
+        read(privateKey, "private key"));
+  }
+
+  private static KeyManager[] keyManagers(Path certificateChain, List<Certificate> chain, Path privateKey, byte[] keyPem) {
     PrivateKey key = readKey(privateKey, new String(keyPem, StandardCharsets.US_ASCII));
     requireMatch(chain.get(0), key, certificateChain, privateKey);
     try {
       KeyStore store = KeyStore.getInstance("PKCS12");
       store.load(null, null);
-      store.setKeyEntry("server", key, new char[0], chain.toArray(Certificate[]::new));
+      store.setKeyEntry("identity", key, new char[0], chain.toArray(Certificate[]::new));
       KeyManagerFactory keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
       keys.init(store, new char[0]);
-      SSLContext context = SSLContext.getInstance("TLS");
-      context.init(keys.getKeyManagers(), null, null);
-      return new TlsContext(context, (X509Certificate) chain.get(0));
+      return keys.getKeyManagers();
     } catch (GeneralSecurityException | IOException e) {
       throw new IllegalArgumentException("TLS: the private key " + privateKey + " does not go with the certificate "
           + certificateChain + ": " + e.getMessage(), e);
@@ -83,7 +114,23 @@ public final class TlsContext {
   public SSLEngine newServerEngine() {
     SSLEngine engine = sslContext.createSSLEngine();
     engine.setUseClientMode(false);
+    engine.setNeedClientAuth(clientCertificatesRequired);
     return engine;
+  }
+
+  /** Trusts exactly the CA certificates of {@code file} for clients' certificates. */
+  private static TrustManager[] clientTrust(Path file, byte[] pem) {
+    List<Certificate> authorities = readChain(file, pem);
+    try {
+      KeyStore trusted = KeyStore.getInstance("PKCS12");
+      trusted.load(null, null);
+      for (int i = 0; i < authorities.size(); i++) trusted.setCertificateEntry("client-ca-" + i, authorities.get(i));
+      TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      trust.init(trusted);
+      return trust.getTrustManagers();
+    } catch (GeneralSecurityException | IOException e) {
+      throw new IllegalArgumentException("TLS: the client CA file " + file + " cannot be trusted: " + e.getMessage(), e);
+    }
   }
 
   /**

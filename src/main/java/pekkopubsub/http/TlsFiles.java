@@ -35,26 +35,34 @@ public final class TlsFiles {
 
   private final Path certificateChain;
   private final Path privateKey;
+  /** Null: no client certificates asked for. */
+  private final Path clientCa;
   private volatile TlsContext served;
   /** Digest of the files' contents that {@link #served} was made from, or last refused; guarded by this. */
   private byte[] servedDigest;
   private byte[] refusedDigest;
   private long refusals;
 
-  private TlsFiles(Path certificateChain, Path privateKey, TlsContext served, byte[] servedDigest) {
+  private TlsFiles(Path certificateChain, Path privateKey, Path clientCa, TlsContext served, byte[] servedDigest) {
     this.certificateChain = certificateChain;
     this.privateKey = privateKey;
+    this.clientCa = clientCa;
     this.served = served;
     this.servedDigest = servedDigest;
   }
 
-  /** Reads both files, as {@link TlsContext#fromPem} does, with its errors. */
-  public static TlsFiles load(Path certificateChain, Path privateKey) {
+  /**
+   * Reads the files, as {@link TlsContext#fromPem} does, with its errors; {@code clientCa} null
+   * when no client certificates are asked for.
+   */
+  public static TlsFiles load(Path certificateChain, Path privateKey, Path clientCa) {
     byte[] chainPem = TlsContext.read(certificateChain, "certificate");
     byte[] keyPem = TlsContext.read(privateKey, "private key");
-    TlsContext context = TlsContext.fromPem(certificateChain, chainPem, privateKey, keyPem);
+    byte[] clientCaPem = clientCa == null ? new byte[0] : TlsContext.read(clientCa, "client CA file");
+    TlsContext context = TlsContext.fromPem(certificateChain, chainPem, privateKey, keyPem, clientCa,
+        clientCa == null ? null : clientCaPem);
     logServed("TLS certificate loaded", certificateChain, context);
-    return new TlsFiles(certificateChain, privateKey, context, digest(chainPem, keyPem));
+    return new TlsFiles(certificateChain, privateKey, clientCa, context, digest(chainPem, keyPem, clientCaPem));
   }
 
   /** A server-side engine, with the certificate served now. */
@@ -80,17 +88,19 @@ public final class TlsFiles {
   public synchronized Check check() {
     byte[] chainPem;
     byte[] keyPem;
+    byte[] clientCaPem;
     TlsContext context;
     try {
       chainPem = TlsContext.read(certificateChain, "certificate");
       keyPem = TlsContext.read(privateKey, "private key");
+      clientCaPem = clientCa == null ? new byte[0] : TlsContext.read(clientCa, "client CA file");
     } catch (IllegalArgumentException e) {
-      return refused(digest(e.getMessage().getBytes(), new byte[0]), e);
+      return refused(digest(e.getMessage().getBytes(), new byte[0], new byte[0]), e);
     }
-    byte[] digest = digest(chainPem, keyPem);
+    byte[] digest = digest(chainPem, keyPem, clientCaPem);
     if (Arrays.equals(digest, servedDigest)) return Check.UNCHANGED;
     try {
-      context = TlsContext.fromPem(certificateChain, chainPem, privateKey, keyPem);
+      context = TlsContext.fromPem(certificateChain, chainPem, privateKey, keyPem, clientCa, clientCa == null ? null : clientCaPem);
     } catch (IllegalArgumentException e) {
       return refused(digest, e);
     }
@@ -115,12 +125,13 @@ public final class TlsFiles {
     return Check.REFUSED;
   }
 
-  private static byte[] digest(byte[] chainPem, byte[] keyPem) {
+  private static byte[] digest(byte[]... files) {
     try {
       MessageDigest sha = MessageDigest.getInstance("SHA-256");
-      sha.update(chainPem);
-      sha.update((byte) 0);
-      sha.update(keyPem);
+      for (byte[] file : files) {
+        sha.update(file);
+        sha.update((byte) 0);
+      }
       return sha.digest();
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("every JDK has SHA-256", e);

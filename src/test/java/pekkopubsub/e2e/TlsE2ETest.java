@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.junit.jupiter.api.Test;
@@ -26,7 +27,9 @@ import org.junit.jupiter.api.io.TempDir;
 import pekkopubsub.Guardian;
 import pekkopubsub.LocalServer;
 import pekkopubsub.Main;
+import pekkopubsub.SelfSignedCertificate;
 import pekkopubsub.client.PubSubClient;
+import pekkopubsub.client.TrustedCertificates;
 import pekkopubsub.http.TestCertificates;
 import pekkopubsub.http.TlsContext;
 
@@ -67,6 +70,32 @@ class TlsE2ETest {
       // The close frame, written last, still reaches the client through the TLS session.
       CoordinatedShutdown.get(server.system()).run(Main.SignalReason.SIGTERM);
       assertEquals(1001, await(subscriber.closed(), WAIT).code());
+    }
+  }
+
+  @Test
+  void withAClientCaOnlyClientsPresentingACertificateItSignedGetIn() throws Exception {
+    TestCertificates certs = TestCertificates.create(dir.resolve("server"), "EC");
+    SelfSignedCertificate client = SelfSignedCertificate.create(dir.resolve("client"), "EC", 2);
+    SelfSignedCertificate stranger = SelfSignedCertificate.create(dir.resolve("stranger"), "EC", 2);
+    SSLContext presenting = TrustedCertificates.context(certs.certificate(),
+        TlsContext.keyManagers(client.certificate(), client.privateKey()));
+    try (TlsServer server = TlsServer.start(certs, Map.of("http.tls.client-ca", client.certificate().toString()), presenting)) {
+      createTopic(server.https(), server.base(), "mutual");
+      URI wss = PubSubClient.webSocketUri(server.base());
+      PubSubClient subscriber = PubSubClient.connect(wss, WAIT, Map.of(), server.https());
+      ack(subscriber.subscribe("mutual"), "mutual");
+      await(PubSubClient.connect(wss, WAIT, Map.of(), server.https()).publish("mutual", Wire.payload(1)));
+      assertEquals(List.of(1L), Wire.offsets(Wire.events(subscriber, "mutual", 1)));
+
+      SSLContext strangers = TrustedCertificates.context(certs.certificate(),
+          TlsContext.keyManagers(stranger.certificate(), stranger.privateKey()));
+      for (SSLContext refused : List.of(certs.clientContext(), strangers)) {
+        HttpClient https = HttpClient.newBuilder().sslContext(refused).connectTimeout(WAIT).build();
+        assertThrows(IOException.class, () -> https.send(HttpRequest.newBuilder(server.base().resolve("/health")).timeout(WAIT).build(),
+            HttpResponse.BodyHandlers.ofString()), "no certificate, or one the CA did not sign: no answer");
+        assertThrows(RuntimeException.class, () -> PubSubClient.connect(wss, WAIT, Map.of(), https), "and no WebSocket");
+      }
     }
   }
 
@@ -134,12 +163,17 @@ class TlsE2ETest {
   /** A server with the certificate (and {@code overrides}) that answers https, and a client that trusts it. */
   private record TlsServer(ActorSystem<Guardian.Command> system, int port, HttpClient https, URI base) implements AutoCloseable {
     static TlsServer start(TestCertificates certs, Map<String, String> overrides) throws InterruptedException {
+      return start(certs, overrides, certs.clientContext());
+    }
+
+    /** {@code client}: the TLS context of {@link #https()}. */
+    static TlsServer start(TestCertificates certs, Map<String, String> overrides, SSLContext client) throws InterruptedException {
       Map<String, String> settings = new java.util.HashMap<>(overrides);
       settings.put("http.tls.certificate", certs.certificate().toString());
       settings.put("http.tls.private-key", certs.privateKey().toString());
       int port = LocalServer.freePort();
       TlsServer server = new TlsServer(LocalServer.start(port, settings),
-          port, HttpClient.newBuilder().sslContext(certs.clientContext()).connectTimeout(WAIT).build(),
+          port, HttpClient.newBuilder().sslContext(client).connectTimeout(WAIT).build(),
           URI.create("https://localhost:" + port));
       try {
         awaitHealthy(server.https(), server.base());

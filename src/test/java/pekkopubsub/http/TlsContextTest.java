@@ -69,9 +69,12 @@ class TlsContextTest {
 
   @Test
   void theCertificateAndTheKeyAreSetTogetherOrNotAtAll() {
-    assertFalse(new Settings.Tls("", " ", Duration.ZERO).enabled(), "blank is off");
-    assertTrue(new Settings.Tls("a.pem", "b.pem", Duration.ofMinutes(1)).enabled());
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Settings.Tls("a.pem", "", Duration.ZERO));
+    assertFalse(new Settings.Tls("", " ", Duration.ZERO, "").enabled(), "blank is off");
+    assertTrue(new Settings.Tls("a.pem", "b.pem", Duration.ofMinutes(1), "").enabled());
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Settings.Tls("a.pem", "", Duration.ZERO, ""));
     assertTrue(e.getMessage().contains("pubsub.http.tls.private-key"), e.getMessage());
+    assertTrue(new Settings.Tls("a.pem", "b.pem", Duration.ZERO, "ca.pem").requiresClientCertificates());
+    e = assertThrows(IllegalArgumentException.class, () -> new Settings.Tls("", "", Duration.ZERO, "ca.pem"));
+    assertTrue(e.getMessage().contains("client-ca asks for client certificates, which needs TLS"), e.getMessage());
   }
 }

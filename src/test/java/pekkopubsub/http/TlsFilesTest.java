@@ -27,7 +27,7 @@ class TlsFilesTest {
     TestCertificates first = TestCertificates.create(dir.resolve("first"), "EC");
     TestCertificates renewed = TestCertificates.create(dir.resolve("renewed"), "EC");
     install(first, true, true);
-    TlsFiles files = TlsFiles.load(dir.resolve("fullchain.pem"), dir.resolve("privkey.pem"));
+    TlsFiles files = TlsFiles.load(dir.resolve("fullchain.pem"), dir.resolve("privkey.pem"), null);
     first.handshakeWith(files.newServerEngine());
     assertEquals(TlsFiles.Check.UNCHANGED, files.check());
 
@@ -50,7 +50,7 @@ class TlsFilesTest {
   void filesThatCannotBeReadAreRefusedAndTheCertificateServedStays() throws Exception {
     TestCertificates certs = TestCertificates.create(dir.resolve("certs"), "RSA");
     install(certs, true, true);
-    TlsFiles files = TlsFiles.load(dir.resolve("fullchain.pem"), dir.resolve("privkey.pem"));
+    TlsFiles files = TlsFiles.load(dir.resolve("fullchain.pem"), dir.resolve("privkey.pem"), null);
     Files.delete(dir.resolve("privkey.pem"));
 
     assertEquals(TlsFiles.Check.REFUSED, files.check());
