@@ -31,6 +31,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLHandshakeException;
 import picocli.CommandLine;
@@ -42,6 +43,7 @@ import picocli.CommandLine.ScopeType;
 import pekkopubsub.client.AdminClient;
 import pekkopubsub.client.PubSubClient;
 import pekkopubsub.client.TrustedCertificates;
+import pekkopubsub.http.TlsContext;
 import sun.misc.Signal;
 
 /** The {@code pubsub} command line (scripts/pubsub): topics, sub, pub, health and stats against a running server. */
@@ -151,8 +153,19 @@ public final class PubSubCli {
             + " --cacert (default: $PUBSUB_CACERT)")
     Path cacert;
 
-    /** Built on first use when --cacert is given; without it the clients use the JVM's trust store. */
-    private HttpClient trustingHttp;
+    @Option(names = "--cert", scope = ScopeType.INHERIT, paramLabel = "FILE",
+        defaultValue = "${env:PUBSUB_CERT}",
+        description = "PEM client certificate (chain) for a server that asks for one (mutual TLS), with --key"
+            + " (default: $PUBSUB_CERT)")
+    Path cert;
+
+    @Option(names = "--key", scope = ScopeType.INHERIT, paramLabel = "FILE",
+        defaultValue = "${env:PUBSUB_KEY}",
+        description = "its unencrypted PKCS #8 PEM private key (default: $PUBSUB_KEY)")
+    Path key;
+
+    /** Built on first use when --cacert or --cert is given; without them the clients use the JVM's defaults. */
+    private HttpClient tlsHttp;
 
     Root(PubSubCli cli) {
       this.cli = cli;
@@ -175,33 +188,44 @@ public final class PubSubCli {
       return url;
     }
 
+    private boolean ownTls() {
+      if ((cert == null) != (key == null)) throw new Failure(USAGE, "--cert and --key go together");
+      return cacert != null || cert != null;
+    }
+
     AdminClient admin() {
-      return cacert == null ? new AdminClient(base(), headers()) : new AdminClient(base(), headers(), trustingHttp());
+      return ownTls() ? new AdminClient(base(), headers(), tlsHttp()) : new AdminClient(base(), headers());
     }
 
     PubSubClient connect() {
       URI ws = PubSubClient.webSocketUri(base());
       try {
-        return cacert == null ? PubSubClient.connect(ws, ANSWER_TIMEOUT, headers())
-            : PubSubClient.connect(ws, ANSWER_TIMEOUT, headers(), trustingHttp());
+        return ownTls() ? PubSubClient.connect(ws, ANSWER_TIMEOUT, headers(), tlsHttp())
+            : PubSubClient.connect(ws, ANSWER_TIMEOUT, headers());
       } catch (RuntimeException e) {
         throw Failure.connecting(ws, e);
       }
     }
 
-    private SSLContext trusting() {
+    private SSLContext tlsContext() {
+      KeyManager[] identity;
       try {
-        return TrustedCertificates.trusting(cacert);
+        identity = cert == null ? null : TlsContext.keyManagers(cert, key);
+      } catch (IllegalArgumentException e) {
+        throw new Failure(USAGE, "--cert/--key: " + e.getMessage());
+      }
+      try {
+        return TrustedCertificates.context(cacert, identity);
       } catch (IllegalArgumentException e) {
         throw new Failure(USAGE, "--cacert " + e.getMessage());
       }
     }
 
-    private HttpClient trustingHttp() {
-      if (trustingHttp == null) {
-        trustingHttp = HttpClient.newBuilder().sslContext(trusting()).connectTimeout(Duration.ofSeconds(5)).build();
+    private HttpClient tlsHttp() {
+      if (tlsHttp == null) {
+        tlsHttp = HttpClient.newBuilder().sslContext(tlsContext()).connectTimeout(Duration.ofSeconds(5)).build();
       }
-      return trustingHttp;
+      return tlsHttp;
     }
 
     /** Prints a REST answer's body and turns a failure status into {@link Failure}. */
@@ -498,6 +522,11 @@ public final class PubSubCli {
     private static String reason(Throwable e) {
       for (Throwable t = e; t != null; t = t.getCause()) {
         if (t instanceof UnresolvedAddressException) return "unknown host";
+        if (t instanceof javax.net.ssl.SSLException && t.getMessage() != null
+            && t.getMessage().matches(".*(certificate_required|bad_certificate|certificate_unknown).*")) {
+          return "TLS handshake failed: " + t.getMessage()
+              + " (the server asks for a client certificate it trusts: give it with --cert FILE --key FILE)";
+        }
         if (t instanceof SSLHandshakeException) {
           return "TLS handshake failed: " + t.getMessage() + " (a certificate the JVM does not trust: give it with --cacert FILE)";
         }

@@ -174,6 +174,29 @@ class CliE2ETest {
     }
   }
 
+  /** A server that asks for client certificates: --cert and --key present one. */
+  @Test
+  void aServerAskingForAClientCertificateIsReachedWithCertAndKey(@TempDir Path dir) {
+    TestCertificates certs = TestCertificates.create(dir.resolve("server"), "EC");
+    pekkopubsub.SelfSignedCertificate client = pekkopubsub.SelfSignedCertificate.create(dir.resolve("client"), "EC", 2);
+    try (TestServer tls = TestServer.start(java.util.Map.of("http.tls.client-ca", client.certificate().toString()),
+        certs.presenting(client))) {
+      String url = tls.httpBase().toString();
+      String cacert = certs.certificate().toString();
+      Run health = cli("", "--url", url, "--cacert", cacert, "--cert", client.certificate().toString(),
+          "--key", client.privateKey().toString(), "health");
+      assertEquals(0, health.exit(), health::toString);
+      assertEquals("ok", health.json().path("status").asText(), health::toString);
+
+      Run without = cli("", "--url", url, "--cacert", cacert, "health");
+      assertEquals(PubSubCli.UNREACHABLE, without.exit(), without::toString);
+      assertTrue(without.errorLine().contains("--cert FILE --key FILE"), without::toString);
+      Run halfGiven = cli("", "--url", url, "--cacert", cacert, "--cert", client.certificate().toString(), "health");
+      assertEquals(PubSubCli.USAGE, halfGiven.exit(), halfGiven::toString);
+      assertTrue(halfGiven.errorLine().contains("--cert and --key go together"), halfGiven::toString);
+    }
+  }
+
   @Test
   void healthAndStatsPrintTheServersJson() {
     String topic = server.createTopic("cli-stats");

@@ -78,9 +78,7 @@ class TlsE2ETest {
     TestCertificates certs = TestCertificates.create(dir.resolve("server"), "EC");
     SelfSignedCertificate client = SelfSignedCertificate.create(dir.resolve("client"), "EC", 2);
     SelfSignedCertificate stranger = SelfSignedCertificate.create(dir.resolve("stranger"), "EC", 2);
-    SSLContext presenting = TrustedCertificates.context(certs.certificate(),
-        TlsContext.keyManagers(client.certificate(), client.privateKey()));
-    try (TlsServer server = TlsServer.start(certs, Map.of("http.tls.client-ca", client.certificate().toString()), presenting)) {
+    try (TlsServer server = TlsServer.start(certs.presenting(client), Map.of("http.tls.client-ca", client.certificate().toString()))) {
       createTopic(server.https(), server.base(), "mutual");
       URI wss = PubSubClient.webSocketUri(server.base());
       PubSubClient subscriber = PubSubClient.connect(wss, WAIT, Map.of(), server.https());
@@ -163,17 +161,12 @@ class TlsE2ETest {
   /** A server with the certificate (and {@code overrides}) that answers https, and a client that trusts it. */
   private record TlsServer(ActorSystem<Guardian.Command> system, int port, HttpClient https, URI base) implements AutoCloseable {
     static TlsServer start(TestCertificates certs, Map<String, String> overrides) throws InterruptedException {
-      return start(certs, overrides, certs.clientContext());
-    }
-
-    /** {@code client}: the TLS context of {@link #https()}. */
-    static TlsServer start(TestCertificates certs, Map<String, String> overrides, SSLContext client) throws InterruptedException {
       Map<String, String> settings = new java.util.HashMap<>(overrides);
       settings.put("http.tls.certificate", certs.certificate().toString());
       settings.put("http.tls.private-key", certs.privateKey().toString());
       int port = LocalServer.freePort();
       TlsServer server = new TlsServer(LocalServer.start(port, settings),
-          port, HttpClient.newBuilder().sslContext(client).connectTimeout(WAIT).build(),
+          port, HttpClient.newBuilder().sslContext(certs.clientContext()).connectTimeout(WAIT).build(),
           URI.create("https://localhost:" + port));
       try {
         awaitHealthy(server.https(), server.base());

@@ -22,6 +22,12 @@ public record TestCertificates(Path certificate, Path privateKey, SSLContext cli
     return new TestCertificates(made.certificate(), made.privateKey(), TrustedCertificates.trusting(made.certificate()));
   }
 
+  /** The same, with a client context that also presents {@code client}'s certificate (for mutual TLS). */
+  public TestCertificates presenting(SelfSignedCertificate client) {
+    return new TestCertificates(certificate, privateKey,
+        TrustedCertificates.context(certificate, TlsContext.keyManagers(client.certificate(), client.privateKey())));
+  }
+
   /**
    * Runs a client that trusts this certificate against {@code server} in memory until the
    * handshake is done, and returns the client's engine; an {@link SSLException} when it fails.
