@@ -92,11 +92,6 @@ public final class LeanClient implements Closeable {
     in.put(leftover);
   }
 
-  /** Opens a connection without compression; {@code wss://} trusts the JVM's default trust store. */
-  public static LeanClient connect(URI webSocketUri, Map<String, String> headers, Loop loop, Handler handler, Duration timeout) {
-    return connect(webSocketUri, headers, null, false, loop, handler, timeout);
-  }
-
   /**
    * Opens {@code ws://} or {@code wss://host:port/path} with a blocking TLS and RFC 6455 handshake
    * (up to {@code timeout}), then hands the connection to {@code loop}. {@code tls} is the context
