@@ -179,13 +179,15 @@ final class TlsStage extends GraphStage<BidiShape<ByteString, ByteString, ByteSt
     private void encrypt(ByteString plaintext) {
       ByteBuffer[] sources = SCRATCH.get().toEncrypt;
       int chunk = sources[0].capacity();
-      for (int from = 0; from < plaintext.size() && !failed && !engine.isOutboundDone(); from += chunk) {
+      // A wrap that moves nothing ends the push: encrypting a later chunk after it would leave a gap.
+      boolean stalled = false;
+      for (int from = 0; from < plaintext.size() && !stalled && !failed && !engine.isOutboundDone(); from += chunk) {
         sources[0].clear();
         (plaintext.size() <= chunk ? plaintext : plaintext.slice(from, from + chunk)).copyToBuffer(sources[0]);
         sources[0].flip();
         try {
-          while (sources[0].hasRemaining() && !engine.isOutboundDone()) {
-            if (!wrap(sources)) break;
+          while (sources[0].hasRemaining() && !engine.isOutboundDone() && !stalled) {
+            stalled = !wrap(sources);
           }
         } catch (SSLException e) {
           sessionFailed(e);
