@@ -8,6 +8,7 @@ import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
+import java.util.Collection;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManager;
@@ -39,18 +40,23 @@ public final class TrustedCertificates {
 
   private static TrustManager[] trustManagers(Path pemFile) {
     try (InputStream in = Files.newInputStream(pemFile)) {
-      KeyStore trusted = KeyStore.getInstance(KeyStore.getDefaultType());
-      trusted.load(null, null);
-      int n = 0;
-      for (Certificate certificate : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
-        trusted.setCertificateEntry("ca-" + n++, certificate);
-      }
-      if (n == 0) throw new IllegalArgumentException(pemFile + ": no PEM certificate in it");
-      TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-      trust.init(trusted);
-      return trust.getTrustManagers();
+      Collection<? extends Certificate> certificates = CertificateFactory.getInstance("X.509").generateCertificates(in);
+      if (certificates.isEmpty()) throw new IllegalArgumentException(pemFile + ": no PEM certificate in it");
+      return trustingExactly(certificates);
     } catch (IOException | GeneralSecurityException e) {
       throw new IllegalArgumentException(pemFile + ": " + e.getMessage(), e);
     }
+  }
+
+  /** Trust managers that accept exactly the chains ending in one of {@code certificates}; the server's for client CAs too. */
+  public static TrustManager[] trustingExactly(Collection<? extends Certificate> certificates)
+      throws GeneralSecurityException, IOException {
+    KeyStore trusted = KeyStore.getInstance(KeyStore.getDefaultType());
+    trusted.load(null, null);
+    int n = 0;
+    for (Certificate certificate : certificates) trusted.setCertificateEntry("ca-" + n++, certificate);
+    TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    trust.init(trusted);
+    return trust.getTrustManagers();
   }
 }

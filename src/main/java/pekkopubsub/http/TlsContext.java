@@ -21,9 +21,9 @@ import java.util.regex.Pattern;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.SSLEngine;
+import javax.net.ssl.TrustManager;
+import pekkopubsub.client.TrustedCertificates;
 
 /**
  * The server's TLS identity, read from the PEM files operators get from their certificate
@@ -53,7 +53,7 @@ public final class TlsContext {
   /** The same, requiring client certificates signed by a CA of {@code clientCa} unless it is null. */
   public static TlsContext fromPem(Path certificateChain, Path privateKey, Path clientCa) {
     return fromPem(certificateChain, read(certificateChain, "certificate"), privateKey, read(privateKey, "private key"),
-        clientCa, clientCa == null ? null : read(clientCa, "client CA file"));
+        clientCa, clientCa == null ? new byte[0] : read(clientCa, "client CA file"));
   }
 
   /** The contents of a file, or an {@link IllegalArgumentException} naming it as the {@code role} file. */
@@ -65,7 +65,7 @@ public final class TlsContext {
     }
   }
 
-  /** The files' contents, already read ({@code clientCa} and its contents null: no client certificates); the paths name them in errors. */
+  /** The files' contents, already read ({@code clientCa} null: no client certificates, its contents ignored); the paths name them in errors. */
   static TlsContext fromPem(Path certificateChain, byte[] chainPem, Path privateKey, byte[] keyPem, Path clientCa,
       byte[] clientCaPem) {
     TrustManager[] clientTrust = clientCa == null ? null : clientTrust(clientCa, clientCaPem);
@@ -122,12 +122,7 @@ public final class TlsContext {
   private static TrustManager[] clientTrust(Path file, byte[] pem) {
     List<Certificate> authorities = readChain(file, pem);
     try {
-      KeyStore trusted = KeyStore.getInstance("PKCS12");
-      trusted.load(null, null);
-      for (int i = 0; i < authorities.size(); i++) trusted.setCertificateEntry("client-ca-" + i, authorities.get(i));
-      TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-      trust.init(trusted);
-      return trust.getTrustManagers();
+      return TrustedCertificates.trustingExactly(authorities);
     } catch (GeneralSecurityException | IOException e) {
       throw new IllegalArgumentException("TLS: the client CA file " + file + " cannot be trusted: " + e.getMessage(), e);
     }

@@ -59,8 +59,7 @@ public final class TlsFiles {
     byte[] chainPem = TlsContext.read(certificateChain, "certificate");
     byte[] keyPem = TlsContext.read(privateKey, "private key");
     byte[] clientCaPem = clientCa == null ? new byte[0] : TlsContext.read(clientCa, "client CA file");
-    TlsContext context = TlsContext.fromPem(certificateChain, chainPem, privateKey, keyPem, clientCa,
-        clientCa == null ? null : clientCaPem);
+    TlsContext context = TlsContext.fromPem(certificateChain, chainPem, privateKey, keyPem, clientCa, clientCaPem);
     logServed("TLS certificate loaded", certificateChain, context);
     return new TlsFiles(certificateChain, privateKey, clientCa, context, digest(chainPem, keyPem, clientCaPem));
   }
@@ -100,7 +99,7 @@ public final class TlsFiles {
     byte[] digest = digest(chainPem, keyPem, clientCaPem);
     if (Arrays.equals(digest, servedDigest)) return Check.UNCHANGED;
     try {
-      context = TlsContext.fromPem(certificateChain, chainPem, privateKey, keyPem, clientCa, clientCa == null ? null : clientCaPem);
+      context = TlsContext.fromPem(certificateChain, chainPem, privateKey, keyPem, clientCa, clientCaPem);
     } catch (IllegalArgumentException e) {
       return refused(digest, e);
     }
