@@ -59,7 +59,7 @@ public final class Guardian {
       TlsFiles tls;
       try {
         tls = settings.tls().enabled() ? TlsFiles.load(Path.of(settings.tls().certificate()), Path.of(settings.tls().privateKey()),
-            settings.tls().requiresClientCertificates() ? Path.of(settings.tls().clientCa()) : null) : null;
+            settings.tls().requiresClientCertificates() ? Path.of(settings.tls().clientCa()) : null, settings.tls().provider()) : null;
       } catch (IllegalArgumentException e) {
         return onBindFailed(context, settings, e);
       }

@@ -71,7 +71,7 @@ public record Settings(
    * HTTP and ws://; how often they are read again for a renewed pair (zero: never); the PEM file of
    * the CAs whose client certificates are required (empty: none asked for).
    */
-  public record Tls(String certificate, String privateKey, Duration reloadInterval, String clientCa) {
+  public record Tls(String certificate, String privateKey, Duration reloadInterval, String clientCa, TlsProvider provider) {
     public Tls {
       require(certificate.isBlank() == privateKey.isBlank(),
           "pubsub.http.tls.certificate and pubsub.http.tls.private-key go together: set both (TLS) or neither");
@@ -86,6 +86,26 @@ public record Settings(
 
     public boolean enabled() {
       return !certificate.isBlank();
+    }
+  }
+
+  /** pubsub.http.tls.provider: which implementation runs the TLS sessions. */
+  public enum TlsProvider {
+    /** Conscrypt where its native library loads on this machine, else the JDK's. */
+    AUTO,
+    /** Conscrypt (BoringSSL): the server does not start where its native library does not load. */
+    CONSCRYPT,
+    /** The JDK's own, in Java. */
+    JDK;
+
+    static TlsProvider parse(String value) {
+      return switch (value.trim().toLowerCase(Locale.ROOT)) {
+        case "auto" -> AUTO;
+        case "conscrypt" -> CONSCRYPT;
+        case "jdk" -> JDK;
+        default -> throw new IllegalArgumentException(
+            "pubsub.http.tls.provider must be auto, conscrypt or jdk, not '" + value + "'");
+      };
     }
   }
 
@@ -137,7 +157,8 @@ public record Settings(
         c.getString("http.host"),
         c.getInt("http.port"),
         new Tls(c.getString("http.tls.certificate").trim(), c.getString("http.tls.private-key").trim(),
-            c.getDuration("http.tls.reload-interval"), c.getString("http.tls.client-ca").trim()),
+            c.getDuration("http.tls.reload-interval"), c.getString("http.tls.client-ca").trim(),
+            TlsProvider.parse(c.getString("http.tls.provider"))),
         c.getInt("topic.max-history"),
         heapShareBytes(c, "topic.history-memory", Runtime.getRuntime().maxMemory()),
         new FanOutPacing(c.getDuration("topic.fan-out-pacing.spacing-per-subscriber"),

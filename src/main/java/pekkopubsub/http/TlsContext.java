@@ -2,6 +2,7 @@ package pekkopubsub.http;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -9,6 +10,7 @@ import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.KeyStore;
 import java.security.PrivateKey;
+import java.security.Provider;
 import java.security.Signature;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
@@ -22,8 +24,13 @@ import javax.net.ssl.KeyManager;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLException;
 import javax.net.ssl.TrustManager;
+import org.conscrypt.AllocatedBuffer;
+import org.conscrypt.BufferAllocator;
+import org.conscrypt.Conscrypt;
 import pekkopubsub.client.TrustedCertificates;
+import pekkopubsub.config.Settings.TlsProvider;
 
 /**
  * The server's TLS identity, read from the PEM files operators get from their certificate
@@ -46,14 +53,9 @@ public final class TlsContext {
   }
 
   /** Reads both files; an {@link IllegalArgumentException} says which file is wrong and how. */
-  public static TlsContext fromPem(Path certificateChain, Path privateKey) {
-    return fromPem(certificateChain, privateKey, null);
-  }
-
-  /** The same, requiring client certificates signed by a CA of {@code clientCa} unless it is null. */
-  public static TlsContext fromPem(Path certificateChain, Path privateKey, Path clientCa) {
+  public static TlsContext fromPem(Path certificateChain, Path privateKey, TlsProvider provider) {
     return fromPem(certificateChain, read(certificateChain, "certificate"), privateKey, read(privateKey, "private key"),
-        clientCa, clientCa == null ? new byte[0] : read(clientCa, "client CA file"));
+        null, new byte[0], provider);
   }
 
   /** The contents of a file, or an {@link IllegalArgumentException} naming it as the {@code role} file. */
@@ -67,12 +69,13 @@ public final class TlsContext {
 
   /** The files' contents, already read ({@code clientCa} null: no client certificates, its contents ignored); the paths name them in errors. */
   static TlsContext fromPem(Path certificateChain, byte[] chainPem, Path privateKey, byte[] keyPem, Path clientCa,
-      byte[] clientCaPem) {
+      byte[] clientCaPem, TlsProvider provider) {
     TrustManager[] clientTrust = clientCa == null ? null : clientTrust(clientCa, clientCaPem);
     List<Certificate> chain = readChain(certificateChain, chainPem);
-    KeyManager[] keys = keyManagers(certificateChain, chain, privateKey, keyPem);
+    PrivateKey key = readKey(privateKey, keyPem);
+    KeyManager[] keys = keyManagers(certificateChain, chain, privateKey, key);
     try {
-      SSLContext context = SSLContext.getInstance("TLS");
+      SSLContext context = usesConscrypt(provider, key.getAlgorithm()) ? SSLContext.getInstance("TLS", ConscryptHolder.PROVIDER) : SSLContext.getInstance("TLS");
       context.init(keys, clientTrust, null);
       return new TlsContext(context, (X509Certificate) chain.get(0), clientTrust != null);
     } catch (GeneralSecurityException e) {
@@ -86,11 +89,10 @@ public final class TlsContext {
    */
   public static KeyManager[] keyManagers(Path certificateChain, Path privateKey) {
     return keyManagers(certificateChain, readChain(certificateChain, read(certificateChain, "certificate")), privateKey,
-        read(privateKey, "private key"));
+        readKey(privateKey, read(privateKey, "private key")));
   }
 
-  private static KeyManager[] keyManagers(Path certificateChain, List<Certificate> chain, Path privateKey, byte[] keyPem) {
-    PrivateKey key = readKey(privateKey, new String(keyPem, StandardCharsets.US_ASCII));
+  private static KeyManager[] keyManagers(Path certificateChain, List<Certificate> chain, Path privateKey, PrivateKey key) {
     requireMatch(chain.get(0), key, certificateChain, privateKey);
     try {
       KeyStore store = KeyStore.getInstance("PKCS12");
@@ -115,7 +117,92 @@ public final class TlsContext {
     SSLEngine engine = sslContext.createSSLEngine();
     engine.setUseClientMode(false);
     engine.setNeedClientAuth(clientCertificatesRequired);
+    if (Conscrypt.isConscrypt(engine)) Conscrypt.setBufferAllocator(engine, ThreadDirectBuffers.INSTANCE);
     return engine;
+  }
+
+  /**
+   * Frees what an ended session holds outside the heap. Conscrypt frees a session's native memory
+   * once both directions are closed and nothing is left to send (else only its finalizer, after a
+   * collection, does); a connection that ended otherwise has its close_notify discarded into
+   * {@code scratch}. The JDK's engine holds nothing to free.
+   */
+  static void release(SSLEngine engine, ByteBuffer scratch) {
+    if (!Conscrypt.isConscrypt(engine)) return;
+    engine.closeOutbound();
+    try {
+      engine.closeInbound();
+      while (!engine.isOutboundDone() && engine.wrap(ByteBuffer.allocate(0), scratch.clear()).bytesProduced() > 0) {
+        // discarded: the connection is gone
+      }
+    } catch (SSLException | RuntimeException alreadyBroken) {
+      // a session that cannot even be closed is left to Conscrypt's finalizer
+    }
+  }
+
+  /** What runs the sessions: "Conscrypt" or the JDK's "SunJSSE". */
+  public String provider() {
+    return sslContext.getProvider().getName();
+  }
+
+  /**
+   * Whether {@code provider} means Conscrypt for a key of {@code keyAlgorithm}; an
+   * {@link IllegalArgumentException} when Conscrypt was asked for by name and cannot serve it.
+   * Conscrypt serves RSA and EC keys: BoringSSL does not take others (Ed25519) from a Java key manager.
+   */
+  static boolean usesConscrypt(TlsProvider provider, String keyAlgorithm) {
+    boolean keySupported = keyAlgorithm.equals("RSA") || keyAlgorithm.equals("EC");
+    return switch (provider) {
+      case JDK -> false;
+      case AUTO -> ConscryptHolder.UNAVAILABLE == null && keySupported;
+      case CONSCRYPT -> {
+        if (ConscryptHolder.UNAVAILABLE != null) {
+          throw new IllegalArgumentException("TLS: pubsub.http.tls.provider is conscrypt, but its native library does not load here ("
+              + ConscryptHolder.UNAVAILABLE + "); set it to jdk or auto");
+        }
+        if (!keySupported) {
+          throw new IllegalArgumentException("TLS: pubsub.http.tls.provider is conscrypt, which serves RSA and EC keys, not "
+              + keyAlgorithm + "; set it to jdk or auto");
+        }
+        yield true;
+      }
+    };
+  }
+
+  /** Conscrypt's provider, made once, and why its native library did not load (null: it did). */
+  private static final class ConscryptHolder {
+    static final String UNAVAILABLE = unavailability();
+    static final Provider PROVIDER = UNAVAILABLE == null ? Conscrypt.newProvider() : null;
+
+    private static String unavailability() {
+      try {
+        Conscrypt.checkAvailability();
+        return null;
+      } catch (Throwable e) {
+        return e.toString();
+      }
+    }
+  }
+
+  /**
+   * Conscrypt copies between heap buffers and BoringSSL through a direct buffer. Without an
+   * allocator each engine keeps one of 17 KB for its whole life, per connection; these belong to
+   * the thread, as {@link TlsStage}'s own buffers do, and are used within one call of the engine.
+   */
+  private static final class ThreadDirectBuffers extends BufferAllocator {
+    static final ThreadDirectBuffers INSTANCE = new ThreadDirectBuffers();
+    private static final ThreadLocal<ByteBuffer> BUFFER = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(17 * 1024));
+
+    @Override
+    public AllocatedBuffer allocateDirectBuffer(int capacity) {
+      ByteBuffer buffer = BUFFER.get();
+      if (buffer.capacity() < capacity) {
+        buffer = ByteBuffer.allocateDirect(capacity);
+        BUFFER.set(buffer);
+      }
+      buffer.clear().limit(capacity);
+      return AllocatedBuffer.wrap(buffer);
+    }
   }
 
   /** Trusts exactly the CA certificates of {@code file} for clients' certificates. */
@@ -170,8 +257,8 @@ public final class TlsContext {
     }
   }
 
-  private static PrivateKey readKey(Path file, String pem) {
-    Matcher block = PEM_BLOCK.matcher(pem);
+  private static PrivateKey readKey(Path file, byte[] pem) {
+    Matcher block = PEM_BLOCK.matcher(new String(pem, StandardCharsets.US_ASCII));
     if (!block.find()) throw new IllegalArgumentException("TLS: no PEM block in the private key " + file);
     if (!block.group(1).equals("PRIVATE KEY")) {
       throw new IllegalArgumentException("TLS: the private key " + file + " is a '" + block.group(1)

@@ -10,6 +10,7 @@ import java.util.Arrays;
 import javax.net.ssl.SSLEngine;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import pekkopubsub.config.Settings.TlsProvider;
 
 /**
  * The TLS identity the port serves, from its PEM files: read at start, and read again by each
@@ -37,31 +38,34 @@ public final class TlsFiles {
   private final Path privateKey;
   /** Null: no client certificates asked for. */
   private final Path clientCa;
+  private final TlsProvider provider;
   private volatile TlsContext served;
   /** Digest of the files' contents that {@link #served} was made from, or last refused; guarded by this. */
   private byte[] servedDigest;
   private byte[] refusedDigest;
   private long refusals;
 
-  private TlsFiles(Path certificateChain, Path privateKey, Path clientCa, TlsContext served, byte[] servedDigest) {
+  private TlsFiles(Path certificateChain, Path privateKey, Path clientCa, TlsProvider provider, TlsContext served,
+      byte[] servedDigest) {
     this.certificateChain = certificateChain;
     this.privateKey = privateKey;
     this.clientCa = clientCa;
+    this.provider = provider;
     this.served = served;
     this.servedDigest = servedDigest;
   }
 
   /**
    * Reads the files, as {@link TlsContext#fromPem} does, with its errors; {@code clientCa} null
-   * when no client certificates are asked for.
+   * when no client certificates are asked for; {@code provider} runs the sessions.
    */
-  public static TlsFiles load(Path certificateChain, Path privateKey, Path clientCa) {
+  public static TlsFiles load(Path certificateChain, Path privateKey, Path clientCa, TlsProvider provider) {
     byte[] chainPem = TlsContext.read(certificateChain, "certificate");
     byte[] keyPem = TlsContext.read(privateKey, "private key");
     byte[] clientCaPem = clientCa == null ? new byte[0] : TlsContext.read(clientCa, "client CA file");
-    TlsContext context = TlsContext.fromPem(certificateChain, chainPem, privateKey, keyPem, clientCa, clientCaPem);
+    TlsContext context = TlsContext.fromPem(certificateChain, chainPem, privateKey, keyPem, clientCa, clientCaPem, provider);
     logServed("TLS certificate loaded", certificateChain, context);
-    return new TlsFiles(certificateChain, privateKey, clientCa, context, digest(chainPem, keyPem, clientCaPem));
+    return new TlsFiles(certificateChain, privateKey, clientCa, provider, context, digest(chainPem, keyPem, clientCaPem));
   }
 
   /** A server-side engine, with the certificate served now. */
@@ -99,7 +103,7 @@ public final class TlsFiles {
     byte[] digest = digest(chainPem, keyPem, clientCaPem);
     if (Arrays.equals(digest, servedDigest)) return Check.UNCHANGED;
     try {
-      context = TlsContext.fromPem(certificateChain, chainPem, privateKey, keyPem, clientCa, clientCaPem);
+      context = TlsContext.fromPem(certificateChain, chainPem, privateKey, keyPem, clientCa, clientCaPem, provider);
     } catch (IllegalArgumentException e) {
       return refused(digest, e);
     }
@@ -111,8 +115,8 @@ public final class TlsFiles {
   }
 
   private static void logServed(String what, Path file, TlsContext context) {
-    log.info(what + " {} {} {}", kv("file", file), kv("subject", context.certificate().getSubjectX500Principal()),
-        kv("valid_until", context.certificate().getNotAfter().toInstant()));
+    log.info(what + " {} {} {} {}", kv("file", file), kv("subject", context.certificate().getSubjectX500Principal()),
+        kv("valid_until", context.certificate().getNotAfter().toInstant()), kv("provider", context.provider()));
   }
 
   private Check refused(byte[] digest, IllegalArgumentException cause) {

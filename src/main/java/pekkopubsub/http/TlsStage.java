@@ -101,6 +101,11 @@ final class TlsStage extends GraphStage<BidiShape<ByteString, ByteString, ByteSt
     private boolean receivingEnded;
     /** The session failed: nothing more goes through the engine; what it had to send is sent, then the close. */
     private boolean failed;
+    /**
+     * closeOutbound was called: wrap until the engine's outbound is done. The JDK's engine then asks
+     * to wrap; Conscrypt's says it is not handshaking and leaves close_notify to the caller's loop.
+     */
+    private boolean closingOutbound;
 
     Logic() {
       super(shape);
@@ -112,7 +117,7 @@ final class TlsStage extends GraphStage<BidiShape<ByteString, ByteString, ByteSt
 
         @Override
         public void onUpstreamFinish() {
-          engine.closeOutbound();
+          closeOutbound();
           advance();
         }
 
@@ -173,6 +178,11 @@ final class TlsStage extends GraphStage<BidiShape<ByteString, ByteString, ByteSt
         return;
       }
       advance();
+    }
+
+    @Override
+    public void postStop() {
+      if (engine != null) TlsContext.release(engine, SCRATCH.get().record);
     }
 
     /** Encrypts one push of plaintext into records, in order, behind what is already to send. */
@@ -243,7 +253,7 @@ final class TlsStage extends GraphStage<BidiShape<ByteString, ByteString, ByteSt
           HandshakeStatus status = engine.getHandshakeStatus();
           if (status == HandshakeStatus.NEED_TASK) {
             for (Runnable task = engine.getDelegatedTask(); task != null; task = engine.getDelegatedTask()) task.run();
-          } else if (status == HandshakeStatus.NEED_WRAP) {
+          } else if (status == HandshakeStatus.NEED_WRAP || (closingOutbound && !engine.isOutboundDone())) {
             if (!wrap(NOTHING)) return;
           } else if (received != null && received.hasRemaining() && !engine.isInboundDone()) {
             if (!unwrap(received)) return;
@@ -273,8 +283,11 @@ final class TlsStage extends GraphStage<BidiShape<ByteString, ByteString, ByteSt
         default -> {
           scratch.record.flip();
           if (scratch.record.hasRemaining()) toSend = toSend.concat(ByteString.fromByteBuffer(scratch.record));
-          if (result.getHandshakeStatus() == HandshakeStatus.FINISHED) handshaken = true;
-          boolean moved = result.bytesConsumed() > 0 || result.bytesProduced() > 0;
+          boolean finished = result.getHandshakeStatus() == HandshakeStatus.FINISHED;
+          if (finished) handshaken = true;
+          // Conscrypt can finish the handshake in a wrap that moves no bytes; what has arrived after
+          // the client's Finished (its first request) must still be decrypted.
+          boolean moved = result.bytesConsumed() > 0 || result.bytesProduced() > 0 || finished;
           if (!moved && result.getStatus() == SSLEngineResult.Status.OK && engine.getHandshakeStatus() == HandshakeStatus.NEED_WRAP) {
             // A known JDK failure mode (akka/akka#29922): the engine asks to wrap and never produces.
             throw new SSLException("the TLS engine asks to wrap but produces nothing");
@@ -301,9 +314,10 @@ final class TlsStage extends GraphStage<BidiShape<ByteString, ByteString, ByteSt
         default -> {
           scratch.plaintext.flip();
           if (scratch.plaintext.hasRemaining()) decrypted = decrypted.concat(ByteString.fromByteBuffer(scratch.plaintext));
-          if (result.getHandshakeStatus() == HandshakeStatus.FINISHED) handshaken = true;
+          boolean finished = result.getHandshakeStatus() == HandshakeStatus.FINISHED;
+          if (finished) handshaken = true;
           if (result.getStatus() == SSLEngineResult.Status.CLOSED) endReceiving();
-          return result.bytesConsumed() > 0 || result.bytesProduced() > 0;
+          return result.bytesConsumed() > 0 || result.bytesProduced() > 0 || finished;
         }
       }
     }
@@ -332,13 +346,18 @@ final class TlsStage extends GraphStage<BidiShape<ByteString, ByteString, ByteSt
       endReceiving();
       if (!isClosed(ciphertextReceived)) cancel(ciphertextReceived);
       try {
-        engine.closeOutbound();
-        while (engine.getHandshakeStatus() == HandshakeStatus.NEED_WRAP && wrap(NOTHING)) {
+        closeOutbound();
+        while ((engine.getHandshakeStatus() == HandshakeStatus.NEED_WRAP || !engine.isOutboundDone()) && wrap(NOTHING)) {
           // the alert, then close_notify
         }
       } catch (SSLException | RuntimeException alertFailed) {
         log.debug("TLS alert not sent: {}", alertFailed.toString());
       }
+    }
+
+    private void closeOutbound() {
+      closingOutbound = true;
+      engine.closeOutbound();
     }
 
     private void endReceiving() {

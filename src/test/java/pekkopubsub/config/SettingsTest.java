@@ -67,6 +67,16 @@ class SettingsTest {
   }
 
   @Test
+  void theTlsProviderIsAutoUnlessNamedAndAnUnknownOneIsAClearError() {
+    assertEquals(Settings.TlsProvider.AUTO, Settings.from(Settings.withDefaults(ConfigFactory.empty())).tls().provider());
+    assertEquals(Settings.TlsProvider.JDK,
+        Settings.from(Settings.withDefaults(ConfigFactory.parseString("pubsub.http.tls.provider = JDK"))).tls().provider());
+    Config config = Settings.withDefaults(ConfigFactory.parseString("pubsub.http.tls.provider = openssl"));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Settings.from(config));
+    assertTrue(e.getMessage().contains("auto, conscrypt or jdk, not 'openssl'"), e.getMessage());
+  }
+
+  @Test
   void impossibleValuesAreRefused() {
     assertThrows(IllegalArgumentException.class, () -> Settings.from(
         Settings.withDefaults(ConfigFactory.parseString("pubsub.connection.outbound-queue-size = 0"))));

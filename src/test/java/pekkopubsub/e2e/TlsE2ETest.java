@@ -24,12 +24,15 @@ import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import pekkopubsub.Guardian;
 import pekkopubsub.LocalServer;
 import pekkopubsub.Main;
 import pekkopubsub.SelfSignedCertificate;
 import pekkopubsub.client.PubSubClient;
 import pekkopubsub.client.TrustedCertificates;
+import pekkopubsub.config.Settings.TlsProvider;
 import pekkopubsub.http.TestCertificates;
 import pekkopubsub.http.TlsContext;
 
@@ -40,9 +43,10 @@ class TlsE2ETest {
   @TempDir
   Path dir;
 
-  @Test
-  void restAndWebSocketWorkOverTlsAndPlaintextIsNotServed() throws Exception {
-    try (TlsServer server = TlsServer.start(TestCertificates.create(dir, "EC"), Map.of())) {
+  @ParameterizedTest
+  @EnumSource(value = TlsProvider.class, names = {"JDK", "CONSCRYPT"})
+  void restAndWebSocketWorkOverTlsAndPlaintextIsNotServed(TlsProvider provider) throws Exception {
+    try (TlsServer server = TlsServer.start(TestCertificates.create(dir, "EC"), Map.of("http.tls.provider", provider.name()))) {
       HttpClient https = server.https();
       URI base = server.base();
       createTopic(https, base, "secure");
@@ -70,12 +74,14 @@ class TlsE2ETest {
     }
   }
 
-  @Test
-  void withAClientCaOnlyClientsPresentingACertificateItSignedGetIn() throws Exception {
+  @ParameterizedTest
+  @EnumSource(value = TlsProvider.class, names = {"JDK", "CONSCRYPT"})
+  void withAClientCaOnlyClientsPresentingACertificateItSignedGetIn(TlsProvider provider) throws Exception {
     TestCertificates certs = TestCertificates.create(dir.resolve("server"), "EC");
     SelfSignedCertificate client = SelfSignedCertificate.create(dir.resolve("client"), "EC", 2);
     SelfSignedCertificate stranger = SelfSignedCertificate.create(dir.resolve("stranger"), "EC", 2);
-    try (TlsServer server = TlsServer.start(certs.presenting(client), Map.of("http.tls.client-ca", client.certificate().toString()))) {
+    try (TlsServer server = TlsServer.start(certs.presenting(client),
+        Map.of("http.tls.client-ca", client.certificate().toString(), "http.tls.provider", provider.name()))) {
       createTopic(server.https(), server.base(), "mutual");
       URI wss = PubSubClient.webSocketUri(server.base());
       PubSubClient subscriber = PubSubClient.connect(wss, WAIT, Map.of(), server.https());
@@ -139,7 +145,7 @@ class TlsE2ETest {
 
       String metrics = trustsRenewed.send(HttpRequest.newBuilder(server.base().resolve("/metrics")).build(),
           HttpResponse.BodyHandlers.ofString()).body();
-      long expiry = TlsContext.fromPem(renewed.certificate(), renewed.privateKey()).certificate().getNotAfter().toInstant().getEpochSecond();
+      long expiry = TlsContext.fromPem(renewed.certificate(), renewed.privateKey(), TlsProvider.JDK).certificate().getNotAfter().toInstant().getEpochSecond();
       double exposed = metrics.lines().filter(line -> line.startsWith("pubsub_tls_certificate_expiry_seconds "))
           .mapToDouble(line -> Double.parseDouble(line.substring(line.indexOf(' ') + 1))).findFirst().orElse(-1);
       assertEquals(expiry, exposed, metrics);

@@ -13,25 +13,50 @@ import java.time.Duration;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLEngineResult;
 import javax.net.ssl.SSLException;
+import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
 import pekkopubsub.config.Settings;
+import pekkopubsub.config.Settings.TlsProvider;
 
 class TlsContextTest {
 
   @TempDir
   Path dir;
 
-  @Test
-  void rsaAndEcKeysFromPemFilesServeAHandshakeTheClientTrusts() throws SSLException {
-    for (String algorithm : java.util.List.of("RSA", "EC")) {
+  @ParameterizedTest
+  @EnumSource(value = TlsProvider.class, names = {"JDK", "CONSCRYPT"})
+  void rsaAndEcKeysFromPemFilesServeAHandshakeTheClientTrusts(TlsProvider provider) throws SSLException {
+    for (String algorithm : List.of("RSA", "EC")) {
       TestCertificates certs = TestCertificates.create(dir.resolve(algorithm), algorithm);
-      TlsContext tls = TlsContext.fromPem(certs.certificate(), certs.privateKey());
+      TlsContext tls = TlsContext.fromPem(certs.certificate(), certs.privateKey(), provider);
       SSLEngine server = tls.newServerEngine();
       assertFalse(server.getUseClientMode());
       SSLEngine client = certs.handshakeWith(server);
-      assertEquals("CN=localhost", client.getSession().getPeerPrincipal().getName(), algorithm);
+      assertEquals("CN=localhost", client.getSession().getPeerPrincipal().getName(), algorithm + " with " + provider);
     }
+  }
+
+  @Test
+  void autoRunsSessionsOnConscryptWhereItsNativeLibraryLoads() {
+    TestCertificates certs = TestCertificates.create(dir, "EC");
+    assertEquals("SunJSSE", TlsContext.fromPem(certs.certificate(), certs.privateKey(), TlsProvider.JDK).provider());
+    assertEquals("Conscrypt", TlsContext.fromPem(certs.certificate(), certs.privateKey(), TlsProvider.CONSCRYPT).provider());
+    assertEquals("Conscrypt", TlsContext.fromPem(certs.certificate(), certs.privateKey(), TlsProvider.AUTO).provider(),
+        "this machine (Linux, x86-64, glibc) loads Conscrypt's library");
+  }
+
+  @Test
+  void anEd25519KeyIsServedByTheJdkUnderAutoAndRefusedByConscrypt() throws SSLException {
+    TestCertificates certs = TestCertificates.create(dir, "Ed25519");
+    TlsContext tls = TlsContext.fromPem(certs.certificate(), certs.privateKey(), TlsProvider.AUTO);
+    assertEquals("SunJSSE", tls.provider());
+    assertEquals("CN=localhost", certs.handshakeWith(tls.newServerEngine()).getSession().getPeerPrincipal().getName());
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> TlsContext.fromPem(certs.certificate(), certs.privateKey(), TlsProvider.CONSCRYPT));
+    assertTrue(e.getMessage().contains("serves RSA and EC keys, not EdDSA; set it to jdk or auto"), e.getMessage());
   }
 
   @Test
@@ -39,7 +64,7 @@ class TlsContextTest {
     TestCertificates certs = TestCertificates.create(dir, "RSA");
     Path pkcs1 = Files.writeString(dir.resolve("rsa.pem"), TestCertificates.pem("RSA PRIVATE KEY", new byte[] {1, 2, 3}));
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> TlsContext.fromPem(certs.certificate(), pkcs1));
+        () -> TlsContext.fromPem(certs.certificate(), pkcs1, TlsProvider.AUTO));
     assertTrue(e.getMessage().contains("'RSA PRIVATE KEY'") && e.getMessage().contains("openssl pkcs8 -topk8"), e.getMessage());
   }
 
@@ -47,14 +72,14 @@ class TlsContextTest {
   void missingAndWrongFilesAreNamedInTheError() throws IOException {
     TestCertificates certs = TestCertificates.create(dir, "EC");
     Path missing = dir.resolve("missing.pem");
-    assertTrue(assertThrows(IllegalArgumentException.class, () -> TlsContext.fromPem(missing, certs.privateKey()))
+    assertTrue(assertThrows(IllegalArgumentException.class, () -> TlsContext.fromPem(missing, certs.privateKey(), TlsProvider.AUTO))
         .getMessage().contains("cannot read the certificate " + missing));
-    assertTrue(assertThrows(IllegalArgumentException.class, () -> TlsContext.fromPem(certs.certificate(), missing))
+    assertTrue(assertThrows(IllegalArgumentException.class, () -> TlsContext.fromPem(certs.certificate(), missing, TlsProvider.AUTO))
         .getMessage().contains("cannot read the private key " + missing));
     Path text = Files.writeString(dir.resolve("text.pem"), "not a pem file");
-    assertTrue(assertThrows(IllegalArgumentException.class, () -> TlsContext.fromPem(text, certs.privateKey()))
+    assertTrue(assertThrows(IllegalArgumentException.class, () -> TlsContext.fromPem(text, certs.privateKey(), TlsProvider.AUTO))
         .getMessage().contains(text.toString()));
-    assertTrue(assertThrows(IllegalArgumentException.class, () -> TlsContext.fromPem(certs.certificate(), text))
+    assertTrue(assertThrows(IllegalArgumentException.class, () -> TlsContext.fromPem(certs.certificate(), text, TlsProvider.AUTO))
         .getMessage().contains("no PEM block in the private key " + text));
   }
 
@@ -63,18 +88,18 @@ class TlsContextTest {
     TestCertificates one = TestCertificates.create(dir.resolve("first"), "EC");
     TestCertificates other = TestCertificates.create(dir.resolve("second"), "EC");
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> TlsContext.fromPem(one.certificate(), other.privateKey()));
+        () -> TlsContext.fromPem(one.certificate(), other.privateKey(), TlsProvider.AUTO));
     assertTrue(e.getMessage().contains("is not the key of the first certificate in " + one.certificate()), e.getMessage());
   }
 
   @Test
   void theCertificateAndTheKeyAreSetTogetherOrNotAtAll() {
-    assertFalse(new Settings.Tls("", " ", Duration.ZERO, "").enabled(), "blank is off");
-    assertTrue(new Settings.Tls("a.pem", "b.pem", Duration.ofMinutes(1), "").enabled());
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Settings.Tls("a.pem", "", Duration.ZERO, ""));
+    assertFalse(new Settings.Tls("", " ", Duration.ZERO, "", TlsProvider.AUTO).enabled(), "blank is off");
+    assertTrue(new Settings.Tls("a.pem", "b.pem", Duration.ofMinutes(1), "", TlsProvider.AUTO).enabled());
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Settings.Tls("a.pem", "", Duration.ZERO, "", TlsProvider.AUTO));
     assertTrue(e.getMessage().contains("pubsub.http.tls.private-key"), e.getMessage());
-    assertTrue(new Settings.Tls("a.pem", "b.pem", Duration.ZERO, "ca.pem").requiresClientCertificates());
-    e = assertThrows(IllegalArgumentException.class, () -> new Settings.Tls("", "", Duration.ZERO, "ca.pem"));
+    assertTrue(new Settings.Tls("a.pem", "b.pem", Duration.ZERO, "ca.pem", TlsProvider.AUTO).requiresClientCertificates());
+    e = assertThrows(IllegalArgumentException.class, () -> new Settings.Tls("", "", Duration.ZERO, "ca.pem", TlsProvider.AUTO));
     assertTrue(e.getMessage().contains("client-ca asks for client certificates, which needs TLS"), e.getMessage());
   }
 }

@@ -10,6 +10,7 @@ import java.nio.file.StandardCopyOption;
 import javax.net.ssl.SSLException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import pekkopubsub.config.Settings.TlsProvider;
 
 /** Renewing the certificate in place: what each check serves, and what it refuses. */
 class TlsFilesTest {
@@ -27,7 +28,7 @@ class TlsFilesTest {
     TestCertificates first = TestCertificates.create(dir.resolve("first"), "EC");
     TestCertificates renewed = TestCertificates.create(dir.resolve("renewed"), "EC");
     install(first, true, true);
-    TlsFiles files = TlsFiles.load(dir.resolve("fullchain.pem"), dir.resolve("privkey.pem"), null);
+    TlsFiles files = TlsFiles.load(dir.resolve("fullchain.pem"), dir.resolve("privkey.pem"), null, TlsProvider.AUTO);
     first.handshakeWith(files.newServerEngine());
     assertEquals(TlsFiles.Check.UNCHANGED, files.check());
 
@@ -50,7 +51,7 @@ class TlsFilesTest {
   void filesThatCannotBeReadAreRefusedAndTheCertificateServedStays() throws Exception {
     TestCertificates certs = TestCertificates.create(dir.resolve("certs"), "RSA");
     install(certs, true, true);
-    TlsFiles files = TlsFiles.load(dir.resolve("fullchain.pem"), dir.resolve("privkey.pem"), null);
+    TlsFiles files = TlsFiles.load(dir.resolve("fullchain.pem"), dir.resolve("privkey.pem"), null, TlsProvider.AUTO);
     Files.delete(dir.resolve("privkey.pem"));
 
     assertEquals(TlsFiles.Check.REFUSED, files.check());
