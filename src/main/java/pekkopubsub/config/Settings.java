@@ -91,20 +91,19 @@ public record Settings(
 
   /** pubsub.http.tls.provider: which implementation runs the TLS sessions. */
   public enum TlsProvider {
-    /** Conscrypt where its native library loads on this machine, else the JDK's. */
-    AUTO,
-    /** Conscrypt (BoringSSL): the server does not start where its native library does not load. */
-    CONSCRYPT,
     /** The JDK's own, in Java. */
-    JDK;
+    JDK,
+    /**
+     * Conscrypt (BoringSSL): about a sixth of the JDK's CPU per full handshake, but three file
+     * descriptors per connection; the server does not start where its native library does not load.
+     */
+    CONSCRYPT;
 
     static TlsProvider parse(String value) {
       return switch (value.trim().toLowerCase(Locale.ROOT)) {
-        case "auto" -> AUTO;
-        case "conscrypt" -> CONSCRYPT;
         case "jdk" -> JDK;
-        default -> throw new IllegalArgumentException(
-            "pubsub.http.tls.provider must be auto, conscrypt or jdk, not '" + value + "'");
+        case "conscrypt" -> CONSCRYPT;
+        default -> throw new IllegalArgumentException("pubsub.http.tls.provider must be jdk or conscrypt, not '" + value + "'");
       };
     }
   }

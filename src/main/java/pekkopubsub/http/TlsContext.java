@@ -146,27 +146,21 @@ public final class TlsContext {
   }
 
   /**
-   * Whether {@code provider} means Conscrypt for a key of {@code keyAlgorithm}; an
-   * {@link IllegalArgumentException} when Conscrypt was asked for by name and cannot serve it.
-   * Conscrypt serves RSA and EC keys: BoringSSL does not take others (Ed25519) from a Java key manager.
+   * Whether {@code provider} is Conscrypt, which can serve a key of {@code keyAlgorithm} here; an
+   * {@link IllegalArgumentException} when it cannot. Conscrypt serves RSA and EC keys: BoringSSL
+   * does not take others (Ed25519) from a Java key manager.
    */
   static boolean usesConscrypt(TlsProvider provider, String keyAlgorithm) {
-    boolean keySupported = keyAlgorithm.equals("RSA") || keyAlgorithm.equals("EC");
-    return switch (provider) {
-      case JDK -> false;
-      case AUTO -> ConscryptHolder.UNAVAILABLE == null && keySupported;
-      case CONSCRYPT -> {
-        if (ConscryptHolder.UNAVAILABLE != null) {
-          throw new IllegalArgumentException("TLS: pubsub.http.tls.provider is conscrypt, but its native library does not load here ("
-              + ConscryptHolder.UNAVAILABLE + "); set it to jdk or auto");
-        }
-        if (!keySupported) {
-          throw new IllegalArgumentException("TLS: pubsub.http.tls.provider is conscrypt, which serves RSA and EC keys, not "
-              + keyAlgorithm + "; set it to jdk or auto");
-        }
-        yield true;
-      }
-    };
+    if (provider == TlsProvider.JDK) return false;
+    if (ConscryptHolder.UNAVAILABLE != null) {
+      throw new IllegalArgumentException("TLS: pubsub.http.tls.provider is conscrypt, but its native library does not load here ("
+          + ConscryptHolder.UNAVAILABLE + "); set it to jdk");
+    }
+    if (!keyAlgorithm.equals("RSA") && !keyAlgorithm.equals("EC")) {
+      throw new IllegalArgumentException("TLS: pubsub.http.tls.provider is conscrypt, which serves RSA and EC keys, not "
+          + keyAlgorithm + "; set it to jdk");
+    }
+    return true;
   }
 
   /** Conscrypt's provider, made once, and why its native library did not load (null: it did). */

@@ -34,6 +34,11 @@ import org.slf4j.LoggerFactory;
  * which a client that never handshook would never send. When the ciphertext received ends, or the
  * peer's close_notify arrives, the received plaintext completes. A session that fails (a handshake
  * refused, a record that does not decrypt) sends its alert, then ends both sides as a close does.
+ *
+ * <p>The engine is the JDK's or Conscrypt's ({@link TlsContext}). Where they differ the stage keeps
+ * to the {@code SSLEngine} contract rather than either's habits: it wraps until the outbound side
+ * is done after closing it, counts a handshake that finishes as progress even when no bytes
+ * moved, and releases the engine when the stage stops.
  */
 final class TlsStage extends GraphStage<BidiShape<ByteString, ByteString, ByteString, ByteString>> {
 

@@ -67,13 +67,13 @@ class SettingsTest {
   }
 
   @Test
-  void theTlsProviderIsAutoUnlessNamedAndAnUnknownOneIsAClearError() {
-    assertEquals(Settings.TlsProvider.AUTO, Settings.from(Settings.withDefaults(ConfigFactory.empty())).tls().provider());
-    assertEquals(Settings.TlsProvider.JDK,
-        Settings.from(Settings.withDefaults(ConfigFactory.parseString("pubsub.http.tls.provider = JDK"))).tls().provider());
+  void theTlsProviderIsTheJdksUnlessNamedAndAnUnknownOneIsAClearError() {
+    assertEquals(Settings.TlsProvider.JDK, Settings.from(Settings.withDefaults(ConfigFactory.empty())).tls().provider());
+    assertEquals(Settings.TlsProvider.CONSCRYPT,
+        Settings.from(Settings.withDefaults(ConfigFactory.parseString("pubsub.http.tls.provider = Conscrypt"))).tls().provider());
     Config config = Settings.withDefaults(ConfigFactory.parseString("pubsub.http.tls.provider = openssl"));
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Settings.from(config));
-    assertTrue(e.getMessage().contains("auto, conscrypt or jdk, not 'openssl'"), e.getMessage());
+    assertTrue(e.getMessage().contains("jdk or conscrypt, not 'openssl'"), e.getMessage());
   }
 
   @Test

@@ -44,7 +44,7 @@ class TlsE2ETest {
   Path dir;
 
   @ParameterizedTest
-  @EnumSource(value = TlsProvider.class, names = {"JDK", "CONSCRYPT"})
+  @EnumSource(TlsProvider.class)
   void restAndWebSocketWorkOverTlsAndPlaintextIsNotServed(TlsProvider provider) throws Exception {
     try (TlsServer server = TlsServer.start(TestCertificates.create(dir, "EC"), Map.of("http.tls.provider", provider.name()))) {
       HttpClient https = server.https();
@@ -75,7 +75,7 @@ class TlsE2ETest {
   }
 
   @ParameterizedTest
-  @EnumSource(value = TlsProvider.class, names = {"JDK", "CONSCRYPT"})
+  @EnumSource(TlsProvider.class)
   void withAClientCaOnlyClientsPresentingACertificateItSignedGetIn(TlsProvider provider) throws Exception {
     TestCertificates certs = TestCertificates.create(dir.resolve("server"), "EC");
     SelfSignedCertificate client = SelfSignedCertificate.create(dir.resolve("client"), "EC", 2);

@@ -27,7 +27,7 @@ class TlsContextTest {
   Path dir;
 
   @ParameterizedTest
-  @EnumSource(value = TlsProvider.class, names = {"JDK", "CONSCRYPT"})
+  @EnumSource(TlsProvider.class)
   void rsaAndEcKeysFromPemFilesServeAHandshakeTheClientTrusts(TlsProvider provider) throws SSLException {
     for (String algorithm : List.of("RSA", "EC")) {
       TestCertificates certs = TestCertificates.create(dir.resolve(algorithm), algorithm);
@@ -40,23 +40,20 @@ class TlsContextTest {
   }
 
   @Test
-  void autoRunsSessionsOnConscryptWhereItsNativeLibraryLoads() {
+  void theProviderNamedRunsTheSessions() {
     TestCertificates certs = TestCertificates.create(dir, "EC");
     assertEquals("SunJSSE", TlsContext.fromPem(certs.certificate(), certs.privateKey(), TlsProvider.JDK).provider());
     assertEquals("Conscrypt", TlsContext.fromPem(certs.certificate(), certs.privateKey(), TlsProvider.CONSCRYPT).provider());
-    assertEquals("Conscrypt", TlsContext.fromPem(certs.certificate(), certs.privateKey(), TlsProvider.AUTO).provider(),
-        "this machine (Linux, x86-64, glibc) loads Conscrypt's library");
   }
 
   @Test
-  void anEd25519KeyIsServedByTheJdkUnderAutoAndRefusedByConscrypt() throws SSLException {
+  void anEd25519KeyIsServedByTheJdkAndRefusedByConscryptAtStart() throws SSLException {
     TestCertificates certs = TestCertificates.create(dir, "Ed25519");
-    TlsContext tls = TlsContext.fromPem(certs.certificate(), certs.privateKey(), TlsProvider.AUTO);
-    assertEquals("SunJSSE", tls.provider());
+    TlsContext tls = TlsContext.fromPem(certs.certificate(), certs.privateKey(), TlsProvider.JDK);
     assertEquals("CN=localhost", certs.handshakeWith(tls.newServerEngine()).getSession().getPeerPrincipal().getName());
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> TlsContext.fromPem(certs.certificate(), certs.privateKey(), TlsProvider.CONSCRYPT));
-    assertTrue(e.getMessage().contains("serves RSA and EC keys, not EdDSA; set it to jdk or auto"), e.getMessage());
+    assertTrue(e.getMessage().contains("serves RSA and EC keys, not EdDSA; set it to jdk"), e.getMessage());
   }
 
   @Test
@@ -64,7 +61,7 @@ class TlsContextTest {
     TestCertificates certs = TestCertificates.create(dir, "RSA");
     Path pkcs1 = Files.writeString(dir.resolve("rsa.pem"), TestCertificates.pem("RSA PRIVATE KEY", new byte[] {1, 2, 3}));
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> TlsContext.fromPem(certs.certificate(), pkcs1, TlsProvider.AUTO));
+        () -> TlsContext.fromPem(certs.certificate(), pkcs1, TlsProvider.JDK));
     assertTrue(e.getMessage().contains("'RSA PRIVATE KEY'") && e.getMessage().contains("openssl pkcs8 -topk8"), e.getMessage());
   }
 
@@ -72,14 +69,14 @@ class TlsContextTest {
   void missingAndWrongFilesAreNamedInTheError() throws IOException {
     TestCertificates certs = TestCertificates.create(dir, "EC");
     Path missing = dir.resolve("missing.pem");
-    assertTrue(assertThrows(IllegalArgumentException.class, () -> TlsContext.fromPem(missing, certs.privateKey(), TlsProvider.AUTO))
+    assertTrue(assertThrows(IllegalArgumentException.class, () -> TlsContext.fromPem(missing, certs.privateKey(), TlsProvider.JDK))
         .getMessage().contains("cannot read the certificate " + missing));
-    assertTrue(assertThrows(IllegalArgumentException.class, () -> TlsContext.fromPem(certs.certificate(), missing, TlsProvider.AUTO))
+    assertTrue(assertThrows(IllegalArgumentException.class, () -> TlsContext.fromPem(certs.certificate(), missing, TlsProvider.JDK))
         .getMessage().contains("cannot read the private key " + missing));
     Path text = Files.writeString(dir.resolve("text.pem"), "not a pem file");
-    assertTrue(assertThrows(IllegalArgumentException.class, () -> TlsContext.fromPem(text, certs.privateKey(), TlsProvider.AUTO))
+    assertTrue(assertThrows(IllegalArgumentException.class, () -> TlsContext.fromPem(text, certs.privateKey(), TlsProvider.JDK))
         .getMessage().contains(text.toString()));
-    assertTrue(assertThrows(IllegalArgumentException.class, () -> TlsContext.fromPem(certs.certificate(), text, TlsProvider.AUTO))
+    assertTrue(assertThrows(IllegalArgumentException.class, () -> TlsContext.fromPem(certs.certificate(), text, TlsProvider.JDK))
         .getMessage().contains("no PEM block in the private key " + text));
   }
 
@@ -88,18 +85,18 @@ class TlsContextTest {
     TestCertificates one = TestCertificates.create(dir.resolve("first"), "EC");
     TestCertificates other = TestCertificates.create(dir.resolve("second"), "EC");
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> TlsContext.fromPem(one.certificate(), other.privateKey(), TlsProvider.AUTO));
+        () -> TlsContext.fromPem(one.certificate(), other.privateKey(), TlsProvider.JDK));
     assertTrue(e.getMessage().contains("is not the key of the first certificate in " + one.certificate()), e.getMessage());
   }
 
   @Test
   void theCertificateAndTheKeyAreSetTogetherOrNotAtAll() {
-    assertFalse(new Settings.Tls("", " ", Duration.ZERO, "", TlsProvider.AUTO).enabled(), "blank is off");
-    assertTrue(new Settings.Tls("a.pem", "b.pem", Duration.ofMinutes(1), "", TlsProvider.AUTO).enabled());
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Settings.Tls("a.pem", "", Duration.ZERO, "", TlsProvider.AUTO));
+    assertFalse(new Settings.Tls("", " ", Duration.ZERO, "", TlsProvider.JDK).enabled(), "blank is off");
+    assertTrue(new Settings.Tls("a.pem", "b.pem", Duration.ofMinutes(1), "", TlsProvider.JDK).enabled());
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Settings.Tls("a.pem", "", Duration.ZERO, "", TlsProvider.JDK));
     assertTrue(e.getMessage().contains("pubsub.http.tls.private-key"), e.getMessage());
-    assertTrue(new Settings.Tls("a.pem", "b.pem", Duration.ZERO, "ca.pem", TlsProvider.AUTO).requiresClientCertificates());
-    e = assertThrows(IllegalArgumentException.class, () -> new Settings.Tls("", "", Duration.ZERO, "ca.pem", TlsProvider.AUTO));
+    assertTrue(new Settings.Tls("a.pem", "b.pem", Duration.ZERO, "ca.pem", TlsProvider.JDK).requiresClientCertificates());
+    e = assertThrows(IllegalArgumentException.class, () -> new Settings.Tls("", "", Duration.ZERO, "ca.pem", TlsProvider.JDK));
     assertTrue(e.getMessage().contains("client-ca asks for client certificates, which needs TLS"), e.getMessage());
   }
 }

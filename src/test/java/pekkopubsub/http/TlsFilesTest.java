@@ -28,7 +28,7 @@ class TlsFilesTest {
     TestCertificates first = TestCertificates.create(dir.resolve("first"), "EC");
     TestCertificates renewed = TestCertificates.create(dir.resolve("renewed"), "EC");
     install(first, true, true);
-    TlsFiles files = TlsFiles.load(dir.resolve("fullchain.pem"), dir.resolve("privkey.pem"), null, TlsProvider.AUTO);
+    TlsFiles files = TlsFiles.load(dir.resolve("fullchain.pem"), dir.resolve("privkey.pem"), null, TlsProvider.JDK);
     first.handshakeWith(files.newServerEngine());
     assertEquals(TlsFiles.Check.UNCHANGED, files.check());
 
@@ -51,7 +51,7 @@ class TlsFilesTest {
   void filesThatCannotBeReadAreRefusedAndTheCertificateServedStays() throws Exception {
     TestCertificates certs = TestCertificates.create(dir.resolve("certs"), "RSA");
     install(certs, true, true);
-    TlsFiles files = TlsFiles.load(dir.resolve("fullchain.pem"), dir.resolve("privkey.pem"), null, TlsProvider.AUTO);
+    TlsFiles files = TlsFiles.load(dir.resolve("fullchain.pem"), dir.resolve("privkey.pem"), null, TlsProvider.JDK);
     Files.delete(dir.resolve("privkey.pem"));
 
     assertEquals(TlsFiles.Check.REFUSED, files.check());
