@@ -54,6 +54,9 @@ public final class BenchConfig implements Cloneable {
   public boolean tls;
   /** PEM certificate(s) the clients trust for an https:// --url (default: the JVM's trust store). */
   public Path cacert;
+  /** The clients' certificate chain and key (PEM), for a --url that asks for client certificates; null: none. */
+  public Path cert;
+  public Path key;
   /** Every connection offers permessage-deflate (a server the tool starts gets it switched on). */
   public boolean compress;
   /** Seconds to wait after the last publish for the deliveries still on their way. */
@@ -120,6 +123,8 @@ public final class BenchConfig implements Cloneable {
         --tls                 wss:// and https://: a server the tool starts gets a self-signed
                               certificate (with --url, an https:// URL means TLS)
         --cacert FILE         PEM certificate(s) to trust for an https:// --url (default: the JVM's)
+        --cert FILE --key FILE  PEM certificate chain and PKCS #8 key every connection presents to
+                              an https:// --url that asks for client certificates (mutual TLS)
         --compress            every connection offers permessage-deflate; a server the tool
                               starts gets connection.permessage-deflate=on
         --io-threads N        client receive threads (default min(4, cores))
@@ -213,6 +218,8 @@ public final class BenchConfig implements Cloneable {
       case "--drain" -> c.drainSec = Double.parseDouble(v);
       case "--out" -> c.outDir = Path.of(v);
       case "--cacert" -> c.cacert = Path.of(v);
+      case "--cert" -> c.cert = Path.of(v);
+      case "--key" -> c.key = Path.of(v);
       default -> throw new IllegalArgumentException("unknown flag " + flag + "\n" + USAGE);
     }
   }
@@ -230,6 +237,8 @@ public final class BenchConfig implements Cloneable {
     require(ioThreads >= 1, "--io-threads must be >= 1");
     require(!(sweep && closedLoop), "--sweep raises an open-loop rate; drop --closed-loop");
     require(cacert == null || tls, "--cacert is for an https:// --url");
+    require((cert == null) == (key == null), "--cert and --key go together");
+    require(cert == null || (tls && serverMode == ServerMode.EXTERNAL), "--cert and --key are for an https:// --url");
   }
 
   private static void require(boolean ok, String message) {

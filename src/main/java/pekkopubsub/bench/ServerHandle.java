@@ -25,6 +25,7 @@ import pekkopubsub.LocalServer;
 import pekkopubsub.SelfSignedCertificate;
 import pekkopubsub.client.AdminClient;
 import pekkopubsub.client.TrustedCertificates;
+import pekkopubsub.http.TlsContext;
 
 /**
  * The server under load: started by the tool (a child process of the jar, or inside this JVM),
@@ -77,7 +78,8 @@ final class ServerHandle implements AutoCloseable {
 
   static ServerHandle start(BenchConfig c, Path workDir) {
     if (c.serverMode == BenchConfig.ServerMode.EXTERNAL) {
-      SSLContext trust = c.cacert == null ? null : TrustedCertificates.trusting(c.cacert);
+      SSLContext trust = c.cacert == null && c.cert == null ? null
+          : TrustedCertificates.context(c.cacert, c.cert == null ? null : TlsContext.keyManagers(c.cert, c.key));
       return new ServerHandle(c.serverMode, URI.create(c.url), c.pid, null, null, null, trust);
     }
     SSLContext trust = null;

@@ -8,12 +8,18 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.typed.ActorSystem;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import pekkopubsub.Guardian;
+import pekkopubsub.LocalServer;
+import pekkopubsub.SelfSignedCertificate;
 import pekkopubsub.protocol.JsonCodec;
 
 /**
@@ -169,6 +175,28 @@ class BenchSmokeTest {
   }
 
   @Test
+  void aServerThatAsksForClientCertificatesIsMeasuredWithCertAndKey() throws Exception {
+    SelfSignedCertificate server = SelfSignedCertificate.create(out.resolve("server"), "EC", 2);
+    SelfSignedCertificate client = SelfSignedCertificate.create(out.resolve("client"), "EC", 2);
+    int port = LocalServer.freePort();
+    ActorSystem<Guardian.Command> system = LocalServer.start(port, Map.of("http.tls.certificate", server.certificate().toString(),
+        "http.tls.private-key", server.privateKey().toString(), "http.tls.client-ca", client.certificate().toString(),
+        "limits.max-connections", "0"));
+    try {
+      BenchConfig c = BenchConfig.parse(new String[] {"connections", "--url", "https://localhost:" + port,
+          "--cacert", server.certificate().toString(), "--cert", client.certificate().toString(),
+          "--key", client.privateKey().toString(), "--subscribers", "10", "--duration", "0", "--drain", "5", "--quiet",
+          "--out", out.resolve("run").toString()});
+      JsonNode r = Bench.run(c, line -> {}).result();
+      assertEquals(10, r.path("delivered").asLong(), "every subscriber presented the certificate and got in: " + r);
+      assertEquals(0, r.path("unexpected_closes").asLong());
+    } finally {
+      system.terminate();
+      system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
   void badArgumentsAreRefusedWithUsage() {
     var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
         () -> BenchConfig.parse(new String[] {"nope"}));
@@ -179,6 +207,9 @@ class BenchSmokeTest {
     e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
         () -> BenchConfig.parse(new String[] {"light", "--url", "http://127.0.0.1:1", "--tls"}));
     assertTrue(e.getMessage().contains("https://"), e.getMessage());
+    e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> BenchConfig.parse(new String[] {"light", "--url", "https://127.0.0.1:1", "--cert", "client.pem"}));
+    assertTrue(e.getMessage().contains("--cert and --key go together"), e.getMessage());
   }
 
   private static void assertLossless(JsonNode r) {
