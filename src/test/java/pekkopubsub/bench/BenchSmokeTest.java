@@ -183,6 +183,7 @@ class BenchSmokeTest {
         "http.tls.private-key", server.privateKey().toString(), "http.tls.client-ca", client.certificate().toString(),
         "limits.max-connections", "0"));
     try {
+      awaitListening(port);
       BenchConfig c = BenchConfig.parse(new String[] {"connections", "--url", "https://localhost:" + port,
           "--cacert", server.certificate().toString(), "--cert", client.certificate().toString(),
           "--key", client.privateKey().toString(), "--subscribers", "10", "--duration", "0", "--drain", "5", "--quiet",
@@ -210,6 +211,19 @@ class BenchSmokeTest {
     e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
         () -> BenchConfig.parse(new String[] {"light", "--url", "https://127.0.0.1:1", "--cert", "client.pem"}));
     assertTrue(e.getMessage().contains("--cert and --key go together"), e.getMessage());
+  }
+
+  /** LocalServer.start returns before the port is bound. */
+  private static void awaitListening(int port) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (true) {
+      try (java.net.Socket probe = new java.net.Socket("127.0.0.1", port)) {
+        return;
+      } catch (java.io.IOException notYet) {
+        if (System.nanoTime() > deadline) throw new AssertionError("nothing listens on " + port);
+        Thread.sleep(50);
+      }
+    }
   }
 
   private static void assertLossless(JsonNode r) {
