@@ -9,17 +9,15 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import org.apache.pekko.actor.typed.ActorSystem;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import pekkopubsub.Guardian;
-import pekkopubsub.LocalServer;
 import pekkopubsub.SelfSignedCertificate;
+import pekkopubsub.e2e.TestServer;
+import pekkopubsub.http.TestCertificates;
 import pekkopubsub.protocol.JsonCodec;
 
 /**
@@ -176,24 +174,17 @@ class BenchSmokeTest {
 
   @Test
   void aServerThatAsksForClientCertificatesIsMeasuredWithCertAndKey() throws Exception {
-    SelfSignedCertificate server = SelfSignedCertificate.create(out.resolve("server"), "EC", 2);
     SelfSignedCertificate client = SelfSignedCertificate.create(out.resolve("client"), "EC", 2);
-    int port = LocalServer.freePort();
-    ActorSystem<Guardian.Command> system = LocalServer.start(port, Map.of("http.tls.certificate", server.certificate().toString(),
-        "http.tls.private-key", server.privateKey().toString(), "http.tls.client-ca", client.certificate().toString(),
-        "limits.max-connections", "0"));
-    try {
-      awaitListening(port);
-      BenchConfig c = BenchConfig.parse(new String[] {"connections", "--url", "https://localhost:" + port,
-          "--cacert", server.certificate().toString(), "--cert", client.certificate().toString(),
+    TestCertificates certs = TestCertificates.create(out.resolve("server"), "EC").presenting(client);
+    try (TestServer server = TestServer.start(Map.of("http.tls.client-ca", client.certificate().toString(),
+        "limits.max-connections", "0"), certs)) {
+      BenchConfig c = BenchConfig.parse(new String[] {"connections", "--url", server.httpBase().toString(),
+          "--cacert", certs.certificate().toString(), "--cert", client.certificate().toString(),
           "--key", client.privateKey().toString(), "--subscribers", "10", "--duration", "0", "--drain", "5", "--quiet",
           "--out", out.resolve("run").toString()});
       JsonNode r = Bench.run(c, line -> {}).result();
       assertEquals(10, r.path("delivered").asLong(), "every subscriber presented the certificate and got in: " + r);
       assertEquals(0, r.path("unexpected_closes").asLong());
-    } finally {
-      system.terminate();
-      system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
     }
   }
 
@@ -211,19 +202,6 @@ class BenchSmokeTest {
     e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
         () -> BenchConfig.parse(new String[] {"light", "--url", "https://127.0.0.1:1", "--cert", "client.pem"}));
     assertTrue(e.getMessage().contains("--cert and --key go together"), e.getMessage());
-  }
-
-  /** LocalServer.start returns before the port is bound. */
-  private static void awaitListening(int port) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (true) {
-      try (java.net.Socket probe = new java.net.Socket("127.0.0.1", port)) {
-        return;
-      } catch (java.io.IOException notYet) {
-        if (System.nanoTime() > deadline) throw new AssertionError("nothing listens on " + port);
-        Thread.sleep(50);
-      }
-    }
   }
 
   private static void assertLossless(JsonNode r) {
