@@ -34,23 +34,15 @@ public final class TlsFiles {
     REFUSED
   }
 
-  private final Path certificateChain;
-  private final Path privateKey;
-  /** Null: no client certificates asked for. */
-  private final Path clientCa;
-  private final TlsProvider provider;
+  private final Sources sources;
   private volatile TlsContext served;
   /** Digest of the files' contents that {@link #served} was made from, or last refused; guarded by this. */
   private byte[] servedDigest;
   private byte[] refusedDigest;
   private long refusals;
 
-  private TlsFiles(Path certificateChain, Path privateKey, Path clientCa, TlsProvider provider, TlsContext served,
-      byte[] servedDigest) {
-    this.certificateChain = certificateChain;
-    this.privateKey = privateKey;
-    this.clientCa = clientCa;
-    this.provider = provider;
+  private TlsFiles(Sources sources, TlsContext served, byte[] servedDigest) {
+    this.sources = sources;
     this.served = served;
     this.servedDigest = servedDigest;
   }
@@ -60,12 +52,11 @@ public final class TlsFiles {
    * when no client certificates are asked for; {@code provider} runs the sessions.
    */
   public static TlsFiles load(Path certificateChain, Path privateKey, Path clientCa, TlsProvider provider) {
-    byte[] chainPem = TlsContext.read(certificateChain, "certificate");
-    byte[] keyPem = TlsContext.read(privateKey, "private key");
-    byte[] clientCaPem = clientCa == null ? new byte[0] : TlsContext.read(clientCa, "client CA file");
-    TlsContext context = TlsContext.fromPem(certificateChain, chainPem, privateKey, keyPem, clientCa, clientCaPem, provider);
+    Sources sources = new Sources(certificateChain, privateKey, clientCa, provider);
+    Contents contents = sources.read();
+    TlsContext context = sources.context(contents);
     logServed("TLS certificate loaded", certificateChain, context);
-    return new TlsFiles(certificateChain, privateKey, clientCa, provider, context, digest(chainPem, keyPem, clientCaPem));
+    return new TlsFiles(sources, context, contents.digest());
   }
 
   /** A server-side engine, with the certificate served now. */
@@ -89,28 +80,24 @@ public final class TlsFiles {
    * at every check that finds it again.
    */
   public synchronized Check check() {
-    byte[] chainPem;
-    byte[] keyPem;
-    byte[] clientCaPem;
+    Contents contents;
     TlsContext context;
     try {
-      chainPem = TlsContext.read(certificateChain, "certificate");
-      keyPem = TlsContext.read(privateKey, "private key");
-      clientCaPem = clientCa == null ? new byte[0] : TlsContext.read(clientCa, "client CA file");
+      contents = sources.read();
     } catch (IllegalArgumentException e) {
-      return refused(digest(e.getMessage().getBytes(), new byte[0], new byte[0]), e);
+      return refused(digest(e.getMessage().getBytes()), e);
     }
-    byte[] digest = digest(chainPem, keyPem, clientCaPem);
+    byte[] digest = contents.digest();
     if (Arrays.equals(digest, servedDigest)) return Check.UNCHANGED;
     try {
-      context = TlsContext.fromPem(certificateChain, chainPem, privateKey, keyPem, clientCa, clientCaPem, provider);
+      context = sources.context(contents);
     } catch (IllegalArgumentException e) {
       return refused(digest, e);
     }
     served = context;
     servedDigest = digest;
     refusedDigest = null;
-    logServed("TLS certificate reloaded", certificateChain, context);
+    logServed("TLS certificate reloaded", sources.certificateChain(), context);
     return Check.RELOADED;
   }
 
@@ -126,6 +113,26 @@ public final class TlsFiles {
       refusedDigest = digest;
     }
     return Check.REFUSED;
+  }
+
+  /** Where the identity comes from; {@code clientCa} null when no client certificates are asked for. */
+  private record Sources(Path certificateChain, Path privateKey, Path clientCa, TlsProvider provider) {
+    Contents read() {
+      return new Contents(TlsContext.read(certificateChain, "certificate"), TlsContext.read(privateKey, "private key"),
+          clientCa == null ? new byte[0] : TlsContext.read(clientCa, "client CA file"));
+    }
+
+    TlsContext context(Contents contents) {
+      return TlsContext.fromPem(certificateChain, contents.chainPem(), privateKey, contents.keyPem(), clientCa,
+          contents.clientCaPem(), provider);
+    }
+  }
+
+  /** The files' bytes as one read found them. */
+  private record Contents(byte[] chainPem, byte[] keyPem, byte[] clientCaPem) {
+    byte[] digest() {
+      return TlsFiles.digest(chainPem, keyPem, clientCaPem);
+    }
   }
 
   private static byte[] digest(byte[]... files) {
