@@ -75,7 +75,9 @@ public final class TlsContext {
     PrivateKey key = readKey(privateKey, keyPem);
     KeyManager[] keys = keyManagers(certificateChain, chain, privateKey, key);
     try {
-      SSLContext context = usesConscrypt(provider, key.getAlgorithm()) ? SSLContext.getInstance("TLS", ConscryptHolder.PROVIDER) : SSLContext.getInstance("TLS");
+      SSLContext context = usesConscrypt(provider, key.getAlgorithm())
+          ? SSLContext.getInstance("TLS", ConscryptHolder.PROVIDER)
+          : SSLContext.getInstance("TLS");
       context.init(keys, clientTrust, null);
       return new TlsContext(context, (X509Certificate) chain.get(0), clientTrust != null);
     } catch (GeneralSecurityException e) {
