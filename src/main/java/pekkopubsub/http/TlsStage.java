@@ -352,7 +352,7 @@ final class TlsStage extends GraphStage<BidiShape<ByteString, ByteString, ByteSt
       if (!isClosed(ciphertextReceived)) cancel(ciphertextReceived);
       try {
         closeOutbound();
-        while ((engine.getHandshakeStatus() == HandshakeStatus.NEED_WRAP || !engine.isOutboundDone()) && wrap(NOTHING)) {
+        while (!engine.isOutboundDone() && wrap(NOTHING)) {
           // the alert, then close_notify
         }
       } catch (SSLException | RuntimeException alertFailed) {
