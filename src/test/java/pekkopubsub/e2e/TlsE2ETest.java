@@ -12,6 +12,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -20,6 +21,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSession;
+import javax.net.ssl.SSLSocket;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.junit.jupiter.api.Test;
@@ -98,6 +102,19 @@ class TlsE2ETest {
         assertThrows(RuntimeException.class, () -> PubSubClient.connect(wss, WAIT, Map.of(), https), "and no WebSocket");
       }
       assertTrue(handshakeFailures(server) >= 4, "each refusal counted as a handshake failure");
+    }
+  }
+
+  /** A client that comes back resumes its session (a TLS 1.3 ticket): no certificate signed or checked again. */
+  @ParameterizedTest
+  @EnumSource(TlsProvider.class)
+  void aClientThatComesBackResumesItsSession(TlsProvider provider) throws Exception {
+    TestCertificates certs = TestCertificates.create(dir, "EC");
+    try (TlsServer server = TlsServer.start(certs, Map.of("http.tls.provider", provider.name()))) {
+      SSLContext client = TrustedCertificates.trusting(certs.certificate());
+      SSLSession first = healthOver(client, server.port());
+      SSLSession second = healthOver(client, server.port());
+      assertEquals(first.getCreationTime(), second.getCreationTime(), "the second connection resumed the first one's session");
     }
   }
 
@@ -185,6 +202,21 @@ class TlsE2ETest {
     public void close() {
       system.terminate();
       system.getWhenTerminated().toCompletableFuture().orTimeout(30, TimeUnit.SECONDS).join();
+    }
+  }
+
+  /** {@code GET /health} on a connection of its own; the session it ran in. */
+  private static SSLSession healthOver(SSLContext client, int port) throws IOException {
+    try (SSLSocket socket = (SSLSocket) client.getSocketFactory().createSocket("localhost", port)) {
+      socket.setSoTimeout((int) WAIT.toMillis());
+      SSLParameters parameters = socket.getSSLParameters();
+      parameters.setEndpointIdentificationAlgorithm("HTTPS");
+      socket.setSSLParameters(parameters);
+      socket.getOutputStream().write("GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+          .getBytes(StandardCharsets.US_ASCII));
+      String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+      assertTrue(answer.startsWith("HTTP/1.1 200"), answer);
+      return socket.getSession();
     }
   }
 
