@@ -618,6 +618,7 @@ final class LoadRun {
       // what a reconnect storm costs the server: accept, (TLS handshake,) upgrade and subscribe
       result.put("server_cpu_us_per_connect", (connected.cpuNanos() - beforeConnecting.cpuNanos()) / 1e3 / n);
     }
+    if (c.tls) result.put("tls_resumed_connects", subs.stream().filter(s -> s.client != null && s.client.resumedTls()).count());
     result.put("published", acked.sum());
     result.put("expected_deliveries", (long) n * acked.sum());
     result.put("delivered", delivered.sum());
@@ -700,7 +701,7 @@ final class LoadRun {
     }
     Map<String, String> headers = c.apiKey == null ? Map.of() : Map.of("X-API-Key", c.apiKey);
     URI ws = PubSubClient.webSocketUri(server.httpBase);
-    return LeanClient.connect(ws, headers, server.clientTls, c.compress, loops.get(n % loops.size()), handler,
+    return LeanClient.connect(ws, headers, server.clientTls, c.tlsResumption, c.compress, loops.get(n % loops.size()), handler,
         Duration.ofSeconds(30));
   }
 

@@ -19,6 +19,7 @@ import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.zip.DataFormatException;
 import java.util.zip.Inflater;
@@ -61,6 +62,16 @@ public final class LeanClient implements Closeable {
     default void onClosed(LeanClient client, int code) {}
   }
 
+  /** Whether a {@code wss://} connection offers the TLS session an earlier one to the same server left. */
+  public enum TlsResumption {
+    /** As browsers and the JDK do: a client that comes back skips the certificate exchange. */
+    OFFER,
+    /** A full handshake every time, as after a server restart or from a client without a session cache. */
+    NEVER
+  }
+
+  /** Session-cache keys that no other connection shares, for {@link TlsResumption#NEVER}. */
+  private static final AtomicInteger UNSHARED_SESSION_KEYS = new AtomicInteger();
   private static final byte[] CRLFCRLF = {'\r', '\n', '\r', '\n'};
   private static final int OP_CONT = 0, OP_TEXT = 1, OP_BIN = 2, OP_CLOSE = 8, OP_PING = 9, OP_PONG = 10;
 
@@ -95,12 +106,13 @@ public final class LeanClient implements Closeable {
   /**
    * Opens {@code ws://} or {@code wss://host:port/path} with a blocking TLS and RFC 6455 handshake
    * (up to {@code timeout}), then hands the connection to {@code loop}. {@code tls} is the context
-   * for {@code wss://} (null: the JVM's default). With {@code offerDeflate} it offers
+   * for {@code wss://} (null: the JVM's default), {@code resumption} whether it offers an earlier
+   * session. With {@code offerDeflate} it offers
    * permessage-deflate; {@link #compressing()} says whether the server agreed. Throws when the
    * server does not answer 101.
    */
-  public static LeanClient connect(URI webSocketUri, Map<String, String> headers, SSLContext tls, boolean offerDeflate,
-      Loop loop, Handler handler, Duration timeout) {
+  public static LeanClient connect(URI webSocketUri, Map<String, String> headers, SSLContext tls, TlsResumption resumption,
+      boolean offerDeflate, Loop loop, Handler handler, Duration timeout) {
     boolean secure = "wss".equalsIgnoreCase(webSocketUri.getScheme());
     String host = webSocketUri.getHost();
     int port = webSocketUri.getPort() > 0 ? webSocketUri.getPort() : secure ? 443 : 80;
@@ -113,7 +125,9 @@ public final class LeanClient implements Closeable {
       ch.socket().connect(new InetSocketAddress(host, port), (int) timeout.toMillis());
       ch.configureBlocking(false);
       long deadline = System.nanoTime() + timeout.toNanos();
-      Tls session = secure ? Tls.handshake(ch, tls == null ? SSLContext.getDefault() : tls, host, port, deadline) : null;
+      // The JDK looks sessions up by host and port; a port hint of its own makes this connection's key unique.
+      int sessionKey = resumption == TlsResumption.OFFER ? port : -1 - (UNSHARED_SESSION_KEYS.getAndIncrement() & 0x3fffffff);
+      Tls session = secure ? Tls.handshake(ch, tls == null ? SSLContext.getDefault() : tls, host, sessionKey, deadline) : null;
       byte[] keyBytes = new byte[16];
       ThreadLocalRandom.current().nextBytes(keyBytes);
       String key = Base64.getEncoder().encodeToString(keyBytes);
@@ -191,6 +205,11 @@ public final class LeanClient implements Closeable {
   /** The server agreed to permessage-deflate: it may send compressed messages, which this client inflates. */
   public boolean compressing() {
     return deflate;
+  }
+
+  /** On {@code wss://}: the TLS handshake resumed an earlier session instead of a full one. */
+  public boolean resumedTls() {
+    return tls != null && tls.resumed;
   }
 
   /** Completes with the close code (-1: broken socket) when the connection ends. */
@@ -577,6 +596,7 @@ public final class LeanClient implements Closeable {
     private final SSLEngine engine;
     private ByteBuffer netIn;
     private final ByteBuffer netOut;
+    private boolean resumed;
 
     private Tls(SSLEngine engine) {
       this.engine = engine;
@@ -584,9 +604,13 @@ public final class LeanClient implements Closeable {
       netOut = ByteBuffer.allocate(engine.getSession().getPacketBufferSize());
     }
 
-    /** Runs the TLS handshake to its end, polling the socket until {@code deadline}. */
-    static Tls handshake(SocketChannel ch, SSLContext context, String host, int port, long deadline) throws IOException {
-      SSLEngine engine = context.createSSLEngine(host, port);
+    /**
+     * Runs the TLS handshake to its end, polling the socket until {@code deadline}; the context's
+     * sessions for {@code host} and {@code sessionKey} are offered for resumption.
+     */
+    static Tls handshake(SocketChannel ch, SSLContext context, String host, int sessionKey, long deadline) throws IOException {
+      long started = System.currentTimeMillis();
+      SSLEngine engine = context.createSSLEngine(host, sessionKey);
       engine.setUseClientMode(true);
       var parameters = engine.getSSLParameters();
       parameters.setEndpointIdentificationAlgorithm("HTTPS");
@@ -609,6 +633,8 @@ public final class LeanClient implements Closeable {
             }
           }
           default -> {
+            // A resumed session keeps the time it was first made.
+            tls.resumed = engine.getSession().getCreationTime() < started;
             return tls;
           }
         }

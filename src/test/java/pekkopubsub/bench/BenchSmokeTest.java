@@ -162,14 +162,22 @@ class BenchSmokeTest {
         "every event came compressed: " + compression);
   }
 
-  @Test
-  void connectionsOverTlsReportTheServersCpuPerConnect() throws Exception {
-    BenchConfig c = BenchConfig.parse(new String[] {"connections", "--in-process", "--tls", "--subscribers", "20",
-        "--duration", "0", "--drain", "5", "--quiet", "--out", out.toString()});
-    JsonNode r = Bench.run(c, line -> {}).result();
+  @ParameterizedTest
+  @ValueSource(booleans = {true, false})
+  void connectionsOverTlsReportTheServersCpuPerConnectAndHowManyResumed(boolean resume) throws Exception {
+    List<String> args = new ArrayList<>(List.of("connections", "--in-process", "--tls", "--subscribers", "20",
+        "--duration", "0", "--drain", "5", "--quiet", "--out", out.toString()));
+    if (!resume) args.add("--no-resume");
+    JsonNode r = Bench.run(BenchConfig.parse(args.toArray(String[]::new)), line -> {}).result();
     assertEquals(20, r.path("delivered").asLong(), "every idle TLS subscriber got the liveness publish: " + r);
     assertTrue(r.path("server_cpu_us_per_connect").asDouble() > 0, "handshake cost measured: " + r);
     assertEquals(0, r.path("unexpected_closes").asLong());
+    long resumed = r.path("tls_resumed_connects").asLong(-1);
+    if (resume) {
+      assertTrue(resumed > 0, "connections resumed the session of an earlier one (the tool's REST calls share it): " + r);
+    } else {
+      assertEquals(0, resumed, "every connection ran a full handshake: " + r);
+    }
   }
 
   @Test
@@ -202,6 +210,9 @@ class BenchSmokeTest {
     e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
         () -> BenchConfig.parse(new String[] {"light", "--url", "https://127.0.0.1:1", "--cert", "client.pem"}));
     assertTrue(e.getMessage().contains("--cert and --key go together"), e.getMessage());
+    e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> BenchConfig.parse(new String[] {"light", "--url", "http://127.0.0.1:1", "--no-resume"}));
+    assertTrue(e.getMessage().contains("--no-resume is for TLS"), e.getMessage());
   }
 
   private static void assertLossless(JsonNode r) {
