@@ -134,7 +134,7 @@ public final class TlsContext {
    * collection, does); a connection that ended otherwise has its close_notify discarded into
    * {@code scratch}. The JDK's engine holds nothing to free.
    */
-  static void release(SSLEngine engine, ByteBuffer scratch) {
+  public static void release(SSLEngine engine, ByteBuffer scratch) {
     if (!Conscrypt.isConscrypt(engine)) return;
     engine.closeOutbound();
     try {

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import pekkopubsub.SelfSignedCertificate;
+import pekkopubsub.config.Settings.TlsProvider;
 import pekkopubsub.e2e.TestServer;
 import pekkopubsub.http.TestCertificates;
 import pekkopubsub.protocol.JsonCodec;
@@ -177,6 +178,16 @@ class BenchSmokeTest {
       assertTrue(resumed > 0, "connections resumed the session of an earlier one (the tool's REST calls share it): " + r);
     } else {
       assertEquals(0, resumed, "every connection ran a full handshake: " + r);
+    }
+  }
+
+  @Test
+  void handshakeCostMeasuresFullAndResumedHandshakesWithEachProvider() throws Exception {
+    List<HandshakeCost.Result> results = HandshakeCost.run(5, 1, "EC", r -> {});
+    assertEquals(2 * TlsProvider.values().length, results.size(), results.toString());
+    for (HandshakeCost.Result r : results) {
+      assertEquals(r.resumeOffered() ? 5 : 0, r.resumed(), "offered sessions are resumed, and only those: " + r);
+      assertTrue(r.serverCpuMs() > 0, "the server's CPU counted: " + r);
     }
   }
 
