@@ -96,7 +96,8 @@ public final class Bench {
     if (c.scenario.equals("replay")) cfg.put("last_n", c.lastN);
     cfg.put("io_threads", c.ioThreads);
     cfg.put("tls", c.tls);
-    if (c.tls) cfg.put("tls_resumption", c.tlsResumption.name().toLowerCase(Locale.ROOT));
+    if (c.tls) cfg.put("tls_resume", c.tlsResume);
+    if (c.reconnect) cfg.put("reconnect", true);
     cfg.put("compress", c.compress);
     ObjectNode srv = r.putObject("server");
     srv.put("mode", server.mode.name().toLowerCase(Locale.ROOT));

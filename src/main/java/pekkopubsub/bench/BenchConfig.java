@@ -6,7 +6,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import pekkopubsub.client.LeanClient;
 
 /** The parameters of a bench run: a scenario's defaults, then every flag given on the command line. */
 public final class BenchConfig implements Cloneable {
@@ -61,7 +60,9 @@ public final class BenchConfig implements Cloneable {
   /** Every connection offers permessage-deflate (a server the tool starts gets it switched on). */
   public boolean compress;
   /** {@code --no-resume}: every wss connection runs a full TLS handshake. */
-  public LeanClient.TlsResumption tlsResumption = LeanClient.TlsResumption.OFFER;
+  public boolean tlsResume = true;
+  /** {@code connections --reconnect}: every subscriber drops its connection at once and comes back. */
+  public boolean reconnect;
   /** Seconds to wait after the last publish for the deliveries still on their way. */
   public double drainSec = 30;
 
@@ -130,6 +131,9 @@ public final class BenchConfig implements Cloneable {
                               an https:// --url that asks for client certificates (mutual TLS)
         --no-resume           every wss connection runs a full TLS handshake (by default a
                               connection offers the session an earlier one got, as browsers do)
+        --reconnect           connections: then every subscriber drops its TCP connection at
+                              once, as in a network blip, and connects and subscribes again,
+                              offering (over TLS) the session its own first connection got
         --compress            every connection offers permessage-deflate; a server the tool
                               starts gets connection.permessage-deflate=on
         --io-threads N        client receive threads (default min(4, cores))
@@ -170,7 +174,8 @@ public final class BenchConfig implements Cloneable {
         case "--profile" -> c.profile = true;
         case "--tls" -> c.tls = true;
         case "--compress" -> c.compress = true;
-        case "--no-resume" -> c.tlsResumption = LeanClient.TlsResumption.NEVER;
+        case "--no-resume" -> c.tlsResume = false;
+        case "--reconnect" -> c.reconnect = true;
         case "-h", "--help" -> throw new IllegalArgumentException(USAGE);
         default -> {
           if (value == null) {
@@ -243,7 +248,8 @@ public final class BenchConfig implements Cloneable {
     require(ioThreads >= 1, "--io-threads must be >= 1");
     require(!(sweep && closedLoop), "--sweep raises an open-loop rate; drop --closed-loop");
     require(cacert == null || tls, "--cacert is for an https:// --url");
-    require(tlsResumption == LeanClient.TlsResumption.OFFER || tls, "--no-resume is for TLS (--tls or an https:// --url)");
+    require(tlsResume || tls, "--no-resume is for TLS (--tls or an https:// --url)");
+    require(!reconnect || scenario.equals("connections"), "--reconnect is for the connections scenario");
     require((cert == null) == (key == null), "--cert and --key go together");
     require(cert == null || (tls && serverMode == ServerMode.EXTERNAL), "--cert and --key are for an https:// --url");
   }

@@ -109,15 +109,20 @@ final class LoadRun {
   private final class Sub implements LeanClient.Handler {
     final int topic;
     final boolean joiner;
+    /** The TLS session this subscriber offers (LeanClient.SHARED_SESSIONS or one of its own). */
+    final int sessionKey;
     LeanClient client;
+    /** Dropped on purpose (--reconnect): its close is not unexpected. */
+    volatile boolean dropped;
     long base = -1; // offset before the first one this subscriber is owed (-1: not known yet)
     long last;
     long received;
     volatile CompletableFuture<JsonNode> answer;
 
-    Sub(int topic, boolean joiner) {
+    Sub(int topic, boolean joiner, int sessionKey) {
       this.topic = topic;
       this.joiner = joiner;
+      this.sessionKey = sessionKey;
       if (!joiner) {
         base = 0; // fresh topic, subscribed before the first publish
         last = 0;
@@ -170,7 +175,7 @@ final class LoadRun {
 
     @Override
     public void onClosed(LeanClient client, int code) {
-      if (!finishing) unexpectedCloses.increment();
+      if (!finishing && !dropped) unexpectedCloses.increment();
     }
   }
 
@@ -580,7 +585,7 @@ final class LoadRun {
   private void runConnections(ObjectNode result) throws Exception {
     // a control publisher, connected before the baseline so it is not counted
     Pub control = new Pub(new int[] {0});
-    control.client = connect(control);
+    control.client = connect(control, sessionKey());
     pubs.add(control);
     ServerHandle.Sample before = server.canSample() ? server.sample() : null;
     long heapBefore = server.canSample() ? server.heapAfterGc() : -1;
@@ -644,36 +649,95 @@ final class LoadRun {
       mem.put("note", "server process unknown: pass --pid (or let the tool start the server)");
     }
     result.set("series", series);
+    if (c.reconnect) reconnect(result.putObject("reconnect"), control);
+  }
+
+  /**
+   * A network blip: every subscriber drops its TCP connection at once; once the server has let
+   * their subscriptions go, they all connect and subscribe again, each offering (over TLS) the
+   * session its first connection got, and one publish must reach them all.
+   */
+  private void reconnect(ObjectNode out, Pub control) throws Exception {
+    int n = subs.size();
+    long subscribedBefore = subscribersOnServer() - n;
+    for (Sub s : subs) {
+      s.dropped = true;
+      s.client.abort();
+    }
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (subscribersOnServer() > subscribedBefore) {
+      if (System.nanoTime() > deadline) throw new IllegalStateException("the server still holds the dropped subscriptions after 60 s");
+      Thread.sleep(50);
+    }
+    List<Sub> back = new ArrayList<>(n);
+    for (Sub old : subs) {
+      Sub s = new Sub(old.topic, false, c.tlsResume ? old.sessionKey : LeanClient.unsharedSessionKey());
+      s.base = -1;
+      back.add(s);
+    }
+    ServerHandle.Sample before = server.canSample() ? server.sample() : null;
+    long t0 = System.nanoTime();
+    connectAll(back);
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    ServerHandle.Sample after = server.canSample() ? server.sample() : null;
+    synchronized (subs) {
+      subs.clear();
+      subs.addAll(back);
+    }
+    long deliveredBefore = delivered.sum();
+    publishing = true;
+    control.sendSafely(System.nanoTime() - origin);
+    long drainUntil = System.nanoTime() + (long) (c.drainSec * 1e9);
+    while (delivered.sum() - deliveredBefore < n && System.nanoTime() < drainUntil) Thread.sleep(5);
+    publishing = false;
+    out.put("connections", n);
+    out.put("seconds", seconds);
+    out.put("per_sec", n / seconds);
+    if (before != null && before.cpuNanos() >= 0 && after.cpuNanos() >= 0) {
+      out.put("server_cpu_us_per_reconnect", (after.cpuNanos() - before.cpuNanos()) / 1e3 / n);
+    }
+    if (c.tls) out.put("tls_resumed", back.stream().filter(s -> s.client.resumedTls()).count());
+    out.put("delivered", delivered.sum() - deliveredBefore);
+  }
+
+  private long subscribersOnServer() throws Exception {
+    AdminClient.Answer health = rest("GET", "/health", null);
+    if (health.status() != 200) throw new IllegalStateException("GET /health: " + health.status() + " " + health.body());
+    return health.body().path("subscribers").asLong();
   }
 
   // ---- setup ----
 
   private void connectSubscribers(int from, int count, boolean joiner) throws Exception {
-    int threads = Math.min(8, Math.max(1, count / 50));
-    ExecutorService exec = Executors.newFixedThreadPool(threads);
+    List<Sub> added = new ArrayList<>(count);
+    for (int i = from; i < from + count; i++) {
+      added.add(new Sub(i % c.topics, joiner, c.reconnect ? LeanClient.unsharedSessionKey() : sessionKey()));
+    }
+    connectAll(added);
+    synchronized (subs) {
+      subs.addAll(added);
+    }
+  }
+
+  /** Connects and subscribes every one of {@code toConnect}, up to 8 at a time; each waits for its ack. */
+  private void connectAll(List<Sub> toConnect) throws Exception {
+    ExecutorService exec = Executors.newFixedThreadPool(Math.min(8, Math.max(1, toConnect.size() / 50)));
     try {
-      List<Future<Sub>> futures = new ArrayList<>(count);
-      for (int i = from; i < from + count; i++) {
-        int topic = i % c.topics;
+      List<Future<?>> futures = new ArrayList<>(toConnect.size());
+      for (Sub s : toConnect) {
         futures.add(exec.submit(() -> {
-          Sub s = new Sub(topic, joiner);
-          s.client = connect(s);
+          s.client = connect(s, s.sessionKey);
           CompletableFuture<JsonNode> ack = new CompletableFuture<>();
           s.answer = ack;
-          String lastN = joiner ? ",\"last_n\":" + c.lastN : "";
-          s.client.sendText("{\"type\":\"subscribe\",\"topic\":\"" + topicNames[topic] + "\",\"client_id\":\"bench-sub-"
-              + topic + "\"" + lastN + ",\"request_id\":\"s\"}");
+          String lastN = s.joiner ? ",\"last_n\":" + c.lastN : "";
+          s.client.sendText("{\"type\":\"subscribe\",\"topic\":\"" + topicNames[s.topic] + "\",\"client_id\":\"bench-sub-"
+              + s.topic + "\"" + lastN + ",\"request_id\":\"s\"}");
           JsonNode answer = ack.get(30, TimeUnit.SECONDS);
           if (!"ack".equals(answer.path("type").asText())) throw new IllegalStateException("subscribe refused: " + answer);
-          return s;
+          return null;
         }));
       }
-      for (Future<Sub> f : futures) {
-        Sub s = f.get(60, TimeUnit.SECONDS);
-        synchronized (subs) {
-          subs.add(s);
-        }
-      }
+      for (Future<?> f : futures) f.get(60, TimeUnit.SECONDS);
     } finally {
       exec.shutdownNow();
     }
@@ -689,19 +753,24 @@ final class LoadRun {
         topics = java.util.stream.IntStream.range(0, c.topics).filter(t -> t % c.publishers == pp).toArray();
       }
       Pub pub = new Pub(topics);
-      pub.client = connect(pub);
+      pub.client = connect(pub, sessionKey());
       pubs.add(pub);
     }
   }
 
-  private LeanClient connect(LeanClient.Handler handler) {
+  /** Over TLS, the session a new connection offers: any earlier one's, or none with --no-resume. */
+  private int sessionKey() {
+    return c.tlsResume ? LeanClient.SHARED_SESSIONS : LeanClient.unsharedSessionKey();
+  }
+
+  private LeanClient connect(LeanClient.Handler handler, int tlsSessionKey) {
     int n;
     synchronized (this) {
       n = connectCounter++;
     }
     Map<String, String> headers = c.apiKey == null ? Map.of() : Map.of("X-API-Key", c.apiKey);
     URI ws = PubSubClient.webSocketUri(server.httpBase);
-    return LeanClient.connect(ws, headers, server.clientTls, c.tlsResumption, c.compress, loops.get(n % loops.size()), handler,
+    return LeanClient.connect(ws, headers, server.clientTls, tlsSessionKey, c.compress, loops.get(n % loops.size()), handler,
         Duration.ofSeconds(30));
   }
 

@@ -62,16 +62,19 @@ public final class LeanClient implements Closeable {
     default void onClosed(LeanClient client, int code) {}
   }
 
-  /** Whether a {@code wss://} connection offers the TLS session an earlier one to the same server left. */
-  public enum TlsResumption {
-    /** As browsers and the JDK do: a client that comes back skips the certificate exchange. */
-    OFFER,
-    /** A full handshake every time, as after a server restart or from a client without a session cache. */
-    NEVER
-  }
-
-  /** Session-cache keys that no other connection shares, for {@link TlsResumption#NEVER}. */
+  /**
+   * Which TLS session a {@code wss://} connection offers: the JDK keeps its client sessions by host
+   * and port, and this is the port it is told. {@link #SHARED_SESSIONS} offers what any earlier
+   * connection to the same server left, as a browser does; a key from {@link #unsharedSessionKey()}
+   * offers only what earlier connections with that key left (none: a full handshake).
+   */
+  public static final int SHARED_SESSIONS = 0;
   private static final AtomicInteger UNSHARED_SESSION_KEYS = new AtomicInteger();
+
+  /** A session key no other connection has been given. */
+  public static int unsharedSessionKey() {
+    return -1 - (UNSHARED_SESSION_KEYS.getAndIncrement() & 0x3fffffff);
+  }
   private static final byte[] CRLFCRLF = {'\r', '\n', '\r', '\n'};
   private static final int OP_CONT = 0, OP_TEXT = 1, OP_BIN = 2, OP_CLOSE = 8, OP_PING = 9, OP_PONG = 10;
 
@@ -106,12 +109,12 @@ public final class LeanClient implements Closeable {
   /**
    * Opens {@code ws://} or {@code wss://host:port/path} with a blocking TLS and RFC 6455 handshake
    * (up to {@code timeout}), then hands the connection to {@code loop}. {@code tls} is the context
-   * for {@code wss://} (null: the JVM's default), {@code resumption} whether it offers an earlier
-   * session. With {@code offerDeflate} it offers
+   * for {@code wss://} (null: the JVM's default), {@code tlsSessionKey} which earlier session it
+   * offers ({@link #SHARED_SESSIONS} or a key of its own). With {@code offerDeflate} it offers
    * permessage-deflate; {@link #compressing()} says whether the server agreed. Throws when the
    * server does not answer 101.
    */
-  public static LeanClient connect(URI webSocketUri, Map<String, String> headers, SSLContext tls, TlsResumption resumption,
+  public static LeanClient connect(URI webSocketUri, Map<String, String> headers, SSLContext tls, int tlsSessionKey,
       boolean offerDeflate, Loop loop, Handler handler, Duration timeout) {
     boolean secure = "wss".equalsIgnoreCase(webSocketUri.getScheme());
     String host = webSocketUri.getHost();
@@ -125,8 +128,7 @@ public final class LeanClient implements Closeable {
       ch.socket().connect(new InetSocketAddress(host, port), (int) timeout.toMillis());
       ch.configureBlocking(false);
       long deadline = System.nanoTime() + timeout.toNanos();
-      // The JDK looks sessions up by host and port; a port hint of its own makes this connection's key unique.
-      int sessionKey = resumption == TlsResumption.OFFER ? port : -1 - (UNSHARED_SESSION_KEYS.getAndIncrement() & 0x3fffffff);
+      int sessionKey = tlsSessionKey == SHARED_SESSIONS ? port : tlsSessionKey;
       Tls session = secure ? Tls.handshake(ch, tls == null ? SSLContext.getDefault() : tls, host, sessionKey, deadline) : null;
       byte[] keyBytes = new byte[16];
       ThreadLocalRandom.current().nextBytes(keyBytes);

@@ -181,6 +181,27 @@ class BenchSmokeTest {
     }
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"plain", "tls", "tls --no-resume"})
+  void aReconnectStormBringsEverySubscriberBackAndCountsResumedSessions(String mode) throws Exception {
+    List<String> args = new ArrayList<>(List.of("connections", "--in-process", "--subscribers", "20", "--reconnect",
+        "--duration", "0", "--drain", "5", "--quiet", "--out", out.toString()));
+    if (mode.startsWith("tls")) args.add("--tls");
+    if (mode.endsWith("--no-resume")) args.add("--no-resume");
+    JsonNode r = Bench.run(BenchConfig.parse(args.toArray(String[]::new)), line -> {}).result();
+    assertEquals(20, r.path("delivered").asLong(), "before the blip: " + r);
+    JsonNode back = r.path("reconnect");
+    assertEquals(20, back.path("connections").asLong(), back.toString());
+    assertEquals(20, back.path("delivered").asLong(), "every subscriber came back and got the next publish: " + back);
+    assertTrue(back.path("server_cpu_us_per_reconnect").asDouble() > 0, back.toString());
+    assertEquals(0, r.path("unexpected_closes").asLong(), "the dropped connections were dropped on purpose: " + r);
+    switch (mode) {
+      case "tls" -> assertEquals(20, back.path("tls_resumed").asLong(), "each resumed its own session: " + back);
+      case "tls --no-resume" -> assertEquals(0, back.path("tls_resumed").asLong(), "each ran a full handshake: " + back);
+      default -> assertTrue(back.path("tls_resumed").isMissingNode(), back.toString());
+    }
+  }
+
   @Test
   void handshakeCostMeasuresFullAndResumedHandshakesWithEachProvider() throws Exception {
     List<HandshakeCost.Result> results = HandshakeCost.run(5, 1, "EC", r -> {});
@@ -224,6 +245,9 @@ class BenchSmokeTest {
     e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
         () -> BenchConfig.parse(new String[] {"light", "--url", "http://127.0.0.1:1", "--no-resume"}));
     assertTrue(e.getMessage().contains("--no-resume is for TLS"), e.getMessage());
+    e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> BenchConfig.parse(new String[] {"light", "--reconnect"}));
+    assertTrue(e.getMessage().contains("--reconnect is for the connections scenario"), e.getMessage());
   }
 
   private static void assertLossless(JsonNode r) {
