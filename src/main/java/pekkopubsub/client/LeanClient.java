@@ -71,9 +71,12 @@ public final class LeanClient implements Closeable {
   public static final int SHARED_SESSIONS = 0;
   private static final AtomicInteger UNSHARED_SESSION_KEYS = new AtomicInteger();
 
-  /** A session key no other connection has been given. */
+  /**
+   * A session key no other connection has been given: negative, so never a real port, and never
+   * -1, the JDK's "no port", under which it keeps no session.
+   */
   public static int unsharedSessionKey() {
-    return -1 - (UNSHARED_SESSION_KEYS.getAndIncrement() & 0x3fffffff);
+    return -2 - (UNSHARED_SESSION_KEYS.getAndIncrement() & 0x3fffffff);
   }
   private static final byte[] CRLFCRLF = {'\r', '\n', '\r', '\n'};
   private static final int OP_CONT = 0, OP_TEXT = 1, OP_BIN = 2, OP_CLOSE = 8, OP_PING = 9, OP_PONG = 10;
