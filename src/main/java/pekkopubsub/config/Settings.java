@@ -98,15 +98,7 @@ public record Settings(
      * descriptors and about 9 KB more memory per connection; the server does not start where its
      * native library does not load.
      */
-    CONSCRYPT;
-
-    static TlsProvider parse(String value) {
-      return switch (value.trim().toLowerCase(Locale.ROOT)) {
-        case "jdk" -> JDK;
-        case "conscrypt" -> CONSCRYPT;
-        default -> throw new IllegalArgumentException("pubsub.http.tls.provider must be jdk or conscrypt, not '" + value + "'");
-      };
-    }
+    CONSCRYPT
   }
 
   /** pubsub.topic.fan-out-pacing: when a hot topic batches its fan-outs. */
@@ -124,16 +116,7 @@ public record Settings(
   /** What a connection does when its outbound queue of events is full. */
   public enum OverflowPolicy {
     DROP_OLDEST,
-    DISCONNECT;
-
-    static OverflowPolicy parse(String value) {
-      return switch (value.trim().toLowerCase(Locale.ROOT)) {
-        case "drop-oldest" -> DROP_OLDEST;
-        case "disconnect" -> DISCONNECT;
-        default -> throw new IllegalArgumentException(
-            "pubsub.connection.overflow-policy must be drop-oldest or disconnect, not '" + value + "'");
-      };
-    }
+    DISCONNECT
   }
 
   public Settings {
@@ -158,7 +141,7 @@ public record Settings(
         c.getInt("http.port"),
         new Tls(c.getString("http.tls.certificate").trim(), c.getString("http.tls.private-key").trim(),
             c.getDuration("http.tls.reload-interval"), c.getString("http.tls.client-ca").trim(),
-            TlsProvider.parse(c.getString("http.tls.provider"))),
+            choice(c, "http.tls.provider", TlsProvider.class)),
         c.getInt("topic.max-history"),
         heapShareBytes(c, "topic.history-memory", Runtime.getRuntime().maxMemory()),
         new FanOutPacing(c.getDuration("topic.fan-out-pacing.spacing-per-subscriber"),
@@ -166,7 +149,7 @@ public record Settings(
         c.getInt("connection.outbound-queue-size"),
         c.getBytes("connection.outbound-queue-bytes"),
         heapShareBytes(c, "connection.heap-high-watermark", Runtime.getRuntime().maxMemory()),
-        OverflowPolicy.parse(c.getString("connection.overflow-policy")),
+        choice(c, "connection.overflow-policy", OverflowPolicy.class),
         Math.toIntExact(c.getBytes("connection.max-frame-size")),
         c.getBoolean("connection.permessage-deflate"),
         c.getDuration("connection.heartbeat-interval"),
@@ -247,6 +230,21 @@ public record Settings(
         .withFallback(ConfigFactory.parseResources("pekko-overrides.conf"))
         .withFallback(ConfigFactory.defaultReference())
         .resolve();
+  }
+
+  /**
+   * The constant of {@code type} that {@code path} names in lower case, words joined by '-'
+   * ({@code DROP_OLDEST}: drop-oldest), in any case; otherwise an error that lists them all.
+   */
+  private static <E extends Enum<E>> E choice(Config c, String path, Class<E> type) {
+    String value = c.getString(path);
+    List<String> names = Arrays.stream(type.getEnumConstants())
+        .map(constant -> constant.name().toLowerCase(Locale.ROOT).replace('_', '-')).toList();
+    int index = names.indexOf(value.trim().toLowerCase(Locale.ROOT));
+    if (index < 0) {
+      throw new IllegalArgumentException("pubsub." + path + " must be " + String.join(" or ", names) + ", not '" + value + "'");
+    }
+    return type.getEnumConstants()[index];
   }
 
   private static void require(boolean condition, String message) {
