@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.function.Consumer;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
@@ -33,12 +34,13 @@ public final class HandshakeCost {
   private static final ByteBuffer NOTHING = ByteBuffer.allocate(0);
   private static final byte[] REQUEST = "GET /ws HTTP/1.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] ANSWER = "HTTP/1.1 101 Switching Protocols\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+  private static final String USAGE = "usage: HandshakeCost [--handshakes N] [--rounds R] [--key-algorithm EC|RSA]";
 
   /** One measurement: {@code handshakes} handshakes after as many for warm-up. */
   public record Result(int round, TlsProvider provider, boolean resumeOffered, int handshakes, int resumed, double serverCpuMs) {
     ObjectNode json() {
       ObjectNode o = JsonCodec.mapper().createObjectNode();
-      o.put("round", round).put("provider", provider.name().toLowerCase()).put("handshake", resumeOffered ? "resume" : "full");
+      o.put("round", round).put("provider", provider.name().toLowerCase(Locale.ROOT)).put("handshake", resumeOffered ? "resume" : "full");
       return o.put("handshakes", handshakes).put("resumed", resumed).put("server_cpu_ms_per_handshake", Math.round(serverCpuMs * 1000) / 1000.0);
     }
   }
@@ -54,15 +56,15 @@ public final class HandshakeCost {
     int handshakes = 1000;
     int rounds = 3;
     String keyAlgorithm = "EC";
-    for (int i = 0; i + 1 < args.length; i += 2) {
+    if (args.length % 2 != 0) throw new IllegalArgumentException(USAGE);
+    for (int i = 0; i < args.length; i += 2) {
       switch (args[i]) {
         case "--handshakes" -> handshakes = Integer.parseInt(args[i + 1]);
         case "--rounds" -> rounds = Integer.parseInt(args[i + 1]);
         case "--key-algorithm" -> keyAlgorithm = args[i + 1];
-        default -> throw new IllegalArgumentException("usage: HandshakeCost [--handshakes N] [--rounds R] [--key-algorithm EC|RSA]");
+        default -> throw new IllegalArgumentException(USAGE);
       }
     }
-    if (args.length % 2 != 0) throw new IllegalArgumentException("usage: HandshakeCost [--handshakes N] [--rounds R] [--key-algorithm EC|RSA]");
     run(handshakes, rounds, keyAlgorithm, r -> System.out.println(r.json()));
   }
 

@@ -606,13 +606,7 @@ final class LoadRun {
     }
     long heapAfter = server.canSample() ? server.heapAfterGc() : -1;
     ServerHandle.Sample after = server.canSample() ? server.sample() : null;
-    // liveness check: one publish reaches every idle subscriber
-    publishing = true;
-    long t = System.nanoTime();
-    control.sendSafely(t - origin);
-    long deadline = System.nanoTime() + (long) (c.drainSec * 1e9);
-    while (delivered.sum() < c.subscribers && System.nanoTime() < deadline) Thread.sleep(5);
-    publishing = false;
+    publishToAll(control, c.subscribers);
     total.add(recorder.getIntervalHistogram());
 
     int n = c.subscribers;
@@ -684,12 +678,7 @@ final class LoadRun {
       subs.clear();
       subs.addAll(back);
     }
-    long deliveredBefore = delivered.sum();
-    publishing = true;
-    control.sendSafely(System.nanoTime() - origin);
-    long drainUntil = System.nanoTime() + (long) (c.drainSec * 1e9);
-    while (delivered.sum() - deliveredBefore < n && System.nanoTime() < drainUntil) Thread.sleep(5);
-    publishing = false;
+    long deliveredAfter = publishToAll(control, n);
     out.put("connections", n);
     out.put("seconds", seconds);
     out.put("per_sec", n / seconds);
@@ -697,7 +686,21 @@ final class LoadRun {
       out.put("server_cpu_us_per_reconnect", (after.cpuNanos() - before.cpuNanos()) / 1e3 / n);
     }
     if (c.tls) out.put("tls_resumed", back.stream().filter(s -> s.client.resumedTls()).count());
-    out.put("delivered", delivered.sum() - deliveredBefore);
+    out.put("delivered", deliveredAfter);
+  }
+
+  /**
+   * The liveness check of idle subscribers: one publish from {@code control}, then waits (up to
+   * --drain) until {@code subscribers} deliveries of it arrived; how many did.
+   */
+  private long publishToAll(Pub control, int subscribers) throws InterruptedException {
+    long deliveredBefore = delivered.sum();
+    publishing = true;
+    control.sendSafely(System.nanoTime() - origin);
+    long deadline = System.nanoTime() + (long) (c.drainSec * 1e9);
+    while (delivered.sum() - deliveredBefore < subscribers && System.nanoTime() < deadline) Thread.sleep(5);
+    publishing = false;
+    return delivered.sum() - deliveredBefore;
   }
 
   private long subscribersOnServer() throws Exception {
