@@ -41,6 +41,7 @@ public final class TlsContext {
   private static final Pattern PEM_BLOCK =
       Pattern.compile("-----BEGIN ([A-Z0-9 ]+)-----([A-Za-z0-9+/=\\s]+)-----END \\1-----");
   private static final List<String> KEY_ALGORITHMS = List.of("RSA", "EC", "Ed25519", "Ed448", "RSASSA-PSS");
+  private static final ByteBuffer NOTHING = ByteBuffer.allocate(0);
 
   private final SSLContext sslContext;
   private final X509Certificate certificate;
@@ -139,7 +140,7 @@ public final class TlsContext {
     engine.closeOutbound();
     try {
       engine.closeInbound();
-      while (!engine.isOutboundDone() && engine.wrap(ByteBuffer.allocate(0), scratch.clear()).bytesProduced() > 0) {
+      while (!engine.isOutboundDone() && engine.wrap(NOTHING, scratch.clear()).bytesProduced() > 0) {
         // discarded: the connection is gone
       }
     } catch (SSLException | RuntimeException alreadyBroken) {
