@@ -1,0 +1,143 @@
+package pekkopubsub.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Enumeration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
+import java.util.zip.ZipOutputStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import pekkopubsub.LocalServer;
+import pekkopubsub.http.TestCertificates;
+
+/**
+ * The packaged server where Conscrypt's native library cannot load, as on a platform it has no
+ * build for (musl, say): the jar without Conscrypt's native libraries.
+ */
+class ConscryptUnavailableIT {
+  private static final Duration WAIT = Duration.ofSeconds(60);
+
+  @TempDir
+  Path dir;
+  private Process process;
+
+  @AfterEach
+  void cleanUp() throws InterruptedException {
+    if (process != null && process.isAlive()) {
+      process.destroyForcibly();
+      process.waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void conscryptIsRefusedAtStartWithTheReasonAndTheWayOut() throws Exception {
+    Path log = dir.resolve("conscrypt.log");
+    process = start(jarWithoutConscryptLibraries(), TestCertificates.create(dir.resolve("certs"), "EC"),
+        LocalServer.freePort(), "conscrypt", log);
+
+    assertTrue(process.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS), "the server gives up instead of serving");
+    String output = Files.readString(log, StandardCharsets.UTF_8);
+    assertEquals(1, process.exitValue(), output);
+    assertTrue(output.contains("pubsub.http.tls.provider is conscrypt, but its native library does not load here"), output);
+    assertTrue(output.contains("set it to jdk"), output);
+  }
+
+  @Test
+  void theJdkProviderServesWithoutConscryptsLibraries() throws Exception {
+    TestCertificates certs = TestCertificates.create(dir.resolve("certs"), "EC");
+    int port = LocalServer.freePort();
+    Path log = dir.resolve("jdk.log");
+    process = start(jarWithoutConscryptLibraries(), certs, port, "jdk", log);
+
+    HttpClient https = HttpClient.newBuilder().sslContext(certs.clientContext()).connectTimeout(Duration.ofSeconds(5)).build();
+    awaitHealthOverTls(https, URI.create("https://localhost:" + port + "/health"), log);
+    new ProcessBuilder("kill", "-TERM", String.valueOf(process.pid())).start().waitFor(10, TimeUnit.SECONDS);
+    assertTrue(process.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS), "server exits after SIGTERM");
+    assertEquals(0, process.exitValue(), () -> read(log));
+  }
+
+  /** The packaged jar, less every native library of Conscrypt's (all platforms). */
+  private Path jarWithoutConscryptLibraries() throws IOException {
+    String jar = System.getProperty("server.jar");
+    assertNotNull(jar, "system property server.jar (set by failsafe)");
+    Path stripped = dir.resolve("server-without-conscrypt-libraries.jar");
+    int left = 0;
+    try (ZipFile source = new ZipFile(new File(jar));
+         ZipOutputStream out = new ZipOutputStream(Files.newOutputStream(stripped))) {
+      for (Enumeration<? extends ZipEntry> entries = source.entries(); entries.hasMoreElements(); ) {
+        ZipEntry entry = entries.nextElement();
+        if (entry.getName().startsWith("META-INF/native/") && entry.getName().contains("conscrypt")) {
+          left++;
+          continue;
+        }
+        out.putNextEntry(new ZipEntry(entry.getName()));
+        try (InputStream in = source.getInputStream(entry)) {
+          in.transferTo(out);
+        }
+        out.closeEntry();
+      }
+    }
+    assertTrue(left > 0, "the jar carried Conscrypt's native libraries to leave out");
+    return stripped;
+  }
+
+  private Process start(Path jar, TestCertificates certs, int port, String provider, Path log) throws IOException {
+    Path workDir = Files.createDirectories(dir.resolve("work-" + provider));
+    ProcessBuilder builder = new ProcessBuilder(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", jar.toString())
+        .directory(workDir.toFile())
+        .redirectErrorStream(true)
+        .redirectOutput(log.toFile())
+        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+    Map<String, String> env = builder.environment();
+    env.keySet().removeIf(k -> k.startsWith("TLS_") || List.of("CONFIG_FILE", "PUBSUB_API_KEYS", "LOG_LEVEL", "LOG_FORMAT").contains(k));
+    env.put("PORT", String.valueOf(port));
+    env.put("HOST", "127.0.0.1");
+    env.put("TLS_CERTIFICATE", certs.certificate().toString());
+    env.put("TLS_PRIVATE_KEY", certs.privateKey().toString());
+    env.put("TLS_PROVIDER", provider);
+    return builder.start();
+  }
+
+  private void awaitHealthOverTls(HttpClient https, URI health, Path log) throws InterruptedException {
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    HttpRequest request = HttpRequest.newBuilder(health).timeout(Duration.ofSeconds(5)).build();
+    while (true) {
+      if (!process.isAlive()) fail("server exited with " + process.exitValue() + " while starting: " + read(log));
+      try {
+        if (https.send(request, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) return;
+      } catch (IOException notYet) {
+        // not listening yet
+      }
+      if (System.nanoTime() > deadline) fail("no https answer from /health within " + WAIT + ": " + read(log));
+      LocalServer.sleep(100);
+    }
+  }
+
+  private static String read(Path log) {
+    try {
+      return Files.readString(log, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      return "(log unreadable: " + e + ")";
+    }
+  }
+}
