@@ -1,11 +1,9 @@
 package pekkopubsub.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -42,10 +40,7 @@ class ConscryptUnavailableIT {
 
   @AfterEach
   void cleanUp() throws InterruptedException {
-    if (process != null && process.isAlive()) {
-      process.destroyForcibly();
-      process.waitFor(10, TimeUnit.SECONDS);
-    }
+    PackagedServer.stop(process);
   }
 
   @Test
@@ -70,18 +65,16 @@ class ConscryptUnavailableIT {
 
     HttpClient https = HttpClient.newBuilder().sslContext(certs.clientContext()).connectTimeout(Duration.ofSeconds(5)).build();
     awaitHealthOverTls(https, URI.create("https://localhost:" + port + "/health"), log);
-    new ProcessBuilder("kill", "-TERM", String.valueOf(process.pid())).start().waitFor(10, TimeUnit.SECONDS);
+    PackagedServer.signal(process, "TERM");
     assertTrue(process.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS), "server exits after SIGTERM");
     assertEquals(0, process.exitValue(), () -> read(log));
   }
 
   /** The packaged jar, less every native library of Conscrypt's (all platforms). */
   private Path jarWithoutConscryptLibraries() throws IOException {
-    String jar = System.getProperty("server.jar");
-    assertNotNull(jar, "system property server.jar (set by failsafe)");
     Path stripped = dir.resolve("server-without-conscrypt-libraries.jar");
     int left = 0;
-    try (ZipFile source = new ZipFile(new File(jar));
+    try (ZipFile source = new ZipFile(PackagedServer.jar().toFile());
          ZipOutputStream out = new ZipOutputStream(Files.newOutputStream(stripped))) {
       for (Enumeration<? extends ZipEntry> entries = source.entries(); entries.hasMoreElements(); ) {
         ZipEntry entry = entries.nextElement();
@@ -102,14 +95,11 @@ class ConscryptUnavailableIT {
 
   private Process start(Path jar, TestCertificates certs, int port, String provider, Path log) throws IOException {
     Path workDir = Files.createDirectories(dir.resolve("work-" + provider));
-    ProcessBuilder builder = new ProcessBuilder(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", jar.toString())
-        .directory(workDir.toFile())
+    ProcessBuilder builder = PackagedServer.command(jar, workDir, List.of("CONFIG_FILE", "PUBSUB_API_KEYS", "LOG_LEVEL", "LOG_FORMAT",
+            "TLS_CLIENT_CA", "TLS_RELOAD_INTERVAL"))
         .redirectErrorStream(true)
-        .redirectOutput(log.toFile())
-        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        .redirectOutput(log.toFile());
     Map<String, String> env = builder.environment();
-    env.keySet().removeIf(k -> k.startsWith("TLS_") || List.of("CONFIG_FILE", "PUBSUB_API_KEYS", "LOG_LEVEL", "LOG_FORMAT").contains(k));
     env.put("PORT", String.valueOf(port));
     env.put("HOST", "127.0.0.1");
     env.put("TLS_CERTIFICATE", certs.certificate().toString());

@@ -1,12 +1,10 @@
 package pekkopubsub.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static pekkopubsub.e2e.Wire.ack;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.File;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -28,10 +26,7 @@ class LoggingIT {
 
   @AfterEach
   void cleanUp() throws InterruptedException {
-    if (process != null && process.isAlive()) {
-      process.destroyForcibly();
-      process.waitFor(10, TimeUnit.SECONDS);
-    }
+    PackagedServer.stop(process);
   }
 
   @Test
@@ -72,19 +67,13 @@ class LoggingIT {
   private List<String> runSession(String logFormat, String topic) throws Exception {
     int port = LocalServer.freePort();
     URI base = URI.create("http://127.0.0.1:" + port);
-    String jar = System.getProperty("server.jar");
-    assertNotNull(jar, "system property server.jar (set by failsafe)");
-    Path workDir = Path.of(jar).toAbsolutePath().getParent().resolve("logging-it");
-    Files.createDirectories(workDir);
+    Path jar = PackagedServer.jar();
+    Path workDir = Files.createDirectories(jar.getParent().resolve("logging-it"));
     Path out = workDir.resolve((logFormat == null ? "text" : logFormat) + ".out");
-    ProcessBuilder builder = new ProcessBuilder(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", new File(jar).getAbsolutePath())
-        .directory(workDir.toFile())
+    ProcessBuilder builder = PackagedServer.command(jar, workDir, List.of("CONFIG_FILE", "PUBSUB_API_KEYS", "LOG_LEVEL", "LOG_FORMAT"))
         .redirectOutput(out.toFile())
-        .redirectError(workDir.resolve("stderr.log").toFile())
-        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        .redirectError(workDir.resolve("stderr.log").toFile());
     Map<String, String> env = builder.environment();
-    env.keySet().removeIf(k -> List.of("CONFIG_FILE", "PUBSUB_API_KEYS", "LOG_LEVEL", "LOG_FORMAT").contains(k));
     if (logFormat != null) env.put("LOG_FORMAT", logFormat);
     env.put("PORT", String.valueOf(port));
     env.put("HOST", "127.0.0.1");
@@ -101,7 +90,7 @@ class LoggingIT {
       Wire.events(subscriber, topic, 200);
     }
     assertEquals(200, admin.deleteTopic(topic).status());
-    new ProcessBuilder("kill", "-TERM", String.valueOf(process.pid())).start().waitFor(10, TimeUnit.SECONDS);
+    PackagedServer.signal(process, "TERM");
     assertTrue(process.waitFor(20, TimeUnit.SECONDS), "server exited after SIGTERM");
     List<String> lines = Files.readAllLines(out, StandardCharsets.UTF_8);
     // Lifecycle lines only: topic created/deleted, shutdown; never one per published message.

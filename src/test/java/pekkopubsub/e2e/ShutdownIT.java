@@ -10,7 +10,6 @@ import static pekkopubsub.e2e.Wire.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.TextNode;
-import java.io.File;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -43,10 +42,7 @@ class ShutdownIT {
   @AfterEach
   void cleanUp() throws InterruptedException {
     clients.forEach(PubSubClient::abort);
-    if (process != null && process.isAlive()) {
-      process.destroyForcibly();
-      process.waitFor(10, TimeUnit.SECONDS);
-    }
+    PackagedServer.stop(process);
   }
 
   @Test
@@ -175,22 +171,13 @@ class ShutdownIT {
   }
 
   private Process startServer(int port, String name) throws IOException {
-    String jar = System.getProperty("server.jar");
-    assertNotNull(jar, "system property server.jar (set by failsafe)");
-    File jarFile = new File(jar);
-    assertTrue(jarFile.isFile(), "runnable jar at " + jar);
-    // A working directory of its own, so no operator application.conf is picked up.
-    Path workDir = jarFile.toPath().toAbsolutePath().getParent().resolve("shutdown-it");
-    Files.createDirectories(workDir);
-    ProcessBuilder builder = new ProcessBuilder(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", jarFile.getAbsolutePath())
-        .directory(workDir.toFile())
+    Path jar = PackagedServer.jar();
+    Path workDir = Files.createDirectories(jar.getParent().resolve("shutdown-it"));
+    ProcessBuilder builder = PackagedServer.command(jar, workDir, List.of("CONFIG_FILE", "PUBSUB_API_KEYS", "MAX_CONNECTIONS",
+            "IDLE_TIMEOUT", "MAX_HISTORY_PER_TOPIC", "OUTBOUND_QUEUE_SIZE", "OVERFLOW_POLICY", "MAX_FRAME_SIZE", "HEARTBEAT_INTERVAL"))
         .redirectErrorStream(true)
-        .redirectOutput(workDir.resolve(name + ".log").toFile())
-        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        .redirectOutput(workDir.resolve(name + ".log").toFile());
     Map<String, String> env = builder.environment();
-    env.keySet().removeIf(k -> List.of("CONFIG_FILE", "PUBSUB_API_KEYS", "MAX_CONNECTIONS", "IDLE_TIMEOUT", "MAX_HISTORY_PER_TOPIC",
-        "OUTBOUND_QUEUE_SIZE", "OVERFLOW_POLICY", "MAX_FRAME_SIZE", "HEARTBEAT_INTERVAL").contains(k));
     env.put("PORT", String.valueOf(port));
     env.put("HOST", "127.0.0.1");
     env.put("SHUTDOWN_DRAIN_DEADLINE", DRAIN_SECONDS + "s");
@@ -206,8 +193,6 @@ class ShutdownIT {
   }
 
   private void signal(String name) throws Exception {
-    Process kill = new ProcessBuilder("kill", "-" + name, String.valueOf(process.pid())).inheritIO().start();
-    assertTrue(kill.waitFor(10, TimeUnit.SECONDS));
-    assertEquals(0, kill.exitValue(), "kill -" + name);
+    PackagedServer.signal(process, name);
   }
 }

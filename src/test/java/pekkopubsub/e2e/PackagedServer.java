@@ -1,0 +1,53 @@
+package pekkopubsub.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** The packaged server jar (system property {@code server.jar}, set by failsafe) run as an operator runs it: {@code java -jar}. */
+final class PackagedServer {
+  private PackagedServer() {}
+
+  static Path jar() {
+    String jar = System.getProperty("server.jar");
+    assertNotNull(jar, "system property server.jar (set by failsafe)");
+    Path path = Path.of(jar).toAbsolutePath();
+    assertTrue(path.toFile().isFile(), "runnable jar at " + path);
+    return path;
+  }
+
+  /**
+   * {@code java -jar jar} in {@code workDir} (a directory of the test's own, so that no operator
+   * application.conf is read), reading nothing, without the settings in {@code unsetVariables}
+   * that the test's environment may carry.
+   */
+  static ProcessBuilder command(Path jar, Path workDir, List<String> unsetVariables) {
+    ProcessBuilder builder = new ProcessBuilder(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", jar.toString())
+        .directory(workDir.toFile())
+        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+    builder.environment().keySet().removeIf(unsetVariables::contains);
+    return builder;
+  }
+
+  /** Sends the signal ({@code TERM}, {@code INT}) as {@code kill} does. */
+  static void signal(Process server, String name) throws IOException, InterruptedException {
+    Process kill = new ProcessBuilder("kill", "-" + name, String.valueOf(server.pid())).inheritIO().start();
+    assertTrue(kill.waitFor(10, TimeUnit.SECONDS));
+    assertEquals(0, kill.exitValue(), "kill -" + name);
+  }
+
+  /** Ends a server a test left running. */
+  static void stop(Process server) throws InterruptedException {
+    if (server != null && server.isAlive()) {
+      server.destroyForcibly();
+      server.waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+}
