@@ -16,6 +16,7 @@ import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLEngineResult;
 import javax.net.ssl.SSLException;
 import pekkopubsub.SelfSignedCertificate;
+import pekkopubsub.client.LeanClient;
 import pekkopubsub.client.TrustedCertificates;
 import pekkopubsub.config.Settings.TlsProvider;
 import pekkopubsub.http.TlsContext;
@@ -96,8 +97,8 @@ public final class HandshakeCost {
         resumed = 0;
       }
       long started = System.currentTimeMillis();
-      // The JDK client offers the session it holds for this host and port: a port of its own offers none.
-      SSLEngine clientEngine = client.createSSLEngine("localhost", resume ? 443 : 1 + i);
+      // The JDK client offers the session it holds for this host and port: a key of its own offers none.
+      SSLEngine clientEngine = client.createSSLEngine("localhost", resume ? 443 : LeanClient.unsharedSessionKey());
       clientEngine.setUseClientMode(true);
       long before = THREADS.getCurrentThreadCpuTime();
       SSLEngine serverEngine = server.newServerEngine();

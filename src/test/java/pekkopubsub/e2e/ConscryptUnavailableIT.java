@@ -2,14 +2,11 @@ package pekkopubsub.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,6 +22,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import pekkopubsub.LocalServer;
+import pekkopubsub.client.AdminClient;
 import pekkopubsub.http.TestCertificates;
 
 /**
@@ -64,7 +62,7 @@ class ConscryptUnavailableIT {
     process = start(jarWithoutConscryptLibraries(), certs, port, "jdk", log);
 
     HttpClient https = HttpClient.newBuilder().sslContext(certs.clientContext()).connectTimeout(Duration.ofSeconds(5)).build();
-    awaitHealthOverTls(https, URI.create("https://localhost:" + port + "/health"), log);
+    TestServer.awaitHealthy(process, new AdminClient(URI.create("https://localhost:" + port), Map.of(), https));
     PackagedServer.signal(process, "TERM");
     assertTrue(process.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS), "server exits after SIGTERM");
     assertEquals(0, process.exitValue(), () -> read(log));
@@ -106,21 +104,6 @@ class ConscryptUnavailableIT {
     env.put("TLS_PRIVATE_KEY", certs.privateKey().toString());
     env.put("TLS_PROVIDER", provider);
     return builder.start();
-  }
-
-  private void awaitHealthOverTls(HttpClient https, URI health, Path log) throws InterruptedException {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    HttpRequest request = HttpRequest.newBuilder(health).timeout(Duration.ofSeconds(5)).build();
-    while (true) {
-      if (!process.isAlive()) fail("server exited with " + process.exitValue() + " while starting: " + read(log));
-      try {
-        if (https.send(request, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) return;
-      } catch (IOException notYet) {
-        // not listening yet
-      }
-      if (System.nanoTime() > deadline) fail("no https answer from /health within " + WAIT + ": " + read(log));
-      LocalServer.sleep(100);
-    }
   }
 
   private static String read(Path log) {
