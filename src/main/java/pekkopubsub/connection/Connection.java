@@ -509,8 +509,10 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
 
     private void onHeartbeat() {
       ticksSinceHeartbeat = 0;
+      // Decided before checkResponsive queues its WebSocket ping: that ping comes with the heartbeat, not instead of it.
+      boolean idle = !wroteSinceHeartbeat && queue.isEmpty();
       if (closeFrame == null && checkResponsive()) {
-        if (!wroteSinceHeartbeat && queue.isEmpty()) answer(new Outbound.Info(null, "ping", Timestamps.now()));
+        if (idle) answer(new Outbound.Info(null, "ping", Timestamps.now()));
         flush();
       }
       wroteSinceHeartbeat = false;

@@ -73,6 +73,22 @@ class HeartbeatE2ETest {
     }
   }
 
+  /**
+   * The WebSocket ping that asks a silent peer for an answer comes with the heartbeat, not in its
+   * place: a raw client that answers no ping still gets {@code info ping} every interval until it
+   * is cut off (after two unanswered pings, at the third interval).
+   */
+  @Test
+  void aClientThatAnswersNoPingStillReceivesAnInfoPingEveryInterval() {
+    try (RawWebSocket silent = RawWebSocket.connect(server.httpBase())) {
+      for (int interval = 1; interval <= 2; interval++) {
+        RawWebSocket.Frame frame = silent.read();
+        assertEquals(RawWebSocket.TEXT, frame.opcode(), "interval " + interval);
+        assertHeartbeat(frame.json());
+      }
+    }
+  }
+
   /** A peer gone without a close (here: one that stops reading, so it answers no ping) loses its subscriptions. */
   @Test
   void aClientThatAnswersNoPingIsClosedAndItsSubscriptionsFreed() {
