@@ -19,12 +19,20 @@ public final class DocsRoutes extends AllDirectives {
 
   private final String swaggerUi = Webjars.root("org.webjars", "swagger-ui");
 
-  /** GET only; paths are matched before the method, so other paths still end in 404, not 405. */
-  public Route routes() {
+  /**
+   * The page ({@code /docs}) and the document it shows ({@code /openapi.yaml}): behind the API key
+   * when one is configured, as the contract lists {@code GET /docs} among the REST calls. GET
+   * only; paths are matched before the method, so other paths still end in 404, not 405.
+   */
+  public Route pages() {
     return concat(
         path("openapi.yaml", () -> get(() -> getFromResource(OPENAPI_RESOURCE, YAML))),
-        pathPrefix("docs", () -> get(() -> concat(
-            pathEndOrSingleSlash(() -> getFromResource(INDEX_RESOURCE, ContentTypes.TEXT_HTML_UTF8)),
-            getFromResourceDirectory(swaggerUi)))));
+        pathPrefix("docs", () -> pathEndOrSingleSlash(() -> get(() -> getFromResource(INDEX_RESOURCE, ContentTypes.TEXT_HTML_UTF8)))));
+  }
+
+  /** Swagger UI's own scripts and styles under {@code /docs/}: open, the same public files for everyone. */
+  public Route assets() {
+    // The directory itself (/docs, /docs/) is rejected here and left to pages().
+    return pathPrefix("docs", () -> get(() -> getFromResourceDirectory(swaggerUi)));
   }
 }

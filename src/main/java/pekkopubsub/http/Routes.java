@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -29,6 +30,9 @@ import pekkopubsub.topic.TopicName;
 
 /** The whole HTTP surface: the REST API, {@code /ws}, and JSON errors for everything that fails. */
 public final class Routes extends AllDirectives {
+  /** Paths that take the key from {@code ?api_key=} as well: browsers open them, and cannot send a header then. */
+  private static final Set<String> OPENED_BY_BROWSERS = Set.of("/ws", "/docs", "/docs/");
+
   private final ActorSystem<?> system;
   private final ActorRef<TopicManager.Command> topics;
   private final WebSocketRoute webSocket;
@@ -58,9 +62,10 @@ public final class Routes extends AllDirectives {
 
   public Route routes() {
     return handleExceptions(JsonErrors.exceptionHandler(), () ->
-        // The docs and the dashboard's page stay open like /health: a browser cannot send X-API-Key
-        // when it loads a page (the dashboard's own fetches of /stats and /metrics carry it).
-        handleRejections(JsonErrors.rejectionHandler(), () -> concat(docs.routes(), dashboard.routes(), authorized(() -> concat(
+        // The dashboard's files stay open: its page holds no data, and tells a browser without a key
+        // what to open; its own fetches of /stats and /metrics carry the key.
+        handleRejections(JsonErrors.rejectionHandler(), () -> concat(docs.assets(), dashboard.routes(), authorized(() -> concat(
+            docs.pages(),
             pathPrefix("topics", () -> concat(
                 pathEndOrSingleSlash(() -> concat(
                     post(this::createTopic),
@@ -74,8 +79,8 @@ public final class Routes extends AllDirectives {
 
   /**
    * With API keys configured, everything but {@code /health} needs a valid {@code X-API-Key}
-   * ({@code ?api_key=} too on {@code /ws}, for browsers); a request without one is answered 401
-   * here, before any route (or topic) sees it.
+   * ({@code ?api_key=} too on {@code /ws} and the {@code /docs} page, which browsers open without
+   * headers); a request without one is answered 401 here, before any route (or topic) sees it.
    */
   private Route authorized(Supplier<Route> inner) {
     if (!apiKeys.enabled()) return inner.get();
@@ -83,7 +88,7 @@ public final class Routes extends AllDirectives {
       String path = request.getUri().path();
       if (path.equals("/health")) return inner.get();
       String presented = request.getHeader("x-api-key").map(h -> h.value())
-          .orElseGet(() -> path.equals("/ws") ? request.getUri().query().get("api_key").orElse(null) : null);
+          .orElseGet(() -> OPENED_BY_BROWSERS.contains(path) ? request.getUri().query().get("api_key").orElse(null) : null);
       if (apiKeys.accepts(presented)) return inner.get();
       return error(StatusCodes.UNAUTHORIZED, ErrorCode.UNAUTHORIZED,
           presented == null ? "an API key is required (header X-API-Key)" : "the API key is not valid");

@@ -82,7 +82,8 @@ class AuthAndLimitsRoutesTest {
   // ---------------------------------------------------------------- auth
 
   @ParameterizedTest
-  @ValueSource(strings = {"GET /topics", "GET /stats", "POST /topics", "DELETE /topics/x", "GET /ws", "GET /nope"})
+  @ValueSource(strings = {"GET /topics", "GET /stats", "GET /metrics", "POST /topics", "DELETE /topics/x", "GET /ws",
+      "GET /docs", "GET /docs/", "GET /openapi.yaml", "GET /nope"})
   void everyCallButHealthNeedsAKey(String call) {
     Routes routes = withKeys();
     Reply missing = run(routes, request(call));
@@ -129,8 +130,33 @@ class AuthAndLimitsRoutesTest {
   }
 
   @Test
-  void theQueryParameterIsOnlyForTheWebSocket() {
+  void theDocsPageTakesTheKeyFromTheHeaderOrTheQuery() {
+    Routes routes = withKeys();
+    Reply withHeader = run(routes, HttpRequest.GET("/docs").addHeader(RawHeader.create("X-API-Key", "key-one")));
+    assertEquals(200, withHeader.status(), withHeader.body());
+    assertTrue(withHeader.body().contains("swagger-ui"), withHeader.body());
+    assertEquals(200, run(routes, HttpRequest.GET("/docs/?api_key=key-two")).status());
+    assertUnauthorized(run(routes, HttpRequest.GET("/docs?api_key=nope")));
+    Reply document = run(routes, HttpRequest.GET("/openapi.yaml").addHeader(RawHeader.create("X-API-Key", "key-two")));
+    assertEquals(200, document.status(), document.body());
+    assertTrue(document.body().contains("\nopenapi: 3"), document.body());
+  }
+
+  /** Swagger UI's scripts and the dashboard's files hold no data; the dashboard itself says when it needs a key. */
+  @Test
+  void pageAssetsAndTheDashboardStayOpen() {
+    Routes routes = withKeys();
+    Reply swaggerScript = run(routes, HttpRequest.GET("/docs/swagger-ui-bundle.js"));
+    assertEquals(200, swaggerScript.status());
+    assertEquals(200, run(routes, HttpRequest.GET("/dashboard")).status());
+    assertEquals(200, run(routes, HttpRequest.GET("/dashboard/app.js")).status());
+  }
+
+  @Test
+  void theQueryParameterIsOnlyForPagesThatBrowsersOpen() {
     assertUnauthorized(run(withKeys(), HttpRequest.GET("/topics?api_key=key-one")));
+    assertUnauthorized(run(withKeys(), HttpRequest.GET("/stats?api_key=key-one")));
+    assertUnauthorized(run(withKeys(), HttpRequest.GET("/openapi.yaml?api_key=key-one")));
   }
 
   @Test
