@@ -27,7 +27,7 @@ public final class JsonErrors {
             JsonCodec.encode(new Rest.ErrorResponse(new Outbound.ErrorBody(code, message))));
   }
 
-  /** Pekko's own rejection handling (404, 405, 415, 400...), with each plain-text answer rewritten as JSON. */
+  /** Pekko's own rejection handling (404, 405, 400...), with each plain-text answer rewritten as JSON. */
   public static RejectionHandler rejectionHandler() {
     return RejectionHandler.defaultHandler().mapRejectionResponse(JsonErrors::asJson);
   }
@@ -45,8 +45,11 @@ public final class JsonErrors {
   private static HttpResponse asJson(HttpResponse response) {
     if (response.entity().getContentType().equals(ContentTypes.APPLICATION_JSON)) return response;
     String text = response.entity() instanceof HttpEntity.Strict strict
-        ? strict.getData().utf8String() : response.status().reason();
-    return response(response.status(), codeFor(response.status()), text);
+        ? strict.getData().utf8String().replace('\n', ' ') : response.status().reason();
+    // The contract's failures of a request with a body are 400 ("bad name or body"), and a body
+    // that is not declared JSON is a bad body; Pekko would answer 415.
+    StatusCode status = response.status().equals(StatusCodes.UNSUPPORTED_MEDIA_TYPE) ? StatusCodes.BAD_REQUEST : response.status();
+    return response(status, codeFor(status), text);
   }
 
   static ErrorCode codeFor(StatusCode status) {

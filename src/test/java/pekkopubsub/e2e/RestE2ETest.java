@@ -118,7 +118,7 @@ class RestE2ETest {
         .header("Content-Type", "text/plain")
         .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"plain\"}"))
         .build();
-    assertJsonError(admin.send(textPlain), 415);
+    assertJsonError(admin.send(textPlain), 400);
   }
 
   @Test

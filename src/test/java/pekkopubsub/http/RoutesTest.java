@@ -177,14 +177,16 @@ class RoutesTest {
   }
 
   @Test
-  void createTopicWithNonJsonContentTypeAnswers415() {
-    HttpRequest request = HttpRequest.POST("/topics")
-        .withEntity(ContentTypes.TEXT_PLAIN_UTF8, "{\"name\":\"" + freshTopic() + "\"}");
+  void createTopicWithNonJsonContentTypeAnswers400AndCreatesNothing() {
+    String name = freshTopic();
+    HttpRequest request = HttpRequest.POST("/topics").withEntity(ContentTypes.TEXT_PLAIN_UTF8, "{\"name\":\"" + name + "\"}");
 
     Reply reply = run(request);
 
-    assertEquals(415, reply.status());
-    assertJsonError(reply);
+    assertEquals(400, reply.status());
+    assertJsonError(reply, "BAD_REQUEST");
+    assertTrue(reply.json().path("error").path("message").asText().contains("application/json"), reply.body());
+    assertEquals(201, run(postJson("/topics", "{\"name\":\"" + name + "\"}")).status(), "the name was not taken");
   }
 
   // ---------------------------------------------------------------- DELETE /topics/{name}
