@@ -223,12 +223,12 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
       if (event instanceof Event.Text text) {
         onRequest(decoder.decode(text.text()));
       } else if (event instanceof Event.TooLarge tooLarge) {
-        answerError(null, ErrorCode.PAYLOAD_TOO_LARGE, "message of " + tooLarge.bytes()
+        answerError(decoder.echoable(tooLarge.requestId()), ErrorCode.PAYLOAD_TOO_LARGE, "message of " + tooLarge.bytes()
             + " bytes is larger than the limit of " + settings.maxFrameSize() + " bytes");
-      } else if (event instanceof Event.Binary) {
-        answerError(null, ErrorCode.BAD_REQUEST, "binary frames are not supported: send JSON in text frames");
-      } else if (event instanceof Event.InvalidUtf8) {
-        answerError(null, ErrorCode.BAD_REQUEST, "text frame is not valid UTF-8");
+      } else if (event instanceof Event.Binary binary) {
+        answerError(decoder.echoable(binary.requestId()), ErrorCode.BAD_REQUEST, "binary frames are not supported: send JSON in text frames");
+      } else if (event instanceof Event.InvalidUtf8 invalid) {
+        answerError(decoder.echoable(invalid.requestId()), ErrorCode.BAD_REQUEST, "text frame is not valid UTF-8");
       } else if (event instanceof Event.Ping ping) {
         queue.offerAnswer(WebSocketFrames.pong(ping.payload()));
       } else if (event instanceof Event.Close close) {

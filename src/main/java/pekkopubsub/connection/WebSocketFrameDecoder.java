@@ -25,6 +25,7 @@ import org.apache.pekko.stream.stage.AbstractOutHandler;
 import org.apache.pekko.stream.stage.GraphStage;
 import org.apache.pekko.stream.stage.GraphStageLogic;
 import org.apache.pekko.util.ByteString;
+import pekkopubsub.protocol.RequestIdSalvage;
 
 /** Decodes the raw client-to-server TCP byte stream of a WebSocket into messages and control frames (RFC 6455). */
 public final class WebSocketFrameDecoder extends GraphStage<FlowShape<ByteString, WebSocketFrameDecoder.Event>> {
@@ -34,14 +35,18 @@ public final class WebSocketFrameDecoder extends GraphStage<FlowShape<ByteString
     /** A complete, valid UTF-8 text message within the size limit. */
     record Text(String text) implements Event {}
 
-    /** A text or binary message whose total payload exceeded the limit; its payload was skipped, not buffered. */
-    record TooLarge(long bytes) implements Event {}
+    /**
+     * A text or binary message whose total payload exceeded the limit; its payload was skipped, not
+     * buffered, except for its first and last {@link RequestIdSalvage#END_BYTES}, where
+     * {@code requestId} (null if none) was looked for.
+     */
+    record TooLarge(long bytes, String requestId) implements Event {}
 
-    /** A complete binary message within the limit; its content was discarded. */
-    record Binary(long bytes) implements Event {}
+    /** A complete binary message within the limit; {@code requestId} is its request_id if it holds JSON with one. */
+    record Binary(long bytes, String requestId) implements Event {}
 
-    /** A complete text message within the limit that is not valid UTF-8. */
-    record InvalidUtf8() implements Event {}
+    /** A complete text message within the limit that is not valid UTF-8; {@code requestId} as for binary. */
+    record InvalidUtf8(String requestId) implements Event {}
 
     record Ping(ByteString payload) implements Event {}
 
@@ -109,6 +114,11 @@ public final class WebSocketFrameDecoder extends GraphStage<FlowShape<ByteString
     private boolean messageTooLarge;
     private byte[] text = NO_BYTES;
     private int textLength;
+    // The first and last bytes of a message too large to keep, unmasked: where its request_id may be found.
+    private byte[] skippedStart = NO_BYTES;
+    private int skippedStartLength;
+    private byte[] skippedEnd = NO_BYTES;
+    private int skippedEndLength;
     private int textBitsOr; // OR of all text bytes: bit 7 clear means pure ASCII, which needs no validation
     // RSV1 on the message's first frame: its payload is a deflate stream (RFC 7692), buffered whole, text or binary.
     private boolean messageCompressed;
@@ -285,6 +295,7 @@ public final class WebSocketFrameDecoder extends GraphStage<FlowShape<ByteString
         messageBytes = saturatedAdd(messageBytes, length);
         if (!messageTooLarge && messageBytes > maxMessageBytes) {
           messageTooLarge = true;
+          keepEnds(text, 0, textLength);
           releaseText();
         }
       }
@@ -293,9 +304,12 @@ public final class WebSocketFrameDecoder extends GraphStage<FlowShape<ByteString
       }
     }
 
-    /** Text is kept for decoding; a compressed message of either kind, for inflating (which keeps the window in step). */
+    /**
+     * Text is kept for decoding; binary, for the request_id of the error that answers it; a
+     * compressed message of either kind, for inflating (which keeps the window in step).
+     */
     private boolean buffersPayload() {
-      return (messageOpcode == OP_TEXT || messageCompressed) && !messageTooLarge;
+      return !messageTooLarge;
     }
 
     private void ensureTextCapacity(int needed) {
@@ -317,10 +331,46 @@ public final class WebSocketFrameDecoder extends GraphStage<FlowShape<ByteString
         buffer.copyToArray(text, textLength, n);
         textBitsOr |= unmask(text, textLength, n);
         textLength += n;
+      } else {
+        keepSkippedEnds(n);
       }
-      // Binary and oversized payloads were already counted from their headers; their bytes are just dropped.
       buffer = buffer.drop(n);
       frameRemaining -= n;
+    }
+
+    /** Keeps what an oversized message's next {@code n} buffered bytes add to its first and last bytes. */
+    private void keepSkippedEnds(int n) {
+      int toStart = Math.min(n, RequestIdSalvage.END_BYTES - skippedStartLength);
+      int toEnd = Math.min(n, RequestIdSalvage.END_BYTES);
+      byte[] ends = new byte[toStart + toEnd];
+      buffer.copyToArray(ends, 0, toStart);
+      buffer.drop(n - toEnd).copyToArray(ends, toStart, toEnd);
+      int first = maskIndex;
+      unmask(ends, 0, toStart);
+      maskIndex = (first + n - toEnd) & 3;
+      unmask(ends, toStart, toEnd);
+      keepEnds(ends, 0, toStart, ends, toStart, toEnd);
+    }
+
+    private void keepEnds(byte[] bytes, int offset, int length) {
+      keepEnds(bytes, offset, Math.min(length, RequestIdSalvage.END_BYTES), bytes, offset, length);
+    }
+
+    /** Appends {@code startBytes} to the kept start (up to its size) and {@code endBytes} to the kept end (keeping its last bytes). */
+    private void keepEnds(byte[] startBytes, int startOffset, int startLength, byte[] endBytes, int endOffset, int endLength) {
+      int max = RequestIdSalvage.END_BYTES;
+      if (skippedStart.length == 0) {
+        skippedStart = new byte[max];
+        skippedEnd = new byte[max];
+      }
+      int toStart = Math.min(startLength, max - skippedStartLength);
+      System.arraycopy(startBytes, startOffset, skippedStart, skippedStartLength, toStart);
+      skippedStartLength += toStart;
+      int take = Math.min(endLength, max);
+      int keep = Math.min(skippedEndLength, max - take);
+      System.arraycopy(skippedEnd, skippedEndLength - keep, skippedEnd, 0, keep);
+      System.arraycopy(endBytes, endOffset + endLength - take, skippedEnd, keep, take);
+      skippedEndLength = keep + take;
     }
 
     private byte[] takePayload(int length) {
@@ -353,14 +403,18 @@ public final class WebSocketFrameDecoder extends GraphStage<FlowShape<ByteString
       }
       Event event;
       if (messageTooLarge) {
-        event = new Event.TooLarge(messageBytes);
+        event = new Event.TooLarge(messageBytes, salvagedRequestId(skippedStart, skippedStartLength, skippedEnd, skippedEndLength));
+        skippedStart = NO_BYTES;
+        skippedEnd = NO_BYTES;
+        skippedStartLength = 0;
+        skippedEndLength = 0;
       } else if (messageOpcode == OP_BINARY) {
-        event = new Event.Binary(messageBytes);
+        event = new Event.Binary(messageBytes, salvagedRequestId(text, textLength));
       } else {
         String decoded = (textBitsOr & 0x80) == 0
             ? new String(text, 0, textLength, StandardCharsets.US_ASCII)
             : decodeUtf8(text, 0, textLength);
-        event = decoded == null ? new Event.InvalidUtf8() : new Event.Text(decoded);
+        event = decoded == null ? new Event.InvalidUtf8(salvagedRequestId(text, textLength)) : new Event.Text(decoded);
       }
       messageOpcode = NO_MESSAGE;
       messageBytes = 0;
@@ -394,6 +448,20 @@ public final class WebSocketFrameDecoder extends GraphStage<FlowShape<ByteString
       for (byte b : inflated) bits |= b;
       textBitsOr = bits;
       return null;
+    }
+
+    private static String salvagedRequestId(byte[] whole, int length) {
+      int endLength = Math.min(length, RequestIdSalvage.END_BYTES);
+      return salvagedRequestId(whole, length, whole, endLength, length - endLength);
+    }
+
+    private static String salvagedRequestId(byte[] start, int startLength, byte[] end, int endLength) {
+      return salvagedRequestId(start, startLength, end, endLength, 0);
+    }
+
+    private static String salvagedRequestId(byte[] start, int startLength, byte[] end, int endLength, int endOffset) {
+      String id = RequestIdSalvage.fromStart(start, 0, startLength);
+      return id != null ? id : RequestIdSalvage.fromEnd(end, endOffset, endLength);
     }
 
     private void releaseText() {

@@ -94,7 +94,7 @@ public final class RequestDecoder {
       if (parser.currentToken() != JsonToken.END_OBJECT || parser.nextToken() != null) return null;
       return decodeObject(root, payload);
     } catch (StreamConstraintsException e) {
-      return overLimit(e);
+      return overLimit(text, e);
     } catch (Invalid e) {
       return e.rejected;
     } catch (IOException | RuntimeException e) {
@@ -147,9 +147,9 @@ public final class RequestDecoder {
     try {
       root = mapper.readTree(text);
     } catch (StreamConstraintsException e) {
-      return overLimit(e);
+      return overLimit(text, e);
     } catch (JsonProcessingException | RuntimeException e) {
-      return bad(null, "message is not valid JSON");
+      return bad(salvagedRequestId(text), "message is not valid JSON");
     }
     if (root == null || !root.isObject()) return bad(null, "message must be a JSON object");
     try {
@@ -274,8 +274,22 @@ public final class RequestDecoder {
     return s.length() <= 300 ? s : s.substring(0, 300) + "...";
   }
 
-  private static Inbound.Rejected overLimit(StreamConstraintsException e) {
-    return bad(null, "message exceeds a JSON limit: " + e.getOriginalMessage());
+  private Inbound.Rejected overLimit(String text, StreamConstraintsException e) {
+    return bad(salvagedRequestId(text), "message exceeds a JSON limit: " + e.getOriginalMessage());
+  }
+
+  private String salvagedRequestId(String text) {
+    return echoable(RequestIdSalvage.fromStart(text));
+  }
+
+  /**
+   * {@code salvaged}, a request_id found in a message that could not be decoded, if it is one the
+   * decoder would have accepted and echoed; else null.
+   */
+  public String echoable(String salvaged) {
+    if (salvaged == null) return null;
+    int max = maxRequestIdLength;
+    return salvaged.length() > max && salvaged.codePointCount(0, salvaged.length()) > max ? null : salvaged;
   }
 
   private static Inbound.Rejected bad(String requestId, String message) {

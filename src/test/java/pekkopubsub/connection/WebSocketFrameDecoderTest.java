@@ -120,7 +120,7 @@ class WebSocketFrameDecoderTest {
         .concat(binaryFrame(10))
         .concat(pongFrame("q"))
         .concat(textFrame("three"));
-    assertEquals(List.of(new Text("one"), new Text("two"), new Ping(utf8("p")), new Binary(10),
+    assertEquals(List.of(new Text("one"), new Text("two"), new Ping(utf8("p")), new Binary(10, null),
         new Pong(utf8("q")), new Text("three")), decode(LIMIT, chunk));
   }
 
@@ -206,7 +206,7 @@ class WebSocketFrameDecoderTest {
     ByteString input = frame(BINARY, ByteString.fromArray(new byte[100]))
         .concat(frame(FIN | CONT, ByteString.fromArray(new byte[50])))
         .concat(textFrame("ok"));
-    assertEquals(List.of(new Binary(150), new Text("ok")), decode(LIMIT, input));
+    assertEquals(List.of(new Binary(150, null), new Text("ok")), decode(LIMIT, input));
   }
 
   // ---- size limit ----
@@ -219,7 +219,7 @@ class WebSocketFrameDecoderTest {
   @Test
   void tooLargeSingleFrameIsSkippedAndNextMessageDecoded() {
     ByteString input = textFrame(ascii(LIMIT + 1)).concat(textFrame("next"));
-    assertEquals(List.of(new TooLarge(LIMIT + 1), new Text("next")), decode(LIMIT, input));
+    assertEquals(List.of(new TooLarge(LIMIT + 1, null), new Text("next")), decode(LIMIT, input));
   }
 
   @Test
@@ -230,8 +230,8 @@ class WebSocketFrameDecoderTest {
         .concat(frame(CONT, utf8(ascii(600))))
         .concat(frame(FIN | CONT, utf8(ascii(300))))
         .concat(textFrame("next"));
-    assertEquals(List.of(new Ping(utf8("mid")), new TooLarge(1500), new Text("next")), decode(LIMIT, input));
-    assertEquals(List.of(new Ping(utf8("mid")), new TooLarge(1500), new Text("next")),
+    assertEquals(List.of(new Ping(utf8("mid")), new TooLarge(1500, null), new Text("next")), decode(LIMIT, input));
+    assertEquals(List.of(new Ping(utf8("mid")), new TooLarge(1500, null), new Text("next")),
         decode(LIMIT, chunked(input, 13)));
   }
 
@@ -239,7 +239,7 @@ class WebSocketFrameDecoderTest {
   void tooLargeFrameStreamedInManySmallChunksYieldsTooLargeThenText() {
     int size = 200_000;
     ByteString input = textFrame(ascii(size)).concat(textFrame("after"));
-    assertEquals(List.of(new TooLarge(size), new Text("after")), decode(LIMIT, chunked(input, 97)));
+    assertEquals(List.of(new TooLarge(size, null), new Text("after")), decode(LIMIT, chunked(input, 97)));
   }
 
   @Test
@@ -276,24 +276,76 @@ class WebSocketFrameDecoderTest {
         .runWith(Sink.seq(), system)
         .toCompletableFuture()
         .get(120, TimeUnit.SECONDS);
-    assertEquals(List.of(new TooLarge(size), new Text("after")), events);
+    assertEquals(List.of(new TooLarge(size, null), new Text("after")), events);
   }
 
   @Test
   void tooLargeBinaryIsReported() {
     ByteString input = binaryFrame(LIMIT + 10).concat(textFrame("next"));
-    assertEquals(List.of(new TooLarge(LIMIT + 10), new Text("next")), decode(LIMIT, chunked(input, 100)));
+    assertEquals(List.of(new TooLarge(LIMIT + 10, null), new Text("next")), decode(LIMIT, chunked(input, 100)));
   }
 
   @Test
   void binaryWithinLimit() {
-    assertEquals(List.of(new Binary(LIMIT), new Binary(0)), decode(LIMIT, binaryFrame(LIMIT).concat(binaryFrame(0))));
+    assertEquals(List.of(new Binary(LIMIT, null), new Binary(0, null)), decode(LIMIT, binaryFrame(LIMIT).concat(binaryFrame(0))));
   }
 
   @Test
   void zeroLimitAcceptsOnlyEmptyMessages() {
     ByteString input = textFrame("").concat(textFrame("x")).concat(textFrame(""));
-    assertEquals(List.of(new Text(""), new TooLarge(1), new Text("")), decode(0, input));
+    assertEquals(List.of(new Text(""), new TooLarge(1, null), new Text("")), decode(0, input));
+  }
+
+  // ---- the request_id of messages that are not read ----
+
+  @Test
+  void aTooLargeMessageKeepsTheRequestIdItStartsWith() {
+    String message = "{\"type\":\"publish\",\"request_id\":\"first\",\"topic\":\"t\",\"message\":{\"payload\":\"" + ascii(5_000) + "\"}}";
+    for (int chunk : new int[] {1, 3, 97, 100_000}) {
+      assertEquals(List.of(new TooLarge(message.length(), "first"), new Text("next")),
+          decode(LIMIT, chunked(textFrame(message).concat(textFrame("next")), chunk)), "chunks of " + chunk);
+    }
+  }
+
+  @Test
+  void aTooLargeMessageKeepsTheRequestIdItEndsWith() {
+    String message = "{\"type\":\"publish\",\"topic\":\"t\",\"message\":{\"payload\":\"" + ascii(5_000) + "\"},\"request_id\":\"l\\\"ast\"}";
+    for (int chunk : new int[] {1, 5, 97, 100_000}) {
+      assertEquals(List.of(new TooLarge(message.length(), "l\"ast")),
+          decode(LIMIT, chunked(textFrame(message), chunk)), "chunks of " + chunk);
+    }
+  }
+
+  /** The first fragments were kept as text until the third made the message too large. */
+  @Test
+  void aFragmentedMessageThatBecomesTooLargeKeepsItsRequestIdFromBothEnds() {
+    String start = "{\"request_id\":\"kept\",\"type\":\"ping\",\"pad\":\"";
+    ByteString atStart = frame(TEXT, utf8(start + ascii(600)))
+        .concat(frame(CONT, utf8(ascii(600))))
+        .concat(frame(FIN | CONT, utf8(ascii(300) + "\"}")));
+    assertEquals(List.of(new TooLarge(start.length() + 1502, "kept")), decode(LIMIT, chunked(atStart, 7)));
+
+    String end = "\",\"request_id\":\"at-end\"}";
+    ByteString atEnd = frame(TEXT, utf8("{\"type\":\"ping\",\"pad\":\"" + ascii(600)))
+        .concat(frame(CONT, utf8(ascii(600))))
+        .concat(frame(FIN | CONT, utf8(ascii(300) + end)));
+    assertEquals("at-end", ((TooLarge) decode(LIMIT, chunked(atEnd, 11)).get(0)).requestId());
+  }
+
+  @Test
+  void aTooLargeMessageWithTheIdOnlyInItsMiddleOrNestedHasNone() {
+    String middle = "{\"pad\":\"" + ascii(3_000) + "\",\"request_id\":\"mid\",\"more\":\"" + ascii(3_000) + "\"}";
+    assertEquals(List.of(new TooLarge(middle.length(), null)), decode(LIMIT, textFrame(middle)));
+    String nested = "{\"pad\":\"" + ascii(3_000) + "\",\"message\":{\"request_id\":\"inner\"}}";
+    assertEquals(List.of(new TooLarge(nested.length(), null)), decode(LIMIT, textFrame(nested)));
+  }
+
+  @Test
+  void binaryAndInvalidUtf8MessagesKeepTheirRequestId() {
+    ByteString binaryJson = frame(FIN | BINARY, utf8("{\"type\":\"ping\",\"request_id\":\"bin\"}"));
+    assertEquals(List.of(new Binary(34, "bin")), decode(LIMIT, binaryJson));
+    ByteString badUtf8 = frame(FIN | TEXT, utf8("{\"request_id\":\"u\",\"x\":\"").concat(bytes(0xC3, 0x28)).concat(utf8("\"}")));
+    assertEquals(List.of(new InvalidUtf8("u")), decode(LIMIT, badUtf8));
   }
 
   // ---- UTF-8 ----
@@ -301,7 +353,7 @@ class WebSocketFrameDecoderTest {
   @Test
   void invalidUtf8IsReportedAndConnectionStaysUsable() {
     ByteString input = frame(FIN | TEXT, bytes(0xC3, 0x28)).concat(textFrame("valid"));
-    assertEquals(List.of(new InvalidUtf8(), new Text("valid")), decode(LIMIT, input));
+    assertEquals(List.of(new InvalidUtf8(null), new Text("valid")), decode(LIMIT, input));
   }
 
   @Test
@@ -310,13 +362,13 @@ class WebSocketFrameDecoderTest {
     ByteString input = frame(TEXT, utf8("ok"))
         .concat(frame(FIN | CONT, bytes(0xE2, 0x82)))
         .concat(textFrame("valid"));
-    assertEquals(List.of(new InvalidUtf8(), new Text("valid")), decode(LIMIT, input));
+    assertEquals(List.of(new InvalidUtf8(null), new Text("valid")), decode(LIMIT, input));
   }
 
   @Test
   void surrogateCodePointsAndOverlongEncodingsAreInvalid() {
-    assertEquals(List.of(new InvalidUtf8()), decode(LIMIT, frame(FIN | TEXT, bytes(0xED, 0xA0, 0x80))));
-    assertEquals(List.of(new InvalidUtf8()), decode(LIMIT, frame(FIN | TEXT, bytes(0xC0, 0xAF))));
+    assertEquals(List.of(new InvalidUtf8(null)), decode(LIMIT, frame(FIN | TEXT, bytes(0xED, 0xA0, 0x80))));
+    assertEquals(List.of(new InvalidUtf8(null)), decode(LIMIT, frame(FIN | TEXT, bytes(0xC0, 0xAF))));
   }
 
   // ---- protocol errors ----
@@ -485,7 +537,7 @@ class WebSocketFrameDecoderTest {
         .concat(pingFrame("between"))
         .concat(frame(FIN | CONT, text.drop(half)));
     List<Event> events = decodeDeflating(LIMIT, chunked(input, 7));
-    assertEquals(List.of(new Binary(300), new Ping(utf8("between")),
+    assertEquals(List.of(new Binary(300, null), new Ping(utf8("between")),
         new Text("{\"type\":\"ping\",\"request_id\":\"" + "x".repeat(100) + "\"}")), events);
   }
 

@@ -269,8 +269,8 @@ class WebSocketE2ETest {
   @Test
   void binaryFrameIsBadRequestAndTheConnectionStaysUsable() {
     try (PubSubClient client = server.connect()) {
-      client.sendBinary(ByteBuffer.wrap("{\"type\":\"ping\"}".getBytes(StandardCharsets.UTF_8)));
-      error(next(client), "BAD_REQUEST");
+      client.sendBinary(ByteBuffer.wrap("{\"type\":\"ping\",\"request_id\":\"bin\"}".getBytes(StandardCharsets.UTF_8)));
+      assertEquals("bin", error(next(client), "BAD_REQUEST").path("request_id").asText(), "the error echoes the request_id");
       assertUsable(client);
     }
   }
@@ -282,10 +282,11 @@ class WebSocketE2ETest {
     String topic = server.createTopic("too-large");
     try (PubSubClient client = server.connect()) {
       ack(client.subscribe(topic), topic);
+      // Last, as a client that adds the id to an object it then serializes sends it.
       ObjectNode publish = publishRequest(topic, "x".repeat(70_000)).put("request_id", "big");
       client.sendText(publish.toString());
 
-      error(next(client), "PAYLOAD_TOO_LARGE");
+      assertEquals("big", error(next(client), "PAYLOAD_TOO_LARGE").path("request_id").asText(), "the error echoes the request_id");
       assertUsable(client);
       assertEquals(0, server.topicStats(topic).path("messages").asLong(-1), "the oversized publish was not published");
       assertNothingBuffered(client);
@@ -302,7 +303,7 @@ class WebSocketE2ETest {
       assertEquals("edge", pong.path("request_id").asText());
 
       client.sendText(head + " ".repeat(LIMIT - head.length() + 1));
-      error(next(client), "PAYLOAD_TOO_LARGE");
+      assertEquals("edge", error(next(client), "PAYLOAD_TOO_LARGE").path("request_id").asText());
       assertUsable(client);
     }
   }
@@ -339,7 +340,7 @@ class WebSocketE2ETest {
       int third = text.length() / 3;
       client.sendFragmented(text.substring(0, third), text.substring(third, 2 * third), text.substring(2 * third));
 
-      error(next(client), "PAYLOAD_TOO_LARGE");
+      assertEquals("frag-big", error(next(client), "PAYLOAD_TOO_LARGE").path("request_id").asText());
       assertUsable(client);
       assertEquals(0, server.topicStats(topic).path("messages").asLong(-1));
       assertNothingBuffered(client);

@@ -258,6 +258,31 @@ class JsonCodecTest {
     assertNull(decodeBad(text).requestId());
   }
 
+  /** A client waiting for the answer to its request_id gets it even when the JSON breaks off after the id. */
+  @ParameterizedTest
+  @ValueSource(strings = {
+      "{\"type\":\"ping\",\"request_id\":\"r1\",", "{\"type\":\"ping\",\"request_id\":\"r1\"",
+      "{\"request_id\":\"r1\",\"type\":\"ping\"} trailing", "{\"request_id\":\"r1\", type: ping}",
+      "{\"message\":{\"request_id\":\"inner\"},\"request_id\":\"r1\",\"topic\":"})
+  void notJsonAfterTheRequestIdIsABadRequestThatEchoesIt(String text) {
+    Inbound.Rejected rejected = decodeBad(text);
+    assertEquals("r1", rejected.requestId());
+    assertEquals("message is not valid JSON", rejected.message());
+  }
+
+  @Test
+  void aJsonLimitPassedAfterTheRequestIdEchoesIt() {
+    String deep = "[".repeat(200) + "]".repeat(200);
+    Inbound.Rejected rejected = decodeBad("{\"type\":\"ping\",\"request_id\":\"r1\",\"x\":" + deep + "}");
+    assertEquals("r1", rejected.requestId());
+    assertTrue(rejected.message().contains("JSON limit"), rejected.message());
+  }
+
+  @Test
+  void aSalvagedRequestIdOverTheLengthLimitIsNotEchoed() {
+    assertNull(decodeBad("{\"type\":\"ping\",\"request_id\":\"" + "r".repeat(129) + "\",").requestId());
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"[]", "[{\"type\":\"ping\",\"request_id\":\"r\"}]", "\"ping\"", "42", "true", "null"})
   void notAnObjectIsABadRequest(String text) {

@@ -1,0 +1,91 @@
+package pekkopubsub.protocol;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import java.io.IOException;
+
+/**
+ * Finds the {@code request_id} of a message the server rejects unread (not JSON, binary, not
+ * UTF-8, or over the size limit and kept only by its first and last bytes), so that the error
+ * answering it still echoes the id, as the contract asks of every direct answer.
+ */
+public final class RequestIdSalvage {
+  /** Bytes kept from each end of a message too large to keep whole; room for any id of 128 characters. */
+  public static final int END_BYTES = 1024;
+
+  private static final JsonFactory FACTORY = JsonCodec.mapper().getFactory();
+  private static final byte[] KEY = "\"request_id\"".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+  private RequestIdSalvage() {}
+
+  /** The string value of a top-level {@code request_id} met before the text stops being a JSON object; null if none. */
+  public static String fromStart(String text) {
+    try (JsonParser parser = FACTORY.createParser(text)) {
+      return scan(parser);
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  /** As {@link #fromStart(String)}, over UTF-8 bytes. */
+  public static String fromStart(byte[] bytes, int offset, int length) {
+    try (JsonParser parser = FACTORY.createParser(bytes, offset, length)) {
+      return scan(parser);
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  private static String scan(JsonParser parser) throws IOException {
+    if (parser.nextToken() != JsonToken.START_OBJECT) return null;
+    while (parser.nextToken() == JsonToken.FIELD_NAME) {
+      String field = parser.currentName();
+      JsonToken value = parser.nextToken();
+      if (field.equals("request_id")) return value == JsonToken.VALUE_STRING ? parser.getText() : null;
+      parser.skipChildren();
+    }
+    return null;
+  }
+
+  /**
+   * The id of a message whose last field is {@code "request_id":"..."}, from the message's last
+   * {@code length} bytes: what a client that adds the id to an object it then serializes sends.
+   * Read backwards, the value, its key and the object's closing brace must follow one another
+   * with nothing but whitespace between them; a nested field ends in more than one brace.
+   */
+  public static String fromEnd(byte[] bytes, int offset, int length) {
+    int i = skipWhitespaceBackwards(bytes, offset, offset + length - 1);
+    if (i < offset || bytes[i] != '}') return null;
+    i = skipWhitespaceBackwards(bytes, offset, i - 1);
+    if (i < offset || bytes[i] != '"') return null;
+    int close = i;
+    int open = close - 1;
+    while (open >= offset && !(bytes[open] == '"' && !escaped(bytes, offset, open))) open--;
+    if (open < offset) return null;
+    i = skipWhitespaceBackwards(bytes, offset, open - 1);
+    if (i < offset || bytes[i] != ':') return null;
+    i = skipWhitespaceBackwards(bytes, offset, i - 1);
+    int keyStart = i - KEY.length + 1;
+    if (keyStart < offset || !java.util.Arrays.equals(bytes, keyStart, i + 1, KEY, 0, KEY.length)) return null;
+    i = skipWhitespaceBackwards(bytes, offset, keyStart - 1);
+    if (i < offset || (bytes[i] != ',' && bytes[i] != '{')) return null;
+    try (JsonParser parser = FACTORY.createParser(bytes, open, close - open + 1)) {
+      return parser.nextToken() == JsonToken.VALUE_STRING ? parser.getText() : null;
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  /** Whether the quote at {@code at} is escaped: preceded by an odd number of backslashes. */
+  private static boolean escaped(byte[] bytes, int offset, int at) {
+    int backslashes = 0;
+    for (int i = at - 1; i >= offset && bytes[i] == '\\'; i--) backslashes++;
+    return (backslashes & 1) == 1;
+  }
+
+  private static int skipWhitespaceBackwards(byte[] bytes, int offset, int i) {
+    while (i >= offset && (bytes[i] == ' ' || bytes[i] == '\t' || bytes[i] == '\n' || bytes[i] == '\r')) i--;
+    return i;
+  }
+}
