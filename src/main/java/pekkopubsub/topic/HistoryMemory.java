@@ -13,7 +13,9 @@ import java.util.concurrent.atomic.LongAdder;
  * client publishing within every limit ran the server out of memory. With one, a topic gives up its
  * oldest events while the topics together hold more than the budget and it holds more than an
  * equal share of it: topics that publish large events trim their own history, the others keep theirs.
- * A topic never holds more than it did when it last appended, so the total stays under twice the budget.
+ * A topic trims when it appends, and every topic when the {@link TopicManager} finds the budget
+ * exceeded (at most {@link TopicManager#HISTORY_CHECK_INTERVAL} later): topics filled one after
+ * another and then left alone would otherwise each keep the share of a smaller server.
  *
  * <p>Like the metrics registry, it is an accumulator the Topics of one JVM share: each adds and
  * subtracts only its own bytes and reads the total; no Topic reads another's state. Memory is a
@@ -68,6 +70,11 @@ public final class HistoryMemory {
 
   void changed(long bytes) {
     if (bytes != 0) retainedBytes.addAndGet(bytes);
+  }
+
+  /** True while the topics together hold more than the budget: then each must give up what is over its share. */
+  public boolean overBudget() {
+    return budgetBytes > 0 && retainedBytes.get() > budgetBytes;
   }
 
   /** True when a topic holding {@code heldBytes} should give up its oldest event now. */

@@ -87,6 +87,9 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
   /** Sent by the TopicManager only: tell the subscribers, then stop and free the buffer. */
   enum Delete implements Command { INSTANCE }
 
+  /** Sent by the TopicManager while the topics together hold more than the history budget: give up what is over this topic's share. */
+  enum TrimHistory implements Command { INSTANCE }
+
   private record SubscriberTerminated(ActorRef<Reply> subscriber) implements Command {}
 
   /**
@@ -202,6 +205,7 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
         .onMessage(RecordDropped.class, this::onRecordDropped)
         .onMessage(GetStats.class, this::onGetStats)
         .onMessageEquals(Delete.INSTANCE, this::onDelete)
+        .onMessageEquals(TrimHistory.INSTANCE, this::onTrimHistory)
         .onSignal(PostStop.class, stop -> onPostStop())
         .build();
   }
@@ -258,6 +262,11 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
       trimmed++;
     }
     if (trimmed > 0) warnTrimmed(trimmed);
+  }
+
+  private Behavior<Command> onTrimHistory() {
+    trimForMemory();
+    return this;
   }
 
   private void warnTrimmed(int trimmed) {

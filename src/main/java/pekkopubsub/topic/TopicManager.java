@@ -24,7 +24,13 @@ import pekkopubsub.metrics.ServerMetrics;
  */
 public final class TopicManager extends AbstractBehavior<TopicManager.Command> {
 
-  public sealed interface Command permits CreateTopic, DeleteTopic, GetTopicStats, Locate, Topic.Request, TopicStopped {}
+  public sealed interface Command permits CreateTopic, DeleteTopic, GetTopicStats, Locate, Topic.Request, TopicStopped, CheckHistoryMemory {}
+
+  /**
+   * How often the manager checks the topics' history against its budget. A topic trims itself when
+   * it appends; this reaches the topics that no longer do.
+   */
+  public static final Duration HISTORY_CHECK_INTERVAL = Duration.ofMillis(200);
 
   public record CreateTopic(String name, ActorRef<CreateResult> replyTo) implements Command {}
 
@@ -69,6 +75,8 @@ public final class TopicManager extends AbstractBehavior<TopicManager.Command> {
 
   private record TopicStopped(String name, ActorRef<Topic.Command> topic) implements Command {}
 
+  private enum CheckHistoryMemory implements Command { INSTANCE }
+
   /** {@code maxTopics} 0 means unlimited; topics fan out without pacing. */
   public static Behavior<Command> create(int maxHistory, Duration statsTimeout, int maxTopics, ServerMetrics metrics) {
     return create(maxHistory, HistoryMemory.unlimited(), statsTimeout, maxTopics, Settings.FanOutPacing.OFF, metrics);
@@ -77,8 +85,10 @@ public final class TopicManager extends AbstractBehavior<TopicManager.Command> {
   /** {@code maxTopics} 0 means unlimited; the topics' replay buffers share {@code memory}'s budget. */
   public static Behavior<Command> create(int maxHistory, HistoryMemory memory, Duration statsTimeout, int maxTopics,
       Settings.FanOutPacing pacing, ServerMetrics metrics) {
-    return Behaviors.setup(
-        context -> new TopicManager(context, maxHistory, memory, statsTimeout, maxTopics, pacing, metrics));
+    return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
+      if (memory.budgetBytes() > 0) timers.startTimerWithFixedDelay(CheckHistoryMemory.INSTANCE, HISTORY_CHECK_INTERVAL);
+      return new TopicManager(context, maxHistory, memory, statsTimeout, maxTopics, pacing, metrics);
+    }));
   }
 
   private final int maxHistory;
@@ -113,6 +123,7 @@ public final class TopicManager extends AbstractBehavior<TopicManager.Command> {
         .onMessage(DeleteTopic.class, this::onDelete)
         .onMessage(GetTopicStats.class, this::onGetStats)
         .onMessage(TopicStopped.class, this::onTopicStopped)
+        .onMessageEquals(CheckHistoryMemory.INSTANCE, this::onCheckHistoryMemory)
         .build();
   }
 
@@ -176,6 +187,11 @@ public final class TopicManager extends AbstractBehavior<TopicManager.Command> {
 
   private Behavior<Command> onTopicStopped(TopicStopped stopped) {
     if (topics.remove(stopped.name(), stopped.topic())) metrics.topicsChanged(-1);
+    return this;
+  }
+
+  private Behavior<Command> onCheckHistoryMemory() {
+    if (memory.overBudget()) topics.values().forEach(topic -> topic.tell(Topic.TrimHistory.INSTANCE));
     return this;
   }
 

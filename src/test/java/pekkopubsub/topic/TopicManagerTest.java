@@ -20,6 +20,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import pekkopubsub.config.Settings;
 import pekkopubsub.metrics.ServerMetrics;
 import pekkopubsub.protocol.JsonCodec;
 import pekkopubsub.protocol.RawJson;
@@ -460,5 +461,45 @@ class TopicManagerTest {
       assertEquals(0, replies.receiveMessage().subscriberCount());
       return null;
     });
+  }
+  /**
+   * Topics filled one after another, each while the total was within the budget or its share was
+   * larger, and then left alone, give up their excess too: the manager tells every topic to trim
+   * when the budget is exceeded, not only the topic that appends.
+   */
+  @Test
+  void topicsThatNoLongerPublishGiveUpWhatIsOverTheirShareOfAnExceededBudget() {
+    HistoryMemory memory = new HistoryMemory(10_000);
+    ActorRef<TopicManager.Command> manager = testKit.spawn(TopicManager.create(
+        100, memory, Duration.ofSeconds(3), 0, Settings.FanOutPacing.OFF, new ServerMetrics(new SimpleMeterRegistry())));
+    create(manager, "first");
+    TestProbe<Topic.Reply> publisher = probe();
+    publishKilobytes(manager, publisher, "first", 8);
+    int firstKept = replayed(manager, "first");
+    create(manager, "second");
+    create(manager, "third");
+    publishKilobytes(manager, publisher, "second", 8);
+
+    probe().awaitAssert(Duration.ofSeconds(5), () -> {
+      assertTrue(memory.retainedBytes() <= memory.budgetBytes(), memory.retainedBytes() + " bytes retained");
+      return null;
+    });
+    int firstKeeps = replayed(manager, "first");
+    assertTrue(firstKeeps > 0 && firstKeeps < firstKept, "the first topic kept " + firstKept + " events alone, then " + firstKeeps);
+    assertTrue(memory.evictedEvents() > 0);
+  }
+
+  private static void publishKilobytes(ActorRef<TopicManager.Command> manager, TestProbe<Topic.Reply> publisher, String topic, int count) {
+    String kilobyte = "{\"x\":\"" + "x".repeat(1000) + "\"}";
+    for (int i = 1; i <= count; i++) {
+      manager.tell(new Topic.Publish(topic, topic + i, publisher.getRef(), null, RawJson.of(kilobyte)));
+      publisher.expectMessageClass(Topic.Published.class);
+    }
+  }
+
+  private static int replayed(ActorRef<TopicManager.Command> manager, String topic) {
+    TestProbe<Topic.Reply> subscriber = probe();
+    manager.tell(new Topic.Subscribe(topic, "all", subscriber.getRef(), "c", 100, null, null));
+    return subscriber.expectMessageClass(Topic.Subscribed.class).replay().size();
   }
 }
