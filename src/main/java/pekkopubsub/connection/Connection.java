@@ -378,10 +378,8 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
         subscribeAnswered(s.topic());
         subscribed.add(s.topic());
         answered(Outbound.Ack.subscribed(s.requestId(), s.topic(), s.epoch(), s.replay().size(), s.recovered(), ts));
-        // Compressed here, on this connection's thread, not in the topic: a reconnect storm's
-        // replays would otherwise all be compressed one after another by one actor.
-        if (extensions.deflate() == null) s.replay().forEach(queue::offerAnswer);
-        else s.replay().forEach(f -> queue.offerAnswer(PerMessageDeflate.forAgreedClient(WebSocketFrames.payloadOf(f), f)));
+        // Compressed by the topic for a connection that agreed to it, once per event for all of them.
+        s.replay().forEach(queue::offerAnswer);
       } else if (reply instanceof Topic.Unsubscribed u) {
         subscribed.remove(u.topic());
         answered(Outbound.Ack.unsubscribed(u.requestId(), u.topic(), ts));

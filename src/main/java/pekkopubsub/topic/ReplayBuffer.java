@@ -47,6 +47,18 @@ public final class ReplayBuffer<E> {
     return change;
   }
 
+  /** Puts {@code event} in place of the retained event at {@code offset}; returns how much the retained weight changed. */
+  public long replace(long offset, E event) {
+    if (size == 0 || offset < oldestOffset() || offset > lastOffset) {
+      throw new IllegalArgumentException("offset " + offset + " is not retained");
+    }
+    int slot = slot(offset);
+    long change = weigher.applyAsLong(event) - weighAt(slot);
+    ring[slot] = event;
+    weight += change;
+    return change;
+  }
+
   /** Gives up the oldest retained event, if any; returns the weight freed. */
   public long evictOldest() {
     if (size == 0) return 0;

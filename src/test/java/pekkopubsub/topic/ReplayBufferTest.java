@@ -170,6 +170,17 @@ class ReplayBufferTest {
   }
 
   @Test
+  void replaceSwapsARetainedEventAndItsWeight() {
+    ReplayBuffer<String> buffer = new ReplayBuffer<>(3, String::length);
+    for (int o = 1; o <= 4; o++) buffer.append(o, "e" + o);
+    assertEquals(11 - 2, buffer.replace(3, "e3 and more"));
+    assertEquals(List.of("e2", "e3 and more", "e4"), buffer.after(0));
+    assertEquals(15, buffer.weight());
+    assertThrows(IllegalArgumentException.class, () -> buffer.replace(1, "pushed out"));
+    assertThrows(IllegalArgumentException.class, () -> buffer.replace(5, "not yet"));
+  }
+
+  @Test
   void evictOldestGivesUpTheOldestAndKeepsTheOffsets() {
     ReplayBuffer<String> buffer = new ReplayBuffer<>(5, String::length);
     for (int o = 1; o <= 4; o++) buffer.append(o, "e" + o);

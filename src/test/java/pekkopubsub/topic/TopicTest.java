@@ -265,6 +265,47 @@ class TopicTest {
     assertEquals(null, plain.expectMessageClass(Topic.Events.class).compressedFrames());
   }
 
+  /**
+   * A replay to subscribers that agreed to compression is compressed by the topic once per event and
+   * shared by all of them, and counted in the history's memory; plain subscribers get plain replays.
+   */
+  @Test
+  void compressedReplaysAreMadeOncePerEventAndSharedAndTheirBytesCounted() throws Exception {
+    HistoryMemory memory = new HistoryMemory(10_000_000);
+    Fixture t = topic(100, memory);
+    TestProbe<Topic.Reply> publisher = probe();
+    JsonNode large = JsonNodeFactory.instance.objectNode().put("text", "compressible ".repeat(100));
+    JsonNode small = JsonNodeFactory.instance.objectNode().put("n", 1);
+    t.ref().tell(new Topic.Publish(t.name(), "r1", publisher.getRef(), null, RawJson.of(large)));
+    t.ref().tell(new Topic.Publish(t.name(), "r2", publisher.getRef(), null, RawJson.of(small)));
+    publisher.expectMessageClass(Topic.Published.class);
+    publisher.expectMessageClass(Topic.Published.class);
+    long plainWeight = memory.retainedBytes();
+
+    List<ByteString> first = compressedReplay(t, "c1");
+    List<ByteString> second = compressedReplay(t, "c2");
+    assertEquals(0xC1, first.get(0).apply(0) & 0xFF, "FIN, RSV1 and text");
+    JsonNode replayed = JsonCodec.parse(inflate(first.get(0)));
+    assertEquals(large, replayed.get("message").get("payload"));
+    assertTrue(replayed.get("replay").asBoolean(), replayed::toString);
+    assertSame(first.get(0), second.get(0), "one compressed frame for every such subscriber");
+    assertEquals(0x81, first.get(1).apply(0) & 0xFF, "an event under 256 bytes is replayed uncompressed");
+    assertEquals(plainWeight + first.get(0).size(), memory.retainedBytes(), "the compressed frame is counted once");
+
+    TestProbe<Topic.Reply> plain = probe();
+    t.ref().tell(new Topic.Subscribe(t.name(), "p", plain.getRef(), "client", 100, null, null, false));
+    ByteString plainReplay = plain.expectMessageClass(Topic.Subscribed.class).replay().get(0);
+    assertEquals(0x81, plainReplay.apply(0) & 0xFF, "FIN and text, not compressed");
+  }
+
+  private List<ByteString> compressedReplay(Fixture t, String requestId) {
+    TestProbe<Topic.Reply> subscriber = probe();
+    t.ref().tell(new Topic.Subscribe(t.name(), requestId, subscriber.getRef(), "client", 100, null, null, true));
+    List<ByteString> replay = subscriber.expectMessageClass(Topic.Subscribed.class).replay();
+    assertEquals(2, replay.size());
+    return replay;
+  }
+
   /** The text of a compressed server frame (7- or 16-bit length), inflated as a client does. */
   private static String inflate(ByteString frame) throws java.util.zip.DataFormatException {
     int header = (frame.apply(1) & 0x7F) < 126 ? 2 : 4;
