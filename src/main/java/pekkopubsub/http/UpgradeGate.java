@@ -91,6 +91,8 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
   private final class Logic extends TimerGraphStageLogic {
     private State state = State.READING_HEAD;
     private ByteString head = ByteString.emptyByteString();
+    /** How much of a head that is not an upgrade has been searched for its end. */
+    private int scannedForHeadEnd;
     private WebSocketHandshake.Upgrade upgrade;
     private long reservation;
     private SubSourceOutlet<ByteString> toHttp;
@@ -151,6 +153,11 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
         upgrade = recognized;
         admit.get().whenComplete((admission, failure) -> admitted.invoke(admission != null ? admission : failure));
       } else if (verdict == WebSocketHandshake.Incomplete.INSTANCE) {
+        pull(fromClient);
+      } else if (!WebSocketHandshake.headComplete(bytes, scannedForHeadEnd)) {
+        // Pekko HTTP bounds no request head in time: a client trickling the head of a REST request
+        // would hold its connection for as long as it keeps trickling. The head deadline holds it here.
+        scannedForHeadEnd = bytes.length();
         pull(fromClient);
       } else {
         handToHttp();

@@ -57,6 +57,21 @@ final class WebSocketHandshake {
     return examineHead(bytes.slice(0, end).decodeString(StandardCharsets.ISO_8859_1), end + 4, apiKeys, deflate);
   }
 
+  /**
+   * Whether {@code bytes} hold a whole request head, or as much of one as the gate reads; only the
+   * bytes after the first {@code scanned} are looked at anew (a trickled head is scanned once).
+   */
+  static boolean headComplete(ByteString bytes, int scanned) {
+    int limit = Math.min(bytes.length(), MAX_HEAD_BYTES);
+    if (limit >= MAX_HEAD_BYTES) return true;
+    for (int i = Math.max(3, scanned); i < limit; i++) {
+      if (bytes.apply(i) == '\n' && bytes.apply(i - 1) == '\r' && bytes.apply(i - 2) == '\n' && bytes.apply(i - 3) == '\r') {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Index of the CRLFCRLF that ends the head, or -1. */
   private static int headEnd(ByteString bytes) {
     int limit = Math.min(bytes.length(), MAX_HEAD_BYTES);

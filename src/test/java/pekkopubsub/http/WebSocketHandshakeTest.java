@@ -138,4 +138,18 @@ class WebSocketHandshakeTest {
         + "sec-websocket-version: 13\r\nsec-websocket-key:  " + KEY + " \r\n\r\n";
     assertInstanceOf(WebSocketHandshake.Upgrade.class, examine(head, NO_KEYS));
   }
+
+  @Test
+  void aHeadIsCompleteAtItsBlankLineOrAtTheSizeTheGateReads() {
+    ByteString head = ByteString.fromString("GET /health HTTP/1.1\r\nHost: h\r\n\r\n", StandardCharsets.US_ASCII);
+    assertTrue(WebSocketHandshake.headComplete(head, 0));
+    assertFalse(WebSocketHandshake.headComplete(head.dropRight(1), 0));
+    // The blank line arriving one byte at a time, each time only the new bytes searched.
+    for (int split = 1; split < head.length(); split++) {
+      assertEquals(split == head.length(), WebSocketHandshake.headComplete(head.take(split), split - 1), "at " + split);
+    }
+    assertTrue(WebSocketHandshake.headComplete(head.take(head.length()), head.length() - 1));
+    ByteString endless = ByteString.fromString("GET /health HTTP/1.1\r\nX: " + "x".repeat(WebSocketHandshake.MAX_HEAD_BYTES), StandardCharsets.US_ASCII);
+    assertTrue(WebSocketHandshake.headComplete(endless, 0), "the gate reads no more than MAX_HEAD_BYTES");
+  }
 }
