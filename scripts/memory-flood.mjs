@@ -4,14 +4,19 @@
 // replay buffers. With STALLED > 0, that many more connections each subscribe to one of the first
 // STALLED topics and then stop reading their sockets, so events pile up for them too. Prints one JSON
 // line: what was sent and answered, whether the connection closed or the server stopped answering for
-// 30 s (gaveUp), and the server's /health afterwards.
+// 30 s (gaveUp), and the server's /health afterwards. FLOOD_ORDER=sequential fills one topic after
+// another instead of in turn; FLOOD_DEFLATE=1 makes the REPLAYERS agree to permessage-deflate and
+// the payloads random base64, which compression does not shrink much.
 //   node memory-flood.mjs http://127.0.0.1:8000 100 100 60000 [STALLED [REPLAYERS]]
 import WebSocket from 'ws';
 
 const [base, topics, messages, bytes] = [process.argv[2], +process.argv[3], +process.argv[4], +process.argv[5]];
 const stalled = +(process.argv[6] ?? 0);
 const replayers = +(process.argv[7] ?? 0);
-const pad = 'x'.repeat(bytes);
+const sequential = process.env.FLOOD_ORDER === 'sequential';
+const deflate = process.env.FLOOD_DEFLATE === '1';
+const randomPad = () => Buffer.from(Array.from({ length: Math.ceil(bytes * 3 / 4) }, () => Math.random() * 256)).toString('base64').slice(0, bytes);
+const pads = deflate ? Array.from({ length: 16 }, randomPad) : ['x'.repeat(bytes)];
 const wsUrl = `${base.replace(/^http/, 'ws')}/ws`;
 for (let t = 0; t < topics; t++) {
   const r = await fetch(`${base}/topics`, {
@@ -19,8 +24,8 @@ for (let t = 0; t < topics; t++) {
   });
   if (r.status !== 201 && r.status !== 409) throw new Error(`POST /topics: ${r.status}`);
 }
-const open = async () => {
-  const socket = new WebSocket(wsUrl, { perMessageDeflate: false });
+const open = async (perMessageDeflate = false) => {
+  const socket = new WebSocket(wsUrl, { perMessageDeflate });
   await new Promise((resolve, reject) => { socket.on('open', resolve); socket.on('error', reject); });
   socket.on('error', () => {});
   return socket;
@@ -52,7 +57,7 @@ const replaying = [];
 let replayersStarted = replayers === 0;
 const startReplayers = async () => {
   for (let r = 0; r < replayers; r++) {
-    const replayer = await open();
+    const replayer = await open(deflate);
     for (let t = 0; t < topics; t++) {
       replayer.send(`{"type":"subscribe","topic":"flood-${t}","last_n":100,"request_id":"r${r}-${t}"}`);
     }
@@ -76,8 +81,8 @@ await new Promise((resolve) => {
       startReplayers();
     }
     for (let i = 0; i < 9 && sent < total && closeCode === null && sent - answered() < 200; i++) {
-      const topic = `flood-${sent % topics}`;
-      ws.send(`{"type":"publish","topic":"${topic}","message":{"payload":{"i":${sent},"x":"${pad}"}}}`);
+      const topic = `flood-${sequential ? Math.floor(sent / messages) : sent % topics}`;
+      ws.send(`{"type":"publish","topic":"${topic}","message":{"payload":{"i":${sent},"x":"${pads[sent % pads.length]}"}}}`);
       sent++;
     }
     if (closeCode !== null || (sent === total && answered() === sent) || gaveUp) {
