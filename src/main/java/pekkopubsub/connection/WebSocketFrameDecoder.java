@@ -403,7 +403,7 @@ public final class WebSocketFrameDecoder extends GraphStage<FlowShape<ByteString
       }
       Event event;
       if (messageTooLarge) {
-        event = new Event.TooLarge(messageBytes, salvagedRequestId(skippedStart, skippedStartLength, skippedEnd, skippedEndLength));
+        event = new Event.TooLarge(messageBytes, salvagedRequestId(skippedStart, skippedStartLength, skippedEnd, 0, skippedEndLength));
         skippedStart = NO_BYTES;
         skippedEnd = NO_BYTES;
         skippedStartLength = 0;
@@ -452,14 +452,10 @@ public final class WebSocketFrameDecoder extends GraphStage<FlowShape<ByteString
 
     private static String salvagedRequestId(byte[] whole, int length) {
       int endLength = Math.min(length, RequestIdSalvage.END_BYTES);
-      return salvagedRequestId(whole, length, whole, endLength, length - endLength);
+      return salvagedRequestId(whole, length, whole, length - endLength, endLength);
     }
 
-    private static String salvagedRequestId(byte[] start, int startLength, byte[] end, int endLength) {
-      return salvagedRequestId(start, startLength, end, endLength, 0);
-    }
-
-    private static String salvagedRequestId(byte[] start, int startLength, byte[] end, int endLength, int endOffset) {
+    private static String salvagedRequestId(byte[] start, int startLength, byte[] end, int endOffset, int endLength) {
       String id = RequestIdSalvage.fromStart(start, 0, startLength);
       return id != null ? id : RequestIdSalvage.fromEnd(end, endOffset, endLength);
     }

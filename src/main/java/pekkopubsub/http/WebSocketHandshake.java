@@ -52,7 +52,7 @@ final class WebSocketHandshake {
     if (bytes.length() > PREFIX.length && bytes.apply(PREFIX.length) != ' ' && bytes.apply(PREFIX.length) != '?') {
       return Other.INSTANCE;
     }
-    int end = headEnd(bytes);
+    int end = headEnd(bytes, 0);
     if (end < 0) return bytes.length() >= MAX_HEAD_BYTES ? Other.INSTANCE : Incomplete.INSTANCE;
     return examineHead(bytes.slice(0, end).decodeString(StandardCharsets.ISO_8859_1), end + 4, apiKeys, deflate);
   }
@@ -62,20 +62,13 @@ final class WebSocketHandshake {
    * bytes after the first {@code scanned} are looked at anew (a trickled head is scanned once).
    */
   static boolean headComplete(ByteString bytes, int scanned) {
-    int limit = Math.min(bytes.length(), MAX_HEAD_BYTES);
-    if (limit >= MAX_HEAD_BYTES) return true;
-    for (int i = Math.max(3, scanned); i < limit; i++) {
-      if (bytes.apply(i) == '\n' && bytes.apply(i - 1) == '\r' && bytes.apply(i - 2) == '\n' && bytes.apply(i - 3) == '\r') {
-        return true;
-      }
-    }
-    return false;
+    return bytes.length() >= MAX_HEAD_BYTES || headEnd(bytes, scanned) >= 0;
   }
 
-  /** Index of the CRLFCRLF that ends the head, or -1. */
-  private static int headEnd(ByteString bytes) {
+  /** Index of the CRLFCRLF that ends the head, or -1; only one that ends after the first {@code scanned} bytes is looked for. */
+  private static int headEnd(ByteString bytes, int scanned) {
     int limit = Math.min(bytes.length(), MAX_HEAD_BYTES);
-    for (int i = 3; i < limit; i++) {
+    for (int i = Math.max(3, scanned); i < limit; i++) {
       if (bytes.apply(i) == '\n' && bytes.apply(i - 1) == '\r' && bytes.apply(i - 2) == '\n' && bytes.apply(i - 3) == '\r') {
         return i - 3;
       }

@@ -232,18 +232,16 @@ public final class RequestDecoder {
     if (node == null) return null;
     if (!node.isTextual()) throw invalid(null, "'request_id' must be a string");
     String id = node.textValue();
-    int max = maxRequestIdLength;
-    if (id.length() > max && id.codePointCount(0, id.length()) > max) {
-      throw invalid(null, "'request_id' is longer than " + max + " characters");
+    if (longerThan(id, maxRequestIdLength)) {
+      throw invalid(null, "'request_id' is longer than " + maxRequestIdLength + " characters");
     }
     return node.textValue();
   }
 
   private String clientId(JsonNode root, String requestId) {
     String id = optionalString(root, "client_id", requestId);
-    int max = maxClientIdLength;
-    if (id != null && id.length() > max && id.codePointCount(0, id.length()) > max) {
-      throw invalid(requestId, "'client_id' is longer than " + max + " characters");
+    if (id != null && longerThan(id, maxClientIdLength)) {
+      throw invalid(requestId, "'client_id' is longer than " + maxClientIdLength + " characters");
     }
     return id;
   }
@@ -287,9 +285,12 @@ public final class RequestDecoder {
    * decoder would have accepted and echoed; else null.
    */
   public String echoable(String salvaged) {
-    if (salvaged == null) return null;
-    int max = maxRequestIdLength;
-    return salvaged.length() > max && salvaged.codePointCount(0, salvaged.length()) > max ? null : salvaged;
+    return salvaged == null || longerThan(salvaged, maxRequestIdLength) ? null : salvaged;
+  }
+
+  /** Longer than {@code max} characters (code points); counted only when the UTF-16 length says it may be. */
+  private static boolean longerThan(String s, int max) {
+    return s.length() > max && s.codePointCount(0, s.length()) > max;
   }
 
   private static Inbound.Rejected bad(String requestId, String message) {

@@ -31,6 +31,7 @@ import org.junit.jupiter.api.Test;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import pekkopubsub.config.Settings;
 import pekkopubsub.connection.DeflateClient;
+import pekkopubsub.connection.WebSocketFrames;
 import pekkopubsub.metrics.ServerMetrics;
 import pekkopubsub.protocol.RawJson;
 import pekkopubsub.protocol.JsonCodec;
@@ -306,10 +307,9 @@ class TopicTest {
     return replay;
   }
 
-  /** The text of a compressed server frame (7- or 16-bit length), inflated as a client does. */
+  /** The text of a compressed server frame, inflated as a client does. */
   private static String inflate(ByteString frame) throws java.util.zip.DataFormatException {
-    int header = (frame.apply(1) & 0x7F) < 126 ? 2 : 4;
-    return DeflateClient.inflate(frame.drop(header).toArray());
+    return DeflateClient.inflate(WebSocketFrames.payloadOf(frame).toArray());
   }
 
   @Test
