@@ -147,6 +147,7 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
     private ActorRef<TopicManager.LocateResult> selfAsLocator;
     private org.apache.pekko.stream.stage.GraphStageLogic.StageActor stageActor;
     private final TopicRoutes<ActorRef<Topic.Command>, Topic.Request> routes = new TopicRoutes<>();
+    private final ReplayContinuations<ActorRef<Topic.Command>> replays = new ReplayContinuations<>();
     private int awaitingAnswers;
     private boolean wroteSinceHeartbeat;
     private boolean readSinceHeartbeat;
@@ -356,7 +357,10 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
       // The meters and the drop report follow once per batch, whatever number of its events was dropped.
       if (droppedOldest) meterQueue(ServerMetrics.DropReason.QUEUE_FULL);
       if (refused) {
-        if (closeFrame == null) onSlowConsumer();
+        if (closeFrame == null) {
+          onSlowConsumer("outbound queue overflowed (" + settings.outboundQueueSize() + " events or "
+              + settings.outboundQueueBytes() + " bytes)");
+        }
         meterQueue(closingReason());
       }
       if (refused || droppedOldest) scheduleDropReport();
@@ -377,11 +381,17 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
       } else if (reply instanceof Topic.Subscribed s) {
         subscribeAnswered(s.topic());
         subscribed.add(s.topic());
-        answered(Outbound.Ack.subscribed(s.requestId(), s.topic(), s.epoch(), s.replay().size(), s.recovered(), ts));
+        answered(Outbound.Ack.subscribed(s.requestId(), s.topic(), s.epoch(), s.replayed(), s.recovered(), ts));
         // Compressed by the topic for a connection that agreed to it, once per event for all of them.
-        s.replay().forEach(queue::offerAnswer);
+        s.replay().forEach(queue::offerReplayed);
+        if (s.replayContinuesAt() != null) replays.continues(s.topic(), s.replayContinuesAt());
+      } else if (reply instanceof Topic.ReplayPage page) {
+        replays.pageCame(page.topic(), page.from(), page.done());
+        page.frames().forEach(queue::offerReplayed);
+        if (page.skipped() > 0) onReplayEvicted(page.skipped());
       } else if (reply instanceof Topic.Unsubscribed u) {
         subscribed.remove(u.topic());
+        replays.ended(u.topic());
         answered(Outbound.Ack.unsubscribed(u.requestId(), u.topic(), ts));
       } else if (reply instanceof Topic.NotSubscribed n) {
         answered(error(n.requestId(), ErrorCode.NOT_SUBSCRIBED, "not subscribed to topic '" + n.topic() + "'"));
@@ -391,6 +401,7 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
         answered(error(n.requestId(), ErrorCode.TOPIC_NOT_FOUND, "topic '" + n.topic() + "' does not exist"));
       } else if (reply instanceof Topic.TopicDeleted d) {
         subscribed.remove(d.topic());
+        replays.ended(d.topic());
         answer(new Outbound.Info(d.topic(), "topic_deleted", ts));
       }
       flush();
@@ -428,11 +439,17 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
       if (closeFrame == null) closeFrame = frame;
     }
 
-    private void onSlowConsumer() {
+    /** Events of a replay were given up before this connection read up to them: dropped, and with {@code disconnect}, fatal. */
+    private void onReplayEvicted(long events) {
+      metrics.dropped(ServerMetrics.DropReason.REPLAY_EVICTED, events);
+      if (settings.overflowPolicy() == Settings.OverflowPolicy.DISCONNECT && closeFrame == null) {
+        onSlowConsumer("the topic gave up " + events + " events of the replay before they were read");
+      }
+    }
+
+    private void onSlowConsumer(String why) {
       slowConsumer = true;
-      answerError(null, ErrorCode.SLOW_CONSUMER,
-          "outbound queue overflowed (" + settings.outboundQueueSize() + " events or " + settings.outboundQueueBytes()
-              + " bytes); closing the connection");
+      answerError(null, ErrorCode.SLOW_CONSUMER, why + "; closing the connection");
       closeFrame = WebSocketFrames.close(WebSocketFrames.POLICY_VIOLATION, "slow consumer");
       // A consumer that reads nothing will not read the close frame either: abort after the timeout.
       scheduleOnce(CLOSE_TIMEOUT, settings.closeTimeout());
@@ -463,6 +480,11 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
     }
 
     private void flush() {
+      write();
+      askForReplayPage();
+    }
+
+    private void write() {
       if (!isAvailable(out)) return;
       if (!queue.isEmpty()) {
         push(out, queue.pollBatch(MAX_WRITE_BATCH_BYTES));
@@ -480,6 +502,13 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
           scheduleOnce(CLOSE_TIMEOUT, settings.closeTimeout());
         }
       }
+    }
+
+    /** A replay's next page is asked for once everything answered before it is written, so a replay holds about a page of memory. */
+    private void askForReplayPage() {
+      if (closeFrame != null || queue.answerCount() > 0) return;
+      ActorRef<Topic.Command> topic = replays.askNext();
+      if (topic != null) topic.tell(new Topic.ContinueReplay(self));
     }
 
     // ---- timers ----

@@ -30,7 +30,8 @@ public final class OutboundQueue<S> {
     REFUSED
   }
 
-  private record Answer(long seq, ByteString frame) {}
+  /** {@code event}: a replayed event, which counts among the events taken though it is never dropped. */
+  private record Answer(long seq, ByteString frame, boolean event) {}
 
   /**
    * The bytes of events a queue may hold while the heap is under pressure: 256 events of up to 256
@@ -90,7 +91,12 @@ public final class OutboundQueue<S> {
   }
 
   public void offerAnswer(ByteString frame) {
-    answers.addLast(new Answer(nextSeq++, frame));
+    answers.addLast(new Answer(nextSeq++, frame, false));
+  }
+
+  /** An event of a replay: kept in order with the answers, never dropped, and counted in {@link #eventsTaken} when taken. */
+  public void offerReplayed(ByteString frame) {
+    answers.addLast(new Answer(nextSeq++, frame, true));
   }
 
   public Offer offerEvent(ByteString frame, S source) {
@@ -172,7 +178,7 @@ public final class OutboundQueue<S> {
     return framesTaken;
   }
 
-  /** Events removed by {@link #pollBatch}, i.e. handed to the socket, since this queue was made. */
+  /** Events (replayed ones too) removed by {@link #pollBatch}, i.e. handed to the socket, since this queue was made. */
   public long eventsTaken() {
     return eventsTaken;
   }
@@ -240,7 +246,7 @@ public final class OutboundQueue<S> {
   private void removeHead() {
     framesTaken++;
     if (peekIsAnswer()) {
-      answers.removeFirst();
+      if (answers.removeFirst().event()) eventsTaken++;
     } else {
       eventsTaken++;
       clearEventSlot(eventHead);

@@ -42,7 +42,9 @@ public final class ServerMetrics {
     /** The connection was closing (client close, protocol error, shutdown) with events still queued. */
     CLOSING,
     /** The heap was nearly full and the subscriber's queue held more than the bytes allowed then. */
-    MEMORY_PRESSURE;
+    MEMORY_PRESSURE,
+    /** The topic gave up events of a replay (for its history's bounds) before the subscriber read up to them. */
+    REPLAY_EVICTED;
 
     String label() {
       return name().toLowerCase(java.util.Locale.ROOT);

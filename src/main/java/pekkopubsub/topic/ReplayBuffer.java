@@ -93,6 +93,14 @@ public final class ReplayBuffer<E> {
     return lastOffset - size + 1;
   }
 
+  /** The retained event at {@code offset}; null when it was evicted or not yet appended. */
+  public E at(long offset) {
+    if (offset < oldestOffset() || offset > lastOffset) return null;
+    @SuppressWarnings("unchecked")
+    E e = (E) ring[slot(offset)];
+    return e;
+  }
+
   /** The newest {@code n} retained events, oldest first. */
   public List<E> lastN(int n) {
     int count = Math.min(Math.max(n, 0), size);

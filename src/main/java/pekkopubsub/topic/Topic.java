@@ -3,8 +3,10 @@ package pekkopubsub.topic;
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -111,9 +113,35 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
     String topic();
   }
 
-  /** {@code replay} holds ready frames, oldest first; {@code recovered} is null unless since_offset was asked. */
-  public record Subscribed(
-      String requestId, String topic, String epoch, List<ByteString> replay, Boolean recovered) implements Answer {}
+  /**
+   * {@code replay} holds ready frames of the first of the {@code replayed} events, oldest first:
+   * all of them, unless {@code replayContinuesAt} is not null; then the rest come in
+   * {@link ReplayPage}s, one for each {@link ContinueReplay} sent there. {@code recovered} is null
+   * unless since_offset was asked.
+   */
+  public record Subscribed(String requestId, String topic, String epoch, int replayed, List<ByteString> replay,
+      ActorRef<Command> replayContinuesAt, Boolean recovered) implements Answer {
+    /** A replay that fits in the answer. */
+    public Subscribed(String requestId, String topic, String epoch, List<ByteString> replay, Boolean recovered) {
+      this(requestId, topic, epoch, replay.size(), replay, null, recovered);
+    }
+  }
+
+  /**
+   * Asks for the next page of a replay that did not fit in its {@link Subscribed}; answered with a
+   * {@link ReplayPage}. A subscriber asks once it has written the previous page, so a replay holds
+   * about a page of its subscriber's memory however many events it spans.
+   */
+  public record ContinueReplay(ActorRef<Reply> replyTo) implements Command, DeadLetterSuppression {}
+
+  /**
+   * The next frames of a replay, oldest first, and after the replayed events those published since
+   * the subscribe, as live events. {@code skipped} counts the events the topic gave up (for its
+   * history's bounds) before the subscriber read up to them: they are dropped. Once {@code done},
+   * live events follow and no more pages.
+   */
+  public record ReplayPage(String topic, ActorRef<Command> from, List<ByteString> frames, long skipped, boolean done)
+      implements Reply {}
 
   public record Unsubscribed(String requestId, String topic) implements Answer {}
 
@@ -150,6 +178,13 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
   static final int MAX_FAN_OUT_BATCH = 64;
 
   /**
+   * The frame bytes a {@link Subscribed} or a {@link ReplayPage} carries, or one frame if larger.
+   * Replays used to come whole: 200 connections subscribing with last_n 100 to ten topics of 60 KB
+   * events, and reading slowly, held replays of events long evicted, until the heap ran out.
+   */
+  static final long REPLAY_PAGE_BYTES = 64 * 1024;
+
+  /**
    * Entry of the replay buffer: the event's JSON (for the replay variant), its live frame, and the
    * compressed replay frame, made when a client that agreed to compression first replays the event.
    */
@@ -172,8 +207,16 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
   private final ServerMetrics metrics;
   private final ReplayBuffer<Retained> history;
   private final HistoryMemory memory;
-  /** Each subscriber, with the offset after which it has been sent every event (replayed or live). */
+  /** Each live subscriber, with the offset after which it has been sent every event (replayed or live). */
   private final SubscriberSet<ActorRef<Reply>> subscribers = new SubscriberSet<>();
+  /**
+   * Subscribers whose replay continues in pages: the next offset to send, the last to send as a
+   * replay (later ones, published since the subscribe, go as live events), and what the subscriber
+   * covers once it is live. They get no fan-out until their pages have caught up.
+   */
+  private record Replaying(long next, long lastReplayed, long coveredAfter, boolean compressed) {}
+
+  private final Map<ActorRef<Reply>, Replaying> replaying = new HashMap<>();
   private long lastOffset;
   private long dropped;
   /** Published but not yet told to the subscribers; emptied before every membership change. */
@@ -204,6 +247,7 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
         .onMessage(Publish.class, this::onPublish)
         .onMessageEquals(FanOut.INSTANCE, this::onFanOut)
         .onMessage(Subscribe.class, this::onSubscribe)
+        .onMessage(ContinueReplay.class, this::onContinueReplay)
         .onMessage(Unsubscribe.class, this::onUnsubscribe)
         .onMessage(SubscriberTerminated.class, t -> removeSubscriber(t.subscriber()))
         .onMessage(RecordDropped.class, this::onRecordDropped)
@@ -305,44 +349,95 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
     fanOutPending();
     ActorRef<Reply> subscriber = subscribe.replyTo();
     boolean sameEpoch = subscribe.epoch() == null || subscribe.epoch().equals(epoch);
-    Long alreadyCoveredAfter = subscribers.coveredAfter(subscriber);
+    Long alreadyCoveredAfter = coveredAfter(subscriber);
     if (alreadyCoveredAfter != null) {
-      // Already live: a second replay would repeat events this connection has had.
+      // Already subscribed: a second replay would repeat events this connection has had.
       Boolean recovered = subscribe.sinceOffset() == null ? null
           : sameEpoch && subscribe.sinceOffset() >= alreadyCoveredAfter && subscribe.sinceOffset() <= lastOffset;
       subscriber.tell(new Subscribed(subscribe.requestId(), name, epoch, List.of(), recovered));
       return this;
     }
     Boolean recovered = null;
-    List<Retained> replay;
+    long first;
     if (subscribe.sinceOffset() != null) {
       long since = subscribe.sinceOffset();
       recovered = sameEpoch && history.retainsEverythingAfter(since);
-      replay = sameEpoch && since <= lastOffset ? history.after(since) : history.after(0);
+      first = sameEpoch && since <= lastOffset ? Math.max(since + 1, history.oldestOffset()) : history.oldestOffset();
     } else {
-      replay = history.lastN(subscribe.lastN());
+      first = lastOffset - Math.min(Math.max(subscribe.lastN(), 0), history.size()) + 1;
     }
-    subscribers.add(subscriber, lastOffset - replay.size());
+    int replayed = (int) (lastOffset - first + 1);
+    Page page = page(first, lastOffset, subscribe.compressed());
+    ActorRef<Command> continuesAt = null;
+    if (page.next() > lastOffset) {
+      subscribers.add(subscriber, first - 1);
+    } else {
+      replaying.put(subscriber, new Replaying(page.next(), lastOffset, first - 1, subscribe.compressed()));
+      continuesAt = getContext().getSelf();
+    }
     if (subscribe.compressed()) compressing.add(subscriber);
     getContext().watchWith(subscriber, new SubscriberTerminated(subscriber));
     metrics.subscriptionsChanged(1);
-    List<ByteString> frames = replayFrames(replay, subscribe.compressed());
-    subscriber.tell(new Subscribed(subscribe.requestId(), name, epoch, frames, recovered));
+    subscriber.tell(new Subscribed(subscribe.requestId(), name, epoch, replayed, page.frames(), continuesAt, recovered));
     getContext().getLog().debug("subscriber joined {} {} {}",
-        kv("topic", name), kv("subscriber", subscriber.path().name()), kv("replayed", frames.size()));
+        kv("topic", name), kv("subscriber", subscriber.path().name()), kv("replayed", replayed));
     return this;
   }
 
-  /** The frames of {@code replay}, the newest retained events, for a subscriber that agreed to compression or not. */
-  private List<ByteString> replayFrames(List<Retained> replay, boolean compressed) {
-    List<ByteString> frames = new ArrayList<>(replay.size());
-    long offset = lastOffset - replay.size();
-    for (Retained r : replay) {
-      offset++;
-      frames.add(compressed ? compressedReplay(offset, r) : WebSocketFrames.text(JsonCodec.asReplay(r.json())));
+  private Behavior<Command> onContinueReplay(ContinueReplay ask) {
+    ActorRef<Reply> subscriber = ask.replyTo();
+    Replaying replay = replaying.get(subscriber);
+    if (replay == null) {
+      // It unsubscribed after it asked: its replay has ended.
+      subscriber.tell(new ReplayPage(name, getContext().getSelf(), List.of(), 0, true));
+      return this;
+    }
+    long skipped = Math.max(0, history.oldestOffset() - replay.next());
+    dropped += skipped;
+    Page page = page(replay.next() + skipped, replay.lastReplayed(), replay.compressed());
+    boolean done = page.next() > lastOffset;
+    if (done) {
+      // The page reaches the newest event: pending ones go to the live subscribers first, not twice to this one.
+      fanOutPending();
+      replaying.remove(subscriber);
+      subscribers.add(subscriber, replay.coveredAfter());
+    } else {
+      replaying.put(subscriber, new Replaying(page.next(), replay.lastReplayed(), replay.coveredAfter(), replay.compressed()));
+    }
+    subscriber.tell(new ReplayPage(name, getContext().getSelf(), page.frames(), skipped, done));
+    return this;
+  }
+
+  /** Frames of consecutive retained events and the offset after the last of them. */
+  private record Page(List<ByteString> frames, long next) {}
+
+  /**
+   * The frames from offset {@code from} (retained) on, as replays up to {@code lastReplayed} and as
+   * live events after it, up to {@link #REPLAY_PAGE_BYTES} (at least one frame), for a subscriber
+   * that agreed to compression or not.
+   */
+  private Page page(long from, long lastReplayed, boolean compressed) {
+    List<ByteString> frames = new ArrayList<>();
+    long bytes = 0;
+    long offset = from;
+    for (; offset <= lastOffset; offset++) {
+      Retained retained = history.at(offset);
+      ByteString frame = offset > lastReplayed ? retained.frame()
+          : compressed ? compressedReplay(offset, retained) : WebSocketFrames.text(JsonCodec.asReplay(retained.json()));
+      if (!frames.isEmpty() && bytes + frame.size() > REPLAY_PAGE_BYTES) break;
+      frames.add(frame);
+      bytes += frame.size();
     }
     if (compressed) trimForMemory();
-    return frames;
+    return new Page(frames, offset);
+  }
+
+  /** The offset after which {@code subscriber} has had (or, replaying, will have had) every event; null if it is none. */
+  private Long coveredAfter(ActorRef<Reply> subscriber) {
+    Long live = subscribers.coveredAfter(subscriber);
+    if (live != null) return live;
+    Replaying replay = replaying.get(subscriber);
+    return replay == null ? null : replay.coveredAfter();
   }
 
   /**
@@ -363,7 +458,7 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
   private Behavior<Command> onUnsubscribe(Unsubscribe unsubscribe) {
     fanOutPending();
     ActorRef<Reply> subscriber = unsubscribe.replyTo();
-    if (subscribers.contains(subscriber)) {
+    if (coveredAfter(subscriber) != null) {
       getContext().unwatch(subscriber);
       removeSubscriber(subscriber);
       subscriber.tell(new Unsubscribed(unsubscribe.requestId(), name));
@@ -375,7 +470,7 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
 
   private Behavior<Command> removeSubscriber(ActorRef<Reply> subscriber) {
     fanOutPending();
-    if (subscribers.remove(subscriber)) {
+    if (subscribers.remove(subscriber) || replaying.remove(subscriber) != null) {
       metrics.subscriptionsChanged(-1);
     }
     compressing.remove(subscriber);
@@ -388,7 +483,7 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
   }
 
   private Behavior<Command> onGetStats(GetStats get) {
-    get.replyTo().tell(new Stats(name, lastOffset, subscribers.size(), dropped));
+    get.replyTo().tell(new Stats(name, lastOffset, subscribers.size() + replaying.size(), dropped));
     return this;
   }
 
@@ -396,7 +491,8 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
     fanOutPending();
     TopicDeleted deleted = new TopicDeleted(name);
     for (int i = 0; i < subscribers.size(); i++) subscribers.get(i).tell(deleted);
-    metrics.subscriptionsChanged(-subscribers.size());
+    replaying.keySet().forEach(subscriber -> subscriber.tell(deleted));
+    metrics.subscriptionsChanged(-subscribers.size() - replaying.size());
     return Behaviors.stopped();
   }
 

@@ -7,6 +7,7 @@ import com.typesafe.config.ConfigFactory;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
@@ -48,9 +49,12 @@ class ConnectionRoutingTest {
 
   @BeforeEach
   void openConnection() {
+    open(Settings.from(Settings.withDefaults(ConfigFactory.empty())));
+  }
+
+  private void open(Settings settings) {
     manager = testKit.createTestProbe(TopicManager.Command.class);
     topic = testKit.createTestProbe(Topic.Command.class);
-    Settings settings = Settings.from(Settings.withDefaults(ConfigFactory.empty()));
     Connection connection = new Connection("test", manager.getRef(),
         testKit.createTestProbe(ConnectionRegistry.Command.class).getRef(), settings, RequestDecoder.withDefaults(),
         new ServerMetrics(new SimpleMeterRegistry()), HeapPressure.OFF, 0, new NegotiatedExtensions());
@@ -110,6 +114,56 @@ class ConnectionRoutingTest {
     awaitWritten("\"request_id\":\"p2\"");
     publish("p3");
     assertEquals("p3", topic.expectMessageClass(Topic.Publish.class).requestId());
+  }
+
+  @Test
+  void aReplayInPagesIsAskedForPageByPageOnceWrittenUntilTheLast() {
+    Topic.Subscribe subscribe = subscribe("s1");
+    subscribe.replyTo().tell(new Topic.Subscribed("s1", "orders", "e", 4,
+        List.of(WebSocketFrames.text("{\"replayed\":1}")), topic.getRef(), null));
+    awaitWritten("\"replayed\":4");
+    awaitWritten("{\"replayed\":1}");
+    Topic.ContinueReplay ask = topic.expectMessageClass(Topic.ContinueReplay.class);
+    assertEquals(subscribe.replyTo(), ask.replyTo());
+    topic.expectNoMessage(Duration.ofMillis(100));
+
+    ask.replyTo().tell(new Topic.ReplayPage("orders", topic.getRef(),
+        List.of(WebSocketFrames.text("{\"replayed\":2}"), WebSocketFrames.text("{\"replayed\":3}")), 0, false));
+    awaitWritten("{\"replayed\":3}");
+    topic.expectMessageClass(Topic.ContinueReplay.class);
+    ask.replyTo().tell(new Topic.ReplayPage("orders", topic.getRef(), List.of(WebSocketFrames.text("{\"live\":4}")), 0, true));
+    awaitWritten("{\"live\":4}");
+    topic.expectNoMessage(Duration.ofMillis(100));
+    assertTrue(seen.indexOf("{\"replayed\":1}") < seen.indexOf("{\"replayed\":2}"), seen::toString);
+  }
+
+  @Test
+  void aDeletedTopicsReplayIsAskedForNoMore() {
+    Topic.Subscribe subscribe = subscribe("s1");
+    subscribe.replyTo().tell(new Topic.Subscribed("s1", "orders", "e", 4, List.of(), topic.getRef(), null));
+    topic.expectMessageClass(Topic.ContinueReplay.class);
+    subscribe.replyTo().tell(new Topic.TopicDeleted("orders"));
+    awaitWritten("topic_deleted");
+    topic.expectNoMessage(Duration.ofMillis(100));
+  }
+
+  @Test
+  void replayedEventsGivenUpBeforeTheyWereReadCloseADisconnectPolicyConnectionAsASlowConsumer() {
+    client.complete();
+    open(Settings.from(Settings.withDefaults(ConfigFactory.parseString("pubsub.connection.overflow-policy = disconnect"))));
+    Topic.Subscribe subscribe = subscribe("s1");
+    subscribe.replyTo().tell(new Topic.Subscribed("s1", "orders", "e", 9, List.of(), topic.getRef(), null));
+    Topic.ContinueReplay ask = topic.expectMessageClass(Topic.ContinueReplay.class);
+    ask.replyTo().tell(new Topic.ReplayPage("orders", topic.getRef(), List.of(), 5, false));
+    awaitWritten("SLOW_CONSUMER");
+    assertTrue(seen.indexOf("gave up 5 events of the replay") > 0, seen::toString);
+    topic.expectNoMessage(Duration.ofMillis(100));
+  }
+
+  private Topic.Subscribe subscribe(String requestId) {
+    client.offer(new WebSocketFrameDecoder.Event.Text(
+        "{\"type\":\"subscribe\",\"topic\":\"orders\",\"request_id\":\"" + requestId + "\"}"));
+    return manager.expectMessageClass(Topic.Subscribe.class);
   }
 
   private void publish(String requestId) {

@@ -118,6 +118,21 @@ class OutboundQueueTest {
   }
 
   @Test
+  void replayedEventsKeepTheirPlaceAmongAnswersAreNeverDroppedAndCountAsEventsTaken() {
+    OutboundQueue<String> queue = new OutboundQueue<>(1, OverflowPolicy.DROP_OLDEST);
+    queue.offerAnswer(f("ack"));
+    queue.offerReplayed(f("r1"));
+    queue.offerReplayed(f("r2"));
+    queue.offerEvent(f("e1"), "t");
+    assertEquals(Offer.DROPPED_OLDEST, queue.offerEvent(f("e2"), "t"));
+    assertEquals(3, queue.answerCount());
+    assertEquals(List.of("ack", "r1", "r2", "e2"), drainOneByOne(queue));
+    assertEquals(3, queue.eventsTaken(), "two replayed events and one live one reached the socket");
+    assertEquals(4, queue.framesTaken());
+    assertEquals(1, queue.droppedTotal());
+  }
+
+  @Test
   void manyAnswersDoNotCountAgainstTheEventCapacity() {
     OutboundQueue<String> queue = new OutboundQueue<>(1, OverflowPolicy.DISCONNECT);
     for (int i = 0; i < 1000; i++) queue.offerAnswer(f("a" + i));

@@ -246,6 +246,67 @@ class ReplayE2ETest {
     }
   }
 
+  /**
+   * A replay of many large events comes in pages; with a publisher going on meanwhile, it meets the
+   * live events with no gap and no duplicate, the replayed ones flagged and the others not.
+   */
+  @Test
+  void aReplayOfManyLargeEventsArrivesWholeThenLiveWhilePublishingContinues() throws Exception {
+    String topic = server.createTopic("large-replay");
+    try (PubSubClient publisher = server.connect(); PubSubClient subscriber = server.connect()) {
+      for (int i = 1; i <= 60; i++) ack(publisher.publish(topic, Wire.payload(i).put("x", "x".repeat(8_000))), topic);
+      CompletableFuture<Void> publishing = CompletableFuture.runAsync(() -> {
+        for (int i = 61; i <= 160; i++) ack(publisher.publish(topic, Wire.payload(i).put("x", "x".repeat(8_000))), topic);
+      });
+      JsonNode subscribed = ack(subscriber.subscribeLast(topic, 50), topic);
+      publishing.get(30, TimeUnit.SECONDS);
+
+      assertEquals(50, subscribed.path("replayed").asInt(-1), subscribed::toString);
+      List<JsonNode> received = readUntilOffset(subscriber, topic, 160);
+      assertContiguousTo(received, 160);
+      assertReplayFlags(received, 50);
+    }
+  }
+
+  /**
+   * A subscriber that reads nothing while its replay's events are evicted under it: when it reads
+   * again it gets what is still retained, in order, and every event it missed is counted as
+   * dropped, in /stats and in /metrics. A replay waits for its reader, page by page, instead of
+   * holding its whole span (here 6 MB of a 24 MB stream) in the server's memory.
+   */
+  @Test
+  void aReplayReadTooSlowlyLosesTheEventsEvictedMeanwhileAndCountsThem() throws Exception {
+    try (TestServer small = TestServer.start(Map.of())) {
+      String topic = small.createTopic("slow-replay");
+      PubSubClient publisher = small.connect();
+      PubSubClient subscriber = small.connect();
+      String sixtyKilobytes = "x".repeat(60_000);
+      for (int i = 1; i <= 100; i++) ack(publisher.publish(topic, Wire.payload(i).put("x", sixtyKilobytes)), topic);
+      subscriber.pauseReading();
+      CompletableFuture<JsonNode> subscribed = subscriber.subscribeLast(topic, 100);
+      for (int i = 101; i <= 400; i++) ack(publisher.publish(topic, Wire.payload(i).put("x", sixtyKilobytes)), topic);
+      subscriber.resumeReading();
+
+      assertEquals(100, ack(subscribed, topic).path("replayed").asInt(-1));
+      List<JsonNode> received = readUntilOffset(subscriber, topic, 400);
+      List<Long> offsets = offsets(received);
+      assertEquals(1L, offsets.get(0), "the replay starts where it was asked to");
+      for (int i = 1; i < offsets.size(); i++) {
+        assertTrue(offsets.get(i) > offsets.get(i - 1), "in order, no duplicate: " + offsets);
+      }
+      for (JsonNode e : received) {
+        assertEquals(e.path("offset").asLong() <= 100, e.path("replay").asBoolean(false), () -> "replay flag of " + e.path("offset"));
+      }
+      long missed = 400 - offsets.size();
+      assertTrue(missed > 0, "24 MB do not fit in the sockets' buffers, so the history moved past the reader");
+      assertTrue(offsets.containsAll(range(301, 400)), "what is still retained arrives");
+      Wire.assertDroppedSettlesAt(small, topic, missed);
+      assertEquals((double) missed, small.metric("pubsub_events_dropped_total{reason=\"replay_evicted\"}"), 0.0);
+      assertEquals((double) offsets.size(), small.metric("pubsub_events_delivered_total"), 0.0,
+          "replayed events, and live ones sent in the replay's pages, count as delivered");
+    }
+  }
+
   // ---------------------------------------------------------------- helpers
 
   /** Publishes {@code count} events whose payload {@code n} is the offset they must get. */

@@ -2,6 +2,7 @@ package pekkopubsub.topic;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -197,6 +198,19 @@ class ReplayBufferTest {
   }
 
   @Test
+  void atGivesTheRetainedEventAtAnOffsetAndNullOutsideTheWindow() {
+    ReplayBuffer<String> buffer = filled(3, 7);
+    assertEquals("e5", buffer.at(5));
+    assertEquals("e7", buffer.at(7));
+    assertNull(buffer.at(4), "evicted by the ring");
+    assertNull(buffer.at(8), "not yet appended");
+    assertNull(buffer.at(0));
+    buffer.evictOldest();
+    assertNull(buffer.at(5), "given up for memory");
+    assertEquals("e6", buffer.at(6));
+  }
+
+  @Test
   void evictingEverythingLeavesTheNextOffsetAppendable() {
     ReplayBuffer<String> buffer = new ReplayBuffer<>(3, String::length);
     buffer.append(1, "e1");
@@ -240,6 +254,10 @@ class ReplayBufferTest {
     }
     assertEquals(new ArrayList<>(expected), buffer.after(0));
     assertEquals(offset - expected.size() + 1, buffer.oldestOffset());
+    List<String> byOffset = new ArrayList<>();
+    for (long o = buffer.oldestOffset(); o <= offset; o++) byOffset.add(buffer.at(o));
+    assertEquals(new ArrayList<>(expected), byOffset);
+    assertNull(buffer.at(buffer.oldestOffset() - 1));
   }
 
   @Provide

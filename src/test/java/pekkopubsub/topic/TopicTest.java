@@ -852,6 +852,144 @@ class TopicTest {
     a.expectTerminated(t.ref(), Duration.ofSeconds(3));
   }
 
+  // ---------------------------------------------------------------- paged replay
+
+  /** About 10 KB of JSON: six such events fill a replay page. */
+  private static final ObjectNode TEN_KILOBYTES = JsonNodeFactory.instance.objectNode().put("x", "x".repeat(10_000));
+
+  private static void publishLarge(Fixture t, int count) {
+    TestProbe<Topic.Reply> publisher = probe();
+    for (int i = 0; i < count; i++) publish(t, publisher, "large" + i, TEN_KILOBYTES);
+    for (int i = 0; i < count; i++) publisher.expectMessageClass(Topic.Published.class);
+  }
+
+  /** What a subscriber's pages brought: the frames in order and the events skipped. */
+  private record Pages(List<ByteString> frames, long skipped, int pages) {}
+
+  /** Asks for pages one after another until the last. */
+  private static Pages readPages(Fixture t, TestProbe<Topic.Reply> subscriber) {
+    List<ByteString> frames = new ArrayList<>();
+    long skipped = 0;
+    int pages = 0;
+    Topic.ReplayPage page;
+    do {
+      t.ref().tell(new Topic.ContinueReplay(subscriber.getRef()));
+      page = subscriber.expectMessageClass(Topic.ReplayPage.class);
+      assertEquals(t.name(), page.topic());
+      assertEquals(t.ref(), page.from());
+      assertTrue(page.frames().size() == 1 || bytes(page.frames()) <= Topic.REPLAY_PAGE_BYTES,
+          "a page holds at most its bytes, or one frame: " + bytes(page.frames()));
+      frames.addAll(page.frames());
+      skipped += page.skipped();
+      pages++;
+    } while (!page.done());
+    return new Pages(frames, skipped, pages);
+  }
+
+  private static long bytes(List<ByteString> frames) {
+    return frames.stream().mapToLong(ByteString::size).sum();
+  }
+
+  @Test
+  void aReplayLargerThanAPageComesInPagesThenTheEventsPublishedMeanwhileThenLiveEvents() {
+    Fixture t = topic(100);
+    publishLarge(t, 20);
+    TestProbe<Topic.Reply> subscriber = probe();
+    Topic.Subscribed subscribed = subscribe(t, subscriber, "big", 20);
+    assertEquals(20, subscribed.replayed(), "the ack announces the whole replay");
+    assertTrue(subscribed.replay().size() < 20 && !subscribed.replay().isEmpty(), subscribed.replay().size() + " in the answer");
+    assertTrue(bytes(subscribed.replay()) <= Topic.REPLAY_PAGE_BYTES);
+    assertEquals(t.ref(), subscribed.replayContinuesAt());
+    assertEquals(1, stats(t).subscribers(), "a replaying subscriber is a subscriber");
+
+    publishLarge(t, 2);
+    subscriber.expectNoMessage(Duration.ofMillis(100));
+    Pages pages = readPages(t, subscriber);
+    assertTrue(pages.pages() >= 2, pages.pages() + " pages");
+    assertEquals(0, pages.skipped());
+    List<ByteString> all = new ArrayList<>(subscribed.replay());
+    all.addAll(pages.frames());
+    List<Long> offsets = new ArrayList<>();
+    for (ByteString frame : all) {
+      JsonNode json = frameJson(frame);
+      offsets.add(json.get("offset").asLong());
+      assertEquals(json.get("offset").asLong() <= 20, json.path("replay").asBoolean(false),
+          "the 20 asked for are replays, the 2 published since are live: " + json.get("offset"));
+    }
+    assertEquals(range(1, 22), offsets, "every event once, in order");
+
+    TestProbe<Topic.Reply> publisher = probe();
+    publish(t, publisher, "after", payload(23));
+    assertEquals(23, offsetOf(events.next(subscriber).frame()), "live events follow the last page");
+    assertTrue(events.allRead());
+  }
+
+  @Test
+  void aReplayThatFitsInAPageComesWholeInTheAnswer() {
+    Fixture t = topic(100);
+    publishLarge(t, 3);
+    Topic.Subscribed subscribed = subscribe(t, probe(), "small", 3);
+    assertEquals(3, subscribed.replayed());
+    assertEquals(range(1, 3), replayOffsets(subscribed));
+    assertNull(subscribed.replayContinuesAt());
+  }
+
+  @Test
+  void eventsGivenUpBeforeAPagedReplayReachedThemAreSkippedAndCountedAsDropped() {
+    Fixture t = topic(10);
+    publishLarge(t, 10);
+    TestProbe<Topic.Reply> subscriber = probe();
+    Topic.Subscribed subscribed = subscribe(t, subscriber, "slow", 10);
+    long firstNotSent = replayOffsets(subscribed).get(subscribed.replay().size() - 1) + 1;
+    publishLarge(t, 15);
+    // The ring of 10 now holds offsets 16 to 25.
+    Pages pages = readPages(t, subscriber);
+    assertEquals(16 - firstNotSent, pages.skipped());
+    assertEquals(16, offsetOf(pages.frames().get(0)));
+    assertEquals(25, offsetOf(pages.frames().get(pages.frames().size() - 1)));
+    assertEquals(10, pages.frames().size());
+    assertEquals(16 - firstNotSent, stats(t).dropped());
+  }
+
+  @Test
+  void unsubscribingEndsAPagedReplayAndALaterAskGetsAnEmptyLastPage() {
+    Fixture t = topic(100);
+    publishLarge(t, 20);
+    TestProbe<Topic.Reply> subscriber = probe();
+    assertEquals(t.ref(), subscribe(t, subscriber, "big", 20).replayContinuesAt());
+    t.ref().tell(new Topic.Unsubscribe(t.name(), "u", subscriber.getRef()));
+    subscriber.expectMessage(new Topic.Unsubscribed("u", t.name()));
+    assertEquals(0, stats(t).subscribers());
+    t.ref().tell(new Topic.ContinueReplay(subscriber.getRef()));
+    subscriber.expectMessage(new Topic.ReplayPage(t.name(), t.ref(), List.of(), 0, true));
+    publishLarge(t, 1);
+    subscriber.expectNoMessage(Duration.ofMillis(100));
+  }
+
+  @Test
+  void subscribingAgainDuringAPagedReplayStartsNoSecondReplay() {
+    Fixture t = topic(100);
+    publishLarge(t, 20);
+    TestProbe<Topic.Reply> subscriber = probe();
+    int first = subscribe(t, subscriber, "big", 20).replay().size();
+    Topic.Subscribed again = subscribe(t, subscriber, "again", 20);
+    assertEquals(List.of(), again.replay());
+    assertNull(again.replayContinuesAt());
+    assertEquals(20 - first, readPages(t, subscriber).frames().size(), "the first replay goes on where it was");
+    assertEquals(1, stats(t).subscribers());
+  }
+
+  @Test
+  void deletingATopicTellsItsReplayingSubscribersToo() {
+    Fixture t = topic(100);
+    publishLarge(t, 20);
+    TestProbe<Topic.Reply> subscriber = probe();
+    subscribe(t, subscriber, "big", 20);
+    t.ref().tell(Topic.Delete.INSTANCE);
+    subscriber.expectMessage(new Topic.TopicDeleted(t.name()));
+    subscriber.expectTerminated(t.ref(), Duration.ofSeconds(3));
+  }
+
   // ---------------------------------------------------------------- memory budget
 
   @Test
