@@ -79,7 +79,8 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
     return shape;
   }
 
-  private enum State { READING_HEAD, ADMITTING, WEBSOCKET, HTTP }
+  /** ANSWERED: the gate answered the request itself and closes the connection once that is written. */
+  private enum State { READING_HEAD, ADMITTING, WEBSOCKET, HTTP, ANSWERED }
 
   @Override
   public GraphStageLogic createLogic(Attributes inheritedAttributes) {
@@ -141,11 +142,18 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
         case HTTP -> toHttp.push(bytes);
         // not pulled while admitting: a client that sends before its 101 waits for it
         case READING_HEAD, ADMITTING -> examine(head.concat(bytes));
+        case ANSWERED -> { }
       }
     }
 
     private void examine(ByteString bytes) {
-      head = bytes;
+      // RFC 9112 2.2: empty lines before a request line are ignored (Pekko HTTP would wait on them).
+      head = WebSocketHandshake.withoutLeadingLineBreaks(bytes);
+      if (head.isEmpty()) {
+        pull(fromClient);
+        return;
+      }
+      bytes = head;
       WebSocketHandshake.Verdict verdict = WebSocketHandshake.examine(bytes, apiKeys, deflate);
       if (verdict instanceof WebSocketHandshake.Upgrade recognized) {
         cancelTimer(HeadDeadline.INSTANCE);
@@ -159,6 +167,14 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
         // would hold its connection for as long as it keeps trickling. The head deadline holds it here.
         scannedForHeadEnd = bytes.length();
         pull(fromClient);
+      } else if (!WebSocketHandshake.startsWithRequestLine(bytes)) {
+        // Pekko HTTP reads a first line without a space as the start of a method and waits for
+        // the rest of it until its idle timeout: two minutes for a line of garbage.
+        cancelTimer(HeadDeadline.INSTANCE);
+        state = State.ANSWERED;
+        complete(toWebSocket);
+        cancel(fromWebSocket);
+        emit(toClient, WebSocketHandshake.BAD_REQUEST_LINE, this::completeStage);
       } else {
         handToHttp();
       }

@@ -6,6 +6,10 @@ import java.util.Locale;
 import org.apache.pekko.util.ByteString;
 import pekkopubsub.connection.PerMessageDeflate;
 import pekkopubsub.connection.WebSocketFrames;
+import pekkopubsub.protocol.ErrorCode;
+import pekkopubsub.protocol.JsonCodec;
+import pekkopubsub.protocol.Outbound;
+import pekkopubsub.protocol.Rest;
 
 /**
  * Recognizes, in the first bytes of a TCP connection, a complete and valid WebSocket upgrade to
@@ -42,6 +46,33 @@ final class WebSocketHandshake {
   }
 
   private WebSocketHandshake() {}
+
+  /** The answer to a head whose first line is no request line, after which the connection is closed. */
+  static final ByteString BAD_REQUEST_LINE = badRequest("the first line of the request is not METHOD TARGET HTTP/1.1");
+
+  private static ByteString badRequest(String message) {
+    ByteString body = JsonCodec.encode(new Rest.ErrorResponse(new Outbound.ErrorBody(ErrorCode.BAD_REQUEST, message)));
+    return ByteString.fromString("HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: "
+        + body.length() + "\r\nConnection: close\r\n\r\n", StandardCharsets.US_ASCII).concat(body);
+  }
+
+  /** {@code bytes} without the CR and LF bytes they start with. */
+  static ByteString withoutLeadingLineBreaks(ByteString bytes) {
+    int start = 0;
+    while (start < bytes.length() && (bytes.apply(start) == '\r' || bytes.apply(start) == '\n')) start++;
+    return start == 0 ? bytes : bytes.drop(start);
+  }
+
+  /** Whether the first line of a complete head could be a request line: it holds a space before its end. */
+  static boolean startsWithRequestLine(ByteString head) {
+    int limit = Math.min(head.length(), MAX_HEAD_BYTES);
+    for (int i = 0; i < limit; i++) {
+      byte b = head.apply(i);
+      if (b == ' ') return true;
+      if (b == '\r' || b == '\n') return false;
+    }
+    return false;
+  }
 
   /** {@code deflate}: whether permessage-deflate may be agreed when the client offers it. */
   static Verdict examine(ByteString bytes, ApiKeys apiKeys, boolean deflate) {

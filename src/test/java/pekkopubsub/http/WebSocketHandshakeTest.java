@@ -35,6 +35,29 @@ class WebSocketHandshakeTest {
   }
 
   @Test
+  void leadingEmptyLinesAreDroppedAndNothingElse() {
+    assertEquals("GET / HTTP/1.1\r\n", WebSocketHandshake.withoutLeadingLineBreaks(
+        ByteString.fromString("\r\n\n\rGET / HTTP/1.1\r\n")).utf8String());
+    assertEquals("", WebSocketHandshake.withoutLeadingLineBreaks(ByteString.fromString("\r\n\r\n")).utf8String());
+    ByteString request = ByteString.fromString("GET / HTTP/1.1\r\n\r\n");
+    assertSame(request, WebSocketHandshake.withoutLeadingLineBreaks(request));
+  }
+
+  @Test
+  void aFirstLineWithoutASpaceIsNoRequestLine() {
+    assertTrue(WebSocketHandshake.startsWithRequestLine(ByteString.fromString("GET /health HTTP/1.1\r\n\r\n")));
+    assertTrue(WebSocketHandshake.startsWithRequestLine(ByteString.fromString("BREW x\r\n\r\n")), "Pekko answers that one");
+    assertFalse(WebSocketHandshake.startsWithRequestLine(ByteString.fromString("garbage\r\n\r\n")));
+    assertFalse(WebSocketHandshake.startsWithRequestLine(ByteString.fromString("garbage\nHost: a b\r\n\r\n")));
+    assertFalse(WebSocketHandshake.startsWithRequestLine(ByteString.fromString("x".repeat(WebSocketHandshake.MAX_HEAD_BYTES + 10))));
+    String badRequest = WebSocketHandshake.BAD_REQUEST_LINE.utf8String();
+    assertTrue(badRequest.startsWith("HTTP/1.1 400 Bad Request\r\n"), badRequest);
+    String body = badRequest.substring(badRequest.indexOf("\r\n\r\n") + 4);
+    assertTrue(badRequest.contains("Content-Length: " + body.length() + "\r\n"), badRequest);
+    assertTrue(body.startsWith("{\"error\":{\"code\":\"BAD_REQUEST\""), body);
+  }
+
+  @Test
   void permessageDeflateIsAgreedAsBrowsersOfferItAndAnsweredInThe101() {
     // Chrome's and Node ws's offer, then Firefox's.
     var chrome = examineWithDeflate("Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n");

@@ -1,0 +1,30 @@
+package pekkopubsub.http;
+
+import org.apache.pekko.event.LoggingAdapter;
+import org.apache.pekko.http.ParsingErrorHandler;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.scaladsl.model.ErrorInfo;
+import org.apache.pekko.http.scaladsl.model.StatusCode;
+import org.apache.pekko.http.scaladsl.settings.ServerSettings;
+import pekkopubsub.protocol.ErrorCode;
+
+/**
+ * Pekko HTTP's answer to a request it cannot parse (bad request line, unknown method, oversized
+ * header, unsupported version), as a JSON error like every other: Pekko's own is plain text and
+ * logged at WARN, once per bad request from anyone. Configured as
+ * {@code pekko.http.server.parsing.error-handler}; loaded by Pekko through its no-argument constructor.
+ */
+public final class JsonParsingErrors extends ParsingErrorHandler {
+
+  @Override
+  public HttpResponse handle(StatusCode status, ErrorInfo info, LoggingAdapter log, ServerSettings settings) {
+    log.debug("unparsable request answered {}: {}", status.intValue(), info.formatPretty());
+    return JsonErrors.response(status, codeFor(status), info.formatPretty());
+  }
+
+  /** The request was at fault, whatever status Pekko chose (501 unknown method, 505 version...). */
+  static ErrorCode codeFor(org.apache.pekko.http.javadsl.model.StatusCode status) {
+    return status.equals(StatusCodes.PAYLOAD_TOO_LARGE) ? ErrorCode.PAYLOAD_TOO_LARGE : ErrorCode.BAD_REQUEST;
+  }
+}
