@@ -39,7 +39,10 @@ public final class ServerMetrics {
     QUEUE_FULL,
     /** The disconnect policy closed a slow consumer; its queued events went with it. */
     SLOW_CONSUMER,
-    /** The connection was closing (client close, protocol error, shutdown) with events still queued. */
+    /**
+     * The connection was closing (client close, protocol error, shutdown) with events still queued,
+     * or a subscription ended in the middle of its replay with events published since unsent.
+     */
     CLOSING,
     /** The heap was nearly full and the subscriber's queue held more than the bytes allowed then. */
     MEMORY_PRESSURE,

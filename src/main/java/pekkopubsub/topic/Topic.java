@@ -470,11 +470,24 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
 
   private Behavior<Command> removeSubscriber(ActorRef<Reply> subscriber) {
     fanOutPending();
-    if (subscribers.remove(subscriber) || replaying.remove(subscriber) != null) {
+    Replaying replay = replaying.remove(subscriber);
+    if (replay != null) dropOwed(replay);
+    if (replay != null || subscribers.remove(subscriber)) {
       metrics.subscriptionsChanged(-1);
     }
     compressing.remove(subscriber);
     return this;
+  }
+
+  /**
+   * A subscription ends in the middle of its replay: the events published since it began, which
+   * it was present for and has not been sent, are dropped, as its queued events would be.
+   */
+  private void dropOwed(Replaying replay) {
+    long owed = lastOffset - Math.max(replay.next() - 1, replay.lastReplayed());
+    if (owed <= 0) return;
+    dropped += owed;
+    metrics.dropped(ServerMetrics.DropReason.CLOSING, owed);
   }
 
   private Behavior<Command> onRecordDropped(RecordDropped drop) {
@@ -491,7 +504,10 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
     fanOutPending();
     TopicDeleted deleted = new TopicDeleted(name);
     for (int i = 0; i < subscribers.size(); i++) subscribers.get(i).tell(deleted);
-    replaying.keySet().forEach(subscriber -> subscriber.tell(deleted));
+    replaying.forEach((subscriber, replay) -> {
+      subscriber.tell(deleted);
+      dropOwed(replay);
+    });
     metrics.subscriptionsChanged(-subscribers.size() - replaying.size());
     return Behaviors.stopped();
   }

@@ -967,6 +967,32 @@ class TopicTest {
   }
 
   @Test
+  void aSubscriptionEndingInTheMiddleOfItsReplayDropsTheEventsPublishedSinceItBegan() {
+    Fixture t = topic(100);
+    publishLarge(t, 20);
+    TestProbe<Topic.Reply> leaving = probe();
+    subscribe(t, leaving, "leaving", 20);
+    TestProbe<Topic.Reply> aborting = probe();
+    ActorRef<Topic.Reply> abortingRef = testKit.spawn(forwardTo(aborting.getRef()));
+    t.ref().tell(new Topic.Subscribe(t.name(), "aborting", abortingRef, null, 20, null, null));
+    assertEquals(t.ref(), aborting.expectMessageClass(Topic.Subscribed.class).replayContinuesAt());
+    publishLarge(t, 3);
+
+    t.ref().tell(new Topic.Unsubscribe(t.name(), "u", leaving.getRef()));
+    leaving.expectMessage(new Topic.Unsubscribed("u", t.name()));
+    assertEquals(3, stats(t).dropped(), "3 published while it was subscribed, never sent");
+    testKit.stop(abortingRef);
+    TestProbe<Topic.Stats> statsProbe = testKit.createTestProbe(Topic.Stats.class);
+    statsProbe.awaitAssert(() -> {
+      t.ref().tell(new Topic.GetStats(statsProbe.getRef()));
+      Topic.Stats stats = statsProbe.receiveMessage();
+      assertEquals(0, stats.subscribers());
+      assertEquals(6, stats.dropped(), "the stopped subscriber's 3 are dropped too");
+      return null;
+    });
+  }
+
+  @Test
   void subscribingAgainDuringAPagedReplayStartsNoSecondReplay() {
     Fixture t = topic(100);
     publishLarge(t, 20);
