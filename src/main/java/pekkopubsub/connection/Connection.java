@@ -383,11 +383,11 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
         subscribed.add(s.topic());
         answered(Outbound.Ack.subscribed(s.requestId(), s.topic(), s.epoch(), s.replayed(), s.recovered(), ts));
         // Compressed by the topic for a connection that agreed to it, once per event for all of them.
-        s.replay().forEach(queue::offerReplayed);
+        offerReplayed(s.replay());
         if (s.replayContinuesAt() != null) replays.continues(s.topic(), s.replayContinuesAt());
       } else if (reply instanceof Topic.ReplayPage page) {
         replays.pageCame(page.topic(), page.from(), page.done());
-        page.frames().forEach(queue::offerReplayed);
+        offerReplayed(page.frames());
         if (page.skipped() > 0) onReplayEvicted(page.skipped());
       } else if (reply instanceof Topic.Unsubscribed u) {
         subscribed.remove(u.topic());
@@ -406,6 +406,11 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
       }
       flush();
       pullIfRoom();
+    }
+
+    private void offerReplayed(List<ByteString> frames) {
+      // As for every answer: nothing follows a close frame.
+      if (!peerClosed && !closeWritten) frames.forEach(queue::offerReplayed);
     }
 
     private void answered(Object wireRecord) {
