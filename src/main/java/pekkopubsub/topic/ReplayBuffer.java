@@ -1,8 +1,5 @@
 package pekkopubsub.topic;
 
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.List;
 import java.util.function.ToLongFunction;
 
 /**
@@ -101,34 +98,19 @@ public final class ReplayBuffer<E> {
     return e;
   }
 
-  /** The newest {@code n} retained events, oldest first. */
-  public List<E> lastN(int n) {
-    int count = Math.min(Math.max(n, 0), size);
-    return range(lastOffset - count + 1, count);
+  /** The offset of the oldest of the newest {@code n} retained events; {@code lastOffset() + 1} when that is none. */
+  public long firstOfNewest(int n) {
+    return lastOffset - Math.min(Math.max(n, 0), size) + 1;
   }
 
-  /** Every retained event with an offset greater than {@code offset}, oldest first. */
-  public List<E> after(long offset) {
-    if (offset >= lastOffset) return List.of();
-    long from = Math.max(offset + 1, oldestOffset());
-    if (from > lastOffset) return List.of();
-    return range(from, (int) (lastOffset - from + 1));
+  /** The offset of the oldest retained event after {@code offset}; {@code lastOffset() + 1} when there is none. */
+  public long firstAfter(long offset) {
+    return offset >= lastOffset ? lastOffset + 1 : Math.max(offset + 1, oldestOffset());
   }
 
   /** True when every event after {@code offset} up to the newest is still retained. */
   public boolean retainsEverythingAfter(long offset) {
     return offset <= lastOffset && offset >= oldestOffset() - 1;
-  }
-
-  private List<E> range(long fromOffset, int count) {
-    if (count == 0) return List.of();
-    List<E> out = new ArrayList<>(count);
-    for (long o = fromOffset; o < fromOffset + count; o++) {
-      @SuppressWarnings("unchecked")
-      E e = (E) ring[slot(o)];
-      out.add(e);
-    }
-    return Collections.unmodifiableList(out);
   }
 
   private long weighAt(int slot) {

@@ -214,7 +214,11 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
    * replay (later ones, published since the subscribe, go as live events), and what the subscriber
    * covers once it is live. They get no fan-out until their pages have caught up.
    */
-  private record Replaying(long next, long lastReplayed, long coveredAfter, boolean compressed) {}
+  private record Replaying(long next, long lastReplayed, long coveredAfter, boolean compressed) {
+    Replaying from(long nextOffset) {
+      return new Replaying(nextOffset, lastReplayed, coveredAfter, compressed);
+    }
+  }
 
   private final Map<ActorRef<Reply>, Replaying> replaying = new HashMap<>();
   private long lastOffset;
@@ -362,9 +366,9 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
     if (subscribe.sinceOffset() != null) {
       long since = subscribe.sinceOffset();
       recovered = sameEpoch && history.retainsEverythingAfter(since);
-      first = sameEpoch && since <= lastOffset ? Math.max(since + 1, history.oldestOffset()) : history.oldestOffset();
+      first = sameEpoch && since <= lastOffset ? history.firstAfter(since) : history.oldestOffset();
     } else {
-      first = lastOffset - Math.min(Math.max(subscribe.lastN(), 0), history.size()) + 1;
+      first = history.firstOfNewest(subscribe.lastN());
     }
     int replayed = (int) (lastOffset - first + 1);
     Page page = page(first, lastOffset, subscribe.compressed());
@@ -402,7 +406,7 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
       replaying.remove(subscriber);
       subscribers.add(subscriber, replay.coveredAfter());
     } else {
-      replaying.put(subscriber, new Replaying(page.next(), replay.lastReplayed(), replay.coveredAfter(), replay.compressed()));
+      replaying.put(subscriber, replay.from(page.next()));
     }
     subscriber.tell(new ReplayPage(name, getContext().getSelf(), page.frames(), skipped, done));
     return this;
