@@ -7,6 +7,7 @@ import org.apache.pekko.http.javadsl.model.StatusCode;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.ExceptionHandler;
 import org.apache.pekko.http.javadsl.server.RejectionHandler;
+import org.apache.pekko.util.ByteString;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import pekkopubsub.protocol.ErrorCode;
@@ -21,10 +22,12 @@ public final class JsonErrors {
   private JsonErrors() {}
 
   public static HttpResponse response(StatusCode status, ErrorCode code, String message) {
-    return HttpResponse.create()
-        .withStatus(status)
-        .withEntity(ContentTypes.APPLICATION_JSON,
-            JsonCodec.encode(new Rest.ErrorResponse(new Outbound.ErrorBody(code, message))));
+    return HttpResponse.create().withStatus(status).withEntity(ContentTypes.APPLICATION_JSON, body(code, message));
+  }
+
+  /** The body of every error response: {@code {"error":{"code","message"}}}. */
+  static ByteString body(ErrorCode code, String message) {
+    return JsonCodec.encode(new Rest.ErrorResponse(new Outbound.ErrorBody(code, message)));
   }
 
   /** Pekko's own rejection handling (404, 405, 400...), with each plain-text answer rewritten as JSON. */

@@ -19,8 +19,9 @@ public final class JsonParsingErrors extends ParsingErrorHandler {
 
   @Override
   public HttpResponse handle(StatusCode status, ErrorInfo info, LoggingAdapter log, ServerSettings settings) {
-    log.debug("unparsable request answered {}: {}", status.intValue(), info.formatPretty());
-    return JsonErrors.response(status, codeFor(status), info.formatPretty());
+    String message = info.formatPretty();
+    log.debug("unparsable request answered {}: {}", status.intValue(), message);
+    return JsonErrors.response(status, codeFor(status), message);
   }
 
   /** The request was at fault, whatever status Pekko chose (501 unknown method, 505 version...). */

@@ -7,9 +7,6 @@ import org.apache.pekko.util.ByteString;
 import pekkopubsub.connection.PerMessageDeflate;
 import pekkopubsub.connection.WebSocketFrames;
 import pekkopubsub.protocol.ErrorCode;
-import pekkopubsub.protocol.JsonCodec;
-import pekkopubsub.protocol.Outbound;
-import pekkopubsub.protocol.Rest;
 
 /**
  * Recognizes, in the first bytes of a TCP connection, a complete and valid WebSocket upgrade to
@@ -51,7 +48,7 @@ final class WebSocketHandshake {
   static final ByteString BAD_REQUEST_LINE = badRequest("the first line of the request is not METHOD TARGET HTTP/1.1");
 
   private static ByteString badRequest(String message) {
-    ByteString body = JsonCodec.encode(new Rest.ErrorResponse(new Outbound.ErrorBody(ErrorCode.BAD_REQUEST, message)));
+    ByteString body = JsonErrors.body(ErrorCode.BAD_REQUEST, message);
     return ByteString.fromString("HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: "
         + body.length() + "\r\nConnection: close\r\n\r\n", StandardCharsets.US_ASCII).concat(body);
   }
