@@ -284,6 +284,8 @@ class ReplayE2ETest {
       for (int i = 1; i <= 100; i++) ack(publisher.publish(topic, Wire.payload(i).put("x", sixtyKilobytes)), topic);
       subscriber.pauseReading();
       CompletableFuture<JsonNode> subscribed = subscriber.subscribeLast(topic, 100);
+      // Its ack is unread, so the topic's count says when the subscribe has landed before offset 101.
+      Wire.eventually(Wire.WAIT, () -> small.topicStats(topic), s -> s.path("subscribers").asInt() == 1, "the subscribe landed");
       for (int i = 101; i <= 400; i++) ack(publisher.publish(topic, Wire.payload(i).put("x", sixtyKilobytes)), topic);
       subscriber.resumeReading();
 
