@@ -19,6 +19,7 @@ import pekkopubsub.connection.ConnectionRegistry;
 import pekkopubsub.connection.HeapPressure;
 import pekkopubsub.http.ApiKeys;
 import pekkopubsub.http.FrontDoor;
+import pekkopubsub.http.HttpConnections;
 import pekkopubsub.http.Routes;
 import pekkopubsub.http.TlsFiles;
 import pekkopubsub.http.WebSocketRoute;
@@ -64,7 +65,10 @@ public final class Guardian {
         return onBindFailed(context, settings, e);
       }
       if (tls != null) watchTlsFiles(context.getSystem(), tls, settings.tls().reloadInterval(), metrics);
-      FrontDoor frontDoor = new FrontDoor(context.getSystem(), settings.host(), settings.port(), routes.routes(), webSocket, apiKeys, tls, metrics);
+      ActorRef<HttpConnections.Command> httpConnections = context.spawn(
+          HttpConnections.create(settings.limits().maxHttpConnections(), metrics), "http-connections");
+      FrontDoor frontDoor = new FrontDoor(context.getSystem(), settings.host(), settings.port(), routes.routes(), webSocket,
+          httpConnections, settings.askTimeout(), apiKeys, tls, metrics);
       CompletionStage<FrontDoor.Binding> binding = frontDoor.bind();
       context.pipeToSelf(binding, (bound, failure) -> bound != null ? new Bound(bound) : new BindFailed(failure));
       return starting(context, settings, registry, frontDoor);
@@ -106,10 +110,11 @@ public final class Guardian {
     context.getLog().info("pekko-pubsub listening on {} ({}WebSocket at /ws)", binding.localAddress(),
         settings.tls().enabled() ? "TLS only: https and wss; " : "");
     // "25%" becomes bytes here; the operator sees what the server will hold before it holds it.
-    context.getLog().info("memory bounds {} {} {} {} {}", kv("max_heap_bytes", Runtime.getRuntime().maxMemory()),
+    context.getLog().info("memory bounds {} {} {} {} {} {}", kv("max_heap_bytes", Runtime.getRuntime().maxMemory()),
         kv("history_memory_bytes", settings.historyMemoryBytes()), kv("outbound_queue_bytes", settings.outboundQueueBytes()),
         kv("heap_high_watermark_bytes", settings.heapHighWatermarkBytes()),
-        kv("max_connections", settings.limits().maxConnections()));
+        kv("max_connections", settings.limits().maxConnections()),
+        kv("max_http_connections", settings.limits().maxHttpConnections()));
     return Behaviors.empty();
   }
 

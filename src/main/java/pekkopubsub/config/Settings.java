@@ -35,6 +35,7 @@ public record Settings(
   /** The resource limits of issue 5; 0 in a count or rate means unlimited where the field says so. */
   public record Limits(
       int maxConnections,
+      int maxHttpConnections,
       int maxSubscriptionsPerConnection,
       int maxTopics,
       double publishRate,
@@ -48,6 +49,7 @@ public record Settings(
 
     public Limits {
       require(maxConnections >= 0, "pubsub.limits.max-connections must be >= 0 (0: unlimited)");
+      require(maxHttpConnections >= 0, "pubsub.limits.max-http-connections must be >= 0 (0: unlimited)");
       require(maxSubscriptionsPerConnection >= 0, "pubsub.limits.max-subscriptions-per-connection must be >= 0 (0: unlimited)");
       require(maxTopics >= 0, "pubsub.limits.max-topics must be >= 0 (0: unlimited)");
       require(publishRate >= 0, "pubsub.limits.publish-rate must be >= 0 (0: unlimited)");
@@ -161,6 +163,7 @@ public record Settings(
         apiKeys(c),
         new Limits(
             c.getInt("limits.max-connections"),
+            c.getInt("limits.max-http-connections"),
             c.getInt("limits.max-subscriptions-per-connection"),
             c.getInt("limits.max-topics"),
             c.getDouble("limits.publish-rate"),

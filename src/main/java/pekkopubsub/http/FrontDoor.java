@@ -9,7 +9,9 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
@@ -31,7 +33,8 @@ import pekkopubsub.metrics.ServerMetrics;
  * stream: its {@link Socket} and an {@link UpgradeGate}. A valid upgrade to {@code /ws} runs the
  * connection's own stages directly on the socket, fused with it; everything else (the REST API,
  * the docs, every handshake error) is served by Pekko HTTP and the routes, on a server flow made
- * only for such connections, behind Pekko HTTP's idle timeout.
+ * only for such connections, behind Pekko HTTP's idle timeout, once {@link HttpConnections} has
+ * admitted it.
  *
  * <p>Why the idle timeout is not on every connection: a WebSocket connection has its own
  * heartbeat and idle timeout ({@code Connection}), and the extra timer of each idle WebSocket
@@ -46,6 +49,8 @@ public final class FrontDoor {
   private final String host;
   private final int port;
   private final WebSocketRoute webSocket;
+  private final ActorRef<HttpConnections.Command> httpAdmissions;
+  private final java.time.Duration askTimeout;
   private final ApiKeys apiKeys;
   /** Null when the port speaks plain HTTP. */
   private final TlsFiles tls;
@@ -59,10 +64,17 @@ public final class FrontDoor {
   /** Pekko HTTP's request timeout, which also bounds how long a connection may take to send its request head. */
   private final java.time.Duration headTimeout;
 
-  /** With {@code tls} not null, every connection speaks TLS, and the gate and the routes see its plaintext. */
-  public FrontDoor(
-      ActorSystem<?> system, String host, int port, Route routes, WebSocketRoute webSocket, ApiKeys apiKeys, TlsFiles tls, ServerMetrics metrics) {
+  /**
+   * {@code httpAdmissions} admits each connection before Pekko HTTP serves it, answering within
+   * {@code askTimeout}. With {@code tls} not null, every connection speaks TLS, and the gate and the
+   * routes see its plaintext.
+   */
+  public FrontDoor(ActorSystem<?> system, String host, int port, Route routes, WebSocketRoute webSocket,
+      ActorRef<HttpConnections.Command> httpAdmissions, java.time.Duration askTimeout, ApiKeys apiKeys, TlsFiles tls,
+      ServerMetrics metrics) {
     this.system = system;
+    this.httpAdmissions = httpAdmissions;
+    this.askTimeout = askTimeout;
     this.metrics = metrics;
     this.tls = tls;
     this.host = host;
@@ -139,9 +151,14 @@ public final class FrontDoor {
 
   private Flow<ByteString, ByteString, NotUsed> connectionFlow(InetSocketAddress remote) {
     NegotiatedExtensions extensions = new NegotiatedExtensions();
-    return BidiFlow.fromGraph(new UpgradeGate(apiKeys, webSocket::admit, webSocket::withdraw, () -> httpFlow(remote), headTimeout,
+    return BidiFlow.fromGraph(new UpgradeGate(apiKeys, webSocket::admit, webSocket::withdraw, this::admitHttp,
+            ticket -> httpAdmissions.tell(new HttpConnections.Closed(ticket)), () -> httpFlow(remote), headTimeout,
             webSocket.permessageDeflate(), extensions))
         .join(webSocket.connectionFlow(0, extensions));
+  }
+
+  private CompletionStage<HttpConnections.Admission> admitHttp() {
+    return AskPattern.ask(httpAdmissions, HttpConnections.Admit::new, askTimeout, system.scheduler());
   }
 
   /** Pekko HTTP's server layer for one connection, its requests answered by the routes. */

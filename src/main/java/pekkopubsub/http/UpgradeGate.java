@@ -46,6 +46,8 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
   private final ApiKeys apiKeys;
   private final Supplier<CompletionStage<ConnectionRegistry.Admission>> admit;
   private final LongConsumer withdraw;
+  private final Supplier<CompletionStage<HttpConnections.Admission>> admitHttp;
+  private final LongConsumer httpClosed;
   private final Supplier<Flow<ByteString, ByteString, NotUsed>> http;
   private final Duration headTimeout;
   private final boolean deflate;
@@ -53,7 +55,9 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
 
   /**
    * {@code admit} asks the registry for a place; {@code withdraw} gives the reservation back once
-   * the connection's own stages have registered; {@code http} makes a Pekko HTTP server flow;
+   * the connection's own stages have registered; {@code admitHttp} asks for a place among the
+   * connections Pekko HTTP serves, and {@code httpClosed} gives it back; {@code http} makes a Pekko
+   * HTTP server flow;
    * {@code headTimeout} (zero: none) bounds the time from accept to a complete request head;
    * {@code deflate} allows permessage-deflate, and {@code extensions} hears what was agreed.
    */
@@ -61,6 +65,8 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
       ApiKeys apiKeys,
       Supplier<CompletionStage<ConnectionRegistry.Admission>> admit,
       LongConsumer withdraw,
+      Supplier<CompletionStage<HttpConnections.Admission>> admitHttp,
+      LongConsumer httpClosed,
       Supplier<Flow<ByteString, ByteString, NotUsed>> http,
       Duration headTimeout,
       boolean deflate,
@@ -68,6 +74,8 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
     this.apiKeys = apiKeys;
     this.admit = admit;
     this.withdraw = withdraw;
+    this.admitHttp = admitHttp;
+    this.httpClosed = httpClosed;
     this.http = http;
     this.headTimeout = headTimeout;
     this.deflate = deflate;
@@ -80,7 +88,7 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
   }
 
   /** ANSWERED: the gate answered the request itself and closes the connection once that is written. */
-  private enum State { READING_HEAD, ADMITTING, WEBSOCKET, HTTP, ANSWERED }
+  private enum State { READING_HEAD, ADMITTING, WEBSOCKET, ADMITTING_HTTP, HTTP, ANSWERED }
 
   @Override
   public GraphStageLogic createLogic(Attributes inheritedAttributes) {
@@ -96,11 +104,14 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
     private int scannedForHeadEnd;
     private WebSocketHandshake.Upgrade upgrade;
     private long reservation;
+    /** The place {@code admitHttp} gave this connection; 0 while it has none. */
+    private long httpTicket;
     private SubSourceOutlet<ByteString> toHttp;
     private SubSinkInlet<ByteString> fromHttp;
     /** What was read before the hand-over to Pekko HTTP and is not yet passed on. */
     private ByteString toHttpPending;
     private final AsyncCallback<Object> admitted = createAsyncCallback(this::onAdmission);
+    private final AsyncCallback<Object> httpAdmitted = createAsyncCallback(this::onHttpAdmission);
 
     Logic() {
       super(shape);
@@ -131,6 +142,11 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
     }
 
     @Override
+    public void postStop() {
+      if (httpTicket != 0) httpClosed.accept(httpTicket);
+    }
+
+    @Override
     public void onTimer(Object key) {
       // A silent or trickling client: closed without an answer, as its request never arrived.
       if (state == State.READING_HEAD) completeStage();
@@ -142,7 +158,7 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
         case HTTP -> toHttp.push(bytes);
         // not pulled while admitting: a client that sends before its 101 waits for it
         case READING_HEAD, ADMITTING -> examine(head.concat(bytes));
-        case ANSWERED -> { }
+        case ADMITTING_HTTP, ANSWERED -> { }
       }
     }
 
@@ -226,6 +242,10 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
           else if (toHttpPending == null) toHttp.complete();
           // else the pending bytes go first, then the completion (toHttp's onPull)
         }
+        // a client that sent its request and half-closed still gets the answer
+        case ADMITTING_HTTP -> { if (cause != null) completeStage(); }
+        // the answer being written ends the stage
+        case ANSWERED -> { }
         default -> completeStage();
       }
     }
@@ -236,12 +256,34 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
       else cancelStage(cause);
     }
 
-    /** From here on Pekko HTTP serves the connection, starting with the bytes read so far. */
+    /** Asks for a place among the HTTP connections; Pekko HTTP serves this one once it has it. */
     private void handToHttp() {
       cancelTimer(HeadDeadline.INSTANCE);
-      state = State.HTTP;
+      state = State.ADMITTING_HTTP;
       complete(toWebSocket);
       cancel(fromWebSocket);
+      admitHttp.get().whenComplete((admission, failure) ->
+          httpAdmitted.invokeWithFeedbackCompletionStage(admission != null ? admission : failure).whenComplete((done, stopped) -> {
+            // The stage stopped first (its client went): the place it was given is given back here.
+            if (stopped != null && admission instanceof HttpConnections.Admitted late) httpClosed.accept(late.ticket());
+          }));
+    }
+
+    private void onHttpAdmission(Object admission) {
+      if (admission instanceof HttpConnections.Admitted admitted) {
+        httpTicket = admitted.ticket();
+        serveHttp();
+        return;
+      }
+      state = State.ANSWERED;
+      String reason = admission instanceof HttpConnections.Refused refused
+          ? refused.reason() : "the server is too busy to accept a connection";
+      emit(toClient, WebSocketHandshake.serviceUnavailable(reason), this::completeStage);
+    }
+
+    /** From here on Pekko HTTP serves the connection, starting with the bytes read so far. */
+    private void serveHttp() {
+      state = State.HTTP;
       toHttpPending = head;
       head = ByteString.emptyByteString();
       toHttp = new SubSourceOutlet<>("UpgradeGate.toHttp");

@@ -47,9 +47,18 @@ final class WebSocketHandshake {
   /** The answer to a head whose first line is no request line, after which the connection is closed. */
   static final ByteString BAD_REQUEST_LINE = badRequest("the first line of the request is not METHOD TARGET HTTP/1.1");
 
+  /** The answer to a connection past the limit of HTTP connections, after which it is closed. */
+  static ByteString serviceUnavailable(String reason) {
+    return closingResponse("503 Service Unavailable", "Retry-After: 1\r\n", ErrorCode.INTERNAL, reason);
+  }
+
   private static ByteString badRequest(String message) {
-    ByteString body = JsonErrors.body(ErrorCode.BAD_REQUEST, message);
-    return ByteString.fromString("HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: "
+    return closingResponse("400 Bad Request", "", ErrorCode.BAD_REQUEST, message);
+  }
+
+  private static ByteString closingResponse(String status, String headers, ErrorCode code, String message) {
+    ByteString body = JsonErrors.body(code, message);
+    return ByteString.fromString("HTTP/1.1 " + status + "\r\n" + headers + "Content-Type: application/json\r\nContent-Length: "
         + body.length() + "\r\nConnection: close\r\n\r\n", StandardCharsets.US_ASCII).concat(body);
   }
 

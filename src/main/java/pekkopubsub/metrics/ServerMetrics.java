@@ -63,11 +63,13 @@ public final class ServerMetrics {
   private final Counter framesIn;
   private final Counter framesOut;
   private final Counter unresponsiveClosed;
+  private final Counter httpRefused;
   private final Counter tlsFailedHandshakes;
   private final Counter tlsFailedSessions;
   private final Map<DropReason, Counter> dropped = new EnumMap<>(DropReason.class);
   private final Map<ErrorCode, Counter> errors = new EnumMap<>(ErrorCode.class);
   private final AtomicLong connections = new AtomicLong();
+  private final AtomicLong httpConnections = new AtomicLong();
   private final AtomicLong subscriptions = new AtomicLong();
   private final AtomicLong topics = new AtomicLong();
   private final AtomicLong queuedEvents = new AtomicLong();
@@ -113,6 +115,10 @@ public final class ServerMetrics {
     }
     Gauge.builder("pubsub.connections", connections, AtomicLong::get)
         .description("Open WebSocket connections").register(registry);
+    Gauge.builder("pubsub.http.connections", httpConnections, AtomicLong::get)
+        .description("Open connections served by Pekko HTTP (REST, docs, refused upgrades)").register(registry);
+    httpRefused = Counter.builder("pubsub.http.connections.refused")
+        .description("Connections answered 503 because pubsub.limits.max-http-connections were open").register(registry);
     Gauge.builder("pubsub.subscriptions", subscriptions, AtomicLong::get)
         .description("Subscriptions (one per connection and topic)").register(registry);
     Gauge.builder("pubsub.topics", topics, AtomicLong::get)
@@ -216,6 +222,14 @@ public final class ServerMetrics {
 
   public void connectionClosed() {
     connections.decrementAndGet();
+  }
+
+  public void httpConnectionsChanged(long delta) {
+    httpConnections.addAndGet(delta);
+  }
+
+  public void httpConnectionRefused() {
+    httpRefused.increment();
   }
 
   public void subscriptionsChanged(long delta) {

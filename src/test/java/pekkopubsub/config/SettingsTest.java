@@ -82,6 +82,8 @@ class SettingsTest {
         Settings.withDefaults(ConfigFactory.parseString("pubsub.connection.outbound-queue-size = 0"))));
     assertThrows(IllegalArgumentException.class, () -> Settings.from(
         Settings.withDefaults(ConfigFactory.parseString("pubsub.http.port = 70000"))));
+    assertThrows(IllegalArgumentException.class, () -> Settings.from(
+        Settings.withDefaults(ConfigFactory.parseString("pubsub.limits.max-http-connections = -1"))));
   }
 
   @Test
@@ -93,6 +95,7 @@ class SettingsTest {
     assertEquals(500, l.publishBurst());
     assertEquals(128, l.maxRequestIdLength());
     assertEquals(10000, l.maxConnections());
+    assertEquals(1024, l.maxHttpConnections());
     assertEquals(Duration.ofMinutes(5), l.idleTimeout());
   }
 

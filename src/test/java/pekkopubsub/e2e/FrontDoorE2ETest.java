@@ -78,6 +78,18 @@ class FrontDoorE2ETest {
     assertEquals("ok", Wire.json(body(response)).path("status").asText(), response);
   }
 
+  @Test
+  void aRequestFollowedByAHalfCloseIsStillAnswered() throws IOException {
+    try (Socket socket = new Socket(server.httpBase().getHost(), server.httpBase().getPort())) {
+      socket.setSoTimeout(5_000);
+      socket.getOutputStream().write("GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      socket.shutdownOutput();
+      String response = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertTrue(response.startsWith("HTTP/1.1 200 "), response);
+      assertEquals("ok", Wire.json(body(response)).path("status").asText(), response);
+    }
+  }
+
   /** Sends {@code request} on a new connection and reads until the server closes it. */
   private static String exchange(String request) throws IOException {
     try (Socket socket = new Socket(server.httpBase().getHost(), server.httpBase().getPort())) {

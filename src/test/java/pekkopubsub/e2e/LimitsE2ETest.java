@@ -9,12 +9,16 @@ import static pekkopubsub.e2e.Wire.assertUsable;
 import static pekkopubsub.e2e.Wire.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import pekkopubsub.LocalServer;
 import pekkopubsub.client.AdminClient;
@@ -170,6 +174,112 @@ class LimitsE2ETest {
   }
 
   /** java.net.http will not send Upgrade headers by hand, so the refused handshake is read off a socket. */
+  @Test
+  void httpConnectionsPastTheirLimitGet503AndAreClosedWhileWebSocketsStillOpen() throws IOException {
+    try (TestServer server = TestServer.start(Map.of("limits.max-http-connections", "3"))) {
+      // The test's own REST client keeps its connection open, and it counts.
+      int held = (int) server.metric("pubsub_http_connections");
+      List<java.net.Socket> kept = new ArrayList<>();
+      int refusals = 0;
+      try {
+        for (int i = held; i < 3; i++) kept.add(keptAliveAfterHealth(server));
+        String refused = exchange(server, HEALTH);
+        refusals++;
+        assertTrue(refused.startsWith("HTTP/1.1 503 "), refused);
+        assertTrue(refused.contains("Retry-After: 1\r\n"), refused);
+        JsonNode error = Wire.json(body(refused)).path("error");
+        assertEquals("INTERNAL", error.path("code").asText(), refused);
+        assertTrue(error.path("message").asText().contains("limit of 3 HTTP connections"), refused);
+
+        try (PubSubClient webSocket = server.connect()) {
+          assertUsable(webSocket);
+        }
+
+        kept.remove(0).close();
+        String served = null;
+        long deadline = System.nanoTime() + Wire.WAIT.toNanos();
+        while (served == null && System.nanoTime() < deadline) {
+          // The server hears of the close a moment after the client made it.
+          String answer = exchange(server, HEALTH_AND_CLOSE);
+          if (answer.startsWith("HTTP/1.1 503 ")) refusals++; else served = answer;
+        }
+        assertTrue(served != null && served.startsWith("HTTP/1.1 200 "), "the closed connection's place comes back: " + served);
+      } finally {
+        for (java.net.Socket socket : kept) socket.close();
+      }
+      int seen = refusals;
+      Wire.eventually(Wire.WAIT, () -> metricOrNaN(server, "pubsub_http_connections_refused_total"), v -> v == seen,
+          "every refusal is counted, once");
+    }
+  }
+
+  @Test
+  void httpConnectionsThatVanishMidRequestGiveTheirPlacesBack() throws IOException {
+    try (TestServer server = TestServer.start(Map.of("limits.max-http-connections", "4"))) {
+      int held = (int) server.metric("pubsub_http_connections");
+      for (int i = 0; i < 300; i++) {
+        try (java.net.Socket socket = new java.net.Socket(server.httpBase().getHost(), server.httpBase().getPort())) {
+          socket.setSoLinger(true, 0);
+          socket.getOutputStream().write(HEALTH.getBytes(StandardCharsets.US_ASCII));
+        }
+      }
+      Wire.eventually(Wire.WAIT, () -> metricOrNaN(server, "pubsub_http_connections"), v -> v == held,
+          "the reset connections are no longer counted");
+      List<java.net.Socket> kept = new ArrayList<>();
+      try {
+        for (int i = held; i < 4; i++) kept.add(keptAliveAfterHealth(server));
+      } finally {
+        for (java.net.Socket socket : kept) socket.close();
+      }
+    }
+  }
+
+  private static final String HEALTH = "GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n";
+  private static final String HEALTH_AND_CLOSE = "GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+
+  /** A connection that was answered 200 to {@code GET /health} and is kept open. */
+  private static java.net.Socket keptAliveAfterHealth(TestServer server) throws IOException {
+    java.net.Socket socket = new java.net.Socket(server.httpBase().getHost(), server.httpBase().getPort());
+    socket.setSoTimeout(10_000);
+    socket.getOutputStream().write(HEALTH.getBytes(StandardCharsets.US_ASCII));
+    java.io.InputStream in = socket.getInputStream();
+    StringBuilder head = new StringBuilder();
+    while (!head.toString().endsWith("\r\n\r\n")) {
+      int b = in.read();
+      if (b < 0) throw new AssertionError("closed before the answer's head: " + head);
+      head.append((char) b);
+    }
+    assertTrue(head.toString().startsWith("HTTP/1.1 200 "), head::toString);
+    Matcher length = CONTENT_LENGTH.matcher(head);
+    assertTrue(length.find(), head::toString);
+    in.readNBytes(Integer.parseInt(length.group(1)));
+    return socket;
+  }
+
+  private static final Pattern CONTENT_LENGTH = Pattern.compile("(?i)content-length: (\\d+)");
+
+  /** Sends {@code request} on a new connection and reads until the server closes it. */
+  private static String exchange(TestServer server, String request) throws IOException {
+    try (java.net.Socket socket = new java.net.Socket(server.httpBase().getHost(), server.httpBase().getPort())) {
+      socket.setSoTimeout(10_000);
+      socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
+      return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
+
+  private static String body(String response) {
+    return response.substring(response.indexOf("\r\n\r\n") + 4);
+  }
+
+  /** NaN while the server refuses the REST client's request (it may be at its limit). */
+  private static double metricOrNaN(TestServer server, String name) {
+    try {
+      return server.metric(name);
+    } catch (IllegalStateException refused) {
+      return Double.NaN;
+    }
+  }
+
   private static String rawUpgrade(URI base) {
     try (java.net.Socket socket = new java.net.Socket(base.getHost(), base.getPort())) {
       socket.setSoTimeout(10_000);

@@ -156,7 +156,7 @@ class JsonCodecTest {
   @Test
   void theStringLengthLimitHoldsInsidePayloads() {
     Settings.Limits d = Settings.Limits.defaults();
-    RequestDecoder decoder = new RequestDecoder(new Settings.Limits(d.maxConnections(), d.maxSubscriptionsPerConnection(),
+    RequestDecoder decoder = new RequestDecoder(new Settings.Limits(d.maxConnections(), d.maxHttpConnections(), d.maxSubscriptionsPerConnection(),
         d.maxTopics(), d.publishRate(), d.publishBurst(), d.idleTimeout(), d.maxRequestIdLength(), d.maxClientIdLength(),
         d.maxJsonNestingDepth(), d.maxJsonNumberLength(), 1024));
     String ok = "\"" + "x".repeat(1000) + "\"";

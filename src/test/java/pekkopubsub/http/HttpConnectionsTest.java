@@ -1,0 +1,74 @@
+package pekkopubsub.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import pekkopubsub.metrics.ServerMetrics;
+
+class HttpConnectionsTest {
+  private static final ActorTestKit testKit = ActorTestKit.create();
+
+  @AfterAll
+  static void shutdown() {
+    testKit.shutdownTestKit();
+  }
+
+  private static HttpConnections.Admission admit(ActorRef<HttpConnections.Command> connections) {
+    TestProbe<HttpConnections.Admission> answer = testKit.createTestProbe();
+    connections.tell(new HttpConnections.Admit(answer.getRef()));
+    return answer.receiveMessage();
+  }
+
+  @Test
+  void connectionsPastTheLimitAreRefusedUntilOneCloses() {
+    MeterRegistry meters = new SimpleMeterRegistry();
+    ActorRef<HttpConnections.Command> connections = testKit.spawn(HttpConnections.create(2, new ServerMetrics(meters)));
+    var first = assertInstanceOf(HttpConnections.Admitted.class, admit(connections));
+    var second = assertInstanceOf(HttpConnections.Admitted.class, admit(connections));
+    assertTrue(first.ticket() != second.ticket(), "each connection has its own ticket");
+    var refused = assertInstanceOf(HttpConnections.Refused.class, admit(connections));
+    assertTrue(refused.reason().contains("limit of 2 HTTP connections"), refused::toString);
+    assertEquals(2, meters.get("pubsub.http.connections").gauge().value());
+    assertEquals(1, meters.get("pubsub.http.connections.refused").counter().count());
+
+    connections.tell(new HttpConnections.Closed(first.ticket()));
+    assertInstanceOf(HttpConnections.Admitted.class, admit(connections));
+    assertInstanceOf(HttpConnections.Refused.class, admit(connections));
+    assertEquals(2, meters.get("pubsub.http.connections.refused").counter().count());
+  }
+
+  @Test
+  void aTicketClosedTwiceOrNeverGivenFreesNoOtherPlace() {
+    MeterRegistry meters = new SimpleMeterRegistry();
+    ActorRef<HttpConnections.Command> connections = testKit.spawn(HttpConnections.create(1, new ServerMetrics(meters)));
+    var only = assertInstanceOf(HttpConnections.Admitted.class, admit(connections));
+    connections.tell(new HttpConnections.Closed(only.ticket() + 1000));
+    assertInstanceOf(HttpConnections.Refused.class, admit(connections));
+
+    connections.tell(new HttpConnections.Closed(only.ticket()));
+    var next = assertInstanceOf(HttpConnections.Admitted.class, admit(connections));
+    connections.tell(new HttpConnections.Closed(only.ticket()));
+    assertInstanceOf(HttpConnections.Refused.class, admit(connections));
+    assertEquals(1, meters.get("pubsub.http.connections").gauge().value());
+
+    connections.tell(new HttpConnections.Closed(next.ticket()));
+    assertInstanceOf(HttpConnections.Admitted.class, admit(connections));
+  }
+
+  @Test
+  void zeroMeansNoLimit() {
+    MeterRegistry meters = new SimpleMeterRegistry();
+    ActorRef<HttpConnections.Command> connections = testKit.spawn(HttpConnections.create(0, new ServerMetrics(meters)));
+    for (int i = 0; i < 2000; i++) assertInstanceOf(HttpConnections.Admitted.class, admit(connections));
+    assertEquals(2000, meters.get("pubsub.http.connections").gauge().value());
+    assertEquals(0, meters.get("pubsub.http.connections.refused").counter().count());
+  }
+}
