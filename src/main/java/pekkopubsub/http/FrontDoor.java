@@ -157,8 +157,8 @@ public final class FrontDoor {
         .join(webSocket.connectionFlow(0, extensions));
   }
 
-  private CompletionStage<HttpConnections.Admission> admitHttp() {
-    return AskPattern.ask(httpAdmissions, HttpConnections.Admit::new, askTimeout, system.scheduler());
+  private CompletionStage<HttpConnections.Admission> admitHttp(boolean healthProbe) {
+    return AskPattern.ask(httpAdmissions, replyTo -> new HttpConnections.Admit(healthProbe, replyTo), askTimeout, system.scheduler());
   }
 
   /** Pekko HTTP's server layer for one connection, its requests answered by the routes. */

@@ -20,8 +20,11 @@ public final class HttpConnections extends AbstractBehavior<HttpConnections.Comm
 
   public sealed interface Command {}
 
-  /** Asked by the front door before it hands a connection to Pekko HTTP. */
-  public record Admit(ActorRef<Admission> replyTo) implements Command {}
+  /**
+   * Asked by the front door before it hands a connection to Pekko HTTP. A {@code healthProbe}
+   * refused is served all the same, closed after its answer, so its refusal is not counted.
+   */
+  public record Admit(boolean healthProbe, ActorRef<Admission> replyTo) implements Command {}
 
   public sealed interface Admission {}
 
@@ -59,7 +62,7 @@ public final class HttpConnections extends AbstractBehavior<HttpConnections.Comm
 
   private Behavior<Command> onAdmit(Admit admit) {
     if (max > 0 && open.size() >= max) {
-      metrics.httpConnectionRefused();
+      if (!admit.healthProbe()) metrics.httpConnectionRefused();
       admit.replyTo().tell(new Refused("the server's limit of " + max + " HTTP connections is reached"));
     } else {
       long ticket = ++lastTicket;

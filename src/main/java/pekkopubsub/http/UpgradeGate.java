@@ -2,6 +2,7 @@ package pekkopubsub.http;
 
 import java.time.Duration;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
 import java.util.function.LongConsumer;
 import java.util.function.Supplier;
 import org.apache.pekko.NotUsed;
@@ -46,7 +47,7 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
   private final ApiKeys apiKeys;
   private final Supplier<CompletionStage<ConnectionRegistry.Admission>> admit;
   private final LongConsumer withdraw;
-  private final Supplier<CompletionStage<HttpConnections.Admission>> admitHttp;
+  private final Function<Boolean, CompletionStage<HttpConnections.Admission>> admitHttp;
   private final LongConsumer httpClosed;
   private final Supplier<Flow<ByteString, ByteString, NotUsed>> http;
   private final Duration headTimeout;
@@ -56,7 +57,8 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
   /**
    * {@code admit} asks the registry for a place; {@code withdraw} gives the reservation back once
    * the connection's own stages have registered; {@code admitHttp} asks for a place among the
-   * connections Pekko HTTP serves, and {@code httpClosed} gives it back; {@code http} makes a Pekko
+   * connections Pekko HTTP serves (saying whether the request is a health probe), and
+   * {@code httpClosed} gives it back; {@code http} makes a Pekko
    * HTTP server flow;
    * {@code headTimeout} (zero: none) bounds the time from accept to a complete request head;
    * {@code deflate} allows permessage-deflate, and {@code extensions} hears what was agreed.
@@ -65,7 +67,7 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
       ApiKeys apiKeys,
       Supplier<CompletionStage<ConnectionRegistry.Admission>> admit,
       LongConsumer withdraw,
-      Supplier<CompletionStage<HttpConnections.Admission>> admitHttp,
+      Function<Boolean, CompletionStage<HttpConnections.Admission>> admitHttp,
       LongConsumer httpClosed,
       Supplier<Flow<ByteString, ByteString, NotUsed>> http,
       Duration headTimeout,
@@ -259,10 +261,10 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
     /** Asks for a place among the HTTP connections; Pekko HTTP serves this one once it has it. */
     private void handToHttp() {
       cancelTimer(HeadDeadline.INSTANCE);
-      state = State.ADMITTING_HTTP;
       complete(toWebSocket);
       cancel(fromWebSocket);
-      admitHttp.get().whenComplete((admission, failure) ->
+      state = State.ADMITTING_HTTP;
+      admitHttp.apply(WebSocketHandshake.asHealthProbe(head) != null).whenComplete((admission, failure) ->
           httpAdmitted.invokeWithFeedbackCompletionStage(admission != null ? admission : failure).whenComplete((done, stopped) -> {
             // The stage stopped first (its client went): the place it was given is given back here.
             if (stopped != null && admission instanceof HttpConnections.Admitted late) httpClosed.accept(late.ticket());
@@ -272,6 +274,14 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
     private void onHttpAdmission(Object admission) {
       if (admission instanceof HttpConnections.Admitted admitted) {
         httpTicket = admitted.ticket();
+        serveHttp();
+        return;
+      }
+      ByteString probe = WebSocketHandshake.asHealthProbe(head);
+      if (probe != null) {
+        // Answered without a place, and closed after the answer: a server whose places are all
+        // taken (by idle kept-alive clients, say) still answers its orchestrator's probes.
+        head = probe;
         serveHttp();
         return;
       }

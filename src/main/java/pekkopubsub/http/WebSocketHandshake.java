@@ -62,6 +62,41 @@ final class WebSocketHandshake {
         + body.length() + "\r\nConnection: close\r\n\r\n", StandardCharsets.US_ASCII).concat(body);
   }
 
+  private static final byte[][] HEALTH_REQUEST_LINES = {ascii("GET /health "), ascii("GET /health?"), ascii("HEAD /health "),
+      ascii("HEAD /health?")};
+  private static final ByteString CONNECTION_CLOSE = ByteString.fromString("Connection: close\r\n", StandardCharsets.US_ASCII);
+
+  /**
+   * A complete {@code head} asking for {@code /health}, with a {@code Connection: close} after its
+   * request line, so that its connection closes once answered; null for any other head.
+   */
+  static ByteString asHealthProbe(ByteString head) {
+    if (headEnd(head, 0) < 0 || !startsWithAnyOf(head, HEALTH_REQUEST_LINES)) return null;
+    int afterRequestLine = 0;
+    while (head.apply(afterRequestLine) != '\n') afterRequestLine++;
+    afterRequestLine++;
+    return head.take(afterRequestLine).concat(CONNECTION_CLOSE).concat(head.drop(afterRequestLine));
+  }
+
+  private static boolean startsWithAnyOf(ByteString bytes, byte[][] prefixes) {
+    for (byte[] prefix : prefixes) {
+      if (startsWith(bytes, prefix)) return true;
+    }
+    return false;
+  }
+
+  private static boolean startsWith(ByteString bytes, byte[] prefix) {
+    if (bytes.length() < prefix.length) return false;
+    for (int i = 0; i < prefix.length; i++) {
+      if (bytes.apply(i) != prefix[i]) return false;
+    }
+    return true;
+  }
+
+  private static byte[] ascii(String text) {
+    return text.getBytes(StandardCharsets.US_ASCII);
+  }
+
   /** {@code bytes} without the CR and LF bytes they start with. */
   static ByteString withoutLeadingLineBreaks(ByteString bytes) {
     int start = 0;

@@ -22,8 +22,12 @@ class HttpConnectionsTest {
   }
 
   private static HttpConnections.Admission admit(ActorRef<HttpConnections.Command> connections) {
+    return admit(connections, false);
+  }
+
+  private static HttpConnections.Admission admit(ActorRef<HttpConnections.Command> connections, boolean healthProbe) {
     TestProbe<HttpConnections.Admission> answer = testKit.createTestProbe();
-    connections.tell(new HttpConnections.Admit(answer.getRef()));
+    connections.tell(new HttpConnections.Admit(healthProbe, answer.getRef()));
     return answer.receiveMessage();
   }
 
@@ -43,6 +47,17 @@ class HttpConnectionsTest {
     assertInstanceOf(HttpConnections.Admitted.class, admit(connections));
     assertInstanceOf(HttpConnections.Refused.class, admit(connections));
     assertEquals(2, meters.get("pubsub.http.connections.refused").counter().count());
+  }
+
+  @Test
+  void aHealthProbeTakesAFreePlaceButIsNotCountedAsRefusedPastTheLimit() {
+    MeterRegistry meters = new SimpleMeterRegistry();
+    ActorRef<HttpConnections.Command> connections = testKit.spawn(HttpConnections.create(1, new ServerMetrics(meters)));
+    assertInstanceOf(HttpConnections.Admitted.class, admit(connections, true));
+    assertInstanceOf(HttpConnections.Refused.class, admit(connections, true));
+    assertEquals(0, meters.get("pubsub.http.connections.refused").counter().count(), "the front door serves that probe anyway");
+    assertInstanceOf(HttpConnections.Refused.class, admit(connections, false));
+    assertEquals(1, meters.get("pubsub.http.connections.refused").counter().count());
   }
 
   @Test

@@ -163,6 +163,25 @@ class WebSocketHandshakeTest {
   }
 
   @Test
+  void aHealthProbeIsMadeToCloseItsConnectionAfterTheAnswer() {
+    ByteString probe = WebSocketHandshake.asHealthProbe(ascii("GET /health HTTP/1.1\r\nHost: h\r\n\r\nGET /next"));
+    assertEquals("GET /health HTTP/1.1\r\nConnection: close\r\nHost: h\r\n\r\nGET /next", probe.utf8String());
+    assertEquals("HEAD /health?verbose HTTP/1.1\r\nConnection: close\r\n\r\n",
+        WebSocketHandshake.asHealthProbe(ascii("HEAD /health?verbose HTTP/1.1\r\n\r\n")).utf8String());
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"GET /healthz HTTP/1.1\r\n\r\n", "GET /health/x HTTP/1.1\r\n\r\n", "POST /health HTTP/1.1\r\n\r\n",
+      "GET /stats HTTP/1.1\r\n\r\n", "GET /health HTTP/1.1\r\nHost: h\r\n"})
+  void otherRequestsAndIncompleteHeadsAreNoHealthProbes(String head) {
+    assertNull(WebSocketHandshake.asHealthProbe(ascii(head)));
+  }
+
+  private static ByteString ascii(String text) {
+    return ByteString.fromString(text, StandardCharsets.US_ASCII);
+  }
+
+  @Test
   void aHeadIsCompleteAtItsBlankLineOrAtTheSizeTheGateReads() {
     ByteString head = ByteString.fromString("GET /health HTTP/1.1\r\nHost: h\r\n\r\n", StandardCharsets.US_ASCII);
     assertTrue(WebSocketHandshake.headComplete(head, 0));
