@@ -27,7 +27,8 @@ import pekkopubsub.connection.NegotiatedExtensions;
  * head; a valid upgrade to {@code /ws} is admitted, answered 101 and from then on the gate passes
  * bytes between the socket and the connection's stages (fused with it: no asynchronous boundary
  * per frame). Anything else, including every error case, goes with the bytes read so far to a
- * Pekko HTTP server flow materialized on demand. A connection that has not sent a whole request
+ * Pekko HTTP server flow materialized on demand, once admitted among the HTTP connections (past
+ * their limit it is answered 503 here, a health probe excepted). A connection that has not sent a whole request
  * head within the head timeout is closed: nothing else bounds it before either of the two takes it.
  *
  * <pre>
@@ -58,8 +59,7 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
    * {@code admit} asks the registry for a place; {@code withdraw} gives the reservation back once
    * the connection's own stages have registered; {@code admitHttp} asks for a place among the
    * connections Pekko HTTP serves (saying whether the request is a health probe), and
-   * {@code httpClosed} gives it back; {@code http} makes a Pekko
-   * HTTP server flow;
+   * {@code httpClosed} gives it back; {@code http} makes a Pekko HTTP server flow;
    * {@code headTimeout} (zero: none) bounds the time from accept to a complete request head;
    * {@code deflate} allows permessage-deflate, and {@code extensions} hears what was agreed.
    */
