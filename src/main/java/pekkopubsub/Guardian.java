@@ -18,6 +18,7 @@ import pekkopubsub.config.Settings;
 import pekkopubsub.connection.ConnectionRegistry;
 import pekkopubsub.connection.HeapPressure;
 import pekkopubsub.http.ApiKeys;
+import pekkopubsub.http.FileDescriptorBudget;
 import pekkopubsub.http.FrontDoor;
 import pekkopubsub.http.HttpConnections;
 import pekkopubsub.http.Routes;
@@ -115,6 +116,10 @@ public final class Guardian {
         kv("heap_high_watermark_bytes", settings.heapHighWatermarkBytes()),
         kv("max_connections", settings.limits().maxConnections()),
         kv("max_http_connections", settings.limits().maxHttpConnections()));
+    FileDescriptorBudget.maxOpenFiles().ifPresent(maxOpenFiles -> {
+      String shortfall = FileDescriptorBudget.shortfall(settings, maxOpenFiles);
+      if (shortfall != null) context.getLog().warn(shortfall);
+    });
     return Behaviors.empty();
   }
 

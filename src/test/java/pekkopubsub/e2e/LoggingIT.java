@@ -60,6 +60,39 @@ class LoggingIT {
         lines::toString);
   }
 
+  @Test
+  void aLimitOfOpenFilesBelowWhatTheConnectionLimitsNeedIsWarnedAboutAtStart() throws Exception {
+    int port = LocalServer.freePort();
+    Path jar = PackagedServer.jar();
+    Path workDir = Files.createDirectories(jar.getParent().resolve("logging-it"));
+    Path out = workDir.resolve("nofile.out");
+    // As in a container started with --ulimit nofile=1024:1024 (the JVM raises only the soft limit).
+    ProcessBuilder builder = new ProcessBuilder("bash", "-c", "ulimit -n 1024 && exec \"$0\" -jar \"$1\"",
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(), jar.toString())
+        .directory(workDir.toFile())
+        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+        .redirectOutput(out.toFile())
+        .redirectError(workDir.resolve("stderr.log").toFile());
+    builder.environment().keySet().removeIf(List.of("CONFIG_FILE", "PUBSUB_API_KEYS", "LOG_LEVEL", "LOG_FORMAT",
+        "MAX_CONNECTIONS", "MAX_HTTP_CONNECTIONS")::contains);
+    builder.environment().put("PORT", String.valueOf(port));
+    builder.environment().put("HOST", "127.0.0.1");
+    process = builder.start();
+    TestServer.awaitHealthy(process, new AdminClient(URI.create("http://127.0.0.1:" + port)));
+    List<String> lines = Wire.eventually(Wire.WAIT, () -> readLines(out),
+        l -> l.stream().anyMatch(line -> line.contains(" WARN ") && line.contains("may open 1024 files")), "the warning");
+    String warning = lines.stream().filter(line -> line.contains("may open 1024 files")).findFirst().orElseThrow();
+    assertTrue(warning.contains("need about 11152") && warning.contains("ulimit -n"), warning);
+  }
+
+  private static List<String> readLines(Path file) {
+    try {
+      return Files.readAllLines(file, StandardCharsets.UTF_8);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
   /**
    * Starts the jar, creates a topic, publishes 200 messages to a subscriber, deletes the topic and
    * stops the server with SIGTERM; returns its stdout lines. Publishing adds no INFO line.
