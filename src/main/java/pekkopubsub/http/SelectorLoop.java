@@ -81,6 +81,8 @@ final class SelectorLoop implements AutoCloseable {
     private final ServerSocketChannel channel;
     private final Iterable<Inet.SocketOption> options;
     private final Consumer<SocketChannel> accepted;
+    /** Loop thread only. */
+    private final AcceptFailures failures = new AcceptFailures();
     private final CompletableFuture<Done> unbound = new CompletableFuture<>();
     private final InetSocketAddress localAddress;
 
@@ -420,12 +422,19 @@ final class SelectorLoop implements AutoCloseable {
         channel = listener.channel.accept();
         if (channel == null) return;
       } catch (IOException e) {
-        log.warn("cannot accept connections on {}: {}; pausing {} ms", listener.localAddress, e.toString(), ACCEPT_PAUSE_MILLIS);
+        if (listener.failures.failed(System.currentTimeMillis())) {
+          log.warn("cannot accept connections on {}: {}; trying again every {} ms (logged again once it works)",
+              listener.localAddress, e.toString(), ACCEPT_PAUSE_MILLIS);
+        } else {
+          log.debug("cannot accept connections on {}: {}", listener.localAddress, e.toString());
+        }
         key.interestOps(0);
         pausedListener = listener;
         acceptResumesAtMillis = System.currentTimeMillis() + ACCEPT_PAUSE_MILLIS;
         return;
       }
+      String recovery = listener.failures.accepted(System.currentTimeMillis());
+      if (recovery != null) log.info("accepting connections on {} again: {}", listener.localAddress, recovery);
       try {
         channel.configureBlocking(false);
         channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
