@@ -52,30 +52,30 @@ class FrontDoorE2ETest {
   @Test
   void aFirstLineThatIsNoRequestLineIsAnsweredAtOnceWithAJsonErrorAndClosed() throws IOException {
     // Pekko HTTP alone read "garbage" as the start of a method and waited two minutes for the rest.
-    String response = exchange("garbage\r\n\r\n");
+    String response = server.exchange("garbage\r\n\r\n");
     assertTrue(response.startsWith("HTTP/1.1 400 "), response);
-    assertEquals("BAD_REQUEST", Wire.json(body(response)).path("error").path("code").asText(), response);
+    assertEquals("BAD_REQUEST", Wire.json(Wire.bodyOf(response)).path("error").path("code").asText(), response);
   }
 
   @Test
   void requestsPekkoCannotParseAreAnsweredWithJsonErrors() throws IOException {
-    String version = exchange("GET /health HTTP/9.9\r\nHost: localhost\r\n\r\n");
+    String version = server.exchange("GET /health HTTP/9.9\r\nHost: localhost\r\n\r\n");
     assertTrue(version.startsWith("HTTP/1.1 505 "), version);
     assertTrue(version.contains("Content-Type: application/json"), version);
-    assertEquals("BAD_REQUEST", Wire.json(body(version)).path("error").path("code").asText(), version);
+    assertEquals("BAD_REQUEST", Wire.json(Wire.bodyOf(version)).path("error").path("code").asText(), version);
 
-    String method = exchange("BREW /health HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    String method = server.exchange("BREW /health HTTP/1.1\r\nHost: localhost\r\n\r\n");
     assertTrue(method.startsWith("HTTP/1.1 501 "), method);
-    JsonNode error = Wire.json(body(method)).path("error");
+    JsonNode error = Wire.json(Wire.bodyOf(method)).path("error");
     assertEquals("BAD_REQUEST", error.path("code").asText(), method);
     assertTrue(error.path("message").asText().contains("BREW"), method);
   }
 
   @Test
   void emptyLinesBeforeARequestAreIgnored() throws IOException {
-    String response = exchange("\r\n\r\nGET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    String response = server.exchange("\r\n\r\nGET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
     assertTrue(response.startsWith("HTTP/1.1 200 "), response);
-    assertEquals("ok", Wire.json(body(response)).path("status").asText(), response);
+    assertEquals("ok", Wire.json(Wire.bodyOf(response)).path("status").asText(), response);
   }
 
   @Test
@@ -86,21 +86,8 @@ class FrontDoorE2ETest {
       socket.shutdownOutput();
       String response = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
       assertTrue(response.startsWith("HTTP/1.1 200 "), response);
-      assertEquals("ok", Wire.json(body(response)).path("status").asText(), response);
+      assertEquals("ok", Wire.json(Wire.bodyOf(response)).path("status").asText(), response);
     }
-  }
-
-  /** Sends {@code request} on a new connection and reads until the server closes it. */
-  private static String exchange(String request) throws IOException {
-    try (Socket socket = new Socket(server.httpBase().getHost(), server.httpBase().getPort())) {
-      socket.setSoTimeout(5_000);
-      socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
-      return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    }
-  }
-
-  private static String body(String response) {
-    return response.substring(response.indexOf("\r\n\r\n") + 4);
   }
 
   @Test

@@ -183,18 +183,18 @@ class LimitsE2ETest {
       int refusals = 0;
       try {
         for (int i = held; i < 3; i++) kept.add(keptAliveAfterHealth(server));
-        String refused = exchange(server, STATS);
+        String refused = server.exchange(STATS);
         refusals++;
         assertTrue(refused.startsWith("HTTP/1.1 503 "), refused);
         assertTrue(refused.contains("Retry-After: 1\r\n"), refused);
-        JsonNode error = Wire.json(body(refused)).path("error");
+        JsonNode error = Wire.json(Wire.bodyOf(refused)).path("error");
         assertEquals("INTERNAL", error.path("code").asText(), refused);
         assertTrue(error.path("message").asText().contains("limit of 3 HTTP connections"), refused);
 
         // An orchestrator's probe is answered all the same, on a connection closed after the answer.
-        String probe = exchange(server, HEALTH);
+        String probe = server.exchange(HEALTH);
         assertTrue(probe.startsWith("HTTP/1.1 200 "), probe);
-        assertEquals("ok", Wire.json(body(probe)).path("status").asText(), probe);
+        assertEquals("ok", Wire.json(Wire.bodyOf(probe)).path("status").asText(), probe);
 
         try (PubSubClient webSocket = server.connect()) {
           assertUsable(webSocket);
@@ -205,7 +205,7 @@ class LimitsE2ETest {
         long deadline = System.nanoTime() + Wire.WAIT.toNanos();
         while (served == null && System.nanoTime() < deadline) {
           // The server hears of the close a moment after the client made it.
-          String answer = exchange(server, STATS_AND_CLOSE);
+          String answer = server.exchange(STATS_AND_CLOSE);
           if (answer.startsWith("HTTP/1.1 503 ")) refusals++; else served = answer;
         }
         assertTrue(served != null && served.startsWith("HTTP/1.1 200 "), "the closed connection's place comes back: " + served);
@@ -263,19 +263,6 @@ class LimitsE2ETest {
   }
 
   private static final Pattern CONTENT_LENGTH = Pattern.compile("(?i)content-length: (\\d+)");
-
-  /** Sends {@code request} on a new connection and reads until the server closes it. */
-  private static String exchange(TestServer server, String request) throws IOException {
-    try (java.net.Socket socket = new java.net.Socket(server.httpBase().getHost(), server.httpBase().getPort())) {
-      socket.setSoTimeout(10_000);
-      socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
-      return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    }
-  }
-
-  private static String body(String response) {
-    return response.substring(response.indexOf("\r\n\r\n") + 4);
-  }
 
   /** NaN while the server refuses the REST client's request (it may be at its limit). */
   private static double metricOrNaN(TestServer server, String name) {

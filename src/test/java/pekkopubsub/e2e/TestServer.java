@@ -122,6 +122,15 @@ public final class TestServer implements AutoCloseable {
     return tls == null ? SocketFactory.getDefault() : tls.getSocketFactory();
   }
 
+  /** Sends {@code rawRequest} on a new connection and returns all it reads until the server closes it. */
+  public String exchange(String rawRequest) throws java.io.IOException {
+    try (java.net.Socket socket = sockets().createSocket(httpBase.getHost(), httpBase.getPort())) {
+      socket.setSoTimeout(10_000);
+      socket.getOutputStream().write(rawRequest.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      return new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    }
+  }
+
   /** A new WebSocket client, closed with the server if the test did not close it. */
   public PubSubClient connect() {
     PubSubClient client = tls == null

@@ -170,6 +170,11 @@ final class Wire {
     return JsonCodec.mapper().createObjectNode();
   }
 
+  /** The body of a raw HTTP response: what follows its head. */
+  static String bodyOf(String rawResponse) {
+    return rawResponse.substring(rawResponse.indexOf("\r\n\r\n") + 4);
+  }
+
   static JsonNode json(String text) {
     try {
       return JsonCodec.parse(text);
