@@ -108,6 +108,8 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
     private long reservation;
     /** The place {@code admitHttp} gave this connection; 0 while it has none. */
     private long httpTicket;
+    /** While admitting: the head made to close its connection after the answer, if it is a health probe; else null. */
+    private ByteString healthProbe;
     private SubSourceOutlet<ByteString> toHttp;
     private SubSinkInlet<ByteString> fromHttp;
     /** What was read before the hand-over to Pekko HTTP and is not yet passed on. */
@@ -264,7 +266,8 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
       complete(toWebSocket);
       cancel(fromWebSocket);
       state = State.ADMITTING_HTTP;
-      admitHttp.apply(WebSocketHandshake.asHealthProbe(head) != null).whenComplete((admission, failure) ->
+      healthProbe = WebSocketHandshake.asHealthProbe(head);
+      admitHttp.apply(healthProbe != null).whenComplete((admission, failure) ->
           httpAdmitted.invokeWithFeedbackCompletionStage(admission != null ? admission : failure).whenComplete((done, stopped) -> {
             // The stage stopped first (its client went): the place it was given is given back here.
             if (stopped != null && admission instanceof HttpConnections.Admitted late) httpClosed.accept(late.ticket());
@@ -277,11 +280,10 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
         serveHttp();
         return;
       }
-      ByteString probe = WebSocketHandshake.asHealthProbe(head);
-      if (probe != null) {
+      if (healthProbe != null) {
         // Answered without a place, and closed after the answer: a server whose places are all
         // taken (by idle kept-alive clients, say) still answers its orchestrator's probes.
-        head = probe;
+        head = healthProbe;
         serveHttp();
         return;
       }
@@ -296,6 +298,7 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
       state = State.HTTP;
       toHttpPending = head;
       head = ByteString.emptyByteString();
+      healthProbe = null;
       toHttp = new SubSourceOutlet<>("UpgradeGate.toHttp");
       fromHttp = new SubSinkInlet<>("UpgradeGate.fromHttp");
       toHttp.setHandler(new OutHandler() {
