@@ -96,7 +96,7 @@ public final class WebSocketFrames {
     return frame(opcode, payload);
   }
 
-  /** The payload of a frame this server made (unmasked), without copying. */
+  /** The payload of a frame this server made (unmasked), without copying: for compressing a frame already made. */
   public static ByteString payloadOf(ByteString frame) {
     int length = frame.apply(1) & 0x7F;
     return frame.drop(length <= 125 ? 2 : length == 126 ? 4 : 10);
