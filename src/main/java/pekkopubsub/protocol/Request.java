@@ -1,7 +1,5 @@
 package pekkopubsub.protocol;
 
-import java.util.UUID;
-
 /** The four client requests of the wire contract, validated. */
 public sealed interface Request extends Inbound {
   String requestId();
@@ -12,8 +10,8 @@ public sealed interface Request extends Inbound {
 
   record Unsubscribe(String requestId, String topic, String clientId) implements Request {}
 
-  /** {@code messageId} is null when the client left it to the server. */
-  record Publish(String requestId, String topic, UUID messageId, RawJson payload) implements Request {}
+  /** {@code messageId} is a UUID as the client spelled it, or null when it left it to the server. */
+  record Publish(String requestId, String topic, String messageId, RawJson payload) implements Request {}
 
   record Ping(String requestId) implements Request {}
 }

@@ -14,7 +14,6 @@ import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import java.io.IOException;
-import java.util.UUID;
 import pekkopubsub.config.Settings;
 import pekkopubsub.topic.TopicName;
 
@@ -123,8 +122,9 @@ public final class RequestDecoder {
       parser.getText();
     }
     String raw = text.substring((int) start, (int) parser.currentLocation().getCharOffset());
-    // Line breaks can only be whitespace between tokens; without them every frame stays one line.
-    return raw.indexOf('\n') < 0 && raw.indexOf('\r') < 0 ? RawJson.of(raw) : RawJson.of(fieldReader.readTree(raw));
+    // Line breaks can only be whitespace between tokens (strings hold them escaped): as spaces, every
+    // frame stays one line, and numbers and escapes stay as sent, which a tree written out again would not.
+    return RawJson.of(raw.indexOf('\n') < 0 && raw.indexOf('\r') < 0 ? raw : raw.replace('\n', ' ').replace('\r', ' '));
   }
 
   /** skipChildren, except that strings are read, so that the string length limit holds inside payloads too. */
@@ -210,18 +210,28 @@ public final class RequestDecoder {
     JsonNode payloadNode = message.get("payload");
     if (payloadNode == null) throw invalid(requestId, "field 'message.payload' is required");
     RawJson payload = rawPayload != null ? rawPayload : RawJson.of(payloadNode);
-    UUID id = null;
+    String id = null;
     JsonNode idNode = present(message, "id");
     if (idNode != null) {
       if (!idNode.isTextual()) throw invalid(requestId, "'message.id' must be a UUID string");
-      try {
-        id = UUID.fromString(idNode.textValue());
-      } catch (IllegalArgumentException e) {
-        throw invalid(requestId, "'message.id' is not a UUID");
-      }
-      if (idNode.textValue().length() != 36) throw invalid(requestId, "'message.id' is not a UUID");
+      id = idNode.textValue();
+      if (!isUuid(id)) throw invalid(requestId, "'message.id' is not a UUID (8-4-4-4-12 hexadecimal digits)");
     }
     return new Request.Publish(requestId, topic, id, payload);
+  }
+
+  /**
+   * The 36-character form, in either case. UUID.fromString also takes short groups and signs
+   * ("1-2-3-4-5"), and would hand the client back an id it never sent.
+   */
+  static boolean isUuid(String text) {
+    if (text.length() != 36) return false;
+    for (int i = 0; i < 36; i++) {
+      char c = text.charAt(i);
+      boolean valid = i == 8 || i == 13 || i == 18 || i == 23 ? c == '-' : Character.digit(c, 16) >= 0 && c < 128;
+      if (!valid) return false;
+    }
+    return true;
   }
 
   /** Stands for message.payload in the streaming path's node of the message, whose text is kept aside. */

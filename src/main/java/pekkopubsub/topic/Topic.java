@@ -75,8 +75,8 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
 
   public record Unsubscribe(String topic, String requestId, ActorRef<Reply> replyTo) implements Request {}
 
-  /** {@code messageId} null means the topic assigns one. */
-  public record Publish(String topic, String requestId, ActorRef<Reply> replyTo, UUID messageId, RawJson payload)
+  /** {@code messageId}: a UUID, kept as the client spelled it; null means the topic assigns one. */
+  public record Publish(String topic, String requestId, ActorRef<Reply> replyTo, String messageId, RawJson payload)
       implements Request {}
 
   /** Events of this topic that a subscriber's outbound queue discarded. */
@@ -264,9 +264,9 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
 
   private Behavior<Command> onPublish(Publish publish) {
     long offset = ++lastOffset;
-    UUID id = publish.messageId() != null ? publish.messageId() : UUID.randomUUID();
+    String id = publish.messageId() != null ? publish.messageId() : UUID.randomUUID().toString();
     ByteString json = JsonCodec.encode(new Outbound.Event(
-        name, new Outbound.Message(id.toString(), publish.payload()), offset, Timestamps.now()));
+        name, new Outbound.Message(id, publish.payload()), offset, Timestamps.now()));
     ByteString frame = WebSocketFrames.text(json);
     memory.changed(history.append(offset, new Retained(json, frame, null)));
     trimForMemory();

@@ -12,7 +12,6 @@ import pekkopubsub.config.Settings;
 import java.util.Iterator;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.UUID;
 import java.util.stream.Stream;
 import org.apache.pekko.util.ByteString;
 import org.junit.jupiter.api.Test;
@@ -121,7 +120,7 @@ class JsonCodecTest {
         Request.Publish.class);
     assertEquals("r4", p.requestId());
     assertEquals("orders", p.topic());
-    assertEquals(UUID.fromString(UUID_1), p.messageId());
+    assertEquals(UUID_1, p.messageId());
     assertEquals(json("{\"a\":1}"), json(p.payload().text()));
   }
 
@@ -139,7 +138,16 @@ class JsonCodecTest {
   void aPayloadSpreadOverLinesIsForwardedOnOneLine() {
     Request.Publish p = decodeOk("{\"type\":\"publish\",\"topic\":\"t\",\"message\":{\"payload\":{\n  \"a\": [1,\r\n 2]\n}}}",
         Request.Publish.class);
-    assertEquals("{\"a\":[1,2]}", p.payload().text());
+    assertEquals("{   \"a\": [1,   2] }", p.payload().text());
+  }
+
+  @Test
+  void aPayloadSpreadOverLinesKeepsItsNumbersAndEscapesAsSent() {
+    String values = "\"huge\":1e400, \"precise\":0.1000000000000000055511151231257827, \"big\":123456789012345678901234567890.5,"
+        + " \"e\":1E2, \"lone\":\"\\ud800\"";
+    Request.Publish p = decodeOk("{\"type\":\"publish\",\"topic\":\"t\",\"message\":{\"payload\":{\n" + values + "\r\n}}}",
+        Request.Publish.class);
+    assertEquals("{ " + values + "  }", p.payload().text());
   }
 
   @Test
@@ -172,11 +180,11 @@ class JsonCodecTest {
   }
 
   @Test
-  void decodesPublishWithUppercaseUuid() {
+  void anUppercaseUuidIsKeptAsTheClientSpelledIt() {
     Request.Publish p = decodeOk(
         "{\"type\":\"publish\",\"topic\":\"t\",\"message\":{\"id\":\"" + UUID_1.toUpperCase() + "\",\"payload\":1}}",
         Request.Publish.class);
-    assertEquals(UUID.fromString(UUID_1), p.messageId());
+    assertEquals(UUID_1.toUpperCase(), p.messageId());
   }
 
   @Test
@@ -382,7 +390,9 @@ class JsonCodecTest {
   @ValueSource(strings = {
       "\"not-a-uuid\"", "\"\"", "\"123e4567-e89b-12d3-a456-42661417400\"", "\"123e4567-e89b-12d3-a456-4266141740000\"",
       "\"123e4567e89b12d3a456426614174000\"", "\"1-1-1-1-1\"", "\"zzzzzzzz-e89b-12d3-a456-426614174000\"",
-      "\"{123e4567-e89b-12d3-a456-426614174000}\"", "42", "true", "{}", "[\"" + UUID_1 + "\"]"})
+      "\"{123e4567-e89b-12d3-a456-426614174000}\"", "42", "true", "{}", "[\"" + UUID_1 + "\"]",
+      "\"1-2-3-4-0000000000000000000000000000\"", "\"+0000000-0000-0000-0000-000000000000\"",
+      "\"123e4567-e89b-12d3-a456+426614174000\"", "\"123e4567-e89b-12d3-a456-42661417400\uff10\""})
   void messageIdNotAUuidIsABadRequest(String id) {
     assertEquals("r1", decodeBad("{\"type\":\"publish\",\"topic\":\"t\",\"request_id\":\"r1\",\"message\":{\"id\":"
         + id + ",\"payload\":1}}").requestId());

@@ -319,7 +319,7 @@ class TopicTest {
     for (TestProbe<Topic.Reply> s : subscribers) assertEquals(List.of(), subscribe(t, s, "s", 0).replay());
 
     TestProbe<Topic.Reply> publisher = probe();
-    UUID id = UUID.randomUUID();
+    String id = UUID.randomUUID().toString();
     JsonNode body = JsonNodeFactory.instance.objectNode().put("any", "json").put("caf\u00e9", "\uD83D\uDE00");
     t.ref().tell(new Topic.Publish(t.name(), "r1", publisher.getRef(), id, RawJson.of(body)));
     publisher.expectMessage(new Topic.Published("r1", t.name(), 1));
@@ -334,7 +334,7 @@ class TopicTest {
     JsonNode json = frameJson(received.get(0).frames().get(0));
     assertEquals("event", json.get("type").asText());
     assertEquals(t.name(), json.get("topic").asText());
-    assertEquals(id.toString(), json.get("message").get("id").asText());
+    assertEquals(id, json.get("message").get("id").asText());
     assertEquals(body, json.get("message").get("payload"));
     assertEquals(1, json.get("offset").asLong());
     assertTrue(json.get("offset").isIntegralNumber());
