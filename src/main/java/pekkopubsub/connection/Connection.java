@@ -231,7 +231,7 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
       } else if (event instanceof Event.InvalidUtf8 invalid) {
         answerError(decoder.echoable(invalid.requestId()), ErrorCode.BAD_REQUEST, "text frame is not valid UTF-8");
       } else if (event instanceof Event.Ping ping) {
-        queue.offerAnswer(WebSocketFrames.pong(ping.payload()));
+        if (maySend()) queue.offerAnswer(WebSocketFrames.pong(ping.payload()));
       } else if (event instanceof Event.Close close) {
         peerClosed = true;
         closeNow(close.code() == WebSocketFrames.NO_STATUS
@@ -410,7 +410,7 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
 
     private void offerReplayed(List<ByteString> frames) {
       // As for every answer: nothing follows a close frame.
-      if (!peerClosed && !closeWritten) frames.forEach(queue::offerReplayed);
+      if (maySend()) frames.forEach(queue::offerReplayed);
     }
 
     private void answered(Object wireRecord) {
@@ -419,9 +419,12 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
     }
 
     private void answer(Object wireRecord) {
-      // Nothing may follow a close frame, and a peer that closed reads nothing more.
-      if (peerClosed || closeWritten) return;
-      queue.offerAnswer(WebSocketFrames.text(JsonCodec.encode(wireRecord)));
+      if (maySend()) queue.offerAnswer(WebSocketFrames.text(JsonCodec.encode(wireRecord)));
+    }
+
+    /** Nothing may follow a close frame (RFC 6455 5.5.1), not even a pong, and a peer that closed reads nothing more. */
+    private boolean maySend() {
+      return !peerClosed && !closeWritten;
     }
 
     private void answerError(String requestId, ErrorCode code, String message) {

@@ -2,6 +2,7 @@ package pekkopubsub.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static pekkopubsub.e2e.Wire.ack;
@@ -123,6 +124,25 @@ class LimitsE2ETest {
       // The registry hears of the close a moment after the client does.
       Wire.eventually(Wire.WAIT, () -> tryConnect(server), c -> c != null, "a place frees up");
       assertUsable(second);
+    }
+  }
+
+  /** RFC 6455 5.5.1: after its close frame an endpoint sends nothing more, not even a pong. */
+  @Test
+  void aPingThatArrivesAfterTheServersCloseFrameIsNotAnswered() {
+    // A heartbeat slower than the idle timeout: this client answers no ping, and would be cut off without a close frame.
+    try (TestServer server = TestServer.start(Map.of("limits.idle-timeout", "400ms", "connection.heartbeat-interval", "5s"));
+        RawWebSocket ws = RawWebSocket.connect(server.httpBase())) {
+      RawWebSocket.Frame frame;
+      do {
+        frame = ws.readAny();
+      } while (frame != null && frame.opcode() != RawWebSocket.CLOSE);
+      assertNotNull(frame, "the idle connection is closed with a close frame");
+      ws.send(RawWebSocket.PING, "after-close".getBytes(StandardCharsets.US_ASCII));
+      ws.send(RawWebSocket.CLOSE, new byte[] {0x03, (byte) 0xE9});
+      List<Integer> after = new ArrayList<>();
+      for (RawWebSocket.Frame next; (next = ws.readAny()) != null; ) after.add(next.opcode());
+      assertEquals(List.of(), after, "opcodes of the frames that followed the server's close frame");
     }
   }
 

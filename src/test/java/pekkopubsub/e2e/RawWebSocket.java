@@ -20,6 +20,8 @@ final class RawWebSocket implements AutoCloseable {
   static final int TEXT = 0x1;
   static final int BINARY = 0x2;
   static final int CLOSE = 0x8;
+  static final int PING = 0x9;
+  static final int PONG = 0xA;
 
   /** A frame from the server: its opcode, payload, and whether RSV1 (compressed, RFC 7692) was set. */
   record Frame(int opcode, byte[] payload, boolean compressed) {
@@ -176,21 +178,26 @@ final class RawWebSocket implements AutoCloseable {
     return f.toByteArray();
   }
 
-  /** The next data or close frame from the server; pings are skipped. */
+  /** The next data or close frame from the server; pings and pongs are skipped. */
   Frame read() {
+    while (true) {
+      Frame frame = readAny();
+      if (frame.opcode() != PING && frame.opcode() != PONG) return frame;
+    }
+  }
+
+  /** The next frame from the server, of any kind; null once the server has closed the connection. */
+  Frame readAny() {
     try {
-      while (true) {
-        int b0 = in.readUnsignedByte();
-        int b1 = in.readUnsignedByte();
-        long len = b1 & 0x7f;
-        if (len == 126) len = in.readUnsignedShort();
-        else if (len == 127) len = in.readLong();
-        byte[] payload = new byte[Math.toIntExact(len)];
-        in.readFully(payload);
-        int opcode = b0 & 0x0f;
-        if (opcode == 0x9 || opcode == 0xA) continue;
-        return new Frame(opcode, payload, (b0 & 0x40) != 0);
-      }
+      int b0 = in.read();
+      if (b0 < 0) return null;
+      int b1 = in.readUnsignedByte();
+      long len = b1 & 0x7f;
+      if (len == 126) len = in.readUnsignedShort();
+      else if (len == 127) len = in.readLong();
+      byte[] payload = new byte[Math.toIntExact(len)];
+      in.readFully(payload);
+      return new Frame(b0 & 0x0f, payload, (b0 & 0x40) != 0);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
