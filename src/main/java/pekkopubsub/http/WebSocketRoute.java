@@ -10,6 +10,7 @@ import org.apache.pekko.actor.typed.Scheduler;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.http.impl.engine.server.UpgradeToOtherProtocolResponseHeader;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.HttpProtocols;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
@@ -84,6 +85,13 @@ public final class WebSocketRoute {
 
   /** The handshake's JSON error, or null when the request is a valid WebSocket upgrade. */
   private static HttpResponse validate(HttpRequest request) {
+    // RFC 6455 4.1. A 101 to either would be followed at once by the end of the connection.
+    if (!request.protocol().equals(HttpProtocols.HTTP_1_1)) {
+      return JsonErrors.response(StatusCodes.BAD_REQUEST, ErrorCode.BAD_REQUEST, "a WebSocket upgrade needs HTTP/1.1");
+    }
+    if (!request.entity().isKnownEmpty()) {
+      return JsonErrors.response(StatusCodes.BAD_REQUEST, ErrorCode.BAD_REQUEST, "a WebSocket upgrade request has no body");
+    }
     if (!headerHasToken(request, "upgrade", "websocket") || !headerHasToken(request, "connection", "upgrade")) {
       return JsonErrors.response(StatusCodes.BAD_REQUEST, ErrorCode.BAD_REQUEST,
           "expected a WebSocket upgrade request (Upgrade: websocket, Connection: Upgrade)");

@@ -10,6 +10,8 @@ import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The port's two ways in: an upgrade that opens a connection is taken by the front door itself, and
@@ -69,6 +71,17 @@ class FrontDoorE2ETest {
     JsonNode error = Wire.json(Wire.bodyOf(method)).path("error");
     assertEquals("BAD_REQUEST", error.path("code").asText(), method);
     assertTrue(error.path("message").asText().contains("BREW"), method);
+  }
+
+  /** The fast path leaves these to Pekko HTTP, which used to answer 101 and close at once. */
+  @ParameterizedTest
+  @ValueSource(strings = {"GET /ws HTTP/1.0\r\n", "GET /ws HTTP/1.1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n"})
+  void anUpgradeOverHttp10OrWithABodyIsRefusedWithAJsonError(String start) throws IOException {
+    String upgrade = start + "Host: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    String response = server.exchange(upgrade + (start.contains("chunked") ? "2\r\n{}\r\n0\r\n\r\n" : ""));
+    assertTrue(response.startsWith("HTTP/1.1 400 "), response);
+    assertEquals("BAD_REQUEST", Wire.json(Wire.bodyOf(response)).path("error").path("code").asText(), response);
   }
 
   @Test

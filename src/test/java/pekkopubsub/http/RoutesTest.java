@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -24,6 +25,7 @@ import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.HttpProtocols;
 import org.apache.pekko.http.javadsl.model.HttpMethods;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
@@ -425,6 +427,24 @@ class RoutesTest {
     assertEquals(426, reply.status());
     assertJsonError(reply);
     assertEquals(Optional.of("13"), reply.header("Sec-WebSocket-Version"));
+  }
+
+  /** RFC 6455 4.1; a 101 would be followed at once by the end of the connection. */
+  @Test
+  void webSocketUpgradeOverHttp10OrWithABodyAnswers400Json() {
+    List<HttpHeader> upgrade = List.of(
+        RawHeader.create("Upgrade", "websocket"),
+        RawHeader.create("Connection", "Upgrade"),
+        RawHeader.create("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+        RawHeader.create("Sec-WebSocket-Version", "13"));
+    Map<String, HttpRequest> requests = Map.of(
+        "HTTP/1.0", HttpRequest.GET("/ws").withProtocol(HttpProtocols.HTTP_1_0).addHeaders(upgrade),
+        "a body", HttpRequest.GET("/ws").addHeaders(upgrade).withEntity(ContentTypes.APPLICATION_JSON, "{}"));
+    requests.forEach((what, request) -> {
+      Reply reply = run(request);
+      assertEquals(400, reply.status(), what + ": " + reply.body());
+      assertJsonError(reply, "BAD_REQUEST");
+    });
   }
 
   @Test
