@@ -86,8 +86,12 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
 
   public record Stats(String topic, long messages, int subscribers, long dropped) {}
 
-  /** Sent by the TopicManager only: tell the subscribers, then stop and free the buffer. */
-  enum Delete implements Command { INSTANCE }
+  /**
+   * Sent by the TopicManager only: tell the subscribers, answer {@code replyTo}, then stop and free
+   * the buffer. Answered here, not by the manager, so that a client who deletes, creates again and
+   * subscribes cannot get the old topic's topic_deleted after its new subscription's ack.
+   */
+  record Delete(ActorRef<TopicManager.DeleteResult> replyTo) implements Command {}
 
   /** Sent by the TopicManager while the topics together hold more than the history budget: give up what is over this topic's share. */
   enum TrimHistory implements Command { INSTANCE }
@@ -256,7 +260,7 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
         .onMessage(SubscriberTerminated.class, t -> removeSubscriber(t.subscriber()))
         .onMessage(RecordDropped.class, this::onRecordDropped)
         .onMessage(GetStats.class, this::onGetStats)
-        .onMessageEquals(Delete.INSTANCE, this::onDelete)
+        .onMessage(Delete.class, this::onDelete)
         .onMessageEquals(TrimHistory.INSTANCE, this::onTrimHistory)
         .onSignal(PostStop.class, stop -> onPostStop())
         .build();
@@ -507,7 +511,7 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
     return this;
   }
 
-  private Behavior<Command> onDelete() {
+  private Behavior<Command> onDelete(Delete delete) {
     fanOutPending();
     TopicDeleted deleted = new TopicDeleted(name);
     for (int i = 0; i < subscribers.size(); i++) subscribers.get(i).tell(deleted);
@@ -516,6 +520,7 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
       dropOwed(replay);
     });
     metrics.subscriptionsChanged(-subscribers.size() - replaying.size());
+    delete.replyTo().tell(new TopicManager.TopicDeleted(name));
     return Behaviors.stopped();
   }
 

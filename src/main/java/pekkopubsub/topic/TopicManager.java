@@ -174,9 +174,8 @@ public final class TopicManager extends AbstractBehavior<TopicManager.Command> {
       delete.replyTo().tell(new TopicMissing(delete.name()));
       return this;
     }
-    topic.tell(Topic.Delete.INSTANCE);
+    topic.tell(new Topic.Delete(delete.replyTo()));
     getContext().getLog().info("topic deleted {}", kv("topic", delete.name()));
-    delete.replyTo().tell(new TopicDeleted(delete.name()));
     return this;
   }
 

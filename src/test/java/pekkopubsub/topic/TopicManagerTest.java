@@ -351,6 +351,28 @@ class TopicManagerTest {
     onA.expectMessage(new Topic.Unsubscribed("u", "a"));
   }
 
+  /**
+   * A client that deletes a topic, creates it again and subscribes on a connection that was
+   * subscribed must not get the old topic's topic_deleted after its new subscription: the delete
+   * is answered only once every subscriber has been told. One probe stands for the subscriber and
+   * the REST caller, so that its mailbox shows the order.
+   */
+  @Test
+  void aDeleteIsAnsweredAfterTheSubscribersHaveBeenTold() {
+    ActorRef<TopicManager.Command> manager = manager();
+    for (int round = 0; round < 20; round++) {
+      String name = "again-" + round;
+      create(manager, name);
+      TestProbe<Object> both = testKit.createTestProbe(Object.class);
+      ActorRef<Topic.Reply> subscriber = both.getRef().unsafeUpcast();
+      manager.tell(new Topic.Subscribe(name, "s", subscriber, "client-1", 0, null, null));
+      both.expectMessageClass(Topic.Subscribed.class);
+      manager.tell(new TopicManager.DeleteTopic(name, both.getRef().unsafeUpcast()));
+      assertEquals(new Topic.TopicDeleted(name), both.receiveMessage(), "round " + round);
+      assertEquals(new TopicManager.TopicDeleted(name), both.receiveMessage(), "round " + round);
+    }
+  }
+
   @Test
   void publishWithAClientMessageIdKeepsIt() {
     ActorRef<TopicManager.Command> manager = manager();

@@ -842,9 +842,11 @@ class TopicTest {
     TestProbe<Topic.Reply> b = subscribedProbe(t, "b");
     TestProbe<Topic.Reply> publisher = probe();
     publish(t, publisher, "before", payload(1));
-    t.ref().tell(Topic.Delete.INSTANCE);
+    TestProbe<TopicManager.DeleteResult> deleter = testKit.createTestProbe(TopicManager.DeleteResult.class);
+    t.ref().tell(new Topic.Delete(deleter.getRef()));
 
     publisher.expectMessage(new Topic.Published("before", t.name(), 1));
+    deleter.expectMessage(new TopicManager.TopicDeleted(t.name()));
     for (TestProbe<Topic.Reply> s : List.of(a, b)) {
       assertEquals(1, offsetOf(events.next(s).frame()), "what came before is delivered");
       s.expectMessage(new Topic.TopicDeleted(t.name()));
@@ -1011,7 +1013,7 @@ class TopicTest {
     publishLarge(t, 20);
     TestProbe<Topic.Reply> subscriber = probe();
     subscribe(t, subscriber, "big", 20);
-    t.ref().tell(Topic.Delete.INSTANCE);
+    t.ref().tell(new Topic.Delete(testKit.createTestProbe(TopicManager.DeleteResult.class).getRef()));
     subscriber.expectMessage(new Topic.TopicDeleted(t.name()));
     subscriber.expectTerminated(t.ref(), Duration.ofSeconds(3));
   }
@@ -1049,7 +1051,7 @@ class TopicTest {
     assertEquals(1, memory.topics());
     assertTrue(memory.retainedBytes() > 3 * Topic.ENTRY_OVERHEAD_BYTES, memory.retainedBytes() + " bytes retained");
     TestProbe<Topic.Reply> watcher = probe();
-    t.ref().tell(Topic.Delete.INSTANCE);
+    t.ref().tell(new Topic.Delete(testKit.createTestProbe(TopicManager.DeleteResult.class).getRef()));
     watcher.expectTerminated(t.ref(), Duration.ofSeconds(3));
     assertEquals(0, memory.topics());
     assertEquals(0, memory.retainedBytes());
