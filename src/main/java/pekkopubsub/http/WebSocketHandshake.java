@@ -190,14 +190,24 @@ final class WebSocketHandshake {
     return new Upgrade(headLength, key, deflate ? PerMessageDeflate.negotiate(extensions) : null);
   }
 
-  /** The plain (not percent-encoded) value of the first {@code name} parameter, or null. */
-  private static String queryValue(String query, String name) {
+  /**
+   * The decoded value of the first {@code name} parameter, or null (also when it is not valid
+   * percent-encoding). Decoded as the routes' query is ({@code +} is a space): a browser must
+   * encode a key with {@code + / =} in it, and such a WebSocket taken by Pekko HTTP's upgrade
+   * instead would hold one of the HTTP connections' places for its whole life.
+   */
+  static String queryValue(String query, String name) {
     if (query == null) return null;
     for (String parameter : query.split("&", -1)) {
       int eq = parameter.indexOf('=');
       if (eq < 0 || !parameter.substring(0, eq).equals(name)) continue;
       String value = parameter.substring(eq + 1);
-      return value.indexOf('%') >= 0 || value.indexOf('+') >= 0 ? null : value;
+      if (value.indexOf('%') < 0 && value.indexOf('+') < 0) return value;
+      try {
+        return java.net.URLDecoder.decode(value, StandardCharsets.UTF_8);
+      } catch (IllegalArgumentException malformed) {
+        return null;
+      }
     }
     return null;
   }

@@ -55,6 +55,29 @@ class LimitsE2ETest {
     }
   }
 
+  /**
+   * A browser passes a key with {@code + / =} in it percent-encoded. Such WebSockets used to be
+   * upgraded by Pekko HTTP, and each held one of the HTTP connections' places: past the limit,
+   * further WebSockets and the REST API were refused.
+   */
+  @Test
+  void webSocketsWithAPercentEncodedKeyHoldNoPlaceOfTheHttpConnections() {
+    try (TestServer server = TestServer.start(Map.of("auth.api-keys", "s3cr+t/=", "limits.max-http-connections", "2"))) {
+      // One place is the test server's own kept-alive REST client's.
+      URI ws = URI.create(server.webSocketUri() + "?api_key=s3cr%2Bt%2F%3D");
+      List<PubSubClient> clients = new ArrayList<>();
+      try {
+        for (int i = 0; i < 3; i++) clients.add(PubSubClient.connect(ws, Duration.ofSeconds(5)));
+        AdminClient admin = new AdminClient(server.httpBase(), Map.of("X-API-Key", "s3cr+t/="));
+        String topic = TestServer.uniqueTopicName("encoded-key");
+        assertEquals(201, admin.createTopic(topic).status(), "the REST API's other place is free");
+        for (PubSubClient client : clients) ack(client.subscribe(topic), topic);
+      } finally {
+        clients.forEach(PubSubClient::close);
+      }
+    }
+  }
+
   @Test
   void publishesOverTheRateAreRefusedWithRetryAfterAndNotPublished() {
     try (TestServer server = TestServer.start(Map.of("limits.publish-rate", "5", "limits.publish-burst", "3"))) {

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import org.apache.pekko.http.javadsl.model.Uri;
 import org.apache.pekko.util.ByteString;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -151,8 +152,23 @@ class WebSocketHandshakeTest {
     assertSame(WebSocketHandshake.Other.INSTANCE, examine(upgrade("/ws", ""), KEYS));
     assertSame(WebSocketHandshake.Other.INSTANCE, examine(upgrade("/ws", "X-API-Key: wrong\r\n"), KEYS));
     assertSame(WebSocketHandshake.Other.INSTANCE, examine(upgrade("/ws?api_key=wrong", ""), KEYS));
-    // encoded values are for Pekko HTTP's query parser to decode
-    assertSame(WebSocketHandshake.Other.INSTANCE, examine(upgrade("/ws?api_key=s3cre%74", ""), KEYS));
+    assertInstanceOf(WebSocketHandshake.Upgrade.class, examine(upgrade("/ws?api_key=s3cre%74", ""), KEYS));
+    assertSame(WebSocketHandshake.Other.INSTANCE, examine(upgrade("/ws?api_key=s3cre%7", ""), KEYS));
+  }
+
+  /** A browser must percent-encode a key with + / = in it; such an upgrade still takes the fast path. */
+  @Test
+  void aPercentEncodedKeyIsDecodedAsTheRoutesDecodeIt() {
+    ApiKeys base64Key = new ApiKeys(List.of("s3cr+t/="));
+    assertInstanceOf(WebSocketHandshake.Upgrade.class, examine(upgrade("/ws?api_key=s3cr%2Bt%2F%3D", ""), base64Key));
+    assertSame(WebSocketHandshake.Other.INSTANCE, examine(upgrade("/ws?api_key=s3cr+t/=", ""), base64Key));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"api_key=plain", "api_key=s3cr%2Bt%2F%3D", "api_key=a+b", "x=1&api_key=%C3%A9t%C3%A9",
+      "api_key=%41%42&api_key=second", "api_key=", "other=1", "api_key=100%25"})
+  void queryValuesAgreeWithPekkoHttpsQueryParser(String query) {
+    assertEquals(Uri.create("/ws?" + query).query().get("api_key").orElse(null), WebSocketHandshake.queryValue(query, "api_key"), query);
   }
 
   @Test
