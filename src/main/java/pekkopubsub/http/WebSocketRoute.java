@@ -102,7 +102,8 @@ public final class WebSocketRoute {
           .addHeader(RawHeader.create("Sec-WebSocket-Version", "13"));
     }
     Optional<String> key = header(request, "sec-websocket-key").map(String::trim);
-    if (key.isEmpty() || !WebSocketHandshake.isValidKey(key.get())) {
+    // RFC 6455 11.3.1: the key must not appear more than once.
+    if (key.isEmpty() || !WebSocketHandshake.isValidKey(key.get()) || count(request, "sec-websocket-key") > 1) {
       return JsonErrors.response(StatusCodes.BAD_REQUEST, ErrorCode.BAD_REQUEST,
           "Sec-WebSocket-Key must be the base64 encoding of 16 bytes");
     }
@@ -148,6 +149,11 @@ public final class WebSocketRoute {
 
   private static Optional<String> header(HttpRequest request, String lowerCaseName) {
     return request.getHeader(lowerCaseName).map(HttpHeader::value);
+  }
+
+  private static long count(HttpRequest request, String lowerCaseName) {
+    return java.util.stream.StreamSupport.stream(request.getHeaders().spliterator(), false)
+        .filter(h -> h.lowercaseName().equals(lowerCaseName)).count();
   }
 
   private static boolean headerHasToken(HttpRequest request, String lowerCaseName, String token) {

@@ -431,13 +431,14 @@ class RoutesTest {
 
   /** RFC 6455 4.1; a 101 would be followed at once by the end of the connection. */
   @Test
-  void webSocketUpgradeOverHttp10OrWithABodyAnswers400Json() {
+  void webSocketUpgradeOverHttp10OrWithABodyOrTwoKeysAnswers400Json() {
     List<HttpHeader> upgrade = List.of(
         RawHeader.create("Upgrade", "websocket"),
         RawHeader.create("Connection", "Upgrade"),
         RawHeader.create("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
         RawHeader.create("Sec-WebSocket-Version", "13"));
     Map<String, HttpRequest> requests = Map.of(
+        "two keys", HttpRequest.GET("/ws").addHeaders(upgrade).addHeader(RawHeader.create("Sec-WebSocket-Key", "AAAAAAAAAAAAAAAAAAAAAA==")),
         "HTTP/1.0", HttpRequest.GET("/ws").withProtocol(HttpProtocols.HTTP_1_0).addHeaders(upgrade),
         "a body", HttpRequest.GET("/ws").addHeaders(upgrade).withEntity(ContentTypes.APPLICATION_JSON, "{}"));
     requests.forEach((what, request) -> {
