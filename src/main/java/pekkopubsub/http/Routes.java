@@ -14,6 +14,7 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.http.javadsl.marshallers.jackson.Jackson;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpMethods;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCode;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
@@ -64,7 +65,7 @@ public final class Routes extends AllDirectives {
     return handleExceptions(JsonErrors.exceptionHandler(), () ->
         // The dashboard's files stay open: its page holds no data, and tells a browser without a key
         // what to open; its own fetches of /stats and /metrics carry the key.
-        handleRejections(JsonErrors.rejectionHandler(), () -> concat(docs.assets(), dashboard.routes(), authorized(() -> concat(
+        handleRejections(JsonErrors.rejectionHandler(), () -> headAsGet(() -> concat(docs.assets(), dashboard.routes(), authorized(() -> concat(
             docs.pages(),
             pathPrefix("topics", () -> concat(
                 pathEndOrSingleSlash(() -> concat(
@@ -74,7 +75,19 @@ public final class Routes extends AllDirectives {
             path("health", () -> get(this::health)),
             path("stats", () -> get(this::stats)),
             path("metrics", () -> get(this::metrics)),
-            path("ws", () -> get(this::webSocket)))))));
+            path("ws", () -> get(this::webSocket))))))));
+  }
+
+  /**
+   * A HEAD is routed as the GET it asks about (RFC 9110 9.3.2: servers must support it wherever GET
+   * is, and health probes send it); Pekko HTTP's server writes the answer's head, Content-Length
+   * included, and never its body. Here rather than with Pekko's transparent-head-requests setting so
+   * that every way a request reaches these routes gets it, the in-memory route tests included.
+   */
+  private Route headAsGet(Supplier<Route> inner) {
+    return extractMethod(method -> method.equals(HttpMethods.HEAD)
+        ? mapRequest(request -> request.withMethod(HttpMethods.GET), inner)
+        : inner.get());
   }
 
   /**

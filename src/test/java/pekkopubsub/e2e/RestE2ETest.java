@@ -11,6 +11,8 @@ import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -156,6 +158,19 @@ class RestE2ETest {
     assertJsonError(admin.send("PUT", "/topics", "{\"name\":\"x\"}"), 405);
     assertJsonError(admin.send("DELETE", "/health", null), 405);
     assertJsonError(admin.send("POST", "/stats", "{}"), 405);
+  }
+
+  /** What {@code curl -I} and HEAD health probes see: GET's status and head, the length of its body, and no body. */
+  @Test
+  void headOfHealthAnswers200WithTheLengthOfTheBodyItLeavesOut() throws Exception {
+    String response = server.exchange("HEAD /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+
+    assertTrue(response.startsWith("HTTP/1.1 200 "), response);
+    assertTrue(response.contains("\r\nContent-Type: application/json\r\n"), response);
+    Matcher length = Pattern.compile("\r\nContent-Length: (\\d+)\r\n").matcher(response);
+    assertTrue(length.find(), response);
+    assertTrue(Integer.parseInt(length.group(1)) > 0, response);
+    assertEquals("", Wire.bodyOf(response), response);
   }
 
   @Test

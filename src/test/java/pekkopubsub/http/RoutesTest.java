@@ -404,6 +404,17 @@ class RoutesTest {
     }
   }
 
+  /** RFC 9110 9.1; health probes send HEAD. The server leaves the body out (RestE2ETest). */
+  @ParameterizedTest
+  @ValueSource(strings = {"/health", "/topics", "/stats", "/metrics", "/docs", "/openapi.yaml", "/dashboard"})
+  void headIsAnsweredAsGetWouldBe(String path) {
+    Reply get = run(HttpRequest.GET(path));
+    Reply head = run(HttpRequest.HEAD(path));
+
+    assertEquals(200, head.status(), "HEAD " + path + ": " + head.body());
+    assertEquals(get.contentType(), head.contentType(), "HEAD " + path);
+  }
+
   // ---------------------------------------------------------------- GET /ws handshake
 
   @Test
