@@ -173,6 +173,19 @@ class RestE2ETest {
     assertEquals("", Wire.bodyOf(response), response);
   }
 
+  /** HAProxy's default health check; HTTP/1.1 requires Host (RFC 9112 3.2), HTTP/1.0 does not. */
+  @Test
+  void anHttp10RequestWithoutHostIsAnswered() throws Exception {
+    String response = server.exchange("GET /health HTTP/1.0\r\n\r\n");
+
+    assertTrue(response.startsWith("HTTP/1.1 200 "), response);
+    assertEquals("ok", Wire.json(Wire.bodyOf(response)).path("status").asText(), response);
+
+    String withoutHost = server.exchange("GET /health HTTP/1.1\r\nConnection: close\r\n\r\n");
+    assertTrue(withoutHost.startsWith("HTTP/1.1 400 "), withoutHost);
+    assertEquals("BAD_REQUEST", Wire.json(Wire.bodyOf(withoutHost)).path("error").path("code").asText(), withoutHost);
+  }
+
   @Test
   void plainGetOfTheWebSocketPathIsAJson400() {
     assertJsonError(admin.send("GET", "/ws", null), 400);
