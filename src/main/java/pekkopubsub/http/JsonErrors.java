@@ -52,7 +52,8 @@ public final class JsonErrors {
     // The contract's failures of a request with a body are 400 ("bad name or body"), and a body
     // that is not declared JSON is a bad body; Pekko would answer 415.
     StatusCode status = response.status().equals(StatusCodes.UNSUPPORTED_MEDIA_TYPE) ? StatusCodes.BAD_REQUEST : response.status();
-    return response(status, codeFor(status), text);
+    // Pekko's headers are part of the answer: a 405's Allow is required (RFC 9110 15.5.6).
+    return response(status, codeFor(status), text).addHeaders(response.getHeaders());
   }
 
   static ErrorCode codeFor(StatusCode status) {

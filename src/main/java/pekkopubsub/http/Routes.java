@@ -18,6 +18,8 @@ import org.apache.pekko.http.javadsl.model.HttpMethods;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCode;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.model.headers.HttpChallenge;
+import org.apache.pekko.http.javadsl.model.headers.WWWAuthenticate;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
@@ -33,6 +35,12 @@ import pekkopubsub.topic.TopicName;
 public final class Routes extends AllDirectives {
   /** Paths that take the key from {@code ?api_key=} as well: browsers open them, and cannot send a header then. */
   private static final Set<String> OPENED_BY_BROWSERS = Set.of("/ws", "/docs", "/docs/");
+  /**
+   * Every 401 names how to authenticate (RFC 9110 15.5.2); no registered scheme fits a bare key in a
+   * header of its own, so the challenge's scheme is our own name for it and its header says where.
+   */
+  private static final WWWAuthenticate API_KEY_CHALLENGE =
+      WWWAuthenticate.create(HttpChallenge.create("ApiKey", "pekko-pubsub", Map.of("header", "X-API-Key")));
 
   private final ActorSystem<?> system;
   private final ActorRef<TopicManager.Command> topics;
@@ -103,8 +111,9 @@ public final class Routes extends AllDirectives {
       String presented = request.getHeader("x-api-key").map(h -> h.value())
           .orElseGet(() -> OPENED_BY_BROWSERS.contains(path) ? request.getUri().query().get("api_key").orElse(null) : null);
       if (apiKeys.accepts(presented)) return inner.get();
-      return error(StatusCodes.UNAUTHORIZED, ErrorCode.UNAUTHORIZED,
-          presented == null ? "an API key is required (header X-API-Key)" : "the API key is not valid");
+      return complete(JsonErrors.response(StatusCodes.UNAUTHORIZED, ErrorCode.UNAUTHORIZED,
+          presented == null ? "an API key is required (header X-API-Key)" : "the API key is not valid")
+          .addHeader(API_KEY_CHALLENGE));
     });
   }
 

@@ -208,6 +208,9 @@ class AuthAndLimitsRoutesTest {
     assertEquals(401, reply.status(), reply.body());
     assertEquals(ContentTypes.APPLICATION_JSON, reply.response().entity().getContentType());
     assertEquals("UNAUTHORIZED", reply.json().path("error").path("code").asText(), reply.body());
+    // RFC 9110 15.5.2: every 401 says how to authenticate.
+    assertEquals("ApiKey realm=\"pekko-pubsub\",header=X-API-Key",
+        reply.response().getHeader("WWW-Authenticate").map(HttpHeader::value).orElse("none"), reply.body());
     assertFalse(reply.body().contains("key-one") || reply.body().contains("key-two"), "no key in " + reply.body());
   }
 

@@ -387,20 +387,22 @@ class RoutesTest {
     assertJsonError(reply);
   }
 
+  /** RFC 9110 15.5.6: a 405 says in Allow which methods the path takes. */
   @Test
-  void wrongMethodAnswers405Json() {
-    List<HttpRequest> requests = List.of(
-        HttpRequest.PUT("/topics").withEntity(ContentTypes.APPLICATION_JSON, "{\"name\":\"x\"}"),
-        HttpRequest.DELETE("/topics"),
-        HttpRequest.POST("/health"),
-        HttpRequest.DELETE("/stats"),
-        HttpRequest.create("/topics/x").withMethod(HttpMethods.PATCH),
-        HttpRequest.POST("/ws"));
-    for (HttpRequest request : requests) {
-      Reply reply = run(request);
-      String what = request.method().value() + " " + request.getUri().path();
+  void wrongMethodAnswers405JsonWithTheAllowedMethods() {
+    List<Map.Entry<HttpRequest, String>> requests = List.of(
+        Map.entry(HttpRequest.PUT("/topics").withEntity(ContentTypes.APPLICATION_JSON, "{\"name\":\"x\"}"), "POST, GET"),
+        Map.entry(HttpRequest.DELETE("/topics"), "POST, GET"),
+        Map.entry(HttpRequest.POST("/health"), "GET"),
+        Map.entry(HttpRequest.DELETE("/stats"), "GET"),
+        Map.entry(HttpRequest.create("/topics/x").withMethod(HttpMethods.PATCH), "DELETE"),
+        Map.entry(HttpRequest.POST("/ws"), "GET"));
+    for (Map.Entry<HttpRequest, String> request : requests) {
+      Reply reply = run(request.getKey());
+      String what = request.getKey().method().value() + " " + request.getKey().getUri().path();
       assertEquals(405, reply.status(), what + ": " + reply.body());
-      assertJsonError(reply);
+      assertJsonError(reply, "BAD_REQUEST");
+      assertEquals(Optional.of(request.getValue()), reply.header("Allow"), what);
     }
   }
 
