@@ -57,7 +57,7 @@ public final class Guardian {
           settings.limits().maxConnections(), settings.askTimeout().multipliedBy(3)), "connections");
       WebSocketRoute webSocket = new WebSocketRoute(topics, registry, settings, context.getSystem().scheduler(), metrics, heapPressure);
       ApiKeys apiKeys = new ApiKeys(settings.apiKeys());
-      Routes routes = new Routes(context.getSystem(), topics, webSocket, settings.askTimeout(), apiKeys, metrics);
+      Routes routes = new Routes(context.getSystem(), topics, webSocket, settings.askTimeout(), apiKeys, metrics, settings.limits());
       TlsFiles tls;
       try {
         tls = settings.tls().enabled() ? TlsFiles.load(Path.of(settings.tls().certificate()), Path.of(settings.tls().privateKey()),

@@ -1,6 +1,10 @@
 package pekkopubsub.http;
 
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -14,8 +18,10 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.http.javadsl.marshallers.jackson.Jackson;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpMethods;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.MediaTypes;
 import org.apache.pekko.http.javadsl.model.StatusCode;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.headers.HttpChallenge;
@@ -23,6 +29,8 @@ import org.apache.pekko.http.javadsl.model.headers.WWWAuthenticate;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
+import pekkopubsub.config.Settings;
 import pekkopubsub.metrics.ServerMetrics;
 import pekkopubsub.protocol.ErrorCode;
 import pekkopubsub.protocol.JsonCodec;
@@ -51,6 +59,7 @@ public final class Routes extends AllDirectives {
   private final ServerMetrics metrics;
   private final DocsRoutes docs = new DocsRoutes();
   private final DashboardRoutes dashboard = new DashboardRoutes();
+  private final Unmarshaller<HttpEntity, JsonNode> jsonBody;
 
   public Routes(
       ActorSystem<?> system,
@@ -58,13 +67,15 @@ public final class Routes extends AllDirectives {
       WebSocketRoute webSocket,
       Duration askTimeout,
       ApiKeys apiKeys,
-      ServerMetrics metrics) {
+      ServerMetrics metrics,
+      Settings.Limits limits) {
     this.apiKeys = apiKeys;
     this.metrics = metrics;
     this.system = system;
     this.topics = topics;
     this.webSocket = webSocket;
     this.askTimeout = askTimeout;
+    this.jsonBody = jsonBody(JsonCodec.newMapper(limits));
     CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
     this.shuttingDown = () -> shutdown.getShutdownReason().isPresent();
   }
@@ -118,7 +129,7 @@ public final class Routes extends AllDirectives {
   }
 
   private Route createTopic() {
-    return entity(Jackson.unmarshaller(JsonCodec.mapper(), JsonNode.class), body -> {
+    return entity(jsonBody, body -> {
       JsonNode name = body.get("name");
       if (!body.isObject() || name == null || !name.isTextual()) {
         return error(StatusCodes.BAD_REQUEST, ErrorCode.BAD_REQUEST, "body must be {\"name\": \"<topic>\"}");
@@ -134,6 +145,24 @@ public final class Routes extends AllDirectives {
               ? error(StatusCodes.INSUFFICIENT_STORAGE, ErrorCode.INTERNAL,
                   "the server's limit of " + full.maxTopics() + " topics is reached: delete a topic first")
               : error(StatusCodes.CONFLICT, ErrorCode.BAD_REQUEST, "topic '" + name.textValue() + "' already exists"));
+    });
+  }
+
+  /**
+   * Request bodies as Pekko's Jackson unmarshaller reads them (application/json only, its message for
+   * bad JSON), but within the configured JSON limits, as frames are: a body over one is a bad body,
+   * and the answer says which limit.
+   */
+  private static Unmarshaller<HttpEntity, JsonNode> jsonBody(ObjectMapper mapper) {
+    ObjectReader reader = mapper.readerFor(JsonNode.class);
+    return Unmarshaller.forMediaType(MediaTypes.APPLICATION_JSON, Unmarshaller.entityToString()).thenApply(text -> {
+      try {
+        return reader.readValue(text);
+      } catch (StreamConstraintsException e) {
+        throw new IllegalArgumentException("body exceeds a JSON limit: " + e.getOriginalMessage(), e);
+      } catch (IOException e) {
+        throw new Jackson.JacksonUnmarshallingException(JsonNode.class, e);
+      }
     });
   }
 

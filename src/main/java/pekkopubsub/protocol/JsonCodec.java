@@ -22,7 +22,7 @@ public final class JsonCodec {
   private JsonCodec() {}
 
   /** A mapper with the codec's conventions; with {@code limits}, it also bounds what one document may cost to parse. */
-  static ObjectMapper newMapper(Settings.Limits l) {
+  public static ObjectMapper newMapper(Settings.Limits l) {
     ObjectMapper mapper = JsonMapper.builder()
         .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
         .serializationInclusion(JsonInclude.Include.NON_NULL)

@@ -72,7 +72,8 @@ class AuthAndLimitsRoutesTest {
     ActorRef<ConnectionRegistry.Command> registry =
         testKit.spawn(ConnectionRegistry.create(maxConnections, reservationTimeout));
     return new Routes(testKit.system(), topics,
-        new WebSocketRoute(topics, registry, settings, testKit.system().scheduler(), METRICS, HeapPressure.OFF), ASK_TIMEOUT, new ApiKeys(keys), METRICS);
+        new WebSocketRoute(topics, registry, settings, testKit.system().scheduler(), METRICS, HeapPressure.OFF), ASK_TIMEOUT, new ApiKeys(keys), METRICS,
+        settings.limits());
   }
 
   private static Routes withKeys() {

@@ -107,7 +107,7 @@ class RoutesTest {
     ActorRef<ConnectionRegistry.Command> registry = testKit.spawn(ConnectionRegistry.create(0, ASK_TIMEOUT));
     routes = new Routes(testKit.system(), topicManager,
         new WebSocketRoute(topicManager, registry, settings, testKit.system().scheduler(), metrics, HeapPressure.OFF),
-        ASK_TIMEOUT, ApiKeys.none(), metrics);
+        ASK_TIMEOUT, ApiKeys.none(), metrics, settings.limits());
   }
 
   // ---------------------------------------------------------------- POST /topics
@@ -176,6 +176,26 @@ class RoutesTest {
 
     assertEquals(400, reply.status());
     assertJsonError(reply, "BAD_REQUEST");
+  }
+
+  /** reference.conf's limits.json bound every JSON document the server parses: REST bodies as frames. */
+  @Test
+  void createTopicWithABodyOverTheJsonLimitsAnswers400AndCreatesNothing() {
+    int depth = settings.limits().maxJsonNestingDepth();
+    int digits = settings.limits().maxJsonNumberLength();
+    String name = freshTopic();
+    // The body's object is one level of nesting, each array one more.
+    List<String> overLimits = List.of("[".repeat(depth) + "]".repeat(depth), "1".repeat(digits + 1));
+    for (String value : overLimits) {
+      Reply reply = run(postJson("/topics", "{\"name\":\"" + name + "\",\"x\":" + value + "}"));
+      assertEquals(400, reply.status(), reply.body());
+      assertJsonError(reply, "BAD_REQUEST");
+      assertTrue(reply.json().path("error").path("message").asText().contains("exceeds a JSON limit"), reply.body());
+    }
+
+    String withinLimits = "[".repeat(depth - 1) + "1".repeat(digits) + "]".repeat(depth - 1);
+    Reply created = run(postJson("/topics", "{\"name\":\"" + name + "\",\"x\":" + withinLimits + "}"));
+    assertEquals(201, created.status(), "the name was not taken, and a body within the limits is read: " + created.body());
   }
 
   @Test
