@@ -145,10 +145,11 @@ public final class Routes extends AllDirectives {
   /**
    * A body is taken as sent, never decoded: a topic's body is a few bytes that gain nothing from
    * compression, and not decoding leaves no way to make the server inflate a small body into a large
-   * one. 415 with Accept-Encoding is how RFC 9110 (15.5.16) says so.
+   * one. RFC 9110 (15.5.16) would answer 415; the wire contract has 400 for every bad body, as
+   * for a body that is not application/json. Accept-Encoding says what would do.
    */
   private Route unsupportedEncoding(String contentEncoding) {
-    return complete(JsonErrors.response(StatusCodes.UNSUPPORTED_MEDIA_TYPE, ErrorCode.BAD_REQUEST,
+    return complete(JsonErrors.response(StatusCodes.BAD_REQUEST, ErrorCode.BAD_REQUEST,
             "Content-Encoding '" + contentEncoding + "' is not supported: send the body unencoded")
         .addHeader(RawHeader.create("Accept-Encoding", "identity")));
   }
