@@ -1,11 +1,13 @@
 package pekkopubsub;
 
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import java.util.Optional;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.slf4j.LoggerFactory;
+import pekkopubsub.config.InvalidConfigurationException;
 import pekkopubsub.config.Settings;
 import sun.misc.Signal;
 
@@ -20,15 +22,35 @@ public final class Main {
   public static void main(String[] args) {
     // Logging starts before Pekko's threads do, so no early log line is queued and replayed.
     LoggerFactory.getLogger(Main.class).debug("starting");
-    Config config = Settings.load();
-    Settings settings = Settings.from(config);
-    ActorSystem<Guardian.Command> system = start(settings, config);
+    Config config;
+    Settings settings;
+    try {
+      config = Settings.load();
+      settings = Settings.from(config);
+    } catch (InvalidConfigurationException e) {
+      exitOnInvalidConfiguration(e.getMessage());
+      return;
+    }
+    ActorSystem<Guardian.Command> system;
+    try {
+      system = start(settings, config);
+    } catch (ConfigException e) {
+      // Pekko's own settings, from the same files, are read here.
+      exitOnInvalidConfiguration(e.getMessage());
+      return;
+    }
     // Handling the signals ourselves (instead of the JVM's hook) lets the process exit 0 after the drain.
     Signal.handle(new Signal("TERM"), signal -> CoordinatedShutdown.get(system).run(SignalReason.SIGTERM));
     Signal.handle(new Signal("INT"), signal -> CoordinatedShutdown.get(system).run(SignalReason.SIGINT));
     system.getWhenTerminated().toCompletableFuture().join();
     Optional<CoordinatedShutdown.Reason> reason = CoordinatedShutdown.get(system).getShutdownReason();
     System.exit(reason.isPresent() && reason.get() == Guardian.BindFailure.INSTANCE ? 1 : 0);
+  }
+
+  /** One line on stderr, in the CLI's style, and exit 1: an operator's mistake, for which a stack trace says nothing more. */
+  private static void exitOnInvalidConfiguration(String message) {
+    System.err.println("pubsub: invalid configuration: " + message);
+    System.exit(1);
   }
 
   /** Starts a server; the drain phase's timeout follows the configured drain deadline. */

@@ -1,13 +1,26 @@
 package pekkopubsub.config;
 
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
-import java.io.File;
+import com.typesafe.config.ConfigOrigin;
+import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigValueType;
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.function.BiFunction;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /** Every setting of the server, parsed once from the layered configuration. */
 public record Settings(
@@ -48,18 +61,21 @@ public record Settings(
       int maxJsonStringLength) {
 
     public Limits {
-      require(maxConnections >= 0, "pubsub.limits.max-connections must be >= 0 (0: unlimited)");
-      require(maxHttpConnections >= 0, "pubsub.limits.max-http-connections must be >= 0 (0: unlimited)");
-      require(maxSubscriptionsPerConnection >= 0, "pubsub.limits.max-subscriptions-per-connection must be >= 0 (0: unlimited)");
-      require(maxTopics >= 0, "pubsub.limits.max-topics must be >= 0 (0: unlimited)");
-      require(publishRate >= 0, "pubsub.limits.publish-rate must be >= 0 (0: unlimited)");
-      require(publishBurst >= 1, "pubsub.limits.publish-burst must be >= 1");
-      require(!idleTimeout.isNegative(), "pubsub.limits.idle-timeout must be >= 0 (0: off)");
-      require(maxRequestIdLength >= 1, "pubsub.limits.max-request-id-length must be >= 1");
-      require(maxClientIdLength >= 1, "pubsub.limits.max-client-id-length must be >= 1");
-      require(maxJsonNestingDepth >= 2, "pubsub.limits.json.max-nesting-depth must be >= 2");
-      require(maxJsonNumberLength >= 20, "pubsub.limits.json.max-number-length must be >= 20");
-      require(maxJsonStringLength >= 1024, "pubsub.limits.json.max-string-length must be >= 1 KiB");
+      require(maxConnections >= 0, "pubsub.limits.max-connections", "must be >= 0 (0: unlimited)");
+      require(maxHttpConnections >= 0, "pubsub.limits.max-http-connections", "must be >= 0 (0: unlimited)");
+      require(maxSubscriptionsPerConnection >= 0, "pubsub.limits.max-subscriptions-per-connection", "must be >= 0 (0: unlimited)");
+      require(maxTopics >= 0, "pubsub.limits.max-topics", "must be >= 0 (0: unlimited)");
+      require(Double.isFinite(publishRate) && publishRate >= 0, "pubsub.limits.publish-rate", "must be a number >= 0 (0: unlimited)");
+      require(publishBurst >= 1, "pubsub.limits.publish-burst", "must be >= 1");
+      // Only compared with, never scheduled: it may be longer than the others, within a long of nanoseconds.
+      require(!idleTimeout.isNegative() && idleTimeout.compareTo(Duration.ofDays(365)) <= 0, "pubsub.limits.idle-timeout",
+          "must be from 0 to 365d (0: off)");
+      require(maxRequestIdLength >= 1, "pubsub.limits.max-request-id-length", "must be >= 1");
+      require(maxClientIdLength >= 1, "pubsub.limits.max-client-id-length", "must be >= 1");
+      require(maxJsonNestingDepth >= 2, "pubsub.limits.json.max-nesting-depth", "must be >= 2");
+      require(maxJsonNumberLength >= 20, "pubsub.limits.json.max-number-length", "must be >= 20");
+      require(maxJsonStringLength >= 1024 && maxJsonStringLength <= MAX_BUFFERED_BYTES, "pubsub.limits.json.max-string-length",
+          "must be from 1 KiB to 1 GiB");
     }
 
     /** The defaults of reference.conf, for code and tests that run without a configuration. */
@@ -76,10 +92,10 @@ public record Settings(
   public record Tls(String certificate, String privateKey, Duration reloadInterval, String clientCa, TlsProvider provider) {
     public Tls {
       require(certificate.isBlank() == privateKey.isBlank(),
-          "pubsub.http.tls.certificate and pubsub.http.tls.private-key go together: set both (TLS) or neither");
-      require(!reloadInterval.isNegative(), "pubsub.http.tls.reload-interval must be >= 0 (0: never)");
+          "pubsub.http.tls.certificate", "and pubsub.http.tls.private-key go together: set both (TLS) or neither");
+      require(within(reloadInterval, Duration.ZERO), "pubsub.http.tls.reload-interval", "must be from 0 to 24h (0: never)");
       require(clientCa.isBlank() || !certificate.isBlank(),
-          "pubsub.http.tls.client-ca asks for client certificates, which needs TLS: set certificate and private-key too");
+          "pubsub.http.tls.client-ca", "asks for client certificates, which needs TLS: set certificate and private-key too");
     }
 
     public boolean requiresClientCertificates() {
@@ -109,9 +125,12 @@ public record Settings(
     public static final FanOutPacing OFF = new FanOutPacing(Duration.ZERO, Duration.ZERO, Long.MAX_VALUE);
 
     public FanOutPacing {
-      require(!spacingPerSubscriber.isNegative(), "pubsub.topic.fan-out-pacing.spacing-per-subscriber must be >= 0");
-      require(!maxSpacing.isNegative(), "pubsub.topic.fan-out-pacing.max-spacing must be >= 0 (0: off)");
-      require(hotDeliveriesPerSecond >= 0, "pubsub.topic.fan-out-pacing.hot-deliveries-per-second must be >= 0 (0: every topic)");
+      // Bounded so that spacing x subscribers stays within a long of nanoseconds, even at 2^31 subscribers.
+      require(!spacingPerSubscriber.isNegative() && spacingPerSubscriber.compareTo(Duration.ofSeconds(1)) <= 0,
+          "pubsub.topic.fan-out-pacing.spacing-per-subscriber", "must be from 0 to 1s");
+      require(!maxSpacing.isNegative() && maxSpacing.compareTo(Duration.ofMinutes(1)) <= 0,
+          "pubsub.topic.fan-out-pacing.max-spacing", "must be from 0 to 1m (0: off)");
+      require(hotDeliveriesPerSecond >= 0, "pubsub.topic.fan-out-pacing.hot-deliveries-per-second", "must be >= 0 (0: every topic)");
     }
   }
 
@@ -121,59 +140,133 @@ public record Settings(
     DISCONNECT
   }
 
+  /**
+   * Longest duration of a setting that ends up in Pekko's scheduler, which refuses delays of more
+   * than 2^31 ticks (24 days at its default tick of 10 ms), at start or, worse, at every connection.
+   */
+  private static final Duration MAX_DURATION = Duration.ofDays(1);
+
+  /** Largest message or string the server buffers whole: 1 GiB, well within what one Java array holds. */
+  private static final int MAX_BUFFERED_BYTES = 1 << 30;
+
+  /** The setting each environment variable of env-overrides.conf sets, by path, so that an error can name the variable. */
+  private static final Map<String, String> ENVIRONMENT_VARIABLES = environmentVariables();
+
   public Settings {
-    require(port >= 0 && port <= 65535, "pubsub.http.port must be 0..65535");
-    require(maxHistoryPerTopic >= 0, "pubsub.topic.max-history must be >= 0");
-    require(historyMemoryBytes >= 0, "pubsub.topic.history-memory must be >= 0 (0: no budget)");
-    require(outboundQueueSize >= 1, "pubsub.connection.outbound-queue-size must be >= 1");
-    require(outboundQueueBytes >= 0, "pubsub.connection.outbound-queue-bytes must be >= 0 (0: no byte bound)");
-    require(heapHighWatermarkBytes >= 0, "pubsub.connection.heap-high-watermark must be >= 0 (0: off)");
-    require(maxFrameSize >= 128, "pubsub.connection.max-frame-size must be >= 128 bytes");
-    require(maxInFlight >= 1, "pubsub.connection.max-in-flight must be >= 1");
-    require(maxUnansweredPings >= 0, "pubsub.connection.max-unanswered-pings must be >= 0 (0: never close for it)");
+    require(port >= 0 && port <= 65535, "pubsub.http.port", "must be 0..65535");
+    require(maxHistoryPerTopic >= 0, "pubsub.topic.max-history", "must be >= 0");
+    require(historyMemoryBytes >= 0, "pubsub.topic.history-memory", "must be >= 0 (0: no budget)");
+    require(outboundQueueSize >= 1, "pubsub.connection.outbound-queue-size", "must be >= 1");
+    require(outboundQueueBytes >= 0, "pubsub.connection.outbound-queue-bytes", "must be >= 0 (0: no byte bound)");
+    require(heapHighWatermarkBytes >= 0, "pubsub.connection.heap-high-watermark", "must be >= 0 (0: off)");
+    require(maxFrameSize >= 128 && maxFrameSize <= MAX_BUFFERED_BYTES, "pubsub.connection.max-frame-size",
+        "must be from 128 bytes to 1 GiB");
+    require(maxInFlight >= 1, "pubsub.connection.max-in-flight", "must be >= 1");
+    require(maxUnansweredPings >= 0, "pubsub.connection.max-unanswered-pings", "must be >= 0 (0: never close for it)");
+    // The scheduler refuses a repeating task with no delay: every connection would fail at its upgrade.
+    require(within(heartbeatInterval, Duration.ofMillis(1)), "pubsub.connection.heartbeat-interval", "must be positive: from 1ms to 24h");
+    require(within(closeTimeout, Duration.ZERO), "pubsub.connection.close-timeout", "must be from 0 to 24h");
+    require(within(drainDeadline, Duration.ZERO), "pubsub.shutdown.drain-deadline", "must be from 0 to 24h");
+    // Pekko's ask fails every question asked with no time to answer.
+    require(within(askTimeout, Duration.ofMillis(1)), "pubsub.ask-timeout", "must be positive: from 1ms to 24h");
     apiKeys = List.copyOf(apiKeys);
-    require(apiKeys.stream().noneMatch(String::isEmpty), "pubsub.auth.api-keys must not contain an empty key");
+    require(apiKeys.stream().noneMatch(String::isEmpty), "pubsub.auth.api-keys", "must not contain an empty key");
   }
 
-  /** Reads the {@code pubsub} section of a resolved configuration. */
+  /**
+   * Reads the {@code pubsub} section of a resolved configuration. A value it cannot run with is an
+   * {@link InvalidConfigurationException} naming the setting, its range, and where the value came
+   * from: the environment variable that set it, or the file and line.
+   */
   public static Settings from(Config config) {
-    Config c = config.getConfig("pubsub");
+    try {
+      return read(config.getConfig("pubsub"));
+    } catch (InvalidConfigurationException e) {
+      String origin = e.setting() == null ? null : originOf(config, e.setting());
+      throw origin == null ? e : e.from(origin);
+    } catch (ConfigException e) {
+      throw new InvalidConfigurationException(null, e.getMessage());
+    }
+  }
+
+  private static Settings read(Config c) {
     return new Settings(
-        c.getString("http.host"),
-        c.getInt("http.port"),
-        new Tls(c.getString("http.tls.certificate").trim(), c.getString("http.tls.private-key").trim(),
-            c.getDuration("http.tls.reload-interval"), c.getString("http.tls.client-ca").trim(),
+        read(c, "http.host", "a host name or address", Config::getString),
+        integer(c, "http.port"),
+        new Tls(read(c, "http.tls.certificate", "a file path", Config::getString).trim(),
+            read(c, "http.tls.private-key", "a file path", Config::getString).trim(),
+            read(c, "http.tls.reload-interval", "a duration", Config::getDuration),
+            read(c, "http.tls.client-ca", "a file path", Config::getString).trim(),
             choice(c, "http.tls.provider", TlsProvider.class)),
-        c.getInt("topic.max-history"),
+        integer(c, "topic.max-history"),
         heapShareBytes(c, "topic.history-memory", Runtime.getRuntime().maxMemory()),
-        new FanOutPacing(c.getDuration("topic.fan-out-pacing.spacing-per-subscriber"),
-            c.getDuration("topic.fan-out-pacing.max-spacing"), c.getLong("topic.fan-out-pacing.hot-deliveries-per-second")),
-        c.getInt("connection.outbound-queue-size"),
-        c.getBytes("connection.outbound-queue-bytes"),
+        new FanOutPacing(read(c, "topic.fan-out-pacing.spacing-per-subscriber", "a duration", Config::getDuration),
+            read(c, "topic.fan-out-pacing.max-spacing", "a duration", Config::getDuration),
+            read(c, "topic.fan-out-pacing.hot-deliveries-per-second", "a whole number", Config::getLong)),
+        integer(c, "connection.outbound-queue-size"),
+        read(c, "connection.outbound-queue-bytes", "a size", Config::getBytes),
         heapShareBytes(c, "connection.heap-high-watermark", Runtime.getRuntime().maxMemory()),
         choice(c, "connection.overflow-policy", OverflowPolicy.class),
-        Math.toIntExact(c.getBytes("connection.max-frame-size")),
-        c.getBoolean("connection.permessage-deflate"),
-        c.getDuration("connection.heartbeat-interval"),
-        c.getInt("connection.max-unanswered-pings"),
-        c.getInt("connection.max-in-flight"),
-        c.getDuration("connection.close-timeout"),
-        c.getDuration("shutdown.drain-deadline"),
-        c.getDuration("ask-timeout"),
+        intBytes(c, "connection.max-frame-size"),
+        read(c, "connection.permessage-deflate", "true or false", Config::getBoolean),
+        read(c, "connection.heartbeat-interval", "a duration", Config::getDuration),
+        integer(c, "connection.max-unanswered-pings"),
+        integer(c, "connection.max-in-flight"),
+        read(c, "connection.close-timeout", "a duration", Config::getDuration),
+        read(c, "shutdown.drain-deadline", "a duration", Config::getDuration),
+        read(c, "ask-timeout", "a duration", Config::getDuration),
         apiKeys(c),
         new Limits(
-            c.getInt("limits.max-connections"),
-            c.getInt("limits.max-http-connections"),
-            c.getInt("limits.max-subscriptions-per-connection"),
-            c.getInt("limits.max-topics"),
-            c.getDouble("limits.publish-rate"),
-            c.getInt("limits.publish-burst"),
-            c.getDuration("limits.idle-timeout"),
-            c.getInt("limits.max-request-id-length"),
-            c.getInt("limits.max-client-id-length"),
-            c.getInt("limits.json.max-nesting-depth"),
-            c.getInt("limits.json.max-number-length"),
-            Math.toIntExact(c.getBytes("limits.json.max-string-length"))));
+            integer(c, "limits.max-connections"),
+            integer(c, "limits.max-http-connections"),
+            integer(c, "limits.max-subscriptions-per-connection"),
+            integer(c, "limits.max-topics"),
+            read(c, "limits.publish-rate", "a number", Config::getDouble),
+            integer(c, "limits.publish-burst"),
+            read(c, "limits.idle-timeout", "a duration", Config::getDuration),
+            integer(c, "limits.max-request-id-length"),
+            integer(c, "limits.max-client-id-length"),
+            integer(c, "limits.json.max-nesting-depth"),
+            integer(c, "limits.json.max-number-length"),
+            intBytes(c, "limits.json.max-string-length")));
+  }
+
+  /** {@code path} of the pubsub section read by {@code getter}; a value it cannot read is refused as not {@code expected}. */
+  private static <T> T read(Config c, String path, String expected, BiFunction<Config, String, T> getter) {
+    try {
+      return getter.apply(c, path);
+    } catch (ConfigException.Missing e) {
+      throw new InvalidConfigurationException("pubsub." + path, "must be set, to " + expected);
+    } catch (ConfigException.WrongType | ConfigException.BadValue e) {
+      throw new InvalidConfigurationException("pubsub." + path,
+          "must be " + expected + ", not " + c.getValue(path).render(ConfigRenderOptions.concise()));
+    }
+  }
+
+  /** A whole number that must fit an int; the record then checks the setting's own range. */
+  private static int integer(Config c, String path) {
+    long value = read(c, path, "a whole number", Config::getLong);
+    require(value >= Integer.MIN_VALUE && value <= Integer.MAX_VALUE, "pubsub." + path,
+        "must be a whole number up to 2147483647, not " + value);
+    return (int) value;
+  }
+
+  /**
+   * A size that the server holds in one array, saturated to an int: the record refuses anything
+   * over {@link #MAX_BUFFERED_BYTES}, and says its range, instead of an overflow.
+   */
+  private static int intBytes(Config c, String path) {
+    long bytes = read(c, path, "a size", Config::getBytes);
+    return (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, bytes));
+  }
+
+  /** Where the value of {@code setting} came from, in words; null when the operator did not set it. */
+  private static String originOf(Config config, String setting) {
+    if (!config.hasPath(setting)) return null;
+    ConfigOrigin origin = config.getValue(setting).origin();
+    String variable = ENVIRONMENT_VARIABLES.get(setting);
+    if (variable != null && "env variables".equals(origin.description())) return "environment variable " + variable;
+    return origin.filename() == null ? null : origin.description();
   }
 
   /** Redacts the API keys: a Settings value may end up in a log line or a test report. */
@@ -193,7 +286,7 @@ public record Settings(
   /** A setting that is a size ("512 MiB", 0 for none) or a share of the maximum heap ("25%"), in bytes. */
   static long heapShareBytes(Config c, String path, long maxHeapBytes) {
     String value = c.getValue(path).valueType() == ConfigValueType.STRING ? c.getString(path).trim() : "";
-    if (!value.endsWith("%")) return c.getBytes(path);
+    if (!value.endsWith("%")) return read(c, path, "a size or a share of the maximum heap (\"25%\")", Config::getBytes);
     double percent;
     try {
       percent = Double.parseDouble(value.substring(0, value.length() - 1).trim());
@@ -201,7 +294,7 @@ public record Settings(
       percent = Double.NaN;
     }
     require(percent > 0 && percent <= 100,
-        "pubsub." + path + " must be a size or a share of the maximum heap (over 0%, at most 100%), not '" + value + "'");
+        "pubsub." + path, "must be a size or a share of the maximum heap (over 0%, at most 100%), not '" + value + "'");
     return (long) (maxHeapBytes * percent / 100);
   }
 
@@ -216,15 +309,27 @@ public record Settings(
   /**
    * The server's configuration, highest precedence first: environment variables
    * (env-overrides.conf), system properties, the operator's file (CONFIG_FILE, default
-   * ./application.conf when present), then {@link #withDefaults the defaults}.
+   * ./application.conf when present), then {@link #withDefaults the defaults}. A file that does not
+   * parse is an {@link InvalidConfigurationException}.
    */
   public static Config load() {
-    String path = System.getenv().getOrDefault("CONFIG_FILE", "application.conf");
-    File operatorFile = new File(path);
-    Config operator = operatorFile.isFile() ? ConfigFactory.parseFile(operatorFile) : ConfigFactory.empty();
-    return withDefaults(ConfigFactory.parseResources("env-overrides.conf")
-        .withFallback(ConfigFactory.defaultOverrides())
-        .withFallback(operator));
+    return load(System.getenv());
+  }
+
+  static Config load(Map<String, String> environment) {
+    try {
+      return withDefaults(ConfigFactory.parseResources("env-overrides.conf")
+          .withFallback(ConfigFactory.defaultOverrides())
+          .withFallback(operatorFile(environment.get("CONFIG_FILE"))));
+    } catch (ConfigException e) {
+      throw new InvalidConfigurationException(null, e.getMessage());
+    }
+  }
+
+  /** The file CONFIG_FILE names, or ./application.conf, when there is one. */
+  private static Config operatorFile(String configFile) {
+    File operatorFile = new File(configFile == null ? "application.conf" : configFile);
+    return operatorFile.isFile() ? ConfigFactory.parseFile(operatorFile) : ConfigFactory.empty();
   }
 
   /** {@code overrides} above the server's Pekko settings (pekko-overrides.conf) and every reference.conf, resolved. */
@@ -240,17 +345,31 @@ public record Settings(
    * ({@code DROP_OLDEST}: drop-oldest), in any case; otherwise an error that lists them all.
    */
   private static <E extends Enum<E>> E choice(Config c, String path, Class<E> type) {
-    String value = c.getString(path);
+    String value = read(c, path, "a word", Config::getString);
     List<String> names = Arrays.stream(type.getEnumConstants())
         .map(constant -> constant.name().toLowerCase(Locale.ROOT).replace('_', '-')).toList();
     int index = names.indexOf(value.trim().toLowerCase(Locale.ROOT));
-    if (index < 0) {
-      throw new IllegalArgumentException("pubsub." + path + " must be " + String.join(" or ", names) + ", not '" + value + "'");
-    }
+    require(index >= 0, "pubsub." + path, "must be " + String.join(" or ", names) + ", not '" + value + "'");
     return type.getEnumConstants()[index];
   }
 
-  private static void require(boolean condition, String message) {
-    if (!condition) throw new IllegalArgumentException(message);
+  private static Map<String, String> environmentVariables() {
+    Pattern line = Pattern.compile("^\\s*(pubsub\\.[\\w.-]+)\\s*=\\s*\\$\\{\\?(\\w+)}");
+    try (BufferedReader reader = new BufferedReader(new InputStreamReader(
+        Settings.class.getClassLoader().getResourceAsStream("env-overrides.conf"), StandardCharsets.UTF_8))) {
+      return reader.lines().map(line::matcher).filter(Matcher::find)
+          .collect(Collectors.toUnmodifiableMap(m -> m.group(1), m -> m.group(2)));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Whether {@code d} is at least {@code min} and at most {@link #MAX_DURATION}. */
+  private static boolean within(Duration d, Duration min) {
+    return d.compareTo(min) >= 0 && d.compareTo(MAX_DURATION) <= 0;
+  }
+
+  private static void require(boolean condition, String setting, String problem) {
+    if (!condition) throw new InvalidConfigurationException(setting, problem);
   }
 }

@@ -6,8 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class SettingsTest {
 
@@ -84,6 +89,53 @@ class SettingsTest {
         Settings.withDefaults(ConfigFactory.parseString("pubsub.http.port = 70000"))));
     assertThrows(IllegalArgumentException.class, () -> Settings.from(
         Settings.withDefaults(ConfigFactory.parseString("pubsub.limits.max-http-connections = -1"))));
+  }
+
+  /** Each of these was accepted, and then failed every connection (heartbeat 0), a shutdown, or the start with a bare overflow. */
+  @Test
+  void durationsAndSizesOutsideTheirRangeAreRefusedWithTheSettingAndItsRange() {
+    Map<String, String> refused = new LinkedHashMap<>();
+    refused.put("connection.heartbeat-interval = 0", "pubsub.connection.heartbeat-interval must be positive: from 1ms to 24h");
+    refused.put("connection.heartbeat-interval = -1s", "pubsub.connection.heartbeat-interval must be positive: from 1ms to 24h");
+    refused.put("connection.heartbeat-interval = 400d", "pubsub.connection.heartbeat-interval must be positive: from 1ms to 24h");
+    refused.put("shutdown.drain-deadline = -1s", "pubsub.shutdown.drain-deadline must be from 0 to 24h");
+    refused.put("connection.close-timeout = -1s", "pubsub.connection.close-timeout must be from 0 to 24h");
+    refused.put("ask-timeout = 0", "pubsub.ask-timeout must be positive: from 1ms to 24h");
+    refused.put("http.tls.reload-interval = 30d", "pubsub.http.tls.reload-interval must be from 0 to 24h (0: never)");
+    refused.put("limits.idle-timeout = -5m", "pubsub.limits.idle-timeout must be from 0 to 365d (0: off)");
+    refused.put("topic.fan-out-pacing.spacing-per-subscriber = 2s", "pubsub.topic.fan-out-pacing.spacing-per-subscriber must be from 0 to 1s");
+    refused.put("topic.fan-out-pacing.max-spacing = 1h", "pubsub.topic.fan-out-pacing.max-spacing must be from 0 to 1m (0: off)");
+    refused.put("connection.max-frame-size = 10GiB", "pubsub.connection.max-frame-size must be from 128 bytes to 1 GiB");
+    refused.put("connection.max-frame-size = 2GiB", "pubsub.connection.max-frame-size must be from 128 bytes to 1 GiB");
+    refused.put("limits.json.max-string-length = 10GiB", "pubsub.limits.json.max-string-length must be from 1 KiB to 1 GiB");
+    refused.put("limits.publish-rate = NaN", "pubsub.limits.publish-rate must be a number >= 0 (0: unlimited)");
+    refused.put("http.port = 10000000000", "pubsub.http.port must be a whole number up to 2147483647, not 10000000000");
+    refused.put("http.port = abc", "pubsub.http.port must be a whole number, not \"abc\"");
+    refused.put("connection.heartbeat-interval = often", "pubsub.connection.heartbeat-interval must be a duration, not \"often\"");
+    refused.put("connection.outbound-queue-bytes = 100EiB", "pubsub.connection.outbound-queue-bytes must be a size, not \"100EiB\"");
+    refused.forEach((setting, message) -> {
+      Config config = Settings.withDefaults(ConfigFactory.parseString("pubsub." + setting));
+      InvalidConfigurationException e = assertThrows(InvalidConfigurationException.class, () -> Settings.from(config), setting);
+      assertEquals(message, e.getMessage(), setting);
+    });
+  }
+
+  @Test
+  void anErrorSaysWhichFileAndLineTheValueCameFrom(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("operator.conf");
+    Files.writeString(file, "pubsub {\n  connection.heartbeat-interval = 0\n}\n");
+    Config config = Settings.load(Map.of("CONFIG_FILE", file.toString()));
+    InvalidConfigurationException e = assertThrows(InvalidConfigurationException.class, () -> Settings.from(config));
+    assertTrue(e.getMessage().startsWith("pubsub.connection.heartbeat-interval (" + file + ": 2) must be positive"), e.getMessage());
+  }
+
+  @Test
+  void aConfigFileThatDoesNotParseIsAnErrorNamingItsLine(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("broken.conf");
+    Files.writeString(file, "pubsub {\n  http.port = \n");
+    InvalidConfigurationException e = assertThrows(InvalidConfigurationException.class,
+        () -> Settings.load(Map.of("CONFIG_FILE", file.toString())));
+    assertTrue(e.getMessage().startsWith(file + ": "), e.getMessage());
   }
 
   @Test

@@ -85,6 +85,42 @@ class LoggingIT {
     assertTrue(warning.contains("need about 11152") && warning.contains("ulimit -n"), warning);
   }
 
+  /** What an operator who mistyped PORT sees: one line on stderr naming the setting and the variable, and exit 1. */
+  @Test
+  void aBadSettingIsOneLineOnStderrNamingItsEnvironmentVariableAndExitsOne() throws Exception {
+    Path workDir = Files.createDirectories(PackagedServer.jar().getParent().resolve("logging-it"));
+    List<String> stderr = runUntilExit(workDir, "bad-port", Map.of("PORT", "abc"));
+    assertEquals(List.of("pubsub: invalid configuration: pubsub.http.port (environment variable PORT) must be a whole number, not \"abc\""),
+        stderr);
+  }
+
+  @Test
+  void anApplicationConfThatDoesNotParseIsOneLineOnStderrNamingItsLineAndExitsOne() throws Exception {
+    Path workDir = Files.createDirectories(PackagedServer.jar().getParent().resolve("logging-it-broken-conf"));
+    Files.writeString(workDir.resolve("application.conf"), "pubsub {\n  http.port = 8001\n  connection {\n");
+    List<String> stderr = runUntilExit(workDir, "broken-conf", Map.of());
+    assertEquals(1, stderr.size(), stderr::toString);
+    assertTrue(stderr.get(0).startsWith("pubsub: invalid configuration: application.conf: 4: "), stderr::toString);
+  }
+
+  /** Starts the jar in {@code workDir} with {@code env}, expects it to refuse to start with exit 1 and no stack trace; returns its stderr. */
+  private List<String> runUntilExit(Path workDir, String name, Map<String, String> env) throws Exception {
+    Path out = workDir.resolve(name + ".out");
+    Path err = workDir.resolve(name + ".err");
+    ProcessBuilder builder = PackagedServer.command(PackagedServer.jar(), workDir,
+            List.of("CONFIG_FILE", "PUBSUB_API_KEYS", "LOG_LEVEL", "LOG_FORMAT", "PORT", "HOST"))
+        .redirectOutput(out.toFile())
+        .redirectError(err.toFile());
+    builder.environment().putAll(env);
+    process = builder.start();
+    assertTrue(process.waitFor(30, TimeUnit.SECONDS), "the server refused to start");
+    assertEquals(1, process.exitValue(), "exit code");
+    List<String> all = new ArrayList<>(readLines(out));
+    all.addAll(readLines(err));
+    assertTrue(all.stream().noneMatch(l -> l.contains("Exception in thread") || l.startsWith("\tat ")), all::toString);
+    return readLines(err);
+  }
+
   private static List<String> readLines(Path file) {
     try {
       return Files.readAllLines(file, StandardCharsets.UTF_8);
