@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigOrigin;
+import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigValueType;
 import java.io.BufferedReader;
@@ -12,6 +13,8 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
@@ -310,7 +313,7 @@ public record Settings(
    * The server's configuration, highest precedence first: environment variables
    * (env-overrides.conf), system properties, the operator's file (CONFIG_FILE, default
    * ./application.conf when present), then {@link #withDefaults the defaults}. A file that does not
-   * parse is an {@link InvalidConfigurationException}.
+   * parse, and a CONFIG_FILE that names no readable file, are an {@link InvalidConfigurationException}.
    */
   public static Config load() {
     return load(System.getenv());
@@ -326,10 +329,17 @@ public record Settings(
     }
   }
 
-  /** The file CONFIG_FILE names, or ./application.conf, when there is one. */
+  /** CONFIG_FILE's file, which must be there since the operator named it, or ./application.conf when present. */
   private static Config operatorFile(String configFile) {
-    File operatorFile = new File(configFile == null ? "application.conf" : configFile);
-    return operatorFile.isFile() ? ConfigFactory.parseFile(operatorFile) : ConfigFactory.empty();
+    if (configFile == null) {
+      File defaultFile = new File("application.conf");
+      return defaultFile.isFile() ? ConfigFactory.parseFile(defaultFile) : ConfigFactory.empty();
+    }
+    Path path = Path.of(configFile);
+    require(Files.isRegularFile(path), "CONFIG_FILE", "names " + path.toAbsolutePath() + ", which is not a file");
+    require(Files.isReadable(path), "CONFIG_FILE", "names " + path.toAbsolutePath() + ", which this process cannot read");
+    // Not allowed missing: a file that vanishes between the check and the read is an error too, not an empty configuration.
+    return ConfigFactory.parseFile(path.toFile(), ConfigParseOptions.defaults().setAllowMissing(false));
   }
 
   /** {@code overrides} above the server's Pekko settings (pekko-overrides.conf) and every reference.conf, resolved. */

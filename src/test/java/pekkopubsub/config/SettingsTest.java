@@ -130,6 +130,17 @@ class SettingsTest {
   }
 
   @Test
+  void aConfigFileThatIsNotThereIsAnErrorWhileNoApplicationConfIsFine(@TempDir Path dir) {
+    Path missing = dir.resolve("nonexistent.conf");
+    InvalidConfigurationException e = assertThrows(InvalidConfigurationException.class,
+        () -> Settings.load(Map.of("CONFIG_FILE", missing.toString())));
+    assertEquals("CONFIG_FILE names " + missing + ", which is not a file", e.getMessage());
+    assertThrows(InvalidConfigurationException.class, () -> Settings.load(Map.of("CONFIG_FILE", dir.toString())));
+    // The tests run in the project's directory, whose application.conf states the defaults.
+    assertEquals(8000, Settings.from(Settings.load(Map.of())).port());
+  }
+
+  @Test
   void aConfigFileThatDoesNotParseIsAnErrorNamingItsLine(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("broken.conf");
     Files.writeString(file, "pubsub {\n  http.port = \n");
