@@ -301,12 +301,31 @@ public record Settings(
     return (long) (maxHeapBytes * percent / 100);
   }
 
-  /** A HOCON list, or one comma-separated string as PUBSUB_API_KEYS gives it; blanks around keys are trimmed. */
+  /**
+   * A HOCON list, or one comma-separated string as PUBSUB_API_KEYS gives it; blanks around keys are
+   * trimmed and empty entries skipped. Set to something that holds no key ("", ",", " ") is refused:
+   * whoever set it meant auth on, and an empty list would turn it off. The empty list, reference.conf's
+   * default, is how auth is off. The value itself is never repeated in an error: it may hold keys.
+   */
   private static List<String> apiKeys(Config c) {
-    if (c.getValue("auth.api-keys").valueType() == ConfigValueType.LIST) {
-      return c.getStringList("auth.api-keys").stream().map(String::trim).filter(k -> !k.isEmpty()).toList();
+    String path = "auth.api-keys";
+    ConfigValueType type = c.hasPath(path) ? c.getValue(path).valueType() : ConfigValueType.NULL;
+    List<String> entries;
+    if (type == ConfigValueType.LIST) {
+      try {
+        entries = c.getStringList(path);
+      } catch (ConfigException.WrongType e) {
+        throw new InvalidConfigurationException("pubsub." + path, "must be a list of strings or one comma-separated string");
+      }
+    } else if (type == ConfigValueType.STRING || type == ConfigValueType.NUMBER) {
+      entries = Arrays.asList(c.getString(path).split(",", -1));
+    } else {
+      throw new InvalidConfigurationException("pubsub." + path, "must be a list of strings or one comma-separated string");
     }
-    return Arrays.stream(c.getString("auth.api-keys").split(",")).map(String::trim).filter(k -> !k.isEmpty()).toList();
+    List<String> keys = entries.stream().map(String::trim).filter(k -> !k.isEmpty()).toList();
+    require(!keys.isEmpty() || entries.isEmpty(), "pubsub." + path,
+        "is set but holds no key: give at least one (k1,k2), or unset it to turn auth off");
+    return keys;
   }
 
   /**

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -147,6 +148,17 @@ class SettingsTest {
     InvalidConfigurationException e = assertThrows(InvalidConfigurationException.class,
         () -> Settings.load(Map.of("CONFIG_FILE", file.toString())));
     assertTrue(e.getMessage().startsWith(file + ": "), e.getMessage());
+  }
+
+  @Test
+  void anApiKeySettingThatIsSetButHoldsNoKeyIsRefusedRatherThanTurningAuthOff() {
+    for (String noKey : List.of("\",\"", "\" \"", "\"\"", "\" , ,\"", "[\"\"]", "[\" \", \"\"]")) {
+      Config config = Settings.withDefaults(ConfigFactory.parseString("pubsub.auth.api-keys = " + noKey));
+      InvalidConfigurationException e = assertThrows(InvalidConfigurationException.class, () -> Settings.from(config), noKey);
+      assertTrue(e.getMessage().startsWith("pubsub.auth.api-keys is set but holds no key"), e.getMessage());
+    }
+    assertTrue(Settings.from(Settings.withDefaults(ConfigFactory.parseString("pubsub.auth.api-keys = []"))).apiKeys().isEmpty(),
+        "the empty list is how auth is off");
   }
 
   @Test
