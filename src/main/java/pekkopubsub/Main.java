@@ -9,7 +9,6 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.slf4j.LoggerFactory;
 import pekkopubsub.config.InvalidConfigurationException;
 import pekkopubsub.config.Settings;
-import sun.misc.Signal;
 
 /** Loads the configuration, starts the actor system, and maps SIGTERM/SIGINT to an orderly shutdown with exit code 0. */
 public final class Main {
@@ -20,6 +19,9 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
+    // Handling the signals ourselves (instead of the JVM's hook) lets the process exit 0 after the drain,
+    // and from the first line, so that a SIGTERM while the server starts gives 0 too, not 143.
+    ShutdownSignals signals = ShutdownSignals.install();
     // Logging starts before Pekko's threads do, so no early log line is queued and replayed.
     LoggerFactory.getLogger(Main.class).debug("starting");
     Config config;
@@ -31,6 +33,8 @@ public final class Main {
       exitOnInvalidConfiguration(e.getMessage());
       return;
     }
+    // A signal while the configuration was read: nothing started, so nothing to drain.
+    if (signals.received()) System.exit(0);
     ActorSystem<Guardian.Command> system;
     try {
       system = start(settings, config);
@@ -39,9 +43,7 @@ public final class Main {
       exitOnInvalidConfiguration(e.getMessage());
       return;
     }
-    // Handling the signals ourselves (instead of the JVM's hook) lets the process exit 0 after the drain.
-    Signal.handle(new Signal("TERM"), signal -> CoordinatedShutdown.get(system).run(SignalReason.SIGTERM));
-    Signal.handle(new Signal("INT"), signal -> CoordinatedShutdown.get(system).run(SignalReason.SIGINT));
+    signals.attach(system);
     system.getWhenTerminated().toCompletableFuture().join();
     Optional<CoordinatedShutdown.Reason> reason = CoordinatedShutdown.get(system).getShutdownReason();
     System.exit(reason.isPresent() && reason.get() == Guardian.BindFailure.INSTANCE ? 1 : 0);

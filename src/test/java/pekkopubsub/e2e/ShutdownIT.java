@@ -154,6 +154,21 @@ class ShutdownIT {
     assertEquals(0, process.exitValue(), "exit code");
   }
 
+  /** A SIGTERM while the server is still starting, before it listens, ends it with 0 too: the JVM's own handling gave 143. */
+  @Test
+  void sigtermWhileStartingExitsZero() throws Exception {
+    process = startServer(LocalServer.freePort(), "sigterm-starting", Map.of("LOG_LEVEL", "DEBUG"));
+    Path log = PackagedServer.jar().getParent().resolve("shutdown-it").resolve("sigterm-starting.log");
+    // Main's first log line, about two seconds before the server listens.
+    Wire.eventually(Duration.ofSeconds(30), () -> read(log), l -> l.contains("DEBUG pekkopubsub.Main") && l.contains("starting"),
+        "the starting line");
+
+    signal("TERM");
+
+    assertTrue(process.waitFor(30, TimeUnit.SECONDS), "exited");
+    assertEquals(0, process.exitValue(), "exit code");
+  }
+
   // ---------------------------------------------------------------- helpers
 
   private void startHealthyServer(String name) throws IOException {
@@ -171,6 +186,10 @@ class ShutdownIT {
   }
 
   private Process startServer(int port, String name) throws IOException {
+    return startServer(port, name, Map.of());
+  }
+
+  private Process startServer(int port, String name, Map<String, String> extraEnv) throws IOException {
     Path jar = PackagedServer.jar();
     Path workDir = Files.createDirectories(jar.getParent().resolve("shutdown-it"));
     ProcessBuilder builder = PackagedServer.command(jar, workDir, List.of("CONFIG_FILE", "PUBSUB_API_KEYS", "MAX_CONNECTIONS",
@@ -183,7 +202,16 @@ class ShutdownIT {
     env.put("SHUTDOWN_DRAIN_DEADLINE", DRAIN_SECONDS + "s");
     // The load test publishes faster than the default per-connection rate limit.
     env.put("PUBLISH_RATE", "0");
+    env.putAll(extraEnv);
     return builder.start();
+  }
+
+  private static String read(Path file) {
+    try {
+      return Files.readString(file);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   private PubSubClient connect() {
