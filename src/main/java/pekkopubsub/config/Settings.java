@@ -387,7 +387,8 @@ public record Settings(
     try (BufferedReader reader = new BufferedReader(new InputStreamReader(
         Settings.class.getClassLoader().getResourceAsStream("env-overrides.conf"), StandardCharsets.UTF_8))) {
       return reader.lines().map(line::matcher).filter(Matcher::find)
-          .collect(Collectors.toUnmodifiableMap(m -> m.group(1), m -> m.group(2)));
+          // A setting two variables set is named by the first: a second alias must not stop the server.
+          .collect(Collectors.toUnmodifiableMap(m -> m.group(1), m -> m.group(2), (first, second) -> first));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
