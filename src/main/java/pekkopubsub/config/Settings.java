@@ -71,7 +71,7 @@ public record Settings(
       require(Double.isFinite(publishRate) && publishRate >= 0, "pubsub.limits.publish-rate", "must be a number >= 0 (0: unlimited)");
       require(publishBurst >= 1, "pubsub.limits.publish-burst", "must be >= 1");
       // Only compared with, never scheduled: it may be longer than the others, within a long of nanoseconds.
-      require(!idleTimeout.isNegative() && idleTimeout.compareTo(Duration.ofDays(365)) <= 0, "pubsub.limits.idle-timeout",
+      require(within(idleTimeout, Duration.ZERO, Duration.ofDays(365)), "pubsub.limits.idle-timeout",
           "must be from 0 to 365d (0: off)");
       require(maxRequestIdLength >= 1, "pubsub.limits.max-request-id-length", "must be >= 1");
       require(maxClientIdLength >= 1, "pubsub.limits.max-client-id-length", "must be >= 1");
@@ -96,7 +96,7 @@ public record Settings(
     public Tls {
       require(certificate.isBlank() == privateKey.isBlank(),
           "pubsub.http.tls.certificate", "and pubsub.http.tls.private-key go together: set both (TLS) or neither");
-      require(within(reloadInterval, Duration.ZERO), "pubsub.http.tls.reload-interval", "must be from 0 to 24h (0: never)");
+      require(within(reloadInterval, Duration.ZERO, MAX_DURATION), "pubsub.http.tls.reload-interval", "must be from 0 to 24h (0: never)");
       require(clientCa.isBlank() || !certificate.isBlank(),
           "pubsub.http.tls.client-ca", "asks for client certificates, which needs TLS: set certificate and private-key too");
     }
@@ -129,9 +129,9 @@ public record Settings(
 
     public FanOutPacing {
       // Bounded so that spacing x subscribers stays within a long of nanoseconds, even at 2^31 subscribers.
-      require(!spacingPerSubscriber.isNegative() && spacingPerSubscriber.compareTo(Duration.ofSeconds(1)) <= 0,
+      require(within(spacingPerSubscriber, Duration.ZERO, Duration.ofSeconds(1)),
           "pubsub.topic.fan-out-pacing.spacing-per-subscriber", "must be from 0 to 1s");
-      require(!maxSpacing.isNegative() && maxSpacing.compareTo(Duration.ofMinutes(1)) <= 0,
+      require(within(maxSpacing, Duration.ZERO, Duration.ofMinutes(1)),
           "pubsub.topic.fan-out-pacing.max-spacing", "must be from 0 to 1m (0: off)");
       require(hotDeliveriesPerSecond >= 0, "pubsub.topic.fan-out-pacing.hot-deliveries-per-second", "must be >= 0 (0: every topic)");
     }
@@ -167,11 +167,11 @@ public record Settings(
     require(maxInFlight >= 1, "pubsub.connection.max-in-flight", "must be >= 1");
     require(maxUnansweredPings >= 0, "pubsub.connection.max-unanswered-pings", "must be >= 0 (0: never close for it)");
     // The scheduler refuses a repeating task with no delay: every connection would fail at its upgrade.
-    require(within(heartbeatInterval, Duration.ofMillis(1)), "pubsub.connection.heartbeat-interval", "must be positive: from 1ms to 24h");
-    require(within(closeTimeout, Duration.ZERO), "pubsub.connection.close-timeout", "must be from 0 to 24h");
-    require(within(drainDeadline, Duration.ZERO), "pubsub.shutdown.drain-deadline", "must be from 0 to 24h");
+    require(within(heartbeatInterval, Duration.ofMillis(1), MAX_DURATION), "pubsub.connection.heartbeat-interval", "must be positive: from 1ms to 24h");
+    require(within(closeTimeout, Duration.ZERO, MAX_DURATION), "pubsub.connection.close-timeout", "must be from 0 to 24h");
+    require(within(drainDeadline, Duration.ZERO, MAX_DURATION), "pubsub.shutdown.drain-deadline", "must be from 0 to 24h");
     // Pekko's ask fails every question asked with no time to answer.
-    require(within(askTimeout, Duration.ofMillis(1)), "pubsub.ask-timeout", "must be positive: from 1ms to 24h");
+    require(within(askTimeout, Duration.ofMillis(1), MAX_DURATION), "pubsub.ask-timeout", "must be positive: from 1ms to 24h");
     apiKeys = List.copyOf(apiKeys);
     require(apiKeys.stream().noneMatch(String::isEmpty), "pubsub.auth.api-keys", "must not contain an empty key");
   }
@@ -394,9 +394,9 @@ public record Settings(
     }
   }
 
-  /** Whether {@code d} is at least {@code min} and at most {@link #MAX_DURATION}. */
-  private static boolean within(Duration d, Duration min) {
-    return d.compareTo(min) >= 0 && d.compareTo(MAX_DURATION) <= 0;
+  /** Whether {@code d} is from {@code min} to {@code max}, both included. */
+  private static boolean within(Duration d, Duration min, Duration max) {
+    return d.compareTo(min) >= 0 && d.compareTo(max) <= 0;
   }
 
   private static void require(boolean condition, String setting, String problem) {
