@@ -124,7 +124,8 @@ public final class RequestDecoder {
     String raw = text.substring((int) start, (int) parser.currentLocation().getCharOffset());
     // Line breaks can only be whitespace between tokens (strings hold them escaped): as spaces, every
     // frame stays one line, and numbers and escapes stay as sent, which a tree written out again would not.
-    return RawJson.of(raw.indexOf('\n') < 0 && raw.indexOf('\r') < 0 ? raw : raw.replace('\n', ' ').replace('\r', ' '));
+    // String.replace gives back the same string when the character is not in it.
+    return RawJson.of(raw.replace('\n', ' ').replace('\r', ' '));
   }
 
   /** skipChildren, except that strings are read, so that the string length limit holds inside payloads too. */
