@@ -178,12 +178,10 @@ class RestE2ETest {
   void anHttp10RequestWithoutHostIsAnswered() throws Exception {
     String response = server.exchange("GET /health HTTP/1.0\r\n\r\n");
 
-    assertTrue(response.startsWith("HTTP/1.1 200 "), response);
-    assertEquals("ok", Wire.json(Wire.bodyOf(response)).path("status").asText(), response);
+    assertEquals("ok", Wire.bodyJson(response, 200).path("status").asText(), response);
 
     String withoutHost = server.exchange("GET /health HTTP/1.1\r\nConnection: close\r\n\r\n");
-    assertTrue(withoutHost.startsWith("HTTP/1.1 400 "), withoutHost);
-    assertEquals("BAD_REQUEST", Wire.json(Wire.bodyOf(withoutHost)).path("error").path("code").asText(), withoutHost);
+    assertEquals("BAD_REQUEST", Wire.bodyJson(withoutHost, 400).path("error").path("code").asText(), withoutHost);
   }
 
   @Test

@@ -175,6 +175,12 @@ final class Wire {
     return rawResponse.substring(rawResponse.indexOf("\r\n\r\n") + 4);
   }
 
+  /** The JSON body of a raw HTTP response whose status is {@code status}; fails with the whole response otherwise. */
+  static JsonNode bodyJson(String rawResponse, int status) {
+    assertTrue(rawResponse.startsWith("HTTP/1.1 " + status + " "), rawResponse);
+    return json(bodyOf(rawResponse));
+  }
+
   static JsonNode json(String text) {
     try {
       return JsonCodec.parse(text);
