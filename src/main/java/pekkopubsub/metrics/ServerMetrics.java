@@ -40,8 +40,9 @@ public final class ServerMetrics {
     /** The disconnect policy closed a slow consumer; its queued events went with it. */
     SLOW_CONSUMER,
     /**
-     * The connection was closing (client close, protocol error, shutdown) with events still queued,
-     * or a subscription ended in the middle of its replay with events published since unsent.
+     * The connection was closing (client close, protocol error, shutdown) with events still queued
+     * or on their way to it, or a subscription ended in the middle of its replay with events
+     * published since unsent.
      */
     CLOSING,
     /** The heap was nearly full and the subscriber's queue held more than the bytes allowed then. */

@@ -14,10 +14,12 @@ public final class SubscriberSet<S> {
   private static final class Member {
     int position;
     final long coveredAfter;
+    final long liveAfter;
 
-    Member(int position, long coveredAfter) {
+    Member(int position, long coveredAfter, long liveAfter) {
       this.position = position;
       this.coveredAfter = coveredAfter;
+      this.liveAfter = liveAfter;
     }
   }
 
@@ -26,12 +28,16 @@ public final class SubscriberSet<S> {
   private Object[] dense = new Object[MIN_CAPACITY];
   private int size;
 
-  /** Adds {@code subscriber}; false, and nothing changes, when it is already a member. */
-  public boolean add(S subscriber, long coveredAfter) {
+  /**
+   * Adds {@code subscriber}, which has had every event after {@code coveredAfter} up to
+   * {@code liveAfter} (its replay) and gets the later ones as they are fanned out; false, and
+   * nothing changes, when it is already a member.
+   */
+  public boolean add(S subscriber, long coveredAfter, long liveAfter) {
     if (members.containsKey(subscriber)) return false;
     if (size == dense.length) dense = Arrays.copyOf(dense, size * 2);
     dense[size] = subscriber;
-    members.put(subscriber, new Member(size, coveredAfter));
+    members.put(subscriber, new Member(size, coveredAfter, liveAfter));
     size++;
     return true;
   }
@@ -56,6 +62,12 @@ public final class SubscriberSet<S> {
   public Long coveredAfter(S subscriber) {
     Member member = members.get(subscriber);
     return member == null ? null : member.coveredAfter;
+  }
+
+  /** The offset after which {@code subscriber} gets its events from the fan-out, or null when it is not a member. */
+  public Long liveAfter(S subscriber) {
+    Member member = members.get(subscriber);
+    return member == null ? null : member.liveAfter;
   }
 
   public boolean contains(S subscriber) {

@@ -75,6 +75,18 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
 
   public record Unsubscribe(String topic, String requestId, ActorRef<Reply> replyTo) implements Request {}
 
+  /**
+   * Sent by a connection as it ends, for each topic it was subscribed to: the offset of the newest
+   * event it received from this topic (0: none). Events sent after it are dropped, and counted:
+   * they reached a connection that had already gone.
+   */
+  public record Leave(String topic, ActorRef<Reply> replyTo, long receivedUpTo) implements Request {
+    @Override
+    public String requestId() {
+      return null;
+    }
+  }
+
   /** {@code messageId}: a UUID, kept as the client spelled it; null means the topic assigns one. */
   public record Publish(String topic, String requestId, ActorRef<Reply> replyTo, String messageId, RawJson payload)
       implements Request {}
@@ -156,14 +168,14 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
   public record TopicNotFound(String requestId, String topic) implements Answer {}
 
   /**
-   * Consecutive published events as ready WebSocket frames, oldest first; {@code from} takes the
-   * drop count of any that are discarded. {@code compressedFrames}, when the topic has subscribers
-   * that agreed to permessage-deflate, holds the same events for them (compressed where that made
-   * them smaller), else it is null. {@code publishedAtNanos} (this JVM's nanoTime, of the oldest)
-   * feeds the publish-to-enqueue metric.
+   * Consecutive published events of {@code topic} as ready WebSocket frames, oldest first, the
+   * newest at {@code lastOffset}; {@code from} takes the drop count of any that are discarded.
+   * {@code compressedFrames}, when the topic has subscribers that agreed to permessage-deflate,
+   * holds the same events for them (compressed where that made them smaller), else it is null.
+   * {@code publishedAtNanos} (this JVM's nanoTime, of the oldest) feeds the publish-to-enqueue metric.
    */
-  public record Events(ActorRef<Command> from, List<ByteString> frames, List<ByteString> compressedFrames, long publishedAtNanos)
-      implements Reply {}
+  public record Events(String topic, ActorRef<Command> from, List<ByteString> frames, List<ByteString> compressedFrames,
+      long lastOffset, long publishedAtNanos) implements Reply {}
 
   public record TopicDeleted(String topic) implements Reply {}
 
@@ -257,6 +269,7 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
         .onMessage(Subscribe.class, this::onSubscribe)
         .onMessage(ContinueReplay.class, this::onContinueReplay)
         .onMessage(Unsubscribe.class, this::onUnsubscribe)
+        .onMessage(Leave.class, this::onLeave)
         .onMessage(SubscriberTerminated.class, t -> removeSubscriber(t.subscriber()))
         .onMessage(RecordDropped.class, this::onRecordDropped)
         .onMessage(GetStats.class, this::onGetStats)
@@ -345,7 +358,8 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
     pacer.fannedOut(System.nanoTime());
     // Membership is constant within a batch (it changes only after a fan-out), so both lists hold the same events.
     List<ByteString> compressedFrames = pendingCompressedFrames.isEmpty() ? null : List.copyOf(pendingCompressedFrames);
-    Events events = new Events(getContext().getSelf(), List.copyOf(pendingFrames), compressedFrames, pendingSinceNanos);
+    Events events = new Events(
+        name, getContext().getSelf(), List.copyOf(pendingFrames), compressedFrames, lastOffset, pendingSinceNanos);
     pendingFrames.clear();
     pendingCompressedFrames.clear();
     for (int i = 0; i < subscribers.size(); i++) {
@@ -378,7 +392,7 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
     Page page = page(first, lastOffset, subscribe.compressed());
     ActorRef<Command> continuesAt = null;
     if (page.next() > lastOffset) {
-      subscribers.add(subscriber, first - 1);
+      subscribers.add(subscriber, first - 1, lastOffset);
     } else {
       replaying.put(subscriber, new Replaying(page.next(), lastOffset, first - 1, subscribe.compressed()));
       continuesAt = getContext().getSelf();
@@ -408,7 +422,7 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
       // The page reaches the newest event: pending ones go to the live subscribers first, not twice to this one.
       fanOutPending();
       replaying.remove(subscriber);
-      subscribers.add(subscriber, replay.coveredAfter());
+      subscribers.add(subscriber, replay.coveredAfter(), lastOffset);
     } else {
       replaying.put(subscriber, replay.from(page.next()));
     }
@@ -475,6 +489,25 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
       subscriber.tell(new Unsubscribed(unsubscribe.requestId(), name));
     } else {
       subscriber.tell(new NotSubscribed(unsubscribe.requestId(), name));
+    }
+    return this;
+  }
+
+  /** What was sent to a subscriber after the newest event it received was lost with its connection: counted as dropped. */
+  private Behavior<Command> onLeave(Leave leave) {
+    ActorRef<Reply> subscriber = leave.replyTo();
+    getContext().unwatch(subscriber);
+    Long liveAfter = subscribers.liveAfter(subscriber);
+    if (liveAfter == null) return removeSubscriber(subscriber);
+    // Out of the set before the pending events go: it would not read them either.
+    subscribers.remove(subscriber);
+    fanOutPending();
+    compressing.remove(subscriber);
+    metrics.subscriptionsChanged(-1);
+    long lost = lastOffset - Math.max(leave.receivedUpTo(), liveAfter);
+    if (lost > 0) {
+      dropped += lost;
+      metrics.dropped(ServerMetrics.DropReason.CLOSING, lost);
     }
     return this;
   }

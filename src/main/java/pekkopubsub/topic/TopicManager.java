@@ -118,6 +118,7 @@ public final class TopicManager extends AbstractBehavior<TopicManager.Command> {
         .onMessage(Topic.Publish.class, this::route)
         .onMessage(Topic.Subscribe.class, this::route)
         .onMessage(Topic.Unsubscribe.class, this::route)
+        .onMessage(Topic.Leave.class, this::route)
         .onMessage(Locate.class, this::onLocate)
         .onMessage(CreateTopic.class, this::onCreate)
         .onMessage(DeleteTopic.class, this::onDelete)
@@ -131,7 +132,7 @@ public final class TopicManager extends AbstractBehavior<TopicManager.Command> {
     ActorRef<Topic.Command> topic = topics.get(request.topic());
     if (topic != null) {
       topic.tell(request);
-    } else {
+    } else if (!(request instanceof Topic.Leave)) {
       request.replyTo().tell(new Topic.TopicNotFound(request.requestId(), request.topic()));
     }
     return this;

@@ -1,13 +1,16 @@
 package pekkopubsub.connection;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
@@ -66,7 +69,7 @@ class ConnectionRoutingTest {
 
   @AfterEach
   void closeConnection() {
-    client.complete();
+    if (client != null) client.complete();
   }
 
   @Test
@@ -160,9 +163,39 @@ class ConnectionRoutingTest {
     topic.expectNoMessage(Duration.ofMillis(100));
   }
 
-  private Topic.Subscribe subscribe(String requestId) {
+  @Test
+  void aClosingConnectionTellsEachTopicItJoinedTheNewestEventItReceivedFromIt() {
+    Topic.Subscribe orders = subscribe("orders", "s1");
+    subscribe("prices", "s2");
+    Topic.Subscribe audit = subscribe("audit", "s3");
+    orders.replyTo().tell(new Topic.Subscribed("s1", "orders", "e", List.of(), null));
+    audit.replyTo().tell(new Topic.Subscribed("s3", "audit", "e", List.of(), null));
+    orders.replyTo().tell(new Topic.Events("orders", topic.getRef(),
+        List.of(WebSocketFrames.text("{\"offset\":6}"), WebSocketFrames.text("{\"offset\":7}")), null, 7, System.nanoTime()));
+    audit.replyTo().tell(new Topic.Events("audit", topic.getRef(), List.of(WebSocketFrames.text("{\"offset\":3}")), null, 3, System.nanoTime()));
+    awaitWritten("{\"offset\":7}");
+    awaitWritten("{\"offset\":3}");
     client.offer(new WebSocketFrameDecoder.Event.Text(
-        "{\"type\":\"subscribe\",\"topic\":\"orders\",\"request_id\":\"" + requestId + "\"}"));
+        "{\"type\":\"unsubscribe\",\"topic\":\"audit\",\"request_id\":\"u3\"}"));
+    manager.expectMessageClass(Topic.Unsubscribe.class).replyTo().tell(new Topic.Unsubscribed("u3", "audit"));
+    awaitWritten("\"request_id\":\"u3\"");
+
+    client.complete();
+    client = null;
+    Set<Topic.Leave> leaves = new HashSet<>(manager.receiveSeveralMessages(2).stream()
+        .map(message -> assertInstanceOf(Topic.Leave.class, message)).toList());
+    assertEquals(Set.of(new Topic.Leave("orders", orders.replyTo(), 7), new Topic.Leave("prices", orders.replyTo(), 0)), leaves,
+        "the subscription still unanswered too; not the topic it left");
+    manager.expectNoMessage(Duration.ofMillis(100));
+  }
+
+  private Topic.Subscribe subscribe(String requestId) {
+    return subscribe("orders", requestId);
+  }
+
+  private Topic.Subscribe subscribe(String topicName, String requestId) {
+    client.offer(new WebSocketFrameDecoder.Event.Text(
+        "{\"type\":\"subscribe\",\"topic\":\"" + topicName + "\",\"request_id\":\"" + requestId + "\"}"));
     return manager.expectMessageClass(Topic.Subscribe.class);
   }
 

@@ -28,29 +28,33 @@ class SubscriberSetTest {
   }
 
   @Test
-  void aMemberIsWalkedOnceAndKeepsItsCoveredOffset() {
+  void aMemberIsWalkedOnceAndKeepsItsCoveredAndLiveOffsets() {
     SubscriberSet<String> set = new SubscriberSet<>();
-    assertTrue(set.add("a", 4));
-    assertTrue(set.add("b", 7));
+    assertTrue(set.add("a", 4, 10));
+    assertTrue(set.add("b", 7, 7));
     assertEquals(Set.of("a", "b"), walk(set));
     assertEquals(4L, set.coveredAfter("a"));
+    assertEquals(10L, set.liveAfter("a"));
     assertEquals(7L, set.coveredAfter("b"));
+    assertEquals(7L, set.liveAfter("b"));
     assertNull(set.coveredAfter("c"));
+    assertNull(set.liveAfter("c"));
   }
 
   @Test
   void addingAMemberAgainChangesNothing() {
     SubscriberSet<String> set = new SubscriberSet<>();
-    set.add("a", 4);
-    assertFalse(set.add("a", 9));
+    set.add("a", 4, 5);
+    assertFalse(set.add("a", 9, 9));
     assertEquals(1, set.size());
     assertEquals(4L, set.coveredAfter("a"));
+    assertEquals(5L, set.liveAfter("a"));
   }
 
   @Test
   void removingFromTheMiddleKeepsEveryOtherMember() {
     SubscriberSet<String> set = new SubscriberSet<>();
-    for (String s : List.of("a", "b", "c", "d")) set.add(s, 0);
+    for (String s : List.of("a", "b", "c", "d")) set.add(s, 0, 0);
     assertTrue(set.remove("b"));
     assertFalse(set.remove("b"));
     assertFalse(set.contains("b"));
@@ -62,7 +66,7 @@ class SubscriberSetTest {
   @Test
   void positionsPastTheEndAreRefused() {
     SubscriberSet<String> set = new SubscriberSet<>();
-    set.add("a", 0);
+    set.add("a", 0, 0);
     set.remove("a");
     assertThrows(IndexOutOfBoundsException.class, () -> set.get(0));
   }
@@ -70,7 +74,7 @@ class SubscriberSetTest {
   @Test
   void aTopicEmptiedAfterAStormHoldsAllItStillHas() {
     SubscriberSet<Integer> set = new SubscriberSet<>();
-    for (int i = 0; i < 20_000; i++) set.add(i, i);
+    for (int i = 0; i < 20_000; i++) set.add(i, i, i);
     for (int i = 0; i < 19_990; i++) assertTrue(set.remove(i));
     assertEquals(10, set.size());
     assertEquals(Set.of(19_990, 19_991, 19_992, 19_993, 19_994, 19_995, 19_996, 19_997, 19_998, 19_999), walk(set));
@@ -87,7 +91,7 @@ class SubscriberSetTest {
       int subscriber = Math.abs(change);
       offset++;
       if (change >= 0) {
-        assertEquals(!expected.containsKey(subscriber), set.add(subscriber, offset));
+        assertEquals(!expected.containsKey(subscriber), set.add(subscriber, offset, offset));
         expected.putIfAbsent(subscriber, offset);
       } else {
         assertEquals(expected.remove(subscriber) != null, set.remove(subscriber));

@@ -809,6 +809,51 @@ class TopicTest {
     });
   }
 
+  @Test
+  void aLeavingConnectionsEventsAfterTheNewestItReceivedAreCountedAsDroppedAndItLeavesTheTopic() {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    String name = "topic-test-" + NAMES.incrementAndGet();
+    Fixture t = new Fixture(name, "e", testKit.spawn(Topic.create(
+        name, "e", 100, HistoryMemory.unlimited(), Settings.FanOutPacing.OFF, new ServerMetrics(registry))));
+    publishAndAwait(t, 2);
+    TestProbe<Topic.Reply> leaving = probe();
+    assertEquals(2, subscribe(t, leaving, "s", 2).replayed(), "offsets 1 and 2 come as its replay");
+    TestProbe<Topic.Reply> staying = subscribedProbe(t, "stays");
+    publishAndAwait(t, 5);
+    for (long offset = 3; offset <= 7; offset++) assertEquals(offset, offsetOf(events.next(leaving).frame()));
+
+    t.ref().tell(new Topic.Leave(name, leaving.getRef(), 4));
+    assertEquals(new Topic.Stats(name, 7, 1, 3), stats(t), "5, 6 and 7 were sent after the newest it received");
+    assertEquals(3.0, registry.get("pubsub.events.dropped").tag("reason", "closing").counter().count());
+    publishAndAwait(t, 1);
+    leaving.expectNoMessage(Duration.ofMillis(100));
+    for (long offset = 3; offset <= 8; offset++) assertEquals(offset, offsetOf(events.next(staying).frame()));
+  }
+
+  @Test
+  void aConnectionThatLeavesHavingReceivedNoEventLosesOnlyThoseAfterItsReplayAndALeaveForANonMemberChangesNothing() {
+    Fixture t = topic(100);
+    publishAndAwait(t, 3);
+    TestProbe<Topic.Reply> leaving = probe();
+    subscribe(t, leaving, "s", 3);
+    publishAndAwait(t, 2);
+    t.ref().tell(new Topic.Leave(t.name(), leaving.getRef(), 0));
+    assertEquals(new Topic.Stats(t.name(), 5, 0, 2), stats(t), "its replay (1-3) reached it; 4 and 5 are lost");
+
+    t.ref().tell(new Topic.Leave(t.name(), probe().getRef(), 0));
+    t.ref().tell(new Topic.Leave(t.name(), leaving.getRef(), 0));
+    assertEquals(new Topic.Stats(t.name(), 5, 0, 2), stats(t));
+  }
+
+  @Test
+  void aConnectionThatReceivedEverythingLeavesWithNothingDropped() {
+    Fixture t = topic(100);
+    TestProbe<Topic.Reply> leaving = subscribedProbe(t, "s");
+    publishAndAwait(t, 4);
+    t.ref().tell(new Topic.Leave(t.name(), leaving.getRef(), 4));
+    assertEquals(new Topic.Stats(t.name(), 4, 0, 0), stats(t));
+  }
+
   // ---------------------------------------------------------------- stats and delete
 
   @Test
