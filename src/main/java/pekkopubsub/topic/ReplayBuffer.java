@@ -3,12 +3,20 @@ package pekkopubsub.topic;
 import java.util.function.ToLongFunction;
 
 /**
- * The newest events of one topic, keyed by their consecutive offsets, in a fixed ring, with the
- * sum of their weights (their bytes, for a Topic) so that the oldest can be given up for memory.
+ * The newest events of one topic, keyed by their consecutive offsets, in a ring, with the sum of
+ * their weights (their bytes, for a Topic) so that the oldest can be given up for memory.
  * Not thread-safe: its owning Topic actor is the single writer and reader.
  */
 public final class ReplayBuffer<E> {
-  private final Object[] ring;
+  /**
+   * The ring starts this small and doubles up to the capacity, and halves again when a quarter
+   * full: a ring allocated whole made every new topic cost its max-history in slots (1,000 topics
+   * with max-history 1,000,000: 4 GB of empty rings), which no history budget saw.
+   */
+  static final int INITIAL_SLOTS = 8;
+
+  private final int capacity;
+  private Object[] ring;
   private final ToLongFunction<? super E> weigher;
   private int size;
   private long lastOffset;
@@ -21,7 +29,8 @@ public final class ReplayBuffer<E> {
 
   public ReplayBuffer(int capacity, ToLongFunction<? super E> weigher) {
     if (capacity < 0) throw new IllegalArgumentException("capacity must be >= 0");
-    this.ring = new Object[capacity];
+    this.capacity = capacity;
+    this.ring = new Object[Math.min(capacity, INITIAL_SLOTS)];
     this.weigher = weigher;
   }
 
@@ -33,6 +42,7 @@ public final class ReplayBuffer<E> {
     if (lastOffset != 0 && offset != lastOffset + 1) {
       throw new IllegalArgumentException("offset " + offset + " does not follow " + lastOffset);
     }
+    if (size == ring.length && ring.length < capacity) resize((int) Math.min(capacity, 2L * ring.length));
     lastOffset = offset;
     if (ring.length == 0) return 0;
     // Slots outside the retained window are null, so the slot holds an event only when the ring is full.
@@ -64,6 +74,7 @@ public final class ReplayBuffer<E> {
     ring[slot] = null;
     size--;
     weight -= freed;
+    if (ring.length > INITIAL_SLOTS && size < ring.length / 4) resize(ring.length / 2);
     return freed;
   }
 
@@ -77,6 +88,11 @@ public final class ReplayBuffer<E> {
   }
 
   public int capacity() {
+    return capacity;
+  }
+
+  /** The slots the ring has now: what it holds in memory besides the events. */
+  int slots() {
     return ring.length;
   }
 
@@ -117,6 +133,14 @@ public final class ReplayBuffer<E> {
     @SuppressWarnings("unchecked")
     E e = (E) ring[slot];
     return e == null ? 0 : weigher.applyAsLong(e);
+  }
+
+  private void resize(int slots) {
+    Object[] next = new Object[slots];
+    for (long offset = oldestOffset(); offset <= lastOffset; offset++) {
+      next[(int) Math.floorMod(offset, (long) slots)] = ring[slot(offset)];
+    }
+    ring = next;
   }
 
   private int slot(long offset) {

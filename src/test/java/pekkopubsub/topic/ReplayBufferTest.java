@@ -15,6 +15,7 @@ import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
+import net.jqwik.api.constraints.IntRange;
 import org.junit.jupiter.api.Test;
 
 class ReplayBufferTest {
@@ -218,6 +219,20 @@ class ReplayBufferTest {
   }
 
   @Test
+  void theRingGrowsWithWhatItHoldsNotWithItsCapacityAndShrinksWhenEventsAreGivenUp() {
+    ReplayBuffer<String> buffer = new ReplayBuffer<>(1_000_000_000, String::length);
+    assertEquals(ReplayBuffer.INITIAL_SLOTS, buffer.slots());
+    for (int offset = 1; offset <= 1_000; offset++) buffer.append(offset, "e" + offset);
+    assertEquals(1_024, buffer.slots());
+    assertEquals(List.of("e998", "e999", "e1000"), lastN(buffer, 3));
+    assertEquals("e1", buffer.at(1));
+    for (int i = 0; i < 990; i++) buffer.evictOldest();
+    assertTrue(buffer.slots() <= 40, "slots " + buffer.slots());
+    assertEquals(List.of("e991", "e992"), lastN(buffer, 10).subList(0, 2));
+    assertEquals(1_000_000_000, buffer.capacity());
+  }
+
+  @Test
   void evictingEverythingLeavesTheNextOffsetAppendable() {
     ReplayBuffer<String> buffer = new ReplayBuffer<>(3, String::length);
     buffer.append(1, "e1");
@@ -239,9 +254,9 @@ class ReplayBufferTest {
    * Any mix of appends and evictions: the buffer holds what a deque holds when it drops its oldest
    * past the capacity and on each eviction, with the same weight.
    */
-  @Property(tries = 300)
-  void agreesWithADequeUnderAnyAppendsAndEvictions(@ForAll("operations") List<Integer> operations) {
-    int capacity = 7;
+  @Property(tries = 500)
+  void agreesWithADequeUnderAnyAppendsAndEvictions(
+      @ForAll @IntRange(min = 0, max = 60) int capacity, @ForAll("operations") List<Integer> operations) {
     ReplayBuffer<String> buffer = new ReplayBuffer<>(capacity, String::length);
     Deque<String> expected = new ArrayDeque<>();
     long offset = 0;
@@ -258,6 +273,8 @@ class ReplayBufferTest {
       }
       assertEquals(expected.size(), buffer.size());
       assertEquals(expected.stream().mapToLong(String::length).sum(), buffer.weight());
+      int bound = Math.min(capacity, Math.max(ReplayBuffer.INITIAL_SLOTS, 4 * expected.size()));
+      assertTrue(buffer.slots() <= bound, "slots " + buffer.slots() + " for " + expected.size() + " events");
     }
     assertEquals(new ArrayList<>(expected), after(buffer, 0));
     assertEquals(offset - expected.size() + 1, buffer.oldestOffset());
@@ -266,6 +283,6 @@ class ReplayBufferTest {
 
   @Provide
   Arbitrary<List<Integer>> operations() {
-    return Arbitraries.integers().between(-3, 9).list().ofMaxSize(200);
+    return Arbitraries.integers().between(-3, 9).list().ofMaxSize(300);
   }
 }
