@@ -125,7 +125,10 @@ final class WebSocketHandshake {
       return Other.INSTANCE;
     }
     int end = headEnd(bytes, 0);
-    if (end < 0) return bytes.length() >= MAX_HEAD_BYTES ? Other.INSTANCE : Incomplete.INSTANCE;
+    if (end < 0) {
+      // A head ended by bare LFs goes to Pekko HTTP, which reads them (RFC 9112 2.2).
+      return bytes.length() >= MAX_HEAD_BYTES || anyHeadEnd(bytes, 0) >= 0 ? Other.INSTANCE : Incomplete.INSTANCE;
+    }
     return examineHead(bytes.slice(0, end).decodeString(StandardCharsets.ISO_8859_1), end + 4, apiKeys, deflate);
   }
 
@@ -134,7 +137,22 @@ final class WebSocketHandshake {
    * bytes after the first {@code scanned} are looked at anew (a trickled head is scanned once).
    */
   static boolean headComplete(ByteString bytes, int scanned) {
-    return bytes.length() >= MAX_HEAD_BYTES || headEnd(bytes, scanned) >= 0;
+    return bytes.length() >= MAX_HEAD_BYTES || anyHeadEnd(bytes, scanned) >= 0;
+  }
+
+  /**
+   * Index of the empty line that ends the head, whether its lines end in CRLF or in a bare LF
+   * (which RFC 9112 2.2 lets a recipient accept), or -1; only one that ends after the first
+   * {@code scanned} bytes is looked for.
+   */
+  private static int anyHeadEnd(ByteString bytes, int scanned) {
+    int limit = Math.min(bytes.length(), MAX_HEAD_BYTES);
+    for (int i = Math.max(1, scanned); i < limit; i++) {
+      if (bytes.apply(i) != '\n') continue;
+      if (bytes.apply(i - 1) == '\n') return i - 1;
+      if (i >= 2 && bytes.apply(i - 1) == '\r' && bytes.apply(i - 2) == '\n') return i - 2;
+    }
+    return -1;
   }
 
   /** Index of the CRLFCRLF that ends the head, or -1; only one that ends after the first {@code scanned} bytes is looked for. */

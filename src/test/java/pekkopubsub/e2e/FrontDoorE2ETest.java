@@ -87,6 +87,14 @@ class FrontDoorE2ETest {
   }
 
   @Test
+  void aRequestHeadWhoseLinesEndInABareLfIsAnswered() throws IOException {
+    String bare = server.exchange("GET /health HTTP/1.1\nHost: localhost\nConnection: close\n\n");
+    assertEquals("ok", Wire.bodyJson(bare, 200).path("status").asText(), bare);
+    String mixed = server.exchange("GET /health HTTP/1.1\r\nHost: localhost\nConnection: close\r\n\n");
+    assertEquals("ok", Wire.bodyJson(mixed, 200).path("status").asText(), mixed);
+  }
+
+  @Test
   void aRequestFollowedByAHalfCloseIsStillAnswered() throws IOException {
     try (Socket socket = new Socket(server.httpBase().getHost(), server.httpBase().getPort())) {
       socket.setSoTimeout(5_000);

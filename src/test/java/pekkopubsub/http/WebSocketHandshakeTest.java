@@ -210,4 +210,18 @@ class WebSocketHandshakeTest {
     ByteString endless = ByteString.fromString("GET /health HTTP/1.1\r\nX: " + "x".repeat(WebSocketHandshake.MAX_HEAD_BYTES), StandardCharsets.US_ASCII);
     assertTrue(WebSocketHandshake.headComplete(endless, 0), "the gate reads no more than MAX_HEAD_BYTES");
   }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"GET /health HTTP/1.1\nHost: h\n\n", "GET /health HTTP/1.1\r\nHost: h\n\r\n",
+      "GET /ws HTTP/1.1\nHost: h\nUpgrade: websocket\nConnection: Upgrade\nSec-WebSocket-Version: 13\n"
+          + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\n\n"})
+  void aHeadEndedByBareLfsIsCompleteAndLeftToPekkoHttp(String text) {
+    ByteString head = ascii(text);
+    assertTrue(WebSocketHandshake.headComplete(head, 0));
+    assertFalse(WebSocketHandshake.headComplete(head.dropRight(1), 0));
+    for (int split = 1; split < head.length(); split++) {
+      assertEquals(split == head.length(), WebSocketHandshake.headComplete(head.take(split), split - 1), "at " + split);
+    }
+    assertSame(WebSocketHandshake.Other.INSTANCE, WebSocketHandshake.examine(head, NO_KEYS, false));
+  }
 }
