@@ -5,8 +5,12 @@ import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCode;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.model.headers.Connection;
 import org.apache.pekko.http.javadsl.server.ExceptionHandler;
 import org.apache.pekko.http.javadsl.server.RejectionHandler;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
+import org.apache.pekko.http.scaladsl.model.IllegalRequestException;
 import org.apache.pekko.util.ByteString;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,12 +41,30 @@ public final class JsonErrors {
 
   public static ExceptionHandler exceptionHandler() {
     return ExceptionHandler.newBuilder()
+        .match(IllegalRequestException.class, JsonErrors::illegalRequest)
+        .match(EntityStreamSizeException.class, e -> org.apache.pekko.http.javadsl.server.Directives.complete(
+            response(StatusCodes.PAYLOAD_TOO_LARGE, ErrorCode.PAYLOAD_TOO_LARGE, "the request body"
+                + (e.actualSize().isDefined() ? " of " + e.actualSize().get() + " bytes" : "")
+                + " is larger than the limit of " + e.limit() + " bytes")))
         .matchAny(e -> {
           log.error("request failed", e);
           return org.apache.pekko.http.javadsl.server.Directives.complete(
               response(StatusCodes.INTERNAL_SERVER_ERROR, ErrorCode.INTERNAL, "internal error"));
         })
         .build();
+  }
+
+  /** A request Pekko HTTP found at fault while a route read it, answered with Pekko's status and summary. */
+  private static Route illegalRequest(IllegalRequestException e) {
+    StatusCode status = e.status();
+    if (status.equals(StatusCodes.REQUEST_TIMEOUT)) {
+      // The body did not arrive in time (RFC 9110 15.5.9): the rest of it would be read as the next
+      // request, so the connection closes.
+      log.debug("request body timed out: {}", e.getMessage());
+      return org.apache.pekko.http.javadsl.server.Directives.complete(
+          response(status, ErrorCode.BAD_REQUEST, "the request body did not arrive in time").addHeader(Connection.create("close")));
+    }
+    return org.apache.pekko.http.javadsl.server.Directives.complete(response(status, codeFor(status), e.info().summary()));
   }
 
   private static HttpResponse asJson(HttpResponse response) {

@@ -30,6 +30,7 @@ import org.apache.pekko.http.javadsl.model.headers.WWWAuthenticate;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.http.javadsl.settings.ServerSettings;
 import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 import pekkopubsub.config.Settings;
 import pekkopubsub.metrics.ServerMetrics;
@@ -61,6 +62,8 @@ public final class Routes extends AllDirectives {
   private final DocsRoutes docs = new DocsRoutes();
   private final DashboardRoutes dashboard = new DashboardRoutes();
   private final Unmarshaller<HttpEntity, JsonNode> jsonBody;
+  /** How long a request body may take to arrive; null: no bound. */
+  private final Duration bodyTimeout;
 
   public Routes(
       ActorSystem<?> system,
@@ -77,6 +80,9 @@ public final class Routes extends AllDirectives {
     this.webSocket = webSocket;
     this.askTimeout = askTimeout;
     this.jsonBody = jsonBody(JsonCodec.newMapper(limits));
+    scala.concurrent.duration.Duration requestTimeout =
+        ServerSettings.create(system.classicSystem()).getTimeouts().requestTimeout();
+    this.bodyTimeout = requestTimeout.isFinite() ? Duration.ofNanos(requestTimeout.toNanos()) : null;
     CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
     this.shuttingDown = () -> shutdown.getShutdownReason().isPresent();
   }
@@ -154,7 +160,16 @@ public final class Routes extends AllDirectives {
         .addHeader(RawHeader.create("Accept-Encoding", "identity")));
   }
 
+  /**
+   * The body must arrive within the request timeout: Pekko HTTP starts that timeout only once a
+   * request has arrived whole, so a client that sent half a body held its connection, unanswered,
+   * until the idle timeout (two minutes).
+   */
   private Route createTopicFromBody() {
+    return bodyTimeout == null ? createTopicFromStrictBody() : toStrictEntity(bodyTimeout, this::createTopicFromStrictBody);
+  }
+
+  private Route createTopicFromStrictBody() {
     return entity(jsonBody, body -> {
       JsonNode name = body.get("name");
       if (!body.isObject() || name == null || !name.isTextual()) {

@@ -69,6 +69,35 @@ class ConnectionDeadlinesE2ETest {
     }
   }
 
+  /** Pekko HTTP starts its request timeout only once a body has arrived whole. */
+  @Test
+  void aRequestBodyTrickledPastTheRequestTimeoutIsAnswered408AndTheConnectionClosed() throws IOException {
+    try (Socket socket = open()) {
+      OutputStream out = socket.getOutputStream();
+      out.write(("POST /topics HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
+          + "{\"name\":\"").getBytes(StandardCharsets.US_ASCII));
+      socket.setSoTimeout(100);
+      long start = System.nanoTime();
+      InputStream in = socket.getInputStream();
+      byte[] first = new byte[1];
+      // One more body byte every 100 ms, so that HTTP's idle timeout never ends it, until an answer starts.
+      while (true) {
+        if (elapsedMillis(start) > GIVE_UP_MILLIS) fail("a request whose body never ended was not answered in 10 s");
+        try {
+          if (in.read(first) == 1) break;
+          fail("closed without an answer");
+        } catch (SocketTimeoutException stillWaiting) {
+          out.write('x');
+        }
+      }
+      assertTrue(elapsedMillis(start) >= 400, "answered before the request timeout");
+      socket.setSoTimeout((int) GIVE_UP_MILLIS);
+      String answer = (char) first[0] + readUntilClosed(in);
+      assertEquals("BAD_REQUEST", Wire.bodyJson(answer, 408).path("error").path("code").asText(), answer);
+      assertTrue(answer.contains("Connection: close"), answer);
+    }
+  }
+
   @Test
   void aRestConnectionLeftIdleIsClosedAfterTheHttpIdleTimeout() throws IOException {
     try (Socket socket = open()) {
