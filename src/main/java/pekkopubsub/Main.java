@@ -8,6 +8,7 @@ import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.slf4j.LoggerFactory;
 import pekkopubsub.config.InvalidConfigurationException;
+import pekkopubsub.config.LogSettings;
 import pekkopubsub.config.Settings;
 
 /** Loads the configuration, starts the actor system, and maps SIGTERM/SIGINT to an orderly shutdown with exit code 0. */
@@ -22,6 +23,12 @@ public final class Main {
     // Handling the signals ourselves (instead of the JVM's hook) lets the process exit 0 after the drain,
     // and from the first line, so that a SIGTERM while the server starts gives 0 too, not 143.
     ShutdownSignals signals = ShutdownSignals.install();
+    try {
+      LogSettings.fromEnvironment(System.getenv()).forEach(System::setProperty);
+    } catch (InvalidConfigurationException e) {
+      exitOnInvalidConfiguration(e.getMessage());
+      return;
+    }
     // Logging starts before Pekko's threads do, so no early log line is queued and replayed.
     LoggerFactory.getLogger(Main.class).debug("starting");
     Config config;

@@ -94,6 +94,22 @@ class LoggingIT {
         stderr);
   }
 
+  /** Logback alone would log at DEBUG for a level it does not know. */
+  @Test
+  void aMistypedLogLevelIsOneLineOnStderrAndExitsOne() throws Exception {
+    Path workDir = Files.createDirectories(PackagedServer.jar().getParent().resolve("logging-it"));
+    List<String> stderr = runUntilExit(workDir, "bad-level", Map.of("LOG_LEVEL", "INF0"));
+    assertEquals(List.of("pubsub: invalid configuration: environment variable LOG_LEVEL must be one of TRACE, DEBUG, INFO,"
+        + " WARN, ERROR, OFF, not \"INF0\""), stderr);
+  }
+
+  @Test
+  void aLogFormatInCapitalsIsTakenAsTheFormat() throws Exception {
+    String topic = TestServer.uniqueTopicName("logs");
+    List<String> lines = runSession("JSON", topic);
+    assertTrue(lines.stream().anyMatch(l -> l.startsWith("{") && l.contains("topic created")), lines::toString);
+  }
+
   @Test
   void anApplicationConfThatDoesNotParseIsOneLineOnStderrNamingItsLineAndExitsOne() throws Exception {
     Path workDir = Files.createDirectories(PackagedServer.jar().getParent().resolve("logging-it-broken-conf"));
