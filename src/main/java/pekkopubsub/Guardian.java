@@ -25,6 +25,7 @@ import pekkopubsub.http.Routes;
 import pekkopubsub.http.TlsFiles;
 import pekkopubsub.http.WebSocketRoute;
 import pekkopubsub.metrics.ServerMetrics;
+import pekkopubsub.topic.FanOutBatch;
 import pekkopubsub.topic.HistoryMemory;
 import pekkopubsub.topic.TopicManager;
 
@@ -51,7 +52,8 @@ public final class Guardian {
       metrics.watchHeapPressure(heapPressure.highWatermarkBytes(), heapPressure::isHigh);
       context.getSystem().getWhenTerminated().thenRun(heapPressure::close);
       ActorRef<TopicManager.Command> topics = context.spawn(TopicManager.create(settings.maxHistoryPerTopic(),
-          historyMemory, settings.askTimeout().dividedBy(2), settings.limits().maxTopics(), settings.fanOutPacing(), metrics),
+          historyMemory, settings.askTimeout().dividedBy(2), settings.limits().maxTopics(), settings.fanOutPacing(),
+          FanOutBatch.fitting(settings.outboundQueueSize(), settings.outboundQueueBytes()), metrics),
           "topics");
       ActorRef<ConnectionRegistry.Command> registry = context.spawn(ConnectionRegistry.create(
           settings.limits().maxConnections(), settings.askTimeout().multipliedBy(3)), "connections");

@@ -180,18 +180,15 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
   public record TopicDeleted(String topic) implements Reply {}
 
   public static Behavior<Command> create(String name, String epoch, int maxHistory, ServerMetrics metrics) {
-    return create(name, epoch, maxHistory, HistoryMemory.unlimited(), Settings.FanOutPacing.OFF, metrics);
+    return create(name, epoch, maxHistory, HistoryMemory.unlimited(), Settings.FanOutPacing.OFF, FanOutBatch.UNBOUNDED_QUEUES, metrics);
   }
 
   public static Behavior<Command> create(String name, String epoch, int maxHistory, HistoryMemory memory,
-      Settings.FanOutPacing pacing, ServerMetrics metrics) {
+      Settings.FanOutPacing pacing, FanOutBatch batch, ServerMetrics metrics) {
     return Behaviors.<Command>supervise(
-            Behaviors.setup(context -> new Topic(context, name, epoch, maxHistory, memory, pacing, metrics)))
+            Behaviors.setup(context -> new Topic(context, name, epoch, maxHistory, memory, pacing, batch, metrics)))
         .onFailure(SupervisorStrategy.resume());
   }
-
-  /** Bounds one batch, so a subscriber's queue still sees a burst as separate droppable events. */
-  static final int MAX_FAN_OUT_BATCH = 64;
 
   /**
    * The frame bytes a {@link Subscribed} or a {@link ReplayPage} carries, or one frame if larger.
@@ -241,6 +238,8 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
   private long dropped;
   /** Published but not yet told to the subscribers; emptied before every membership change. */
   private final List<ByteString> pendingFrames = new ArrayList<>();
+  private long pendingBytes;
+  private final FanOutBatch batch;
   /** The same, for the subscribers in {@link #compressing}; empty while there are none. */
   private final List<ByteString> pendingCompressedFrames = new ArrayList<>();
   /** Subscribers that agreed to permessage-deflate: each event is compressed once, for all of them. */
@@ -250,8 +249,9 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
   private final FanOutPacer pacer;
 
   private Topic(ActorContext<Command> context, String name, String epoch, int maxHistory, HistoryMemory memory,
-      Settings.FanOutPacing pacing, ServerMetrics metrics) {
+      Settings.FanOutPacing pacing, FanOutBatch batch, ServerMetrics metrics) {
     super(context);
+    this.batch = batch;
     this.metrics = metrics;
     this.name = name;
     this.epoch = epoch;
@@ -299,11 +299,14 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
   }
 
   private void addToFanOut(ByteString frame, ByteString compressedFrame, long now, boolean afterQuietGap) {
+    // A batch never holds more bytes than a subscriber's queue: the pending ones go first.
+    if (!pendingFrames.isEmpty() && pendingBytes + frame.size() > batch.maxBytes()) fanOutPending();
     boolean alone = pendingFrames.isEmpty();
     if (alone) pendingSinceNanos = now;
     pendingFrames.add(frame);
+    pendingBytes += frame.size();
     if (compressedFrame != null) pendingCompressedFrames.add(compressedFrame);
-    if (pendingFrames.size() >= MAX_FAN_OUT_BATCH) {
+    if (pendingFrames.size() >= batch.maxEvents()) {
       fanOutPending();
     } else if (alone && afterQuietGap && pacer.waitNanos(subscribers.size(), now) <= 0) {
       // A lone publish goes out before its ack, without a turn through the mailbox; under load the
@@ -361,6 +364,7 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
     Events events = new Events(
         name, getContext().getSelf(), List.copyOf(pendingFrames), compressedFrames, lastOffset, pendingSinceNanos);
     pendingFrames.clear();
+    pendingBytes = 0;
     pendingCompressedFrames.clear();
     for (int i = 0; i < subscribers.size(); i++) {
       subscribers.get(i).tell(events);

@@ -79,15 +79,16 @@ public final class TopicManager extends AbstractBehavior<TopicManager.Command> {
 
   /** {@code maxTopics} 0 means unlimited; topics fan out without pacing. */
   public static Behavior<Command> create(int maxHistory, Duration statsTimeout, int maxTopics, ServerMetrics metrics) {
-    return create(maxHistory, HistoryMemory.unlimited(), statsTimeout, maxTopics, Settings.FanOutPacing.OFF, metrics);
+    return create(maxHistory, HistoryMemory.unlimited(), statsTimeout, maxTopics, Settings.FanOutPacing.OFF,
+        FanOutBatch.UNBOUNDED_QUEUES, metrics);
   }
 
   /** {@code maxTopics} 0 means unlimited; the topics' replay buffers share {@code memory}'s budget. */
   public static Behavior<Command> create(int maxHistory, HistoryMemory memory, Duration statsTimeout, int maxTopics,
-      Settings.FanOutPacing pacing, ServerMetrics metrics) {
+      Settings.FanOutPacing pacing, FanOutBatch batch, ServerMetrics metrics) {
     return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
       if (memory.budgetBytes() > 0) timers.startTimerWithFixedDelay(CheckHistoryMemory.INSTANCE, HISTORY_CHECK_INTERVAL);
-      return new TopicManager(context, maxHistory, memory, statsTimeout, maxTopics, pacing, metrics);
+      return new TopicManager(context, maxHistory, memory, statsTimeout, maxTopics, pacing, batch, metrics);
     }));
   }
 
@@ -95,6 +96,7 @@ public final class TopicManager extends AbstractBehavior<TopicManager.Command> {
   private final HistoryMemory memory;
   private final int maxTopics;
   private final Settings.FanOutPacing pacing;
+  private final FanOutBatch batch;
   private final ServerMetrics metrics;
   private final Duration statsTimeout;
   private final Map<String, ActorRef<Topic.Command>> topics = new HashMap<>();
@@ -102,9 +104,10 @@ public final class TopicManager extends AbstractBehavior<TopicManager.Command> {
 
   private TopicManager(
       ActorContext<Command> context, int maxHistory, HistoryMemory memory, Duration statsTimeout, int maxTopics,
-      Settings.FanOutPacing pacing, ServerMetrics metrics) {
+      Settings.FanOutPacing pacing, FanOutBatch batch, ServerMetrics metrics) {
     super(context);
     this.pacing = pacing;
+    this.batch = batch;
     this.maxHistory = maxHistory;
     this.memory = memory;
     this.maxTopics = maxTopics;
@@ -156,7 +159,7 @@ public final class TopicManager extends AbstractBehavior<TopicManager.Command> {
     String epoch = newEpoch();
     // A deleted topic's actor may still be stopping: the incarnation keeps the new child's name unique.
     ActorRef<Topic.Command> topic = getContext().spawn(
-        Topic.create(create.name(), epoch, maxHistory, memory, pacing, metrics), "topic-" + create.name() + "-" + (++incarnation));
+        Topic.create(create.name(), epoch, maxHistory, memory, pacing, batch, metrics), "topic-" + create.name() + "-" + (++incarnation));
     getContext().watchWith(topic, new TopicStopped(create.name(), topic));
     topics.put(create.name(), topic);
     metrics.topicsChanged(1);

@@ -17,6 +17,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import pekkopubsub.LocalServer;
 import pekkopubsub.client.PubSubClient;
 
@@ -32,6 +34,30 @@ class BackpressureE2ETest {
   /** Big enough that the paused client's kernel socket buffers fill well before the end. */
   private static final JsonNode BIG_PAYLOAD = TextNode.valueOf("x".repeat(8 * 1024));
   private static final Duration LONG = Duration.ofSeconds(60);
+
+  /**
+   * Queues smaller than the topic's largest batch (64 events), by count or by bytes: a subscriber
+   * that reads as it should gets a burst whole, with either policy, and is no slow consumer.
+   */
+  @ParameterizedTest
+  @CsvSource({"32, 1 MiB, disconnect, 10", "32, 1 MiB, drop-oldest, 10", "256, 16 KiB, disconnect, 1000"})
+  void aSubscriberThatKeepsUpGetsABurstWholeThoughItsQueueHoldsLessThanABatch(
+      String queueSize, String queueBytes, String policy, int payloadBytes) {
+    try (TestServer server = TestServer.start(Map.of(PUBLISH_RATE, "0", "connection.outbound-queue-size", queueSize,
+        "connection.outbound-queue-bytes", queueBytes, "connection.overflow-policy", policy))) {
+      String topic = server.createTopic("burst");
+      try (PubSubClient subscriber = server.connect(); PubSubClient publisher = server.connect()) {
+        ack(subscriber.subscribe(topic), topic);
+        JsonNode payload = TextNode.valueOf("x".repeat(payloadBytes));
+        List<CompletableFuture<JsonNode>> acks = new ArrayList<>();
+        for (int i = 0; i < 200; i++) acks.add(publisher.publish(topic, payload));
+        acks.forEach(answer -> ack(answer, topic));
+        assertEquals(range(1, 200), offsets(Wire.events(subscriber, topic, 200)));
+      }
+      assertEquals(0, server.metric("pubsub_events_dropped_total{reason=\"queue_full\"}"));
+      assertEquals(0, server.metric("pubsub_events_dropped_total{reason=\"slow_consumer\"}"));
+    }
+  }
 
   @Test
   void dropOldestDropsAndCountsOnlyForTheSlowSubscriber() {

@@ -493,7 +493,8 @@ class TopicManagerTest {
   void topicsThatNoLongerPublishGiveUpWhatIsOverTheirShareOfAnExceededBudget() {
     HistoryMemory memory = new HistoryMemory(10_000);
     ActorRef<TopicManager.Command> manager = testKit.spawn(TopicManager.create(
-        100, memory, Duration.ofSeconds(3), 0, Settings.FanOutPacing.OFF, new ServerMetrics(new SimpleMeterRegistry())));
+        100, memory, Duration.ofSeconds(3), 0, Settings.FanOutPacing.OFF, FanOutBatch.UNBOUNDED_QUEUES,
+        new ServerMetrics(new SimpleMeterRegistry())));
     create(manager, "first");
     TestProbe<Topic.Reply> publisher = probe();
     publishKilobytes(manager, publisher, "first", 8);

@@ -69,7 +69,15 @@ class TopicTest {
   private static Fixture topic(int maxHistory, HistoryMemory memory) {
     String name = "topic-test-" + NAMES.incrementAndGet();
     return new Fixture(name, "e", testKit.spawn(Topic.create(
-        name, "e", maxHistory, memory, Settings.FanOutPacing.OFF, new ServerMetrics(new SimpleMeterRegistry()))));
+        name, "e", maxHistory, memory, Settings.FanOutPacing.OFF, FanOutBatch.UNBOUNDED_QUEUES,
+        new ServerMetrics(new SimpleMeterRegistry()))));
+  }
+
+  /** A fresh topic whose batches fit {@code batch}. */
+  private static Fixture topic(FanOutBatch batch) {
+    String name = "topic-test-" + NAMES.incrementAndGet();
+    return new Fixture(name, "e", testKit.spawn(Topic.create(
+        name, "e", 100, HistoryMemory.unlimited(), Settings.FanOutPacing.OFF, batch, new ServerMetrics(new SimpleMeterRegistry()))));
   }
 
   /** A fresh topic that paces its fan-outs whatever its rate. */
@@ -77,7 +85,8 @@ class TopicTest {
     String name = "topic-test-" + NAMES.incrementAndGet();
     Settings.FanOutPacing pacing =
         new Settings.FanOutPacing(spacingPerSubscriber, spacingPerSubscriber.multipliedBy(10), 0);
-    return new Fixture(name, "e", testKit.spawn(Topic.create(name, "e", 10, HistoryMemory.unlimited(), pacing, new ServerMetrics(new SimpleMeterRegistry()))));
+    return new Fixture(name, "e", testKit.spawn(Topic.create(name, "e", 10, HistoryMemory.unlimited(), pacing, FanOutBatch.UNBOUNDED_QUEUES,
+        new ServerMetrics(new SimpleMeterRegistry()))));
   }
 
   private static TestProbe<Topic.Reply> probe() {
@@ -345,9 +354,21 @@ class TopicTest {
   @Test
   void aBurstOfPublishesArrivesInBoundedBatchesInOffsetOrderWithNothingLeftOut() {
     Fixture t = topic(100);
+    assertBurstArrivesInBatchesOfAtMost(t, FanOutBatch.MOST_EVENTS, Long.MAX_VALUE);
+  }
+
+  /** A subscriber's queue takes a batch whole before it writes any: no batch may overflow it, whatever its size. */
+  @Test
+  void batchesHoldNoMoreEventsOrBytesThanTheSubscribersQueues() {
+    assertBurstArrivesInBatchesOfAtMost(topic(FanOutBatch.fitting(16, 0)), 16, Long.MAX_VALUE);
+    // Events of about 130 bytes: 7 fit in 1,000.
+    assertBurstArrivesInBatchesOfAtMost(topic(FanOutBatch.fitting(256, 1_000)), 64, 1_000);
+  }
+
+  private void assertBurstArrivesInBatchesOfAtMost(Fixture t, int maxEvents, long maxBytes) {
     TestProbe<Topic.Reply> a = subscribedProbe(t, "a");
     TestProbe<Topic.Reply> b = subscribedProbe(t, "b");
-    int total = 3 * Topic.MAX_FAN_OUT_BATCH + 5;
+    int total = 3 * FanOutBatch.MOST_EVENTS + 5;
     publishAndAwait(t, total);
     for (TestProbe<Topic.Reply> s : List.of(a, b)) {
       List<Long> offsets = new ArrayList<>();
@@ -355,11 +376,13 @@ class TopicTest {
       while (offsets.size() < total) {
         Topic.Events batch = s.expectMessageClass(Topic.Events.class);
         batches++;
-        assertTrue(batch.frames().size() <= Topic.MAX_FAN_OUT_BATCH, "batch of " + batch.frames().size());
+        assertTrue(batch.frames().size() <= maxEvents, "batch of " + batch.frames().size());
+        long bytes = batch.frames().stream().mapToLong(ByteString::size).sum();
+        assertTrue(bytes <= maxBytes, "batch of " + bytes + " bytes");
         for (ByteString frame : batch.frames()) offsets.add(offsetOf(frame));
       }
       assertEquals(range(1, total), offsets);
-      assertTrue(batches >= 4, "at most " + Topic.MAX_FAN_OUT_BATCH + " events per message");
+      assertTrue(batches < total, "publishes handled together travel together: " + batches + " batches");
       s.expectNoMessage(Duration.ofMillis(50));
     }
   }
@@ -814,7 +837,8 @@ class TopicTest {
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     String name = "topic-test-" + NAMES.incrementAndGet();
     Fixture t = new Fixture(name, "e", testKit.spawn(Topic.create(
-        name, "e", 100, HistoryMemory.unlimited(), Settings.FanOutPacing.OFF, new ServerMetrics(registry))));
+        name, "e", 100, HistoryMemory.unlimited(), Settings.FanOutPacing.OFF, FanOutBatch.UNBOUNDED_QUEUES,
+        new ServerMetrics(registry))));
     publishAndAwait(t, 2);
     TestProbe<Topic.Reply> leaving = probe();
     assertEquals(2, subscribe(t, leaving, "s", 2).replayed(), "offsets 1 and 2 come as its replay");
