@@ -288,6 +288,9 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
         ask(new Topic.Subscribe(s.topic(), s.requestId(), self, s.clientId(), s.lastN(), s.sinceOffset(), s.epoch(),
             extensions.deflate() != null));
       } else if (inbound instanceof Request.Unsubscribe u) {
+        // Leaves the count at once: a subscribe sent right after it must find its place free, as it
+        // would have had the client waited for the answer. A subscribe still in flight keeps it.
+        if (!pendingSubscribes.containsKey(u.topic())) subscribed.remove(u.topic());
         ask(new Topic.Unsubscribe(u.topic(), u.requestId(), self));
       }
     }

@@ -189,6 +189,24 @@ class ConnectionRoutingTest {
     manager.expectNoMessage(Duration.ofMillis(100));
   }
 
+  /** Requests act in the order they were sent: an unsubscribe not answered yet already frees its place. */
+  @Test
+  void aSubscribeRightAfterAnUnsubscribeAtTheLimitTakesThePlaceItFrees() {
+    client.complete();
+    open(Settings.from(Settings.withDefaults(ConfigFactory.parseString("pubsub.limits.max-subscriptions-per-connection = 2"))));
+    Topic.Subscribe orders = subscribe("orders", "s1");
+    orders.replyTo().tell(new Topic.Subscribed("s1", "orders", "e", List.of(), null));
+    subscribe("prices", "s2").replyTo().tell(new Topic.Subscribed("s2", "prices", "e", List.of(), null));
+    awaitWritten("\"request_id\":\"s2\"");
+
+    client.offer(new WebSocketFrameDecoder.Event.Text("{\"type\":\"unsubscribe\",\"topic\":\"orders\",\"request_id\":\"u1\"}"));
+    manager.expectMessageClass(Topic.Unsubscribe.class);
+    assertEquals("audit", subscribe("audit", "s3").topic(), "the unsubscribe is not answered yet");
+    client.offer(new WebSocketFrameDecoder.Event.Text("{\"type\":\"subscribe\",\"topic\":\"news\",\"request_id\":\"s4\"}"));
+    awaitWritten("\"request_id\":\"s4\"");
+    assertTrue(seen.indexOf("maximum of 2 subscriptions") > 0, seen::toString);
+  }
+
   private Topic.Subscribe subscribe(String requestId) {
     return subscribe("orders", requestId);
   }
