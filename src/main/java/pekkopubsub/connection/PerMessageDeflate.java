@@ -1,10 +1,14 @@
 package pekkopubsub.connection;
 
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.Locale;
+import java.util.Set;
+import java.util.regex.Pattern;
 import java.util.zip.DataFormatException;
 import java.util.zip.Deflater;
 import java.util.zip.Inflater;
+import pekkopubsub.protocol.RequestIdSalvage;
 import org.apache.pekko.util.ByteString;
 
 /**
@@ -27,11 +31,19 @@ public final class PerMessageDeflate {
   private static final ThreadLocal<Deflater> DEFLATERS = ThreadLocal.withInitial(() -> new Deflater(Deflater.BEST_SPEED, true));
   private static final ThreadLocal<byte[]> DEFLATE_BUFFER = ThreadLocal.withInitial(() -> new byte[16 * 1024]);
 
-  /** An accepted offer: whether the client also starts each message with an empty window. */
-  public record Agreement(boolean clientNoContextTakeover) {
-    /** The Sec-WebSocket-Extensions value of the 101 answer. */
+  /**
+   * An accepted offer: whether the client also starts each message with an empty window, and
+   * whether it asked for the server's window to be 15 bits (which it is).
+   */
+  public record Agreement(boolean clientNoContextTakeover, boolean serverMaxWindowBitsAsked) {
+    public Agreement(boolean clientNoContextTakeover) {
+      this(clientNoContextTakeover, false);
+    }
+
+    /** The Sec-WebSocket-Extensions value of the 101 answer; an accepted server_max_window_bits is echoed (RFC 7692 7.1.2.1). */
     public String responseHeader() {
-      return "permessage-deflate; server_no_context_takeover" + (clientNoContextTakeover ? "; client_no_context_takeover" : "");
+      return "permessage-deflate; server_no_context_takeover" + (clientNoContextTakeover ? "; client_no_context_takeover" : "")
+          + (serverMaxWindowBitsAsked ? "; server_max_window_bits=15" : "");
     }
   }
 
@@ -41,7 +53,7 @@ public final class PerMessageDeflate {
    * The first permessage-deflate offer in a request's Sec-WebSocket-Extensions value(s) that this
    * server can honour, or null. An offer is declined if it limits the server's window
    * ({@code server_max_window_bits} below 15: the JDK's deflater always uses 15) or has a parameter
-   * this server does not know or a malformed one.
+   * this server does not know, a malformed one, or one twice (RFC 7692 7).
    */
   public static Agreement negotiate(String extensionsHeader) {
     if (extensionsHeader == null) return null;
@@ -56,34 +68,34 @@ public final class PerMessageDeflate {
 
   private static Agreement accept(String[] parts) {
     boolean clientNoContextTakeover = false;
+    boolean serverMaxWindowBits = false;
+    Set<String> seen = new HashSet<>();
     for (int i = 1; i < parts.length; i++) {
       String parameter = parts[i].trim();
       int eq = parameter.indexOf('=');
       String name = (eq < 0 ? parameter : parameter.substring(0, eq)).trim().toLowerCase(Locale.ROOT);
       String value = eq < 0 ? null : parameter.substring(eq + 1).trim().replace("\"", "");
+      if (!seen.add(name)) return null;
       switch (name) {
         case "server_no_context_takeover" -> { if (value != null) return null; }
         case "client_no_context_takeover" -> {
           if (value != null) return null;
           clientNoContextTakeover = true;
         }
-        case "server_max_window_bits" -> { if (!"15".equals(value)) return null; }
+        case "server_max_window_bits" -> {
+          if (!"15".equals(value)) return null;
+          serverMaxWindowBits = true;
+        }
         // The client may use any window up to 15 bits; the inflater takes any.
-        case "client_max_window_bits" -> { if (value != null && !isWindowBits(value)) return null; }
+        case "client_max_window_bits" -> { if (value != null && !WINDOW_BITS.matcher(value).matches()) return null; }
         default -> { return null; }
       }
     }
-    return new Agreement(clientNoContextTakeover);
+    return new Agreement(clientNoContextTakeover, serverMaxWindowBits);
   }
 
-  private static boolean isWindowBits(String value) {
-    try {
-      int bits = Integer.parseInt(value);
-      return bits >= 8 && bits <= 15;
-    } catch (NumberFormatException e) {
-      return false;
-    }
-  }
+  /** 8 to 15, in decimal without leading zeros or a sign (RFC 7692 7.1.2.1). */
+  private static final Pattern WINDOW_BITS = Pattern.compile("8|9|1[0-5]");
 
   /**
    * What a client that agreed to permessage-deflate gets for the text frame {@code frame} of
@@ -117,51 +129,116 @@ public final class PerMessageDeflate {
     return WebSocketFrames.compressedText(payload);
   }
 
+  /**
+   * A compressed message, inflated: its {@code length} bytes in {@code bytes}, or, when it inflated
+   * to more than the limit ({@code tooLarge}), its whole inflated size in {@code length} and, for
+   * finding its request_id, its first bytes in {@code bytes} and its last in {@code end}.
+   */
+  public record Inflated(byte[] bytes, long length, boolean tooLarge, byte[] end, int endLength) {
+    static Inflated within(byte[] bytes, int length) {
+      return new Inflated(bytes, length, false, null, 0);
+    }
+  }
+
   /** A connection's inflater for the compressed messages its client sends; {@link #close()} frees it. */
   public static final class Inflating implements AutoCloseable {
+    /**
+     * How much a message over the limit may inflate to, in limits, before the connection gives up
+     * on it: with the window kept across messages, the rest must be inflated (and discarded) for
+     * the next message to make sense, but a few KB of deflate can inflate to megabytes.
+     */
+    static final int MOST_LIMITS_INFLATED = 8;
+
     private final boolean resetEachMessage;
     private Inflater inflater;
+    private byte[] scratch;
+    /** Whether the message's empty-block tail has been given to the inflater. */
+    private boolean tailGiven;
 
     public Inflating(Agreement agreement) {
       this.resetEachMessage = agreement.clientNoContextTakeover();
     }
 
     /**
-     * The message {@code compressed[0, length)} inflated, or null when it inflates to more than
-     * {@code maxBytes}; a {@link DataFormatException} when it is not a deflate stream.
+     * The message {@code compressed[0, length)} inflated, or, over {@code maxBytes}, its size and
+     * ends; null when it inflates to more than {@link #MOST_LIMITS_INFLATED} limits with the window
+     * kept across messages, which then no longer follows the client's. A
+     * {@link DataFormatException} when it is not a deflate stream.
      */
-    public byte[] inflate(byte[] compressed, int length, int maxBytes) throws DataFormatException {
+    public Inflated inflate(byte[] compressed, int length, int maxBytes) throws DataFormatException {
       if (inflater == null) inflater = new Inflater(true);
       inflater.setInput(compressed, 0, length);
+      tailGiven = false;
       byte[] out = new byte[(int) Math.min(maxBytes + 1L, Math.max(64, 4L * length))];
       int produced = 0;
-      boolean tailGiven = false;
       while (true) {
         if (produced == out.length) {
           // Room for one byte past the limit tells an oversized message from one that fits exactly.
-          if (out.length > maxBytes) return discard();
+          if (out.length > maxBytes) return overLimit(out, maxBytes);
           out = Arrays.copyOf(out, (int) Math.min(maxBytes + 1L, 2L * out.length));
         }
-        int n = inflater.inflate(out, produced, out.length - produced);
+        int n = inflateSome(out, produced, out.length - produced);
+        if (n < 0) break;
         produced += n;
-        if (n > 0) continue;
+      }
+      endMessage();
+      return Inflated.within(out, produced);
+    }
+
+    /** Inflates into {@code out}; -1 once the message, its empty-block tail included, is all inflated. */
+    private int inflateSome(byte[] out, int offset, int room) throws DataFormatException {
+      while (true) {
+        int n = inflater.inflate(out, offset, room);
+        if (n > 0) return n;
         if (inflater.needsInput() && !tailGiven) {
           inflater.setInput(EMPTY_BLOCK_TAIL);
           tailGiven = true;
         } else {
-          break;
+          return -1;
         }
       }
-      if (produced > maxBytes) return discard();
-      // A final block (which context takeover forbids, but a client may send) ends the stream.
-      if (resetEachMessage || inflater.finished()) inflater.reset();
-      return Arrays.copyOf(out, produced);
     }
 
-    /** An oversized message leaves the window undefined for what follows: start over. */
-    private byte[] discard() {
-      inflater.reset();
-      return null;
+    /**
+     * The rest of a message over the limit is inflated into scratch space and counted, keeping its
+     * last bytes, so that the connection can answer it and the window stays the client's.
+     */
+    private Inflated overLimit(byte[] start, int maxBytes) throws DataFormatException {
+      if (scratch == null) scratch = new byte[16 * 1024];
+      int endBytes = RequestIdSalvage.END_BYTES;
+      byte[] end = new byte[endBytes];
+      int endLength = Math.min(endBytes, start.length);
+      System.arraycopy(start, start.length - endLength, end, 0, endLength);
+      long size = start.length;
+      long most = (long) MOST_LIMITS_INFLATED * maxBytes;
+      for (int n; (n = inflateSome(scratch, 0, scratch.length)) >= 0; ) {
+        size += n;
+        if (size > most) {
+          inflater.reset();
+          return resetEachMessage ? new Inflated(start, size, true, end, endLength) : null;
+        }
+        int take = Math.min(n, endBytes);
+        int keep = Math.min(endLength, endBytes - take);
+        System.arraycopy(end, endLength - keep, end, 0, keep);
+        System.arraycopy(scratch, n - take, end, keep, take);
+        endLength = keep + take;
+      }
+      endMessage();
+      return new Inflated(start, size, true, end, endLength);
+    }
+
+    /**
+     * A message over the limit that was not kept whole: with the window kept across messages it
+     * can no longer follow the client's (false); otherwise the next message starts afresh (true).
+     */
+    public boolean skipped() {
+      if (inflater != null) inflater.reset();
+      return resetEachMessage;
+    }
+
+    private void endMessage() {
+      // A final block (which context takeover forbids, but a client may send) ends the stream.
+      if (resetEachMessage || inflater.finished()) inflater.reset();
     }
 
     @Override

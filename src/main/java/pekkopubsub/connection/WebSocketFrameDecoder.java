@@ -425,29 +425,49 @@ public final class WebSocketFrameDecoder extends GraphStage<FlowShape<ByteString
     }
 
     /**
-     * Replaces the buffered payload with its inflation, or says why the connection must end: a
-     * message over the limit, compressed or inflated (the window could no longer follow the
-     * client's), or one that is not a deflate stream.
+     * Replaces the buffered payload with its inflation. A message over the limit, compressed or
+     * inflated, is answered like an uncompressed one (its request_id found in its inflated ends)
+     * while the window can still follow the client's; the connection ends when it cannot: a
+     * compressed message over the limit (not kept whole) or one inflating to many times the limit,
+     * with the window kept across messages. Data that is not deflate ends it too.
      */
     private Event inflate() {
       if (inflating == null) inflating = new PerMessageDeflate.Inflating(extensions.deflate());
-      byte[] inflated;
+      if (messageTooLarge) {
+        if (!inflating.skipped()) return windowLost();
+        // Its kept ends are compressed bytes, which hold no readable request_id.
+        skippedStartLength = 0;
+        skippedEndLength = 0;
+        return null;
+      }
+      // An empty message compresses to one byte (RFC 7692 7.2.3.6); none at all would leave the
+      // inflater inside a block, and the next message would be read as its rest.
+      if (textLength == 0) return protocolError("compressed message without deflate data");
+      PerMessageDeflate.Inflated inflated;
       try {
-        inflated = messageTooLarge ? null : inflating.inflate(text, textLength, maxMessageBytes);
+        inflated = inflating.inflate(text, textLength, maxMessageBytes);
       } catch (java.util.zip.DataFormatException e) {
         return protocolError("compressed message is not a deflate stream: " + e.getMessage());
       }
-      if (inflated == null) {
-        return new Event.ProtocolError(WebSocketFrames.MESSAGE_TOO_BIG,
-            "compressed message larger than " + maxMessageBytes + " bytes, before or after inflating");
+      if (inflated == null) return windowLost();
+      messageBytes = inflated.length();
+      if (inflated.tooLarge()) {
+        messageTooLarge = true;
+        keepEnds(inflated.bytes(), 0, Math.min(inflated.bytes().length, RequestIdSalvage.END_BYTES),
+            inflated.end(), 0, inflated.endLength());
+        return null;
       }
-      text = inflated;
-      textLength = inflated.length;
-      messageBytes = inflated.length;
+      text = inflated.bytes();
+      textLength = (int) inflated.length();
       int bits = 0;
-      for (byte b : inflated) bits |= b;
+      for (int i = 0; i < textLength; i++) bits |= text[i];
       textBitsOr = bits;
       return null;
+    }
+
+    private Event windowLost() {
+      return new Event.ProtocolError(WebSocketFrames.MESSAGE_TOO_BIG, "compressed message larger than " + maxMessageBytes
+          + " bytes compressed, or than " + PerMessageDeflate.Inflating.MOST_LIMITS_INFLATED + " times that inflated");
     }
 
     private static String salvagedRequestId(byte[] whole, int length) {

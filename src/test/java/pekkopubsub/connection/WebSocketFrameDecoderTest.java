@@ -542,14 +542,59 @@ class WebSocketFrameDecoderTest {
   }
 
   @Test
-  void aCompressedMessageThatInflatesPastTheLimitOrIsNotDeflateEndsTheConnection() {
-    ByteString bomb = compress(new Deflater(Deflater.BEST_COMPRESSION, true), "a".repeat(LIMIT + 1));
-    assertTrue(bomb.size() < LIMIT / 10, "small on the wire: " + bomb.size());
-    assertProtocolError(1009, decodeDeflating(LIMIT, List.of(frame(FIN | RSV1 | TEXT, bomb).concat(textFrame("ignored")))));
+  void aCompressedMessageInflatingPastTheLimitIsAnsweredAsTooLargeAndTheNextOneStillInflates() {
+    Deflater client = new Deflater(Deflater.BEST_COMPRESSION, true);
+    String over = "{\"request_id\":\"r7\",\"pad\":\"" + "a".repeat(LIMIT) + "\"}";
+    ByteString first = compress(client, over);
+    assertTrue(first.size() < LIMIT / 10, "small on the wire: " + first.size());
+    String next = "{\"pad\":\"" + "a".repeat(LIMIT / 2) + "\"}";
+    assertEquals(List.of(new TooLarge(over.length(), "r7"), new Text(next)),
+        decodeDeflating(LIMIT, false, List.of(frame(FIN | RSV1 | TEXT, first), frame(FIN | RSV1 | TEXT, compress(client, next)))));
     assertEquals(List.of(new Text("a".repeat(LIMIT))),
-        decodeDeflating(LIMIT, List.of(frame(FIN | RSV1 | TEXT, compress(new Deflater(Deflater.DEFAULT_COMPRESSION, true), "a".repeat(LIMIT))))),
+        decodeDeflating(LIMIT, false, List.of(frame(FIN | RSV1 | TEXT, compress(new Deflater(Deflater.DEFAULT_COMPRESSION, true), "a".repeat(LIMIT))))),
         "exactly at the limit");
-    assertProtocolError(1002, decodeDeflating(LIMIT, List.of(frame(FIN | RSV1 | TEXT, bytes(0xFF, 0xFF, 0xFF, 0xFF)))));
+  }
+
+  /** With the window kept across messages it can no longer follow the client's: the connection ends. */
+  @Test
+  void aCompressedMessageOverTheLimitOnTheWireOrInflatingToManyLimitsEndsAConnectionThatKeepsItsWindow() {
+    ByteString bomb = compress(new Deflater(Deflater.BEST_COMPRESSION, true),
+        "a".repeat(PerMessageDeflate.Inflating.MOST_LIMITS_INFLATED * LIMIT + 1));
+    assertProtocolError(1009, decodeDeflating(LIMIT, false, List.of(frame(FIN | RSV1 | TEXT, bomb).concat(textFrame("ignored")))));
+    ByteString incompressible = compress(new Deflater(Deflater.DEFAULT_COMPRESSION, true), randomLetters(4 * LIMIT));
+    assertTrue(incompressible.size() > LIMIT, "over the limit on the wire: " + incompressible.size());
+    assertProtocolError(1009, decodeDeflating(LIMIT, false, List.of(frame(FIN | RSV1 | TEXT, incompressible).concat(textFrame("ignored")))));
+    assertProtocolError(1002, decodeDeflating(LIMIT, false, List.of(frame(FIN | RSV1 | TEXT, bytes(0xFF, 0xFF, 0xFF, 0xFF)))));
+  }
+
+  @Test
+  void aCompressedMessageWithoutDeflateDataIsAProtocolErrorAndAnEmptyOneIsOneByte() {
+    assertProtocolError(1002, decodeDeflating(LIMIT, false, List.of(frame(FIN | RSV1 | TEXT, ByteString.emptyByteString()))));
+    Deflater client = new Deflater(Deflater.DEFAULT_COMPRESSION, true);
+    ByteString empty = compress(client, "");
+    assertEquals(1, empty.size(), "RFC 7692 7.2.3.6");
+    assertEquals(List.of(new Text(""), new Text("{\"n\":1}")), decodeDeflating(LIMIT, false,
+        List.of(frame(FIN | RSV1 | TEXT, empty), frame(FIN | RSV1 | TEXT, compress(client, "{\"n\":1}")))));
+  }
+
+  @Test
+  void withoutContextTakeoverAnyCompressedMessageOverTheLimitIsAnsweredAsTooLarge() {
+    ByteString bomb = compress(new Deflater(Deflater.BEST_COMPRESSION, true),
+        "a".repeat(PerMessageDeflate.Inflating.MOST_LIMITS_INFLATED * LIMIT + 1));
+    ByteString incompressible = compress(new Deflater(Deflater.DEFAULT_COMPRESSION, true), randomLetters(4 * LIMIT));
+    List<Event> events = decodeDeflating(LIMIT, true, List.of(frame(FIN | RSV1 | TEXT, bomb), frame(FIN | RSV1 | TEXT, incompressible),
+        frame(FIN | RSV1 | TEXT, compress(new Deflater(Deflater.DEFAULT_COMPRESSION, true), "{\"n\":1}"))));
+    assertEquals(3, events.size(), events::toString);
+    assertInstanceOf(TooLarge.class, events.get(0));
+    assertEquals(new TooLarge(incompressible.size(), null), events.get(1));
+    assertEquals(new Text("{\"n\":1}"), events.get(2));
+  }
+
+  private static String randomLetters(int n) {
+    Random random = new Random(7);
+    StringBuilder text = new StringBuilder(n);
+    for (int i = 0; i < n; i++) text.append((char) ('!' + random.nextInt(90)));
+    return text.toString();
   }
 
   @Test
@@ -560,8 +605,12 @@ class WebSocketFrameDecoderTest {
   }
 
   private List<Event> decodeDeflating(int limit, List<ByteString> chunks) {
+    return decodeDeflating(limit, false, chunks);
+  }
+
+  private List<Event> decodeDeflating(int limit, boolean clientNoContextTakeover, List<ByteString> chunks) {
     NegotiatedExtensions extensions = new NegotiatedExtensions();
-    extensions.agreed(new PerMessageDeflate.Agreement(false));
+    extensions.agreed(new PerMessageDeflate.Agreement(clientNoContextTakeover));
     try {
       return Source.from(chunks)
           .via(Flow.fromGraph(new WebSocketFrameDecoder(limit, extensions)))

@@ -98,6 +98,31 @@ class CompressionE2ETest {
     }
   }
 
+  /** As PROTOCOL.md says of any frame over the limit: an error with its request_id, and the connection stays open. */
+  @Test
+  void aCompressedPublishThatInflatesPastTheLimitIsAnsweredPayloadTooLargeAndTheConnectionGoesOn() throws Exception {
+    try (TestServer server = TestServer.start(Map.of("connection.permessage-deflate", "true"));
+        RawWebSocket browser = RawWebSocket.connectWithHeaders(server.httpBase(), OFFER)) {
+      String topic = server.createTopic("oversized");
+      Deflater clientDeflater = new Deflater(Deflater.DEFAULT_COMPRESSION, true);
+      String oversized = "{\"type\":\"publish\",\"topic\":\"" + topic + "\",\"request_id\":\"big\",\"message\":{\"payload\":\""
+          + "a quote, a price, a headline ".repeat(2_500) + "\"}}";
+      byte[] compressed = DeflateClient.compress(clientDeflater, oversized);
+      assertTrue(oversized.length() > 64 * 1024 && compressed.length < 64 * 1024, compressed.length + " bytes compressed");
+      browser.sendCompressed(compressed);
+      JsonNode error = browser.read().json();
+      assertEquals("PAYLOAD_TOO_LARGE", error.path("error").path("code").asText(), error.toString());
+      assertEquals("big", error.path("request_id").asText(), error.toString());
+
+      // The next message refers back into the oversized one: the server's window followed the client's.
+      browser.sendCompressed(DeflateClient.compress(clientDeflater,
+          "{\"type\":\"publish\",\"topic\":\"" + topic + "\",\"request_id\":\"small\",\"message\":{\"payload\":\"a quote, a price\"}}"));
+      JsonNode ack = browser.read().json();
+      assertEquals("ack", ack.path("type").asText(), ack.toString());
+      assertEquals("small", ack.path("request_id").asText(), ack.toString());
+    }
+  }
+
   @Test
   void withCompressionOffTheOfferIsIgnored() {
     try (TestServer server = TestServer.start();

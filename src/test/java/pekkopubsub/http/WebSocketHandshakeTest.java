@@ -86,6 +86,24 @@ class WebSocketHandshakeTest {
     assertEquals(new PerMessageDeflate.Agreement(false), acrossHeaders.deflate());
   }
 
+  /** RFC 7692 7: a parameter twice, or a value that is not 8-15 in plain decimal, declines the offer. */
+  @ParameterizedTest
+  @ValueSource(strings = {"server_no_context_takeover; server_no_context_takeover",
+      "client_max_window_bits=10; client_max_window_bits=12", "client_max_window_bits=08", "client_max_window_bits=+9",
+      "client_max_window_bits=16", "server_max_window_bits=015"})
+  void malformedOffersAreDeclined(String parameters) {
+    assertNull(examineWithDeflate("Sec-WebSocket-Extensions: permessage-deflate; " + parameters + "\r\n").deflate());
+  }
+
+  /** RFC 7692 7.1.2.1: a server accepts server_max_window_bits by answering with it. */
+  @Test
+  void anAcceptedServerMaxWindowBitsIsEchoed() {
+    var offer = examineWithDeflate("Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=15\r\n");
+    assertEquals(new PerMessageDeflate.Agreement(false, true), offer.deflate());
+    assertTrue(offer.response().utf8String().contains(
+        "permessage-deflate; server_no_context_takeover; server_max_window_bits=15\r\n"), offer.response().utf8String());
+  }
+
   @Test
   void withCompressionOffNothingIsAgreed() {
     var verdict = assertInstanceOf(WebSocketHandshake.Upgrade.class,
