@@ -194,7 +194,8 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
       self = Adapter.toTyped(stageActor.ref());
       selfAsConnection = Adapter.toTyped(stageActor.ref());
       selfAsLocator = Adapter.toTyped(stageActor.ref());
-      registry.tell(new ConnectionRegistry.Register(selfAsConnection, admissionTicket));
+      long ticket = admissionTicket != 0 ? admissionTicket : extensions.admissionTicket();
+      registry.tell(new ConnectionRegistry.Register(selfAsConnection, ticket));
       metrics.connectionOpened();
       java.time.Duration tick = settings.heartbeatInterval().dividedBy(heartbeatTicks);
       scheduleWithFixedDelay(TICK, firstTickDelay(tick, java.util.concurrent.ThreadLocalRandom.current().nextDouble()), tick);

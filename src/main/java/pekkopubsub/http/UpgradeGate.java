@@ -56,8 +56,9 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
   private final NegotiatedExtensions extensions;
 
   /**
-   * {@code admit} asks the registry for a place; {@code withdraw} gives the reservation back once
-   * the connection's own stages have registered; {@code admitHttp} asks for a place among the
+   * {@code admit} asks the registry for a place, which the connection's own stages take over as
+   * they register (with the ticket, through {@code extensions}); {@code withdraw} gives it back
+   * when the client leaves before that; {@code admitHttp} asks for a place among the
    * connections Pekko HTTP serves (saying whether the request is a health probe), and
    * {@code httpClosed} gives it back; {@code http} makes a Pekko HTTP server flow;
    * {@code headTimeout} (zero: none) bounds the time from accept to a complete request head;
@@ -148,6 +149,9 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
     @Override
     public void postStop() {
       if (httpTicket != 0) httpClosed.accept(httpTicket);
+      // Admitted, but the client left before its connection opened: the place is free at once,
+      // not when the reservation expires (clients aborting upgrades held every place for seconds).
+      if (reservation != 0) withdraw.accept(reservation);
     }
 
     @Override
@@ -179,7 +183,7 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
         cancelTimer(HeadDeadline.INSTANCE);
         state = State.ADMITTING;
         upgrade = recognized;
-        admit.get().whenComplete((admission, failure) -> admitted.invoke(admission != null ? admission : failure));
+        admit.get().whenComplete((admission, failure) -> handOver(admission != null ? admission : failure));
       } else if (verdict == WebSocketHandshake.Incomplete.INSTANCE) {
         pull(fromClient);
       } else if (!WebSocketHandshake.headComplete(bytes, scannedForHeadEnd)) {
@@ -200,6 +204,16 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
       }
     }
 
+    /**
+     * Gives the registry's answer to this stage; a place granted after the client left (a reset
+     * right after its upgrade request) is given back at once rather than when it expires.
+     */
+    private void handOver(Object admission) {
+      admitted.invokeWithFeedbackCompletionStage(admission).whenComplete((done, stopped) -> {
+        if (stopped != null && admission instanceof ConnectionRegistry.Admitted place) withdraw.accept(place.ticket());
+      });
+    }
+
     private void onAdmission(Object admission) {
       if (!(admission instanceof ConnectionRegistry.Admitted admitted)) {
         // Refused or no answer: the /ws route asks again and answers 503 with its reason.
@@ -211,6 +225,7 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
       head = ByteString.emptyByteString();
       reservation = admitted.ticket();
       extensions.agreed(upgrade.deflate());
+      extensions.admitted(reservation);
       emit(toClient, upgrade.response());
       if (!early.isEmpty()) emit(toWebSocket, early);
       if (isClosed(fromClient)) {
@@ -226,14 +241,10 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
 
     private void onClientDemand() {
       if (state == State.WEBSOCKET) {
+        // The first pull opens the connection's stages, which register with the reservation's
+        // ticket: the place passes from one to the other in one message to the registry.
         pull(fromWebSocket);
-        if (reservation != 0) {
-          // The first pull opens the connection's stages, which register (without the ticket) as
-          // this turn ends: the reservation is given back now, so at most an upgrade racing this
-          // very moment can pass the limit by one.
-          withdraw.accept(reservation);
-          reservation = 0;
-        }
+        reservation = 0;
       }
       else if (state == State.HTTP && !fromHttp.hasBeenPulled() && !fromHttp.isClosed()) fromHttp.pull();
     }

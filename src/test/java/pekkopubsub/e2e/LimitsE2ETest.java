@@ -150,6 +150,52 @@ class LimitsE2ETest {
     }
   }
 
+  /**
+   * Clients that reset right after their upgrade request, before or after the registry granted
+   * them a place: every place is free again at once, not when its reservation expires (here after
+   * 90 s, three ask timeouts).
+   */
+  @Test
+  void upgradesAbortedBeforeTheirConnectionOpensGiveTheirPlacesBackAtOnce() throws IOException {
+    try (TestServer server = TestServer.start(Map.of("limits.max-connections", "3", "ask-timeout", "30s"))) {
+      for (int i = 0; i < 60; i++) {
+        try (java.net.Socket socket = new java.net.Socket(server.httpBase().getHost(), server.httpBase().getPort())) {
+          socket.setSoLinger(true, 0);
+          socket.getOutputStream().write(UPGRADE.getBytes(StandardCharsets.US_ASCII));
+          if (i % 2 == 1) LocalServer.sleep(1);
+        }
+      }
+      List<PubSubClient> clients = new ArrayList<>();
+      try {
+        for (int i = 0; i < 3; i++) clients.add(Wire.eventually(Wire.WAIT, () -> tryConnect(server), c -> c != null, "place " + i));
+      } finally {
+        clients.forEach(PubSubClient::close);
+      }
+    }
+  }
+
+  /** Each place passes from the upgrade's reservation to its connection in one step: concurrent upgrades never overshoot. */
+  @Test
+  void concurrentUpgradesOpenNoMoreConnectionsThanTheLimit() throws Exception {
+    try (TestServer server = TestServer.start(Map.of("limits.max-connections", "20"))) {
+      for (int round = 0; round < 3; round++) {
+        List<CompletableFuture<PubSubClient>> attempts = new ArrayList<>();
+        for (int i = 0; i < 60; i++) attempts.add(CompletableFuture.supplyAsync(() -> tryConnect(server)));
+        List<PubSubClient> opened = attempts.stream().map(CompletableFuture::join).filter(c -> c != null).toList();
+        try {
+          assertEquals(20, opened.size(), "round " + round);
+          assertEquals(20, server.metric("pubsub_connections"), "round " + round);
+        } finally {
+          opened.forEach(PubSubClient::close);
+        }
+        Wire.eventually(Wire.WAIT, () -> server.metric("pubsub_connections"), n -> n == 0, "all closed");
+      }
+    }
+  }
+
+  private static final String UPGRADE = "GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
+      + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+
   /** RFC 6455 5.5.1: after its close frame an endpoint sends nothing more, not even a pong. */
   @Test
   void aPingThatArrivesAfterTheServersCloseFrameIsNotAnswered() {
