@@ -167,6 +167,12 @@ async function main() {
     if (header !== apiKey) throw new Error(`the page's GET /metrics carried X-API-Key ${header}`);
   }
 
+  // Every drop reason the server counts has its line, drawn or not.
+  const dropsLegend = await text('#chart-drops');
+  for (const reason of ['queue full', 'slow consumer', 'closing', 'memory pressure', 'replay evicted']) {
+    if (!dropsLegend.includes(reason)) throw new Error(`the drops chart has no line for ${reason}: ${dropsLegend}`);
+  }
+
   const before = {
     published: number(await text('#kpi-published-total')),
     delivered: number(await text('#kpi-delivered-total')),

@@ -5,12 +5,16 @@ import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCode;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.model.headers.Connection;
 import org.apache.pekko.http.javadsl.server.ExceptionHandler;
 import org.apache.pekko.http.javadsl.server.RejectionHandler;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
 import org.apache.pekko.http.scaladsl.model.IllegalRequestException;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.pekko.util.ByteString;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -75,7 +79,15 @@ public final class JsonErrors {
     // that is not declared JSON is a bad body; Pekko would answer 415.
     StatusCode status = response.status().equals(StatusCodes.UNSUPPORTED_MEDIA_TYPE) ? StatusCodes.BAD_REQUEST : response.status();
     // Pekko's headers are part of the answer: a 405's Allow is required (RFC 9110 15.5.6).
-    return response(status, codeFor(status), text).addHeaders(response.getHeaders());
+    List<HttpHeader> headers = new ArrayList<>();
+    for (HttpHeader header : response.getHeaders()) headers.add(header.is("allow") ? withHead(header) : header);
+    return response(status, codeFor(status), text).addHeaders(headers);
+  }
+
+  /** HEAD is answered wherever GET is (Routes.headAsGet), so an Allow that lists GET lists HEAD too (RFC 9110 10.2.1). */
+  private static HttpHeader withHead(HttpHeader allow) {
+    List<String> methods = List.of(allow.value().split(",\\s*"));
+    return methods.contains("GET") && !methods.contains("HEAD") ? RawHeader.create("Allow", allow.value() + ", HEAD") : allow;
   }
 
   static ErrorCode codeFor(StatusCode status) {

@@ -198,7 +198,7 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
         state = State.ANSWERED;
         complete(toWebSocket);
         cancel(fromWebSocket);
-        emit(toClient, WebSocketHandshake.BAD_REQUEST_LINE, this::completeStage);
+        emit(toClient, WebSocketHandshake.badRequestLine(), this::completeStage);
       } else {
         handToHttp();
       }

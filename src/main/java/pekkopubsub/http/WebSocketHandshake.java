@@ -1,6 +1,9 @@
 package pekkopubsub.http;
 
 import java.nio.charset.StandardCharsets;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
 import java.util.Base64;
 import java.util.Locale;
 import org.apache.pekko.util.ByteString;
@@ -45,7 +48,9 @@ final class WebSocketHandshake {
   private WebSocketHandshake() {}
 
   /** The answer to a head whose first line is no request line, after which the connection is closed. */
-  static final ByteString BAD_REQUEST_LINE = badRequest("the first line of the request is not METHOD TARGET HTTP/1.1");
+  static ByteString badRequestLine() {
+    return badRequest("the first line of the request is not METHOD TARGET HTTP/1.1");
+  }
 
   /** The answer to a connection past the limit of HTTP connections, after which it is closed. */
   static ByteString serviceUnavailable(String reason) {
@@ -58,8 +63,11 @@ final class WebSocketHandshake {
 
   private static ByteString closingResponse(String status, String headers, ErrorCode code, String message) {
     ByteString body = JsonErrors.body(code, message);
-    return ByteString.fromString("HTTP/1.1 " + status + "\r\n" + headers + "Content-Type: application/json\r\nContent-Length: "
-        + body.length() + "\r\nConnection: close\r\n\r\n", StandardCharsets.US_ASCII).concat(body);
+    // RFC 9110 6.6.1: an origin server with a clock dates its 4xx and 5xx answers.
+    String date = DateTimeFormatter.RFC_1123_DATE_TIME.format(ZonedDateTime.now(ZoneOffset.UTC));
+    return ByteString.fromString("HTTP/1.1 " + status + "\r\nDate: " + date + "\r\n" + headers
+        + "Content-Type: application/json\r\nContent-Length: " + body.length() + "\r\nConnection: close\r\n\r\n",
+        StandardCharsets.US_ASCII).concat(body);
   }
 
   private static final byte[][] HEALTH_REQUEST_LINES = {ascii("GET /health "), ascii("GET /health?"), ascii("HEAD /health "),

@@ -99,7 +99,9 @@ public final class WebSocketRoute {
     if (!"13".equals(header(request, "sec-websocket-version").orElse(""))) {
       return JsonErrors.response(StatusCodes.UPGRADE_REQUIRED, ErrorCode.BAD_REQUEST,
               "only WebSocket version 13 is supported")
-          .addHeader(RawHeader.create("Sec-WebSocket-Version", "13"));
+          // RFC 9110 15.5.22: a 426 names the protocol to upgrade to.
+          .addHeader(RawHeader.create("Sec-WebSocket-Version", "13"))
+          .addHeader(RawHeader.create("Upgrade", "websocket"));
     }
     Optional<String> key = header(request, "sec-websocket-key").map(String::trim);
     // RFC 6455 11.3.1: the key must not appear more than once.

@@ -131,7 +131,8 @@
   // ---- samples ----
 
   const QUANTILES = [['p50', '0.5'], ['p95', '0.95'], ['p99', '0.99'], ['p999', '0.999']];
-  const DROP_REASONS = ['queue_full', 'slow_consumer', 'closing'];
+  // Every reason the server counts (README, Metrics): a reason missing here would never be drawn.
+  const DROP_REASONS = ['queue_full', 'slow_consumer', 'closing', 'memory_pressure', 'replay_evicted'];
   const LATENCY = 'pubsub_publish_to_enqueue_seconds';
 
   /** One poll's figures; a field is null when its metric is absent (not wired yet, or /metrics failed). */
@@ -339,7 +340,7 @@
   ], { whole: true });
   chart('chart-drops', DROP_REASONS.map((reason, k) => ({
     label: reason.replace('_', ' '),
-    color: [COLORS.red, COLORS.amber, COLORS.slate][k],
+    color: [COLORS.red, COLORS.amber, COLORS.slate, COLORS.purple, COLORS.pink][k],
     value: (p, c) => rate(p, c, s => s.droppedTotal === null ? null : (s.dropped[reason] ?? 0)),
   })));
   chart('chart-queue', [

@@ -314,7 +314,7 @@ class RoutesTest {
     assertEquals(201, run(postJson("/topics", "{\"name\":\"metered\"}")).status());
     Reply reply = run(HttpRequest.GET("/metrics"));
     assertEquals(200, reply.status());
-    assertEquals(ContentTypes.TEXT_PLAIN_UTF8, reply.contentType());
+    assertEquals("text/plain; version=0.0.4; charset=UTF-8", reply.contentType().toString());
     assertTrue(reply.body().contains("\npubsub_topics 1.0\n"), reply.body());
     for (String family : List.of("pubsub_messages_published_total", "pubsub_events_delivered_total",
         "pubsub_events_dropped_total{reason=\"queue_full\"}", "pubsub_errors_total{code=\"RATE_LIMITED\"}",
@@ -423,16 +423,16 @@ class RoutesTest {
     assertJsonError(reply);
   }
 
-  /** RFC 9110 15.5.6: a 405 says in Allow which methods the path takes. */
+  /** RFC 9110 15.5.6: a 405 says in Allow which methods the path takes, HEAD wherever GET. */
   @Test
   void wrongMethodAnswers405JsonWithTheAllowedMethods() {
     List<Map.Entry<HttpRequest, String>> requests = List.of(
-        Map.entry(HttpRequest.PUT("/topics").withEntity(ContentTypes.APPLICATION_JSON, "{\"name\":\"x\"}"), "POST, GET"),
-        Map.entry(HttpRequest.DELETE("/topics"), "POST, GET"),
-        Map.entry(HttpRequest.POST("/health"), "GET"),
-        Map.entry(HttpRequest.DELETE("/stats"), "GET"),
+        Map.entry(HttpRequest.PUT("/topics").withEntity(ContentTypes.APPLICATION_JSON, "{\"name\":\"x\"}"), "POST, GET, HEAD"),
+        Map.entry(HttpRequest.DELETE("/topics"), "POST, GET, HEAD"),
+        Map.entry(HttpRequest.POST("/health"), "GET, HEAD"),
+        Map.entry(HttpRequest.DELETE("/stats"), "GET, HEAD"),
         Map.entry(HttpRequest.create("/topics/x").withMethod(HttpMethods.PATCH), "DELETE"),
-        Map.entry(HttpRequest.POST("/ws"), "GET"));
+        Map.entry(HttpRequest.POST("/ws"), "GET, HEAD"));
     for (Map.Entry<HttpRequest, String> request : requests) {
       Reply reply = run(request.getKey());
       String what = request.getKey().method().value() + " " + request.getKey().getUri().path();
@@ -476,6 +476,7 @@ class RoutesTest {
     assertEquals(426, reply.status());
     assertJsonError(reply);
     assertEquals(Optional.of("13"), reply.header("Sec-WebSocket-Version"));
+    assertEquals(Optional.of("websocket"), reply.header("Upgrade"));
   }
 
   /** RFC 6455 4.1; a 101 would be followed at once by the end of the connection. */
