@@ -44,6 +44,7 @@ import pekkopubsub.client.AdminClient;
 import pekkopubsub.client.PubSubClient;
 import pekkopubsub.client.TrustedCertificates;
 import pekkopubsub.http.TlsContext;
+import pekkopubsub.protocol.RequestDecoder;
 import sun.misc.Signal;
 
 /** The {@code pubsub} command line (scripts/pubsub): topics, sub, pub, health and stats against a running server. */
@@ -325,7 +326,8 @@ public final class PubSubCli {
     @ParentCommand Root root;
     @Parameters(paramLabel = "TOPIC") String topic;
 
-    @Option(names = "--last", paramLabel = "N", description = "first replay the newest N retained events (0..1000)")
+    @Option(names = "--last", paramLabel = "N",
+        description = "first replay the newest N retained events (0.." + RequestDecoder.MAX_LAST_N + ")")
     Integer last;
 
     @Option(names = "--since", paramLabel = "OFFSET",
@@ -340,6 +342,11 @@ public final class PubSubCli {
     public Integer call() throws InterruptedException {
       if (last != null && since != null) throw new Failure(USAGE, "--last and --since cannot be combined");
       if (epoch != null && since == null) throw new Failure(USAGE, "--epoch needs --since");
+      // Refused here, the server's BAD_REQUEST would read as its error (exit 2) for what is the caller's typo.
+      if (last != null && (last < 0 || last > RequestDecoder.MAX_LAST_N)) {
+        throw new Failure(USAGE, "--last wants a whole number from 0 to " + RequestDecoder.MAX_LAST_N + ", not " + last);
+      }
+      if (since != null && since < 0) throw new Failure(USAGE, "--since wants an offset >= 0, not " + since);
       PubSubCli cli = root.cli;
       PubSubClient client = root.connect();
       try {

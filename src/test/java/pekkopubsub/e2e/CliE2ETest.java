@@ -296,6 +296,25 @@ class CliE2ETest {
   }
 
   @Test
+  void subRefusesAReplayOutsideTheContractsRangeItselfAndTakesItsBounds() {
+    String topic = server.createTopic("cli-range");
+    // Sent, each would come back BAD_REQUEST from the server: exit 2 instead of 1.
+    for (List<String> replay : List.of(List.of("--last", "-5"), List.of("--last", "1001"), List.of("--since", "-3"))) {
+      Run run = pubsub("sub", topic, replay.get(0), replay.get(1));
+      assertEquals(PubSubCli.USAGE, run.exit(), () -> replay + ": " + run);
+      String line = run.errorLine();
+      assertTrue(line.contains(replay.get(0)) && line.contains(replay.get(1)), () -> replay + ": " + run);
+      assertEquals("", run.out());
+    }
+    for (List<String> replay : List.of(List.of("--last", "0"), List.of("--last", "1000"), List.of("--since", "0"))) {
+      Background sub = new Background("sub", topic, replay.get(0), replay.get(1));
+      sub.awaitSubscribed();
+      sub.cli.stop();
+      assertEquals(PubSubCli.OK, sub.awaitExit(), () -> replay + ": " + sub.err());
+    }
+  }
+
+  @Test
   void subEndsWithCode4WhenItsTopicIsDeleted() {
     String topic = server.createTopic("cli-deleted");
     Background sub = new Background("sub", topic);
