@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
@@ -15,26 +16,27 @@ import pekkopubsub.protocol.JsonCodec;
 /**
  * The load generator: {@code scripts/bench SCENARIO [flags]} (see {@link BenchConfig#USAGE}).
  * Writes {@code result.json} (or {@code sweep.json}) and {@code chart.png} to the output
- * directory and prints a summary; exit code 0 when the run completed (whatever it measured),
- * 2 on bad arguments, 1 when the run could not be made.
+ * directory and prints a summary; exit code 0 when the run completed (whatever it measured) or
+ * --help printed the usage, 2 on bad arguments, 1 when the run could not be made.
  */
 public final class Bench {
 
   /** What a run left behind. */
   public record Outcome(ObjectNode result, Path json, Path png) {}
 
+  /** The run a command line asks for; without one ({@code config} null), the exit code once its usage or refusal is printed. */
+  record Arguments(BenchConfig config, int exitCode) {}
+
   private Bench() {}
 
   public static void main(String[] args) {
     System.setProperty("java.awt.headless", "true");
-    BenchConfig c;
-    try {
-      c = BenchConfig.parse(args);
-    } catch (IllegalArgumentException e) {
-      System.err.println(e.getMessage());
-      System.exit(2);
+    Arguments arguments = arguments(args, System.out, System.err);
+    if (arguments.config() == null) {
+      System.exit(arguments.exitCode());
       return;
     }
+    BenchConfig c = arguments.config();
     try {
       Outcome o = run(c, line -> System.err.println(line));
       System.out.println(summary(o.result()));
@@ -43,6 +45,20 @@ public final class Bench {
     } catch (Exception e) {
       e.printStackTrace();
       System.exit(1);
+    }
+  }
+
+  /** Parses the command line: --help prints the usage on {@code out} (exit 0), a bad argument one line on {@code err} (exit 2). */
+  static Arguments arguments(String[] args, PrintStream out, PrintStream err) {
+    if (BenchConfig.asksForHelp(args)) {
+      out.print(BenchConfig.USAGE);
+      return new Arguments(null, 0);
+    }
+    try {
+      return new Arguments(BenchConfig.parse(args), 0);
+    } catch (IllegalArgumentException e) {
+      err.println("bench: " + e.getMessage() + " (see scripts/bench --help)");
+      return new Arguments(null, 2);
     }
   }
 

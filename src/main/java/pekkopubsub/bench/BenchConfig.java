@@ -147,9 +147,15 @@ public final class BenchConfig implements Cloneable {
         --quiet               no progress lines
       """;
 
-  /** Parses {@code SCENARIO [flags]}. */
+  /** True when the arguments ask for {@link #USAGE} ({@code -h} or {@code --help} anywhere) instead of a run. */
+  public static boolean asksForHelp(String[] args) {
+    return List.of(args).contains("--help") || List.of(args).contains("-h");
+  }
+
+  /** Parses {@code SCENARIO [flags]}; a bad argument is an IllegalArgumentException whose message is one line naming it. */
   public static BenchConfig parse(String[] args) {
-    if (args.length == 0 || args[0].startsWith("-")) throw new IllegalArgumentException("scenario missing\n" + USAGE);
+    if (args.length == 0) throw new IllegalArgumentException("a scenario is required, one of " + SCENARIOS);
+    if (args[0].startsWith("-")) throw new IllegalArgumentException("the scenario comes first, before " + args[0] + "; one of " + SCENARIOS);
     BenchConfig c = scenario(args[0]);
     List<String> rest = new ArrayList<>(List.of(args).subList(1, args.length));
     boolean inProcess = false;
@@ -176,10 +182,10 @@ public final class BenchConfig implements Cloneable {
         case "--compress" -> c.compress = true;
         case "--no-resume" -> c.tlsResume = false;
         case "--reconnect" -> c.reconnect = true;
-        case "-h", "--help" -> throw new IllegalArgumentException(USAGE);
         default -> {
+          if (!flag.startsWith("-")) throw new IllegalArgumentException("unexpected argument '" + flag + "'");
           if (value == null) {
-            if (i + 1 >= rest.size()) throw new IllegalArgumentException(flag + " needs a value\n" + USAGE);
+            if (i + 1 >= rest.size()) throw new IllegalArgumentException(flag + " needs a value");
             value = rest.get(++i);
           }
           apply(c, flag, value);
@@ -204,20 +210,20 @@ public final class BenchConfig implements Cloneable {
 
   private static void apply(BenchConfig c, String flag, String v) {
     switch (flag) {
-      case "--topics" -> c.topics = Integer.parseInt(v);
-      case "--publishers" -> c.publishers = Integer.parseInt(v);
-      case "--subscribers" -> c.subscribers = Integer.parseInt(v);
-      case "--rate" -> c.rate = Double.parseDouble(v);
-      case "--window" -> c.window = Integer.parseInt(v);
-      case "--duration" -> c.durationSec = Double.parseDouble(v);
-      case "--warmup" -> c.warmupSec = Double.parseDouble(v);
-      case "--payload-bytes" -> c.payloadBytes = Integer.parseInt(v);
-      case "--last-n" -> c.lastN = Integer.parseInt(v);
-      case "--step-duration" -> c.sweepStepSec = Double.parseDouble(v);
-      case "--max-rate" -> c.sweepMaxRate = Double.parseDouble(v);
-      case "--knee-p99-ms" -> c.kneeP99Ms = Double.parseDouble(v);
+      case "--topics" -> c.topics = wholeNumber(flag, v);
+      case "--publishers" -> c.publishers = wholeNumber(flag, v);
+      case "--subscribers" -> c.subscribers = wholeNumber(flag, v);
+      case "--rate" -> c.rate = number(flag, v);
+      case "--window" -> c.window = wholeNumber(flag, v);
+      case "--duration" -> c.durationSec = number(flag, v);
+      case "--warmup" -> c.warmupSec = number(flag, v);
+      case "--payload-bytes" -> c.payloadBytes = wholeNumber(flag, v);
+      case "--last-n" -> c.lastN = wholeNumber(flag, v);
+      case "--step-duration" -> c.sweepStepSec = number(flag, v);
+      case "--max-rate" -> c.sweepMaxRate = number(flag, v);
+      case "--knee-p99-ms" -> c.kneeP99Ms = number(flag, v);
       case "--url" -> c.url = v.endsWith("/") ? v.substring(0, v.length() - 1) : v;
-      case "--pid" -> c.pid = Long.parseLong(v);
+      case "--pid" -> c.pid = wholeNumber(flag, v);
       case "--server-opt" -> {
         int eq = v.indexOf('=');
         if (eq <= 0) throw new IllegalArgumentException("--server-opt wants KEY=VALUE, not " + v);
@@ -225,14 +231,34 @@ public final class BenchConfig implements Cloneable {
       }
       case "--server-jvm-opts" -> c.serverJvmOpts = v;
       case "--api-key" -> c.apiKey = v;
-      case "--io-threads" -> c.ioThreads = Integer.parseInt(v);
-      case "--drain" -> c.drainSec = Double.parseDouble(v);
+      case "--io-threads" -> c.ioThreads = wholeNumber(flag, v);
+      case "--drain" -> c.drainSec = number(flag, v);
       case "--out" -> c.outDir = Path.of(v);
       case "--cacert" -> c.cacert = Path.of(v);
       case "--cert" -> c.cert = Path.of(v);
       case "--key" -> c.key = Path.of(v);
-      default -> throw new IllegalArgumentException("unknown flag " + flag + "\n" + USAGE);
+      default -> throw new IllegalArgumentException("unknown flag " + flag);
     }
+  }
+
+  private static int wholeNumber(String flag, String v) {
+    try {
+      return Integer.parseInt(v);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(flag + " wants a whole number, not '" + v + "'");
+    }
+  }
+
+  private static double number(String flag, String v) {
+    double d;
+    try {
+      d = Double.parseDouble(v);
+    } catch (NumberFormatException e) {
+      d = Double.NaN;
+    }
+    // parseDouble takes "NaN" and "Infinity" too, which no rate, duration or bound means.
+    if (!Double.isFinite(d)) throw new IllegalArgumentException(flag + " wants a number, not '" + v + "'");
+    return d;
   }
 
   void validate() {
@@ -246,6 +272,9 @@ public final class BenchConfig implements Cloneable {
     require(payloadBytes >= 0 && payloadBytes <= 60_000, "--payload-bytes must be 0..60000");
     require(lastN >= 0 && lastN <= 1000, "--last-n must be 0..1000");
     require(ioThreads >= 1, "--io-threads must be >= 1");
+    require(sweepStepSec > 0 && sweepMaxRate > 0 && kneeP99Ms > 0, "--step-duration, --max-rate and --knee-p99-ms must be > 0");
+    require(drainSec >= 0, "--drain must be >= 0");
+    require(pid == -1 || pid >= 1, "--pid must be >= 1");
     require(!(sweep && closedLoop), "--sweep raises an open-loop rate; drop --closed-loop");
     require(cacert == null || tls, "--cacert is for an https:// --url");
     require(tlsResume || tls, "--no-resume is for TLS (--tls or an https:// --url)");

@@ -1,12 +1,17 @@
 package pekkopubsub.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -229,25 +234,64 @@ class BenchSmokeTest {
   }
 
   @Test
-  void badArgumentsAreRefusedWithUsage() {
-    var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-        () -> BenchConfig.parse(new String[] {"nope"}));
-    assertTrue(e.getMessage().contains("unknown scenario"));
-    e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-        () -> BenchConfig.parse(new String[] {"light", "--bogus", "1"}));
-    assertTrue(e.getMessage().contains("usage"));
-    e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-        () -> BenchConfig.parse(new String[] {"light", "--url", "http://127.0.0.1:1", "--tls"}));
-    assertTrue(e.getMessage().contains("https://"), e.getMessage());
-    e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-        () -> BenchConfig.parse(new String[] {"light", "--url", "https://127.0.0.1:1", "--cert", "client.pem"}));
-    assertTrue(e.getMessage().contains("--cert and --key go together"), e.getMessage());
-    e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-        () -> BenchConfig.parse(new String[] {"light", "--url", "http://127.0.0.1:1", "--no-resume"}));
-    assertTrue(e.getMessage().contains("--no-resume is for TLS"), e.getMessage());
-    e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-        () -> BenchConfig.parse(new String[] {"light", "--reconnect"}));
-    assertTrue(e.getMessage().contains("--reconnect is for the connections scenario"), e.getMessage());
+  void helpPrintsTheUsageAndExits0() {
+    for (List<String> args : List.of(List.of("--help"), List.of("-h"), List.of("fanout", "--rate", "500", "--help"))) {
+      Printed p = bench(args);
+      assertEquals(0, p.exit(), () -> args + ": " + p);
+      assertTrue(p.out().startsWith("usage: scripts/bench SCENARIO [flags]"), () -> args + ": " + p);
+      assertEquals("", p.err(), () -> args + ": " + p);
+    }
+  }
+
+  @Test
+  void badArgumentsAreRefusedWithOneLineNamingThemAndExit2() {
+    Map<List<String>, String> named = new LinkedHashMap<>();
+    named.put(List.of(), "a scenario is required");
+    named.put(List.of("--rate", "5"), "the scenario comes first, before --rate");
+    named.put(List.of("nope"), "unknown scenario 'nope'");
+    named.put(List.of("fanout", "--rate", "abc"), "--rate wants a number, not 'abc'");
+    named.put(List.of("fanout", "--duration=NaN"), "--duration wants a number, not 'NaN'");
+    named.put(List.of("fanout", "--subscribers", "1k"), "--subscribers wants a whole number, not '1k'");
+    named.put(List.of("fanout", "--subscribers"), "--subscribers needs a value");
+    named.put(List.of("light", "--bogus", "1"), "unknown flag --bogus");
+    named.put(List.of("light", "extra"), "unexpected argument 'extra'");
+    named.put(List.of("light", "--drain", "-1"), "--drain must be >= 0");
+    named.put(List.of("light", "--url", "http://127.0.0.1:1", "--tls"), "--tls with --url wants an https:// URL");
+    named.put(List.of("light", "--url", "https://127.0.0.1:1", "--cert", "client.pem"), "--cert and --key go together");
+    named.put(List.of("light", "--url", "http://127.0.0.1:1", "--no-resume"), "--no-resume is for TLS");
+    named.put(List.of("light", "--reconnect"), "--reconnect is for the connections scenario");
+    named.forEach((args, message) -> {
+      Printed p = bench(args);
+      assertEquals(2, p.exit(), () -> args + ": " + p);
+      assertEquals("", p.out(), () -> args + ": " + p);
+      assertTrue(p.err().startsWith("bench: " + message) && p.err().strip().endsWith(" (see scripts/bench --help)"),
+          () -> args + ": " + p);
+      assertEquals(1, p.err().lines().count(), () -> args + ": " + p);
+    });
+  }
+
+  /** What a tool printed for a command line it did not run. */
+  private record Printed(int exit, String out, String err) {}
+
+  private static Printed bench(List<String> args) {
+    return printed(args, (a, out, err) -> {
+      Bench.Arguments parsed = Bench.arguments(a, out, err);
+      assertNull(parsed.config(), () -> args + " would have started a run");
+      return parsed.exitCode();
+    });
+  }
+
+  /** A tool's parsing of its command line, returning the exit code. */
+  private interface Parsing {
+    int exitCode(String[] args, PrintStream out, PrintStream err);
+  }
+
+  private static Printed printed(List<String> args, Parsing parsing) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int exit = parsing.exitCode(args.toArray(String[]::new), new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8));
+    return new Printed(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
   }
 
   private static void assertLossless(JsonNode r) {
