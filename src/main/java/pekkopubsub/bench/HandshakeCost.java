@@ -3,6 +3,7 @@ package pekkopubsub.bench;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
+import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -35,7 +36,18 @@ public final class HandshakeCost {
   private static final ByteBuffer NOTHING = ByteBuffer.allocate(0);
   private static final byte[] REQUEST = "GET /ws HTTP/1.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] ANSWER = "HTTP/1.1 101 Switching Protocols\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
-  private static final String USAGE = "usage: HandshakeCost [--handshakes N] [--rounds R] [--key-algorithm EC|RSA]";
+  static final String USAGE = """
+      usage: scripts/tls-handshake-cost [--handshakes N] [--rounds R] [--key-algorithm EC|RSA]
+        --handshakes N        handshakes measured per provider and kind, after as many for warm-up (default 1000)
+        --rounds R            times every measurement is repeated (default 3)
+        --key-algorithm A     the server certificate's key: EC (default) or RSA
+      """;
+
+  /** What a command line asks to measure. */
+  record Options(int handshakes, int rounds, String keyAlgorithm) {}
+
+  /** The measurement a command line asks for; without one ({@code options} null), the exit code once its usage or refusal is printed. */
+  record Arguments(Options options, int exitCode) {}
 
   /** One measurement: {@code handshakes} handshakes after as many for warm-up. */
   public record Result(int round, TlsProvider provider, boolean resumeOffered, int handshakes, int resumed, double serverCpuMs) {
@@ -54,19 +66,62 @@ public final class HandshakeCost {
   private final ByteBuffer plaintext = ByteBuffer.allocate(1 << 17);
 
   public static void main(String[] args) throws Exception {
+    Arguments arguments = arguments(args, System.out, System.err);
+    if (arguments.options() == null) {
+      System.exit(arguments.exitCode());
+      return;
+    }
+    Options o = arguments.options();
+    run(o.handshakes(), o.rounds(), o.keyAlgorithm(), r -> System.out.println(r.json()));
+  }
+
+  /** Parses the command line: --help prints the usage on {@code out} (exit 0), a bad argument one line on {@code err} (exit 2). */
+  static Arguments arguments(String[] args, PrintStream out, PrintStream err) {
+    if (List.of(args).contains("--help") || List.of(args).contains("-h")) {
+      out.print(USAGE);
+      return new Arguments(null, 0);
+    }
+    try {
+      return new Arguments(parse(args), 0);
+    } catch (IllegalArgumentException e) {
+      err.println("tls-handshake-cost: " + e.getMessage() + " (see scripts/tls-handshake-cost --help)");
+      return new Arguments(null, 2);
+    }
+  }
+
+  private static Options parse(String[] args) {
     int handshakes = 1000;
     int rounds = 3;
     String keyAlgorithm = "EC";
-    if (args.length % 2 != 0) throw new IllegalArgumentException(USAGE);
     for (int i = 0; i < args.length; i += 2) {
-      switch (args[i]) {
-        case "--handshakes" -> handshakes = Integer.parseInt(args[i + 1]);
-        case "--rounds" -> rounds = Integer.parseInt(args[i + 1]);
-        case "--key-algorithm" -> keyAlgorithm = args[i + 1];
-        default -> throw new IllegalArgumentException(USAGE);
+      String flag = args[i];
+      if (!flag.startsWith("-")) throw new IllegalArgumentException("unexpected argument '" + flag + "'");
+      if (i + 1 >= args.length) throw new IllegalArgumentException(flag + " needs a value");
+      String value = args[i + 1];
+      switch (flag) {
+        case "--handshakes" -> handshakes = atLeastOne(flag, value);
+        case "--rounds" -> rounds = atLeastOne(flag, value);
+        case "--key-algorithm" -> {
+          keyAlgorithm = value.toUpperCase(Locale.ROOT);
+          if (!List.of("EC", "RSA").contains(keyAlgorithm)) {
+            throw new IllegalArgumentException("--key-algorithm wants EC or RSA, not '" + value + "'");
+          }
+        }
+        default -> throw new IllegalArgumentException("unknown flag " + flag);
       }
     }
-    run(handshakes, rounds, keyAlgorithm, r -> System.out.println(r.json()));
+    return new Options(handshakes, rounds, keyAlgorithm);
+  }
+
+  private static int atLeastOne(String flag, String value) {
+    int n;
+    try {
+      n = Integer.parseInt(value);
+    } catch (NumberFormatException e) {
+      n = 0;
+    }
+    if (n < 1) throw new IllegalArgumentException(flag + " wants a whole number >= 1, not '" + value + "'");
+    return n;
   }
 
   /** Measures every provider, full and resumed, {@code rounds} times; each result goes to {@code out} as it comes. */

@@ -270,6 +270,30 @@ class BenchSmokeTest {
     });
   }
 
+  @Test
+  void handshakeCostPrintsItsUsageOnHelpAndRefusesBadArgumentsWithOneLine() {
+    for (List<String> args : List.of(List.of("--help"), List.of("--rounds", "1", "-h"))) {
+      Printed p = handshakeCost(args);
+      assertEquals(0, p.exit(), () -> args + ": " + p);
+      assertTrue(p.out().startsWith("usage: scripts/tls-handshake-cost [--handshakes N]"), () -> args + ": " + p);
+      assertEquals("", p.err(), () -> args + ": " + p);
+    }
+    Map<List<String>, String> named = new LinkedHashMap<>();
+    named.put(List.of("--handshakes", "many"), "--handshakes wants a whole number >= 1, not 'many'");
+    named.put(List.of("--rounds", "0"), "--rounds wants a whole number >= 1, not '0'");
+    named.put(List.of("--key-algorithm", "DSA"), "--key-algorithm wants EC or RSA, not 'DSA'");
+    named.put(List.of("--rounds"), "--rounds needs a value");
+    named.put(List.of("--bogus", "1"), "unknown flag --bogus");
+    named.put(List.of("1000"), "unexpected argument '1000'");
+    named.forEach((args, message) -> {
+      Printed p = handshakeCost(args);
+      assertEquals(2, p.exit(), () -> args + ": " + p);
+      assertEquals("", p.out(), () -> args + ": " + p);
+      assertEquals("tls-handshake-cost: " + message + " (see scripts/tls-handshake-cost --help)", p.err().strip(),
+          () -> args + ": " + p);
+    });
+  }
+
   /** What a tool printed for a command line it did not run. */
   private record Printed(int exit, String out, String err) {}
 
@@ -277,6 +301,14 @@ class BenchSmokeTest {
     return printed(args, (a, out, err) -> {
       Bench.Arguments parsed = Bench.arguments(a, out, err);
       assertNull(parsed.config(), () -> args + " would have started a run");
+      return parsed.exitCode();
+    });
+  }
+
+  private static Printed handshakeCost(List<String> args) {
+    return printed(args, (a, out, err) -> {
+      HandshakeCost.Arguments parsed = HandshakeCost.arguments(a, out, err);
+      assertNull(parsed.options(), () -> args + " would have started a measurement");
       return parsed.exitCode();
     });
   }
