@@ -30,9 +30,12 @@ import org.junit.jupiter.api.Test;
 class DockerFilesTest {
   private static final Set<String> VARIABLES_OUTSIDE_CONFIG =
       Set.of("LOG_LEVEL", "LOG_FORMAT", "JAVA_OPTS", "CONFIG_FILE", "PUBSUB_API_KEYS");
+  /** Read by the image's health check (scripts/healthcheck), not by the server. */
+  private static final Set<String> HEALTH_CHECK_VARIABLES = Set.of("HEALTHCHECK_CERT", "HEALTHCHECK_KEY");
   private static final Pattern REFERENCE = Pattern.compile("\\$\\{?([A-Z_][A-Z0-9_]*)");
 
   private static String dockerfile;
+  private static String healthcheck;
   private static JsonNode compose;
   private static String composeText;
   private static Config reference;
@@ -40,6 +43,7 @@ class DockerFilesTest {
   @BeforeAll
   static void read() throws IOException {
     dockerfile = Files.readString(Path.of("Dockerfile"));
+    healthcheck = Files.readString(Path.of("scripts/healthcheck"));
     composeText = Files.readString(Path.of("docker-compose.yml"));
     compose = new YAMLMapper().readTree(composeText);
     reference = ConfigFactory.parseFile(Path.of("src/main/resources/reference.conf").toFile()).resolve();
@@ -76,12 +80,21 @@ class DockerFilesTest {
     Matcher envPort = Pattern.compile("\\bPORT=(\\d+)").matcher(dockerfile);
     assertTrue(envPort.find());
     assertEquals(port, Integer.parseInt(envPort.group(1)), "ENV PORT");
-    assertTrue(dockerfile.contains("HEALTHCHECK") && dockerfile.contains("/health\""), "HEALTHCHECK on /health");
+    assertTrue(healthcheck.contains("port=\"${PORT:-" + port + "}\""), "the health check's default port");
 
     JsonNode service = compose.path("services").path("pubsub");
     String mapping = service.path("ports").path(0).asText();
     assertEquals(String.valueOf(port), mapping.substring(mapping.lastIndexOf(':') + 1), "compose publishes " + mapping);
     assertEquals(String.valueOf(port), service.path("environment").path("PORT").asText(String.valueOf(port)));
+  }
+
+  @Test
+  void theHealthCheckIsTheScriptTheImageHolds() {
+    Matcher copy = Pattern.compile("(?m)^COPY scripts/healthcheck (\\S+)$").matcher(dockerfile);
+    assertTrue(copy.find(), "the runtime stage copies scripts/healthcheck");
+    assertTrue(Pattern.compile("(?m)^HEALTHCHECK .*CMD \\[\"bash\", \"" + Pattern.quote(copy.group(1)) + "\"]$")
+        .matcher(dockerfile).find(), "HEALTHCHECK runs " + copy.group(1));
+    assertTrue(healthcheck.contains("://127.0.0.1:$port/health\""), "it asks /health");
   }
 
   @Test
@@ -96,6 +109,7 @@ class DockerFilesTest {
   @Test
   void everyEnvironmentVariableIsOneTheServerReads() throws IOException {
     Set<String> known = new TreeSet<>(VARIABLES_OUTSIDE_CONFIG);
+    known.addAll(HEALTH_CHECK_VARIABLES);
     Matcher override = Pattern.compile("\\$\\{\\?([A-Z_][A-Z0-9_]*)}")
         .matcher(Files.readString(Path.of("src/main/resources/env-overrides.conf")));
     while (override.find()) known.add(override.group(1));
@@ -104,6 +118,7 @@ class DockerFilesTest {
     Matcher env = Pattern.compile("(?m)^(?:ENV\\s+|\\s+)([A-Z_][A-Z0-9_]*)=").matcher(dockerfile);
     while (env.find()) named.add(env.group(1));
     named.addAll(references(dockerfile));
+    named.addAll(references(healthcheck));
     compose.path("services").path("pubsub").path("environment").fieldNames().forEachRemaining(named::add);
     named.addAll(references(composeText));
     // Settings shown commented out in the compose file are documentation too.

@@ -33,6 +33,7 @@ class ScriptsTest {
       Map.entry("browser-setup", List.of("x")),
       Map.entry("client-cost", List.of("--reads", "many")),
       Map.entry("ensure-jar", List.of("x")),
+      Map.entry("healthcheck", List.of("x")),
       Map.entry("http-hold", List.of("10", "stats")),
       Map.entry("idle-latency", List.of("--bogus")),
       Map.entry("memory-flood", List.of("100", "lots")),
