@@ -15,6 +15,7 @@ import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
 import org.apache.pekko.http.scaladsl.model.IllegalRequestException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.apache.pekko.util.ByteString;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,6 +32,15 @@ public final class JsonErrors {
 
   public static HttpResponse response(StatusCode status, ErrorCode code, String message) {
     return HttpResponse.create().withStatus(status).withEntity(ContentTypes.APPLICATION_JSON, body(code, message));
+  }
+
+  /** The contract code of an error response's body, if it is one. */
+  static Optional<ErrorCode> codeOf(ByteString body) {
+    try {
+      return Optional.of(ErrorCode.valueOf(JsonCodec.parse(body.utf8String()).path("error").path("code").asText()));
+    } catch (Exception notAnErrorBody) {
+      return Optional.empty();
+    }
   }
 
   /** The body of every error response: {@code {"error":{"code","message"}}}. */

@@ -90,7 +90,7 @@ public final class Routes extends AllDirectives {
   }
 
   public Route routes() {
-    return handleExceptions(JsonErrors.exceptionHandler(), () ->
+    return mapResponse(this::countedIfError, () -> handleExceptions(JsonErrors.exceptionHandler(), () ->
         // The dashboard's files stay open: its page holds no data, and tells a browser without a key
         // what to open; its own fetches of /stats and /metrics carry the key.
         handleRejections(JsonErrors.rejectionHandler(), () -> headAsGet(() -> concat(docs.assets(), dashboard.routes(), authorized(() -> concat(
@@ -103,7 +103,16 @@ public final class Routes extends AllDirectives {
             path("health", () -> get(this::health)),
             path("stats", () -> get(this::stats)),
             path("metrics", () -> get(this::metrics)),
-            path("ws", () -> get(this::webSocket))))))));
+            path("ws", () -> get(this::webSocket)))))))));
+  }
+
+  /** An error answer counts in pubsub_errors_total by its contract code, as a WebSocket error frame does. */
+  private HttpResponse countedIfError(HttpResponse response) {
+    if (response.status().isFailure() && response.entity() instanceof HttpEntity.Strict strict
+        && strict.getContentType().equals(ContentTypes.APPLICATION_JSON)) {
+      JsonErrors.codeOf(strict.getData()).ifPresent(metrics::error);
+    }
+    return response;
   }
 
   /**

@@ -112,7 +112,7 @@ public final class ServerMetrics {
     }
     for (ErrorCode code : ErrorCode.values()) {
       errors.put(code, Counter.builder("pubsub.errors").tag("code", code.name())
-          .description("Error answers sent to clients, by code").register(registry));
+          .description("Error answers sent to clients (WebSocket error frames and HTTP error responses), by code").register(registry));
     }
     Gauge.builder("pubsub.connections", connections, AtomicLong::get)
         .description("Open WebSocket connections").register(registry);

@@ -325,6 +325,17 @@ class RoutesTest {
     }
   }
 
+  /** An alert on error answers sees REST's too, not only WebSocket error frames. */
+  @Test
+  void restErrorAnswersCountInTheErrorsMetricByTheirCode() {
+    assertEquals(404, run(HttpRequest.DELETE("/topics/" + freshTopic())).status());
+    assertEquals(400, run(postJson("/topics", "{\"name\":\"bad name\"}")).status());
+    assertEquals(405, run(HttpRequest.POST("/health")).status());
+    String scrape = metrics.scrape();
+    assertTrue(scrape.contains("pubsub_errors_total{code=\"TOPIC_NOT_FOUND\"} 1.0"), scrape);
+    assertTrue(scrape.contains("pubsub_errors_total{code=\"BAD_REQUEST\"} 2.0"), scrape);
+  }
+
   @Test
   void healthAnswersOkWithUptimeTopicsAndSubscribers() {
     String a = createTopic();
