@@ -205,10 +205,8 @@ public final class PerMessageDeflate {
      */
     private Inflated overLimit(byte[] start, int maxBytes) throws DataFormatException {
       if (scratch == null) scratch = new byte[16 * 1024];
-      int endBytes = RequestIdSalvage.END_BYTES;
-      byte[] end = new byte[endBytes];
-      int endLength = Math.min(endBytes, start.length);
-      System.arraycopy(start, start.length - endLength, end, 0, endLength);
+      byte[] end = new byte[RequestIdSalvage.END_BYTES];
+      int endLength = RequestIdSalvage.keepEnd(end, 0, start, 0, start.length);
       long size = start.length;
       long most = (long) MOST_LIMITS_INFLATED * maxBytes;
       for (int n; (n = inflateSome(scratch, 0, scratch.length)) >= 0; ) {
@@ -217,11 +215,7 @@ public final class PerMessageDeflate {
           inflater.reset();
           return resetEachMessage ? new Inflated(start, size, true, end, endLength) : null;
         }
-        int take = Math.min(n, endBytes);
-        int keep = Math.min(endLength, endBytes - take);
-        System.arraycopy(end, endLength - keep, end, 0, keep);
-        System.arraycopy(scratch, n - take, end, keep, take);
-        endLength = keep + take;
+        endLength = RequestIdSalvage.keepEnd(end, endLength, scratch, 0, n);
       }
       endMessage();
       return new Inflated(start, size, true, end, endLength);

@@ -366,11 +366,7 @@ public final class WebSocketFrameDecoder extends GraphStage<FlowShape<ByteString
       int toStart = Math.min(startLength, max - skippedStartLength);
       System.arraycopy(startBytes, startOffset, skippedStart, skippedStartLength, toStart);
       skippedStartLength += toStart;
-      int take = Math.min(endLength, max);
-      int keep = Math.min(skippedEndLength, max - take);
-      System.arraycopy(skippedEnd, skippedEndLength - keep, skippedEnd, 0, keep);
-      System.arraycopy(endBytes, endOffset + endLength - take, skippedEnd, keep, take);
-      skippedEndLength = keep + take;
+      skippedEndLength = RequestIdSalvage.keepEnd(skippedEnd, skippedEndLength, endBytes, endOffset, endLength);
     }
 
     private byte[] takePayload(int length) {

@@ -19,6 +19,19 @@ public final class RequestIdSalvage {
 
   private RequestIdSalvage() {}
 
+  /**
+   * Appends {@code bytes[offset, offset + length)} to the {@code endLength} bytes kept in
+   * {@code end}, keeping only the last {@code end.length} of them; returns how many it now holds.
+   * For a message that arrives (or inflates) piece by piece and is kept by its end only.
+   */
+  public static int keepEnd(byte[] end, int endLength, byte[] bytes, int offset, int length) {
+    int take = Math.min(length, end.length);
+    int keep = Math.min(endLength, end.length - take);
+    System.arraycopy(end, endLength - keep, end, 0, keep);
+    System.arraycopy(bytes, offset + length - take, end, keep, take);
+    return keep + take;
+  }
+
   /** The string value of a top-level {@code request_id} met before the text stops being a JSON object; null if none. */
   public static String fromStart(String text) {
     try (JsonParser parser = FACTORY.createParser(text)) {
