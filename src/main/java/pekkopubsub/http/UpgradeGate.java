@@ -183,7 +183,8 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
         cancelTimer(HeadDeadline.INSTANCE);
         state = State.ADMITTING;
         upgrade = recognized;
-        admit.get().whenComplete((admission, failure) -> handOver(admission != null ? admission : failure));
+        admit.get().whenComplete((admission, failure) -> handOver(admitted, admission != null ? admission : failure,
+            admission instanceof ConnectionRegistry.Admitted place ? place.ticket() : 0, withdraw));
       } else if (verdict == WebSocketHandshake.Incomplete.INSTANCE) {
         pull(fromClient);
       } else if (!WebSocketHandshake.headComplete(bytes, scannedForHeadEnd)) {
@@ -205,12 +206,13 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
     }
 
     /**
-     * Gives the registry's answer to this stage; a place granted after the client left (a reset
-     * right after its upgrade request) is given back at once rather than when it expires.
+     * Gives an admission's answer to this stage through {@code callback}; a place granted (its
+     * {@code ticket}, 0 for none) after the stage stopped, its client gone (a reset right after its
+     * request), is given back at once with {@code giveBack} rather than when it expires or never.
      */
-    private void handOver(Object admission) {
-      admitted.invokeWithFeedbackCompletionStage(admission).whenComplete((done, stopped) -> {
-        if (stopped != null && admission instanceof ConnectionRegistry.Admitted place) withdraw.accept(place.ticket());
+    private void handOver(AsyncCallback<Object> callback, Object answer, long ticket, LongConsumer giveBack) {
+      callback.invokeWithFeedbackCompletionStage(answer).whenComplete((done, stopped) -> {
+        if (stopped != null && ticket != 0) giveBack.accept(ticket);
       });
     }
 
@@ -278,11 +280,8 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
       cancel(fromWebSocket);
       state = State.ADMITTING_HTTP;
       healthProbe = WebSocketHandshake.asHealthProbe(head);
-      admitHttp.apply(healthProbe != null).whenComplete((admission, failure) ->
-          httpAdmitted.invokeWithFeedbackCompletionStage(admission != null ? admission : failure).whenComplete((done, stopped) -> {
-            // The stage stopped first (its client went): the place it was given is given back here.
-            if (stopped != null && admission instanceof HttpConnections.Admitted late) httpClosed.accept(late.ticket());
-          }));
+      admitHttp.apply(healthProbe != null).whenComplete((admission, failure) -> handOver(httpAdmitted,
+          admission != null ? admission : failure, admission instanceof HttpConnections.Admitted place ? place.ticket() : 0, httpClosed));
     }
 
     private void onHttpAdmission(Object admission) {
