@@ -236,7 +236,7 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
   private final Map<ActorRef<Reply>, Replaying> replaying = new HashMap<>();
   private long lastOffset;
   private long dropped;
-  /** Published but not yet told to the subscribers; emptied before every membership change. */
+  /** Published but not yet told to the subscribers; emptied at every membership change (one that leaves does not get them). */
   private final List<ByteString> pendingFrames = new ArrayList<>();
   private long pendingBytes;
   private final FanOutBatch batch;
@@ -502,27 +502,19 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
     ActorRef<Reply> subscriber = leave.replyTo();
     getContext().unwatch(subscriber);
     Long liveAfter = subscribers.liveAfter(subscriber);
-    if (liveAfter == null) return removeSubscriber(subscriber);
-    // Out of the set before the pending events go: it would not read them either.
-    subscribers.remove(subscriber);
-    fanOutPending();
-    compressing.remove(subscriber);
-    metrics.subscriptionsChanged(-1);
-    long lost = lastOffset - Math.max(leave.receivedUpTo(), liveAfter);
-    if (lost > 0) {
-      dropped += lost;
-      metrics.dropped(ServerMetrics.DropReason.CLOSING, lost);
-    }
-    return this;
+    if (liveAfter != null) dropForClosing(lastOffset - Math.max(leave.receivedUpTo(), liveAfter));
+    return removeSubscriber(subscriber);
   }
 
   private Behavior<Command> removeSubscriber(ActorRef<Reply> subscriber) {
-    fanOutPending();
     Replaying replay = replaying.remove(subscriber);
     if (replay != null) dropOwed(replay);
     if (replay != null || subscribers.remove(subscriber)) {
       metrics.subscriptionsChanged(-1);
     }
+    // Out of the set before the pending events go: a subscriber that left would not read them. An
+    // unsubscribe fans out first, so the events published before it still reach it.
+    fanOutPending();
     compressing.remove(subscriber);
     return this;
   }
@@ -532,10 +524,14 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
    * it was present for and has not been sent, are dropped, as its queued events would be.
    */
   private void dropOwed(Replaying replay) {
-    long owed = lastOffset - Math.max(replay.next() - 1, replay.lastReplayed());
-    if (owed <= 0) return;
-    dropped += owed;
-    metrics.dropped(ServerMetrics.DropReason.CLOSING, owed);
+    dropForClosing(lastOffset - Math.max(replay.next() - 1, replay.lastReplayed()));
+  }
+
+  /** Events a subscription was owed when it ended, never sent or lost on the way: dropped, for the topic's stats and the meters. */
+  private void dropForClosing(long events) {
+    if (events <= 0) return;
+    dropped += events;
+    metrics.dropped(ServerMetrics.DropReason.CLOSING, events);
   }
 
   private Behavior<Command> onRecordDropped(RecordDropped drop) {
