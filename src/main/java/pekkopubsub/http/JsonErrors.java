@@ -1,5 +1,6 @@
 package pekkopubsub.http;
 
+import org.apache.pekko.http.javadsl.model.AttributeKey;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
@@ -15,7 +16,6 @@ import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
 import org.apache.pekko.http.scaladsl.model.IllegalRequestException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import org.apache.pekko.util.ByteString;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,17 +30,12 @@ public final class JsonErrors {
 
   private JsonErrors() {}
 
-  public static HttpResponse response(StatusCode status, ErrorCode code, String message) {
-    return HttpResponse.create().withStatus(status).withEntity(ContentTypes.APPLICATION_JSON, body(code, message));
-  }
+  /** The contract code of an error response, carried beside it, so that it is counted without reading the body back. */
+  static final AttributeKey<ErrorCode> ERROR_CODE = AttributeKey.create("pubsub-error-code", ErrorCode.class);
 
-  /** The contract code of an error response's body, if it is one. */
-  static Optional<ErrorCode> codeOf(ByteString body) {
-    try {
-      return Optional.of(ErrorCode.valueOf(JsonCodec.parse(body.utf8String()).path("error").path("code").asText()));
-    } catch (Exception notAnErrorBody) {
-      return Optional.empty();
-    }
+  public static HttpResponse response(StatusCode status, ErrorCode code, String message) {
+    return HttpResponse.create().withStatus(status).withEntity(ContentTypes.APPLICATION_JSON, body(code, message))
+        .addAttribute(ERROR_CODE, code);
   }
 
   /** The body of every error response: {@code {"error":{"code","message"}}}. */

@@ -108,10 +108,7 @@ public final class Routes extends AllDirectives {
 
   /** An error answer counts in pubsub_errors_total by its contract code, as a WebSocket error frame does. */
   private HttpResponse countedIfError(HttpResponse response) {
-    if (response.status().isFailure() && response.entity() instanceof HttpEntity.Strict strict
-        && strict.getContentType().equals(ContentTypes.APPLICATION_JSON)) {
-      JsonErrors.codeOf(strict.getData()).ifPresent(metrics::error);
-    }
+    response.getAttribute(JsonErrors.ERROR_CODE).ifPresent(metrics::error);
     return response;
   }
 
