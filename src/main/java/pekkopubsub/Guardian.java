@@ -18,6 +18,7 @@ import pekkopubsub.config.Settings;
 import pekkopubsub.connection.ConnectionRegistry;
 import pekkopubsub.connection.HeapPressure;
 import pekkopubsub.http.ApiKeys;
+import pekkopubsub.http.CompletingThread;
 import pekkopubsub.http.FileDescriptorBudget;
 import pekkopubsub.http.FrontDoor;
 import pekkopubsub.http.HttpConnections;
@@ -50,7 +51,7 @@ public final class Guardian {
       metrics.watchHistory(historyMemory.budgetBytes(), historyMemory::retainedBytes, historyMemory::evictedEvents);
       HeapPressure heapPressure = HeapPressure.watchingCollections(settings.heapHighWatermarkBytes());
       metrics.watchHeapPressure(heapPressure.highWatermarkBytes(), heapPressure::isHigh);
-      context.getSystem().getWhenTerminated().thenRun(heapPressure::close);
+      context.getSystem().getWhenTerminated().thenRunAsync(heapPressure::close, CompletingThread.INSTANCE);
       ActorRef<TopicManager.Command> topics = context.spawn(TopicManager.create(settings.maxHistoryPerTopic(),
           historyMemory, settings.askTimeout().dividedBy(2), settings.limits().maxTopics(), settings.fanOutPacing(),
           FanOutBatch.fitting(settings.outboundQueueSize(), settings.outboundQueueBytes()), metrics),
@@ -107,7 +108,7 @@ public final class Guardian {
     shutdown.addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "drain-websockets", () ->
         AskPattern.<ConnectionRegistry.Command, ConnectionRegistry.AllClosed>ask(
                 registry, ConnectionRegistry.ShutDownAll::new, drainTimeout, system.scheduler())
-            .handle((allClosed, timeout) -> Done.done()));
+            .handleAsync((allClosed, timeout) -> Done.done(), CompletingThread.INSTANCE));
     shutdown.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "http-unbind", binding::unbind);
     shutdown.addTask(CoordinatedShutdown.PhaseServiceRequestsDone(), "http-terminate", frontDoor::closeHttpConnections);
     context.getLog().info("pekko-pubsub listening on {} ({}WebSocket at /ws)", binding.localAddress(),

@@ -121,7 +121,7 @@ public final class FrontDoor {
     } catch (IOException e) {
       return CompletableFuture.failedFuture(e);
     }
-    system.getWhenTerminated().thenRun(loop::close);
+    system.getWhenTerminated().thenRunAsync(loop::close, CompletingThread.INSTANCE);
     Executor dispatcher = system.executionContext();
     CompletionStage<SelectorLoop.Listener> listening = loop.listen(new InetSocketAddress(host, port),
         serverSettings.getBacklog(), serverSettings.getSocketOptions(), channel -> dispatcher.execute(() -> serve(channel, loop)));

@@ -183,8 +183,8 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
         cancelTimer(HeadDeadline.INSTANCE);
         state = State.ADMITTING;
         upgrade = recognized;
-        admit.get().whenComplete((admission, failure) -> handOver(admitted, admission != null ? admission : failure,
-            admission instanceof ConnectionRegistry.Admitted place ? place.ticket() : 0, withdraw));
+        admit.get().whenCompleteAsync((admission, failure) -> handOver(admitted, admission != null ? admission : failure,
+            admission instanceof ConnectionRegistry.Admitted place ? place.ticket() : 0, withdraw), CompletingThread.INSTANCE);
       } else if (verdict == WebSocketHandshake.Incomplete.INSTANCE) {
         pull(fromClient);
       } else if (!WebSocketHandshake.headComplete(bytes, scannedForHeadEnd)) {
@@ -211,9 +211,9 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
      * request), is given back at once with {@code giveBack} rather than when it expires or never.
      */
     private void handOver(AsyncCallback<Object> callback, Object answer, long ticket, LongConsumer giveBack) {
-      callback.invokeWithFeedbackCompletionStage(answer).whenComplete((done, stopped) -> {
+      callback.invokeWithFeedbackCompletionStage(answer).whenCompleteAsync((done, stopped) -> {
         if (stopped != null && ticket != 0) giveBack.accept(ticket);
-      });
+      }, CompletingThread.INSTANCE);
     }
 
     private void onAdmission(Object admission) {
@@ -280,8 +280,9 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
       cancel(fromWebSocket);
       state = State.ADMITTING_HTTP;
       healthProbe = WebSocketHandshake.asHealthProbe(head);
-      admitHttp.apply(healthProbe != null).whenComplete((admission, failure) -> handOver(httpAdmitted,
-          admission != null ? admission : failure, admission instanceof HttpConnections.Admitted place ? place.ticket() : 0, httpClosed));
+      admitHttp.apply(healthProbe != null).whenCompleteAsync((admission, failure) -> handOver(httpAdmitted,
+          admission != null ? admission : failure, admission instanceof HttpConnections.Admitted place ? place.ticket() : 0, httpClosed),
+          CompletingThread.INSTANCE);
     }
 
     private void onHttpAdmission(Object admission) {

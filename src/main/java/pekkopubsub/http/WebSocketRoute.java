@@ -74,13 +74,13 @@ public final class WebSocketRoute {
     HttpResponse invalid = validate(request);
     if (invalid != null) return CompletableFuture.completedFuture(invalid);
     String key = header(request, "sec-websocket-key").orElseThrow().trim();
-    return admit().handle((admission, failure) -> {
+    return admit().handleAsync((admission, failure) -> {
           if (admission instanceof ConnectionRegistry.Admitted admitted) return switchProtocols(key, admitted.ticket());
           String reason = admission instanceof ConnectionRegistry.Refused refused
               ? refused.reason() : "the server is too busy to accept a connection";
           return JsonErrors.response(StatusCodes.SERVICE_UNAVAILABLE, ErrorCode.INTERNAL, reason)
               .addHeader(RawHeader.create("Retry-After", "1"));
-        });
+        }, CompletingThread.INSTANCE);
   }
 
   /** The handshake's JSON error, or null when the request is a valid WebSocket upgrade. */

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.AfterAll;
@@ -49,6 +51,36 @@ class FrontDoorE2ETest {
       assertEquals("pong", pong.get("type").asText(), pong.toString());
       assertEquals("late", pong.get("request_id").asText());
     }
+  }
+
+  /**
+   * The build runs the tests with the common pool's parallelism at one, as on a two-core machine,
+   * where each of Pekko's future callbacks used to start a thread of its own: two per connection.
+   */
+  @Test
+  void connectionsAndRequestsStartNoThreadEach() throws IOException {
+    String health = "GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+    String keptAlive = "GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    for (int warm = 0; warm < 5; warm++) {
+      RawWebSocket.connect(server.httpBase()).close();
+      server.exchange(health);
+    }
+    ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+    long startedBefore = threads.getTotalStartedThreadCount();
+    int rounds = 30;
+    for (int i = 0; i < rounds; i++) {
+      try (RawWebSocket viaFrontDoor = RawWebSocket.connect(server.httpBase());
+          RawWebSocket viaPekkoHttp = RawWebSocket.connect(server.httpBase(), keptAlive, null)) {
+        viaFrontDoor.sendText("{\"type\":\"ping\"}");
+        viaPekkoHttp.sendText("{\"type\":\"ping\"}");
+        assertEquals("pong", viaFrontDoor.read().json().path("type").asText());
+        assertEquals("pong", viaPekkoHttp.read().json().path("type").asText());
+      }
+      assertTrue(server.exchange(health).startsWith("HTTP/1.1 200"));
+    }
+    long started = threads.getTotalStartedThreadCount() - startedBefore;
+    // Pools may still grow by a few; one thread per callback was over 200 here.
+    assertTrue(started < rounds, started + " threads started for " + rounds * 3 + " connections");
   }
 
   @Test
