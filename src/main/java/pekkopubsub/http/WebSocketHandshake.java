@@ -132,12 +132,11 @@ final class WebSocketHandshake {
     if (bytes.length() > PREFIX.length && bytes.apply(PREFIX.length) != ' ' && bytes.apply(PREFIX.length) != '?') {
       return Other.INSTANCE;
     }
-    int end = headEnd(bytes, 0);
-    if (end < 0) {
-      // A head ended by bare LFs goes to Pekko HTTP, which reads them (RFC 9112 2.2).
-      return bytes.length() >= MAX_HEAD_BYTES || anyHeadEnd(bytes, 0) >= 0 ? Other.INSTANCE : Incomplete.INSTANCE;
-    }
-    return examineHead(bytes.slice(0, end).decodeString(StandardCharsets.ISO_8859_1), end + 4, apiKeys, deflate);
+    int end = anyHeadEnd(bytes, 0);
+    if (end < 0) return bytes.length() >= MAX_HEAD_BYTES ? Other.INSTANCE : Incomplete.INSTANCE;
+    // A head ended by bare LFs goes to Pekko HTTP, which reads them (RFC 9112 2.2).
+    if (end == 0 || bytes.apply(end - 1) != '\r' || bytes.apply(end + 1) != '\r') return Other.INSTANCE;
+    return examineHead(bytes.slice(0, end - 1).decodeString(StandardCharsets.ISO_8859_1), end + 3, apiKeys, deflate);
   }
 
   /**
@@ -149,8 +148,8 @@ final class WebSocketHandshake {
   }
 
   /**
-   * Index of the empty line that ends the head, whether its lines end in CRLF or in a bare LF
-   * (which RFC 9112 2.2 lets a recipient accept), or -1; only one that ends after the first
+   * Index of the LF before the empty line that ends the head, whether its lines end in CRLF or in a
+   * bare LF (which RFC 9112 2.2 lets a recipient accept), or -1; only one that ends after the first
    * {@code scanned} bytes is looked for.
    */
   private static int anyHeadEnd(ByteString bytes, int scanned) {
