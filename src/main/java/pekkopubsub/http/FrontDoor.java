@@ -84,12 +84,15 @@ public final class FrontDoor {
     this.serverSettings = ServerSettings.create(system.classicSystem());
     this.routes = routes.flow(system);
     this.materializer = Materializer.matFromSystem(system);
-    scala.concurrent.duration.Duration idle = serverSettings.getTimeouts().idleTimeout();
-    this.idleTimeout = idle.isFinite()
-        ? BidiFlow.bidirectionalIdleTimeout(java.time.Duration.ofNanos(idle.toNanos()))
-        : BidiFlow.identity();
-    scala.concurrent.duration.Duration request = serverSettings.getTimeouts().requestTimeout();
-    this.headTimeout = request.isFinite() ? java.time.Duration.ofNanos(request.toNanos()) : java.time.Duration.ZERO;
+    this.idleTimeout = finite(serverSettings.getTimeouts().idleTimeout())
+        .<BidiFlow<ByteString, ByteString, ByteString, ByteString, NotUsed>>map(BidiFlow::bidirectionalIdleTimeout)
+        .orElse(BidiFlow.identity());
+    this.headTimeout = finite(serverSettings.getTimeouts().requestTimeout()).orElse(java.time.Duration.ZERO);
+  }
+
+  /** One of Pekko HTTP's timeouts as a Java duration; empty when it is configured "infinite". */
+  static Optional<java.time.Duration> finite(scala.concurrent.duration.Duration timeout) {
+    return timeout.isFinite() ? Optional.of(java.time.Duration.ofNanos(timeout.toNanos())) : Optional.empty();
   }
 
   /** The bound port: where it is, and how to release it. */

@@ -82,9 +82,7 @@ public final class Routes extends AllDirectives {
     this.webSocket = webSocket;
     this.askTimeout = askTimeout;
     this.jsonBody = jsonBody(JsonCodec.newMapper(limits));
-    scala.concurrent.duration.Duration requestTimeout =
-        ServerSettings.create(system.classicSystem()).getTimeouts().requestTimeout();
-    this.bodyTimeout = requestTimeout.isFinite() ? Duration.ofNanos(requestTimeout.toNanos()) : null;
+    this.bodyTimeout = FrontDoor.finite(ServerSettings.create(system.classicSystem()).getTimeouts().requestTimeout()).orElse(null);
     CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
     this.shuttingDown = () -> shutdown.getShutdownReason().isPresent();
   }
