@@ -18,6 +18,7 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.http.javadsl.marshallers.jackson.Jackson;
+import org.apache.pekko.http.javadsl.model.AttributeKey;
 import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
@@ -53,6 +54,9 @@ public final class Routes extends AllDirectives {
    */
   private static final WWWAuthenticate API_KEY_CHALLENGE =
       WWWAuthenticate.create(HttpChallenge.create("ApiKey", "pekko-pubsub", Map.of("header", "X-API-Key")));
+
+  /** Marks a HEAD routed as GET: the one GET whose answer a HEAD cannot have is a WebSocket's 101. */
+  private static final AttributeKey<Boolean> ASKED_AS_HEAD = AttributeKey.create("pubsub-asked-as-head", Boolean.class);
 
   private final ActorSystem<?> system;
   private final ActorRef<TopicManager.Command> topics;
@@ -118,7 +122,7 @@ public final class Routes extends AllDirectives {
    */
   private Route headAsGet(Supplier<Route> inner) {
     return extractMethod(method -> method.equals(HttpMethods.HEAD)
-        ? mapRequest(request -> request.withMethod(HttpMethods.GET), inner)
+        ? mapRequest(request -> request.withMethod(HttpMethods.GET).addAttribute(ASKED_AS_HEAD, Boolean.TRUE), inner)
         : inner.get());
   }
 
@@ -255,7 +259,9 @@ public final class Routes extends AllDirectives {
     if (shuttingDown.get()) {
       return error(StatusCodes.SERVICE_UNAVAILABLE, ErrorCode.INTERNAL, "server is shutting down");
     }
-    return extractRequest(request -> completeWithFuture(webSocket.upgrade(request)));
+    return extractRequest(request -> request.getAttribute(ASKED_AS_HEAD).isPresent()
+        ? error(StatusCodes.BAD_REQUEST, ErrorCode.BAD_REQUEST, "a WebSocket upgrade needs GET: a HEAD cannot switch protocols")
+        : completeWithFuture(webSocket.upgrade(request)));
   }
 
   private CompletionStage<TopicManager.TopicStatsCollected> topicStats() {

@@ -112,6 +112,15 @@ class FrontDoorE2ETest {
     assertEquals("BAD_REQUEST", Wire.bodyJson(response, 400).path("error").path("code").asText(), response);
   }
 
+  /** RFC 6455 4.1: the upgrade's method is GET; a HEAD got a 101 and became a WebSocket. */
+  @Test
+  void anUpgradeAskedWithHeadIsRefused() throws IOException {
+    String response = server.exchange("HEAD /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade, close\r\n"
+        + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+    assertTrue(response.startsWith("HTTP/1.1 400 "), response);
+    assertTrue(response.endsWith("\r\n\r\n"), "a HEAD answer has no body: " + response);
+  }
+
   @Test
   void emptyLinesBeforeARequestAreIgnored() throws IOException {
     String response = server.exchange("\r\n\r\nGET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");

@@ -490,9 +490,9 @@ class RoutesTest {
     assertEquals(Optional.of("websocket"), reply.header("Upgrade"));
   }
 
-  /** RFC 6455 4.1; a 101 would be followed at once by the end of the connection. */
+  /** RFC 6455 4.1; a 101 would be followed at once by the end of the connection, or (HEAD) cannot switch at all. */
   @Test
-  void webSocketUpgradeOverHttp10OrWithABodyOrTwoKeysAnswers400Json() {
+  void webSocketUpgradeOverHttp10OrWithABodyOrTwoKeysOrAsHeadAnswers400Json() {
     List<HttpHeader> upgrade = List.of(
         RawHeader.create("Upgrade", "websocket"),
         RawHeader.create("Connection", "Upgrade"),
@@ -501,7 +501,8 @@ class RoutesTest {
     Map<String, HttpRequest> requests = Map.of(
         "two keys", HttpRequest.GET("/ws").addHeaders(upgrade).addHeader(RawHeader.create("Sec-WebSocket-Key", "AAAAAAAAAAAAAAAAAAAAAA==")),
         "HTTP/1.0", HttpRequest.GET("/ws").withProtocol(HttpProtocols.HTTP_1_0).addHeaders(upgrade),
-        "a body", HttpRequest.GET("/ws").addHeaders(upgrade).withEntity(ContentTypes.APPLICATION_JSON, "{}"));
+        "a body", HttpRequest.GET("/ws").addHeaders(upgrade).withEntity(ContentTypes.APPLICATION_JSON, "{}"),
+        "HEAD", HttpRequest.HEAD("/ws").addHeaders(upgrade));
     requests.forEach((what, request) -> {
       Reply reply = run(request);
       assertEquals(400, reply.status(), what + ": " + reply.body());
