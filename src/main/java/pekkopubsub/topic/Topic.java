@@ -239,6 +239,8 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
   /** Published but not yet told to the subscribers; emptied at every membership change (one that leaves does not get them). */
   private final List<ByteString> pendingFrames = new ArrayList<>();
   private long pendingBytes;
+  /** The newest pending event's offset: lastOffset is already the next one's when a byte bound sends a batch ahead of it. */
+  private long pendingLastOffset;
   private final FanOutBatch batch;
   /** The same, for the subscribers in {@link #compressing}; empty while there are none. */
   private final List<ByteString> pendingCompressedFrames = new ArrayList<>();
@@ -291,19 +293,20 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
     boolean afterQuietGap = pacer.quietBefore(now);
     pacer.published(now);
     if (subscribers.size() > 0) {
-      addToFanOut(frame, compressing.isEmpty() ? null : PerMessageDeflate.forAgreedClient(json, frame), now, afterQuietGap);
+      addToFanOut(offset, frame, compressing.isEmpty() ? null : PerMessageDeflate.forAgreedClient(json, frame), now, afterQuietGap);
     }
     publish.replyTo().tell(new Published(publish.requestId(), name, offset));
     metrics.published();
     return this;
   }
 
-  private void addToFanOut(ByteString frame, ByteString compressedFrame, long now, boolean afterQuietGap) {
+  private void addToFanOut(long offset, ByteString frame, ByteString compressedFrame, long now, boolean afterQuietGap) {
     // A batch never holds more bytes than a subscriber's queue: the pending ones go first.
     if (!pendingFrames.isEmpty() && pendingBytes + frame.size() > batch.maxBytes()) fanOutPending();
     boolean alone = pendingFrames.isEmpty();
     if (alone) pendingSinceNanos = now;
     pendingFrames.add(frame);
+    pendingLastOffset = offset;
     pendingBytes += frame.size();
     if (compressedFrame != null) pendingCompressedFrames.add(compressedFrame);
     if (pendingFrames.size() >= batch.maxEvents()) {
@@ -362,7 +365,7 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
     // Membership is constant within a batch (it changes only after a fan-out), so both lists hold the same events.
     List<ByteString> compressedFrames = pendingCompressedFrames.isEmpty() ? null : List.copyOf(pendingCompressedFrames);
     Events events = new Events(
-        name, getContext().getSelf(), List.copyOf(pendingFrames), compressedFrames, lastOffset, pendingSinceNanos);
+        name, getContext().getSelf(), List.copyOf(pendingFrames), compressedFrames, pendingLastOffset, pendingSinceNanos);
     pendingFrames.clear();
     pendingBytes = 0;
     pendingCompressedFrames.clear();
