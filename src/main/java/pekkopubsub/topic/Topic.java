@@ -379,13 +379,19 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
     ActorRef<Reply> subscriber = subscribe.replyTo();
     boolean sameEpoch = subscribe.epoch() == null || subscribe.epoch().equals(epoch);
     Long alreadyCoveredAfter = coveredAfter(subscriber);
-    if (alreadyCoveredAfter != null) {
-      // Already subscribed: a second replay would repeat events this connection has had.
+    boolean alreadySubscribed = alreadyCoveredAfter != null;
+    if (alreadySubscribed && (subscribe.sinceOffset() == null || replaying.containsKey(subscriber))) {
+      // A second replay of the newest events would repeat what this connection has had; one
+      // already under way reaches everything after where it began.
       Boolean recovered = subscribe.sinceOffset() == null ? null
-          : sameEpoch && subscribe.sinceOffset() >= alreadyCoveredAfter && subscribe.sinceOffset() <= lastOffset;
+          : sameEpoch && subscribe.sinceOffset() >= alreadyCoveredAfter && subscribe.sinceOffset() <= lastOffset
+              && history.retainsEverythingAfter(subscribe.sinceOffset());
       subscriber.tell(new Subscribed(subscribe.requestId(), name, epoch, List.of(), recovered));
       return this;
     }
+    // A live subscriber asking again since an offset has seen a gap (its queue dropped events, say):
+    // it gets the replay it asks for, and stays subscribed throughout.
+    if (alreadySubscribed) subscribers.remove(subscriber);
     Boolean recovered = null;
     long first;
     if (subscribe.sinceOffset() != null) {
@@ -404,9 +410,11 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
       replaying.put(subscriber, new Replaying(page.next(), lastOffset, first - 1, subscribe.compressed()));
       continuesAt = getContext().getSelf();
     }
-    if (subscribe.compressed()) compressing.add(subscriber);
-    getContext().watchWith(subscriber, new SubscriberTerminated(subscriber));
-    metrics.subscriptionsChanged(1);
+    if (!alreadySubscribed) {
+      if (subscribe.compressed()) compressing.add(subscriber);
+      getContext().watchWith(subscriber, new SubscriberTerminated(subscriber));
+      metrics.subscriptionsChanged(1);
+    }
     subscriber.tell(new Subscribed(subscribe.requestId(), name, epoch, replayed, page.frames(), continuesAt, recovered));
     getContext().getLog().debug("subscriber joined {} {} {}",
         kv("topic", name), kv("subscriber", subscriber.path().name()), kv("replayed", replayed));

@@ -738,24 +738,32 @@ class TopicTest {
     expectAckAndOwnEvent(t, subscriber, "own", 4);
   }
 
+  /** A client that saw a gap (its queue dropped events) asks again since its last offset, on the same connection. */
   @Test
-  void subscribingAgainWithSinceOffsetSaysWhetherTheLiveSubscriptionCoversIt() {
-    Fixture t = topic(100);
+  void subscribingAgainWithSinceOffsetReplaysWhatIsRetainedAfterItAndStaysOneSubscription() {
+    Fixture t = topic(3);
     publishAndAwait(t, 3);
     TestProbe<Topic.Reply> subscriber = subscribedProbe(t, "first");
     TestProbe<Topic.Reply> publisher = probe();
     publish(t, publisher, "p4", payload(4));
     assertEquals(4, offsetOf(events.next(subscriber).frame()));
 
-    t.ref().tell(new Topic.Subscribe(t.name(), "covered", subscriber.getRef(), null, 0, 3L, t.epoch()));
-    Topic.Subscribed covered = subscriber.expectMessageClass(Topic.Subscribed.class);
-    assertEquals(Boolean.TRUE, covered.recovered(), "everything after 3 was sent to the live subscription");
-    assertEquals(List.of(), covered.replay());
+    t.ref().tell(new Topic.Subscribe(t.name(), "since-2", subscriber.getRef(), null, 0, 2L, t.epoch()));
+    Topic.Subscribed since2 = subscriber.expectMessageClass(Topic.Subscribed.class);
+    assertEquals(Boolean.TRUE, since2.recovered(), "events 3 and 4 are retained");
+    assertEquals(List.of(3L, 4L), since2.replay().stream().map(TopicTest::offsetOf).toList());
+    assertTrue(since2.replay().stream().allMatch(frame -> frameJson(frame).path("replay").asBoolean()), "flagged as replays");
 
-    t.ref().tell(new Topic.Subscribe(t.name(), "older", subscriber.getRef(), null, 0, 1L, t.epoch()));
-    Topic.Subscribed older = subscriber.expectMessageClass(Topic.Subscribed.class);
-    assertEquals(Boolean.FALSE, older.recovered(), "events 2 and 3 came before this subscription");
-    assertEquals(List.of(), older.replay(), "no replay on a live subscription");
+    t.ref().tell(new Topic.Subscribe(t.name(), "since-0", subscriber.getRef(), null, 0, 0L, t.epoch()));
+    Topic.Subscribed since0 = subscriber.expectMessageClass(Topic.Subscribed.class);
+    assertEquals(Boolean.FALSE, since0.recovered(), "event 1 was evicted (3 retained)");
+    assertEquals(List.of(2L, 3L, 4L), since0.replay().stream().map(TopicTest::offsetOf).toList());
+
+    assertEquals(1, stats(t).subscribers());
+    publish(t, publisher, "p5", payload(5));
+    assertEquals(5, offsetOf(events.next(subscriber).frame()), "still subscribed, live");
+    assertTrue(events.allRead(), "one copy of event 5");
+    subscriber.expectNoMessage(Duration.ofMillis(100));
   }
 
   @Test
