@@ -280,7 +280,7 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
       } else if (inbound instanceof Request.Subscribe s) {
         int max = settings.limits().maxSubscriptionsPerConnection();
         boolean known = subscribed.contains(s.topic()) || pendingSubscribes.containsKey(s.topic());
-        if (max > 0 && !known && subscribed.size() + pendingSubscribes.size() >= max) {
+        if (max > 0 && !known && subscriptionCount() >= max) {
           answerError(s.requestId(), ErrorCode.BAD_REQUEST, "this connection already has the maximum of " + max
               + " subscriptions: unsubscribe from a topic first");
           return;
@@ -299,6 +299,15 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
     private String rateText() {
       double rate = settings.limits().publishRate();
       return rate == Math.rint(rate) ? String.valueOf((long) rate) : String.valueOf(rate);
+    }
+
+    /** Topics subscribed or being subscribed to: a repeat subscribe still unanswered is the same subscription. */
+    private int subscriptionCount() {
+      int count = subscribed.size();
+      for (String topic : pendingSubscribes.keySet()) {
+        if (!subscribed.contains(topic)) count++;
+      }
+      return count;
     }
 
     private void subscribeAnswered(String topic) {

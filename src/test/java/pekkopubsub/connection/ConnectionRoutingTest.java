@@ -207,6 +207,17 @@ class ConnectionRoutingTest {
     assertTrue(seen.indexOf("maximum of 2 subscriptions") > 0, seen::toString);
   }
 
+  @Test
+  void aRepeatSubscribeStillUnansweredTakesNoSecondPlaceUnderTheLimit() {
+    client.complete();
+    open(Settings.from(Settings.withDefaults(ConfigFactory.parseString("pubsub.limits.max-subscriptions-per-connection = 2"))));
+    subscribe("orders", "s1").replyTo().tell(new Topic.Subscribed("s1", "orders", "e", List.of(), null));
+    awaitWritten("\"request_id\":\"s1\"");
+    subscribe("orders", "s2");
+    assertEquals("prices", subscribe("prices", "s3").topic(), "orders holds one place, subscribed twice or not");
+    assertTrue(seen.indexOf("maximum of 2 subscriptions") < 0, seen::toString);
+  }
+
   private Topic.Subscribe subscribe(String requestId) {
     return subscribe("orders", requestId);
   }
