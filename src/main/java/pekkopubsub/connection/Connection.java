@@ -225,6 +225,13 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
       readSinceHeartbeat = true;
       // Pongs answer the server's pings: they show the peer is there, not that it uses the connection.
       if (!(event instanceof Event.Pong)) lastInboundNanos = System.nanoTime();
+      if (closeFrame != null && isData(event)) {
+        // The server is closing: an answer could not follow its close frame, so the request is not
+        // acted on either (RFC 6455 lets an endpoint that sent Close discard data); the peer's
+        // close frame is still read.
+        pullIfRoom();
+        return;
+      }
       if (event instanceof Event.Text text) {
         onRequest(decoder.decode(text.text()));
       } else if (event instanceof Event.TooLarge tooLarge) {
@@ -247,6 +254,11 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
       // Event.Pong needs nothing: RFC 6455 pongs may come unasked.
       flush();
       pullIfRoom();
+    }
+
+    private static boolean isData(Event event) {
+      return event instanceof Event.Text || event instanceof Event.Binary || event instanceof Event.TooLarge
+          || event instanceof Event.InvalidUtf8;
     }
 
     @Override

@@ -215,6 +215,27 @@ class LimitsE2ETest {
     }
   }
 
+  /** RFC 6455 lets the server discard data after its close frame: a request it could not answer is not acted on. */
+  @Test
+  void aPublishThatArrivesAfterTheServersCloseFrameIsNotPublished() {
+    try (TestServer server = TestServer.start(Map.of("limits.idle-timeout", "400ms", "connection.heartbeat-interval", "5s"));
+        RawWebSocket ws = RawWebSocket.connect(server.httpBase())) {
+      String topic = server.createTopic("after-close");
+      RawWebSocket.Frame frame;
+      do {
+        frame = ws.readAny();
+      } while (frame != null && frame.opcode() != RawWebSocket.CLOSE);
+      assertNotNull(frame, "the idle connection is closed with a close frame");
+      ws.sendText("{\"type\":\"publish\",\"topic\":\"" + topic + "\",\"message\":{\"payload\":1},\"request_id\":\"late\"}");
+      ws.send(RawWebSocket.CLOSE, new byte[] {0x03, (byte) 0xE8});
+      List<Integer> after = new ArrayList<>();
+      for (RawWebSocket.Frame next; (next = ws.readAny()) != null; ) after.add(next.opcode());
+      assertEquals(List.of(), after, "no ack follows the server's close frame");
+      JsonNode ack = ack(server.connect().publish(topic, Wire.payload(2)), topic);
+      assertEquals(1, ack.path("offset").asLong(), "the publish after the close frame was not published: " + ack);
+    }
+  }
+
   @Test
   void aConnectionThatSendsNothingAndSubscribesToNothingIsClosedWith1001AfterTheIdleTimeout() {
     try (TestServer server = TestServer.start(Map.of("limits.idle-timeout", "400ms", "connection.heartbeat-interval", "100ms"))) {
