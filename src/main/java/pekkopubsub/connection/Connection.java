@@ -500,7 +500,18 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
       queue.discardAnswers();
       meterQueue(closingReason());
       scheduleDropReport();
-      if (closeFrame == null) closeFrame = frame;
+      if (closeFrame == null) {
+        closeFrame = frame;
+        startCloseTimeout();
+      }
+    }
+
+    /**
+     * Bounds a close from the moment it is decided: a peer that reads nothing never takes the close
+     * frame, and would hold its connection, and the server's shutdown, forever.
+     */
+    private void startCloseTimeout() {
+      if (!isTimerActive(CLOSE_TIMEOUT)) scheduleOnce(CLOSE_TIMEOUT, settings.closeTimeout());
     }
 
     /** Events of a replay were given up before this connection read up to them: dropped, and with {@code disconnect}, fatal. */
@@ -515,8 +526,7 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
       slowConsumer = true;
       answerError(null, ErrorCode.SLOW_CONSUMER, why + "; closing the connection");
       closeFrame = WebSocketFrames.close(WebSocketFrames.POLICY_VIOLATION, "slow consumer");
-      // A consumer that reads nothing will not read the close frame either: abort after the timeout.
-      scheduleOnce(CLOSE_TIMEOUT, settings.closeTimeout());
+      startCloseTimeout();
       log().info("connection {}: slow consumer, closing ({} events dropped)", id, queue.droppedTotal());
     }
 
@@ -562,8 +572,8 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
         queue.closeForEvents();
         if (peerClosed || isClosed(in)) {
           completeStage();
-        } else if (!slowConsumer) {
-          scheduleOnce(CLOSE_TIMEOUT, settings.closeTimeout());
+        } else {
+          startCloseTimeout();
         }
       }
     }
@@ -586,6 +596,7 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
         reportDrops();
       } else if (CLOSE_TIMEOUT.equals(key)) {
         if (slowConsumer) failStage(new SlowConsumerException(id));
+        else if (!closeWritten) failStage(new CloseNotTakenException(id));
         else completeStage();
       } else if (DRAIN_DEADLINE.equals(key) && !closeWritten) {
         log().debug("connection {}: drain deadline passed with {} frames unwritten", id, queue.eventCount());
@@ -642,6 +653,7 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
       log().debug("connection {}: idle for {} ms, closing", id, idleNanos / 1_000_000);
       closeFrame = WebSocketFrames.close(WebSocketFrames.GOING_AWAY, "idle timeout");
       cancelTimer(TICK);
+      startCloseTimeout();
       flush();
     }
 
@@ -692,6 +704,15 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
 
     UnresponsiveException(String connectionId, int pings) {
       super("connection " + connectionId + " answered none of " + pings + " pings", null, false, false);
+    }
+  }
+
+  /** Aborts the TCP connection of a peer that did not take the close frame in time: it reads nothing. */
+  static final class CloseNotTakenException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    CloseNotTakenException(String connectionId) {
+      super("connection " + connectionId + " did not take its close frame in time", null, false, false);
     }
   }
 

@@ -95,6 +95,30 @@ class BackpressureE2ETest {
     }
   }
 
+  /**
+   * A client that stops reading and then sends its close frame cannot take the server's: the close
+   * timeout (1 s here) still ends the connection and frees its subscription.
+   */
+  @Test
+  void aClientThatStopsReadingAndThenClosesIsClosedAfterTheCloseTimeout() {
+    try (TestServer server = TestServer.start(Map.of(PUBLISH_RATE, "0", "connection.close-timeout", "1s"));
+        RawWebSocket stuck = RawWebSocket.connect(server.httpBase());
+        PubSubClient publisher = server.connect()) {
+      String topic = server.createTopic("stuck-close");
+      stuck.sendText("{\"type\":\"subscribe\",\"topic\":\"" + topic + "\",\"request_id\":\"s\"}");
+      assertEquals("ack", stuck.read().json().path("type").asText());
+      // Until its queue overflows: the socket's buffers are full, and nothing more it is sent can be written.
+      JsonNode payload = TextNode.valueOf("x".repeat(60 * 1024));
+      for (int i = 0; i < 1_000 && server.topicStats(topic).path("dropped").asLong() == 0; i++) {
+        ack(publisher.publish(topic, payload), topic);
+      }
+      assertTrue(server.topicStats(topic).path("dropped").asLong() > 0, "the reader's buffers never filled");
+      stuck.send(RawWebSocket.CLOSE, new byte[] {0x03, (byte) 0xE8});
+      Wire.eventually(Duration.ofSeconds(10), () -> server.topicStats(topic).path("subscribers").asInt(-1),
+          n -> n == 0, "the connection that closed is gone, its subscription freed");
+    }
+  }
+
   private static void dropOldestDropsAndCountsOnlyForTheSlowSubscriber(Map<String, String> overrides) {
     try (TestServer server = TestServer.start(overrides)) {
       dropOldestDropsAndCountsOnlyForTheSlowSubscriber(server);
