@@ -167,6 +167,8 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
     /** Topics acked as subscribed, and subscribes sent but not answered yet (by topic), for the per-connection limit. */
     private final Set<String> subscribed = new HashSet<>();
     private final Map<String, Integer> pendingSubscribes = new HashMap<>();
+    /** Unsubscribes sent but not answered yet, by topic: until answered, what the topic sent before them may be lost. */
+    private final Map<String, Integer> pendingUnsubscribes = new HashMap<>();
     /** By topic, the offset of the newest event received from it; null until the first event (idle connections are many). */
     private Map<String, long[]> receivedUpTo;
     private long lastInboundNanos = System.nanoTime();
@@ -304,6 +306,7 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
         // Leaves the count at once: a subscribe sent right after it must find its place free, as it
         // would have had the client waited for the answer. A subscribe still in flight keeps it.
         if (!pendingSubscribes.containsKey(u.topic())) subscribed.remove(u.topic());
+        pendingUnsubscribes.merge(u.topic(), 1, Integer::sum);
         ask(new Topic.Unsubscribe(u.topic(), u.requestId(), self));
       }
     }
@@ -324,6 +327,22 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
 
     private void subscribeAnswered(String topic) {
       pendingSubscribes.computeIfPresent(topic, (t, n) -> n > 1 ? n - 1 : null);
+    }
+
+    /** Once the last unsubscribe sent to {@code topic} is answered, the topic need no longer keep what it sent before them. */
+    private void unsubscribeAnswered(String topic) {
+      Integer pending = pendingUnsubscribes.get(topic);
+      if (pending == null) return;
+      if (pending > 1) {
+        pendingUnsubscribes.put(topic, pending - 1);
+        return;
+      }
+      pendingUnsubscribes.remove(topic);
+      forgetReceived(topic);
+      Topic.UnsubscribesAnswered answered = new Topic.UnsubscribesAnswered(topic, self);
+      ActorRef<Topic.Command> direct = routes.targetUnanswered(topic);
+      if (direct != null) direct.tell(answered);
+      else topics.tell(answered);
     }
 
     private void ask(Topic.Request request) {
@@ -420,14 +439,16 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
         if (page.skipped() > 0) onReplayEvicted(page.skipped());
       } else if (reply instanceof Topic.Unsubscribed u) {
         subscribed.remove(u.topic());
-        forgetReceived(u.topic());
         replays.ended(u.topic());
+        unsubscribeAnswered(u.topic());
         answered(Outbound.Ack.unsubscribed(u.requestId(), u.topic(), ts));
       } else if (reply instanceof Topic.NotSubscribed n) {
+        unsubscribeAnswered(n.topic());
         answered(error(n.requestId(), ErrorCode.NOT_SUBSCRIBED, "not subscribed to topic '" + n.topic() + "'"));
       } else if (reply instanceof Topic.TopicNotFound n) {
         // Publishes and unsubscribes get this answer too; at worst a pending subscribe is forgotten a little early.
         subscribeAnswered(n.topic());
+        unsubscribeAnswered(n.topic());
         answered(error(n.requestId(), ErrorCode.TOPIC_NOT_FOUND, "topic '" + n.topic() + "' does not exist"));
       } else if (reply instanceof Topic.TopicDeleted d) {
         subscribed.remove(d.topic());
@@ -452,12 +473,13 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
 
     /**
      * Events a topic tells this connection after it stopped are lost on the way, with no queue to
-     * count them: each topic it was subscribed to learns the newest event it received, and counts
-     * the ones after it as dropped.
+     * count them: each topic it was subscribed to, or whose unsubscribe is unanswered, learns the
+     * newest event it received, and counts the ones after it as dropped.
      */
     private void leaveTopics() {
       Set<String> topicsJoined = new HashSet<>(subscribed);
       topicsJoined.addAll(pendingSubscribes.keySet());
+      topicsJoined.addAll(pendingUnsubscribes.keySet());
       for (String topic : topicsJoined) {
         long[] newest = receivedUpTo == null ? null : receivedUpTo.get(topic);
         send(new Topic.Leave(topic, self, newest == null ? 0 : newest[0]));

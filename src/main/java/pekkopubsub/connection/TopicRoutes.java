@@ -57,6 +57,15 @@ final class TopicRoutes<A, Q> {
   }
 
   /**
+   * Where a message that is never answered goes, behind every request sent before it: the topic's
+   * actor, or null for the manager. Nothing is recorded.
+   */
+  A targetUnanswered(String topic) {
+    Route<A, Q> route = route(topic, false);
+    return route != null && route.actor != null && route.unansweredViaManager == 0 ? route.actor : null;
+  }
+
+  /**
    * Whether to ask the manager for the topic's actor, which is then {@link #located} or
    * {@link #notLocated}: when it is neither known nor asked for already.
    */

@@ -87,6 +87,17 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
     }
   }
 
+  /**
+   * Sent by a connection once every unsubscribe it sent this topic is answered: the events sent to
+   * it before them have reached it, and a {@link Leave} no longer needs to count them.
+   */
+  public record UnsubscribesAnswered(String topic, ActorRef<Reply> replyTo) implements Request {
+    @Override
+    public String requestId() {
+      return null;
+    }
+  }
+
   /** {@code messageId}: a UUID, kept as the client spelled it; null means the topic assigns one. */
   public record Publish(String topic, String requestId, ActorRef<Reply> replyTo, String messageId, RawJson payload)
       implements Request {}
@@ -234,6 +245,15 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
   }
 
   private final Map<ActorRef<Reply>, Replaying> replaying = new HashMap<>();
+
+  /**
+   * The live events a subscriber was sent, after {@code liveAfter} up to {@code sentUpTo}, before
+   * its unsubscribe: lost if its connection ends before it reads the answer, and then counted by its
+   * {@link Leave}; {@code earlier}, those of an earlier unsubscribe not known to be answered yet.
+   */
+  private record Departed(long liveAfter, long sentUpTo, Departed earlier) {}
+
+  private final Map<ActorRef<Reply>, Departed> departed = new HashMap<>();
   private long lastOffset;
   private long dropped;
   /** Published but not yet told to the subscribers; emptied at every membership change (one that leaves does not get them). */
@@ -272,7 +292,8 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
         .onMessage(ContinueReplay.class, this::onContinueReplay)
         .onMessage(Unsubscribe.class, this::onUnsubscribe)
         .onMessage(Leave.class, this::onLeave)
-        .onMessage(SubscriberTerminated.class, t -> removeSubscriber(t.subscriber()))
+        .onMessage(UnsubscribesAnswered.class, answered -> forgetDeparted(answered.replyTo()))
+        .onMessage(SubscriberTerminated.class, t -> forgetDeparted(t.subscriber()).removeSubscriber(t.subscriber()))
         .onMessage(RecordDropped.class, this::onRecordDropped)
         .onMessage(GetStats.class, this::onGetStats)
         .onMessage(Delete.class, this::onDelete)
@@ -499,7 +520,12 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
     fanOutPending();
     ActorRef<Reply> subscriber = unsubscribe.replyTo();
     if (coveredAfter(subscriber) != null) {
-      getContext().unwatch(subscriber);
+      Long liveAfter = subscribers.liveAfter(subscriber);
+      if (liveAfter != null && lastOffset > liveAfter) {
+        departed.put(subscriber, new Departed(liveAfter, lastOffset, departed.get(subscriber)));
+      } else if (!departed.containsKey(subscriber)) {
+        getContext().unwatch(subscriber);
+      }
       removeSubscriber(subscriber);
       subscriber.tell(new Unsubscribed(unsubscribe.requestId(), name));
     } else {
@@ -512,9 +538,17 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
   private Behavior<Command> onLeave(Leave leave) {
     ActorRef<Reply> subscriber = leave.replyTo();
     getContext().unwatch(subscriber);
+    for (Departed left = departed.remove(subscriber); left != null; left = left.earlier()) {
+      dropForClosing(left.sentUpTo() - Math.max(leave.receivedUpTo(), left.liveAfter()));
+    }
     Long liveAfter = subscribers.liveAfter(subscriber);
     if (liveAfter != null) dropForClosing(lastOffset - Math.max(leave.receivedUpTo(), liveAfter));
     return removeSubscriber(subscriber);
+  }
+
+  private Topic forgetDeparted(ActorRef<Reply> subscriber) {
+    if (departed.remove(subscriber) != null && coveredAfter(subscriber) == null) getContext().unwatch(subscriber);
+    return this;
   }
 
   private Behavior<Command> removeSubscriber(ActorRef<Reply> subscriber) {

@@ -122,6 +122,7 @@ public final class TopicManager extends AbstractBehavior<TopicManager.Command> {
         .onMessage(Topic.Subscribe.class, this::route)
         .onMessage(Topic.Unsubscribe.class, this::route)
         .onMessage(Topic.Leave.class, this::route)
+        .onMessage(Topic.UnsubscribesAnswered.class, this::route)
         .onMessage(Locate.class, this::onLocate)
         .onMessage(CreateTopic.class, this::onCreate)
         .onMessage(DeleteTopic.class, this::onDelete)
@@ -135,7 +136,7 @@ public final class TopicManager extends AbstractBehavior<TopicManager.Command> {
     ActorRef<Topic.Command> topic = topics.get(request.topic());
     if (topic != null) {
       topic.tell(request);
-    } else if (!(request instanceof Topic.Leave)) {
+    } else if (!(request instanceof Topic.Leave || request instanceof Topic.UnsubscribesAnswered)) {
       request.replyTo().tell(new Topic.TopicNotFound(request.requestId(), request.topic()));
     }
     return this;

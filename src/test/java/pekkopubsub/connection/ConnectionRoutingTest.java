@@ -179,6 +179,7 @@ class ConnectionRoutingTest {
         "{\"type\":\"unsubscribe\",\"topic\":\"audit\",\"request_id\":\"u3\"}"));
     manager.expectMessageClass(Topic.Unsubscribe.class).replyTo().tell(new Topic.Unsubscribed("u3", "audit"));
     awaitWritten("\"request_id\":\"u3\"");
+    assertEquals(new Topic.UnsubscribesAnswered("audit", orders.replyTo()), manager.receiveMessage());
 
     client.complete();
     client = null;

@@ -119,6 +119,33 @@ class BackpressureE2ETest {
     }
   }
 
+  /**
+   * A subscriber that publishes, unsubscribes and closes in one write: its event, published while
+   * it was subscribed, is delivered to it or counted as dropped, though the unsubscribe is never answered.
+   */
+  @Test
+  void anEventPublishedJustBeforeAnUnsubscribeAndACloseIsDeliveredOrCountedAsDropped() {
+    try (TestServer server = TestServer.start()) {
+      for (int run = 0; run < 5; run++) {
+        String topic = server.createTopic("unsubscribe-close");
+        int delivered = 0;
+        try (RawWebSocket ws = RawWebSocket.connect(server.httpBase())) {
+          ws.sendText("{\"type\":\"subscribe\",\"topic\":\"" + topic + "\",\"request_id\":\"s\"}");
+          assertEquals("ack", ws.read().json().path("type").asText());
+          ws.sendTogether(
+              RawWebSocket.textFrame("{\"type\":\"publish\",\"topic\":\"" + topic + "\",\"message\":{\"payload\":1}}"),
+              RawWebSocket.textFrame("{\"type\":\"unsubscribe\",\"topic\":\"" + topic + "\"}"),
+              RawWebSocket.frame(RawWebSocket.CLOSE, new byte[] {0x03, (byte) 0xE8}));
+          for (RawWebSocket.Frame f; (f = ws.readAny()) != null && f.opcode() != RawWebSocket.CLOSE; ) {
+            if (f.opcode() == RawWebSocket.TEXT && "event".equals(f.json().path("type").asText())) delivered++;
+          }
+        }
+        JsonNode stats = Wire.assertDroppedSettlesAt(server, topic, 1 - delivered);
+        assertEquals(1, stats.path("messages").asLong(), stats::toString);
+      }
+    }
+  }
+
   private static void dropOldestDropsAndCountsOnlyForTheSlowSubscriber(Map<String, String> overrides) {
     try (TestServer server = TestServer.start(overrides)) {
       dropOldestDropsAndCountsOnlyForTheSlowSubscriber(server);

@@ -157,7 +157,23 @@ final class RawWebSocket implements AutoCloseable {
     }
   }
 
-  private static byte[] frame(int opcode, byte[] payload) {
+  /** Several frames (made with {@link #frame}) in one write: the server reads them together, with nothing between. */
+  void sendTogether(byte[]... frames) {
+    try {
+      ByteArrayOutputStream all = new ByteArrayOutputStream();
+      for (byte[] frame : frames) all.write(frame);
+      out.write(all.toByteArray());
+      out.flush();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  static byte[] textFrame(String text) {
+    return frame(TEXT, text.getBytes(StandardCharsets.UTF_8));
+  }
+
+  static byte[] frame(int opcode, byte[] payload) {
     ByteArrayOutputStream f = new ByteArrayOutputStream(payload.length + 14);
     f.write(0x80 | opcode);
     int n = payload.length;

@@ -879,6 +879,29 @@ class TopicTest {
     assertEquals(new Topic.Stats(t.name(), 5, 0, 2), stats(t));
   }
 
+  /** The events sent before an unsubscribe are lost with a connection that ends before it reads the answer. */
+  @Test
+  void aConnectionThatLeavesWithItsUnsubscribeUnansweredLosesTheEventsSentBeforeItUnlessItReadTheAnswer() {
+    Fixture t = topic(100);
+    TestProbe<Topic.Reply> leaving = subscribedProbe(t, "s");
+    publishAndAwait(t, 4);
+    t.ref().tell(new Topic.Unsubscribe(t.name(), "u", leaving.getRef()));
+    publishAndAwait(t, 1);
+    t.ref().tell(new Topic.Leave(t.name(), leaving.getRef(), 1));
+    assertEquals(new Topic.Stats(t.name(), 5, 0, 3), stats(t), "2, 3 and 4 were sent before the unsubscribe; 5 after it");
+
+    TestProbe<Topic.Reply> stays = subscribedProbe(t, "s2");
+    publishAndAwait(t, 2);
+    t.ref().tell(new Topic.Unsubscribe(t.name(), "u2", stays.getRef()));
+    while (!(stays.receiveMessage() instanceof Topic.Unsubscribed)) {
+      // its events, read before the answer
+    }
+    t.ref().tell(new Topic.UnsubscribesAnswered(t.name(), stays.getRef()));
+    subscribe(t, stays, "s3", 0);
+    t.ref().tell(new Topic.Leave(t.name(), stays.getRef(), 0));
+    assertEquals(new Topic.Stats(t.name(), 7, 0, 3), stats(t), "it read the answer, so it had 6 and 7");
+  }
+
   @Test
   void aConnectionThatReceivedEverythingLeavesWithNothingDropped() {
     Fixture t = topic(100);
