@@ -320,7 +320,7 @@ public final class PubSubCli {
 
   @Command(name = "sub", mixinStandardHelpOptions = true,
       description = {"Subscribe and print each event frame as one JSON line on stdout, until Ctrl-C or SIGTERM"
-          + " (exit 0) or the server ends the subscription (exit 4).",
+          + " or until what reads stdout goes away (exit 0), or the server ends the subscription (exit 4).",
           "The subscribe ack (epoch, replayed, recovered) is reported on stderr."})
   static final class Sub implements Callable<Integer> {
     @ParentCommand Root root;
@@ -380,8 +380,10 @@ public final class PubSubCli {
         String msg = frame.path("msg").asText();
         if ("event".equals(type)) {
           cli.out.println(frame.toString());
-          // Flushing once the burst is written keeps `pubsub sub | jq` live without a flush per event.
-          if (client.bufferedFrames() == 0) cli.out.flush();
+          // A PrintStream keeps write errors to itself and the JVM ignores SIGPIPE: unchecked, `pubsub sub |
+          // head -n 1` held its subscription and consumed events after head had gone. Exit 0, as on Ctrl-C:
+          // the reader left having what it wanted. checkError flushes too, which keeps `sub | jq` live.
+          if (cli.out.checkError()) return OK;
         } else if ("info".equals(type) && "topic_deleted".equals(msg) && topic.equals(frame.path("topic").asText())) {
           throw new Failure(ENDED, "topic '" + topic + "' was deleted");
         } else if ("info".equals(type) && "shutting_down".equals(msg)) {

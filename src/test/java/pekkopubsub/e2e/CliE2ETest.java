@@ -9,6 +9,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpServer;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -17,6 +19,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -73,7 +76,12 @@ class CliE2ETest {
     final CompletableFuture<Integer> exit;
 
     Background(String... args) {
-      cli = new PubSubCli(new ByteArrayInputStream(new byte[0]), print(out), print(err));
+      this(null, args);
+    }
+
+    /** Printing to {@code stdout} when given, as a pipe to another program, else to {@link #out}. */
+    Background(PrintStream stdout, String... args) {
+      cli = new PubSubCli(new ByteArrayInputStream(new byte[0]), stdout != null ? stdout : print(out), print(err));
       exit = CompletableFuture.supplyAsync(() -> cli.run(withUrl(args)));
     }
 
@@ -293,6 +301,31 @@ class CliE2ETest {
     assertEquals(List.of(2L, 3L), Wire.offsets(sub.awaitLines(2)));
     sub.cli.stop();
     assertEquals(PubSubCli.OK, sub.awaitExit());
+  }
+
+  /** {@code pubsub sub T | head -n 1}: once head has gone, every write to the pipe fails (EPIPE). */
+  @Test
+  void subEndsWith0AndUnsubscribesWhenWhatReadsItsOutputGoesAway() {
+    String topic = server.createTopic("cli-pipe");
+    ByteArrayOutputStream read = new ByteArrayOutputStream();
+    AtomicBoolean readerGone = new AtomicBoolean();
+    OutputStream pipe = new OutputStream() {
+      @Override
+      public void write(int b) throws IOException {
+        if (readerGone.get()) throw new IOException("Broken pipe");
+        read.write(b);
+      }
+    };
+    Background sub = new Background(new PrintStream(pipe, true, StandardCharsets.UTF_8), "sub", topic);
+    sub.awaitSubscribed();
+    PubSubClient publisher = server.connect();
+    ack(publisher.publish(topic, Wire.payload(1)), topic);
+    Wire.eventually(Wire.WAIT, () -> read.toString(StandardCharsets.UTF_8), out -> out.contains("\n"), "the first event line");
+    readerGone.set(true);
+
+    ack(publisher.publish(topic, Wire.payload(2)), topic);
+    assertEquals(PubSubCli.OK, sub.awaitExit(), sub.err());
+    assertEquals(0, server.topicStats(topic).path("subscribers").asInt(), "the CLI's connection was closed");
   }
 
   @Test
