@@ -70,10 +70,12 @@ public final class PubSubCli {
   private final CompletableFuture<Void> stopRequested = new CompletableFuture<>();
   private volatile boolean stoppable;
 
+  /** {@code out} and {@code err} are written in UTF-8, whatever their own charset. */
   public PubSubCli(InputStream in, PrintStream out, PrintStream err) {
     this.in = in;
-    this.out = out;
-    this.err = err;
+    // JSON is UTF-8 (RFC 8259): in the platform charset of a C or POSIX locale, a payload's é printed as '?'.
+    this.out = new PrintStream(out, true, StandardCharsets.UTF_8);
+    this.err = new PrintStream(err, true, StandardCharsets.UTF_8);
   }
 
   public static void main(String[] args) {
@@ -102,11 +104,25 @@ public final class PubSubCli {
       return failure.exitCode();
     });
     try {
+      for (String arg : args) {
+        // The JVM decodes argv in the locale's charset and puts U+FFFD for bytes it cannot: Zürich outside
+        // a UTF-8 locale would be published as Z\uFFFD\uFFFDrich.
+        if (arg.indexOf('\uFFFD') >= 0) {
+          errWriter.println("pubsub: the argument '" + shortened(arg).replace("\uFFFD", "\\uFFFD") + "' holds U+FFFD,"
+              + " which stands for bytes the locale's character set (" + System.getProperty("sun.jnu.encoding")
+              + ") could not decode: run in a UTF-8 locale (LANG=C.UTF-8) or give the JSON on stdin (pubsub pub TOPIC -)");
+          return USAGE;
+        }
+      }
       return commandLine.execute(args);
     } finally {
       out.flush();
       err.flush();
     }
+  }
+
+  private static String shortened(String arg) {
+    return arg.length() <= 60 ? arg : arg.substring(0, 57) + "...";
   }
 
   /** Ends a running {@code sub} as Ctrl-C does: it closes its connection and returns {@link #OK}. */

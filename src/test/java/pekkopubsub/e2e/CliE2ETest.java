@@ -257,6 +257,16 @@ class CliE2ETest {
     assertEquals(1, server.topicStats(topic).path("messages").asInt());
   }
 
+  /** Outside a UTF-8 locale the JVM reads Zürich in argv as Z\uFFFD\uFFFDrich, the bytes it could not decode being lost. */
+  @Test
+  void pubRefusesAnArgumentTheLocaleCouldNotDecodeAndPublishesNothing() {
+    String topic = server.createTopic("cli-argv");
+    Run run = pubsub("pub", topic, "{\"city\":\"Z\uFFFD\uFFFDrich\"}");
+    assertEquals(PubSubCli.USAGE, run.exit(), run::toString);
+    assertTrue(run.errorLine().contains("UTF-8 locale") && run.errorLine().contains("stdin"), run::toString);
+    assertEquals(0, server.topicStats(topic).path("messages").asInt(), run::toString);
+  }
+
   @Test
   void pubToAMissingTopicIsAServerError() {
     Run run = pubsub("pub", TestServer.uniqueTopicName("cli-none"), "1");
@@ -301,6 +311,21 @@ class CliE2ETest {
     assertEquals(List.of(2L, 3L), Wire.offsets(sub.awaitLines(2)));
     sub.cli.stop();
     assertEquals(PubSubCli.OK, sub.awaitExit());
+  }
+
+  /** System.out in a C or POSIX locale: its charset is US-ASCII, and JSON is UTF-8 whatever the locale. */
+  @Test
+  void subPrintsEventsInUtf8WhateverTheCharsetOfItsStdout() {
+    String topic = server.createTopic("cli-utf8");
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    Background sub = new Background(new PrintStream(bytes, true, StandardCharsets.US_ASCII), "sub", topic);
+    sub.awaitSubscribed();
+    ack(server.connect().publish(topic, Wire.json("{\"city\":\"Zürich\",\"jp\":\"日本\"}")), topic);
+
+    String printed = Wire.eventually(Wire.WAIT, () -> bytes.toString(StandardCharsets.UTF_8), out -> out.contains("\n"), "an event line");
+    assertEquals(Wire.json("{\"city\":\"Zürich\",\"jp\":\"日本\"}"), Wire.json(printed).path("message").path("payload"), printed);
+    sub.cli.stop();
+    assertEquals(PubSubCli.OK, sub.awaitExit(), sub.err());
   }
 
   /** {@code pubsub sub T | head -n 1}: once head has gone, every write to the pipe fails (EPIPE). */
