@@ -5,10 +5,10 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
-import java.io.BufferedReader;
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -18,7 +18,10 @@ import java.net.http.HttpClient;
 import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpTimeoutException;
 import java.net.http.WebSocketHandshakeException;
+import java.nio.ByteBuffer;
 import java.nio.channels.UnresolvedAddressException;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -433,13 +436,14 @@ public final class PubSubCli {
         }
         return OK;
       }
-      BufferedReader lines = new BufferedReader(new InputStreamReader(cli.in, StandardCharsets.UTF_8));
+      Lines lines = new Lines(cli.in);
       PubSubClient client = null;
       try {
-        String line;
+        byte[] bytes;
         int number = 0;
-        while ((line = lines.readLine()) != null) {
+        while ((bytes = lines.next()) != null) {
           number++;
+          String line = utf8(bytes, "line " + number);
           if (line.isBlank()) continue;
           JsonNode payload = parse(line, "line " + number);
           if (client == null) client = root.connect();
@@ -465,6 +469,22 @@ public final class PubSubCli {
       }
     }
 
+    /**
+     * {@code bytes} as UTF-8; bytes that are not are refused like text that is not JSON. A decoder that
+     * replaces them had published Latin-1's café as caf\uFFFD, the é lost.
+     */
+    private static String utf8(byte[] bytes, String what) {
+      ByteBuffer buffer = ByteBuffer.wrap(bytes);
+      try {
+        return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+            .onUnmappableCharacter(CodingErrorAction.REPORT).decode(buffer).toString();
+      } catch (CharacterCodingException e) {
+        throw new Failure(USAGE, what + " is not JSON: not UTF-8 (byte 0x"
+            + String.format("%02X", bytes[buffer.position()] & 0xff) + " at byte " + (buffer.position() + 1)
+            + "); convert it first, e.g. with iconv -f ISO-8859-1 -t UTF-8");
+      }
+    }
+
     private static JsonNode parse(String text, String what) {
       try {
         return READER.readTree(text);
@@ -475,6 +495,33 @@ public final class PubSubCli {
   }
 
   // ---------------------------------------------------------------- helpers
+
+  /**
+   * stdin's lines as bytes, ended as BufferedReader.readLine ends them (LF, CRLF or CR): decoded
+   * one by one, a line that is not UTF-8 is refused by its number after the lines before it went out.
+   */
+  static final class Lines {
+    private final InputStream in;
+    private final ByteArrayOutputStream line = new ByteArrayOutputStream();
+    private boolean afterCr;
+
+    Lines(InputStream in) {
+      this.in = new BufferedInputStream(in);
+    }
+
+    /** The next line without its end, or null at the end of the input. */
+    byte[] next() throws IOException {
+      line.reset();
+      for (int b = in.read(); b != -1; b = in.read()) {
+        boolean lfOfCrlf = afterCr && b == '\n';
+        afterCr = b == '\r';
+        if (lfOfCrlf) continue;
+        if (b == '\n' || b == '\r') return line.toByteArray();
+        line.write(b);
+      }
+      return line.size() > 0 ? line.toByteArray() : null;
+    }
+  }
 
   /** A request's answer within {@link #ANSWER_TIMEOUT}; an error frame becomes a {@link Failure}. */
   static JsonNode answer(CompletableFuture<JsonNode> request) {

@@ -108,10 +108,13 @@ class CliE2ETest {
   }
 
   static Run cli(String stdin, String... args) {
+    return cli(stdin.getBytes(StandardCharsets.UTF_8), args);
+  }
+
+  static Run cli(byte[] stdin, String... args) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int exit = new PubSubCli(new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)), print(out), print(err))
-        .run(args);
+    int exit = new PubSubCli(new ByteArrayInputStream(stdin), print(out), print(err)).run(args);
     return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
   }
 
@@ -254,6 +257,25 @@ class CliE2ETest {
     assertEquals(PubSubCli.USAGE, stdin.exit(), stdin::toString);
     assertTrue(stdin.errorLine().contains("line 2"), stdin::toString);
     assertEquals(1, stdin.jsonLines().size(), "the line before the bad one was published");
+    assertEquals(1, server.topicStats(topic).path("messages").asInt());
+  }
+
+  /** A Latin-1 line piped in: its é (0xE9) is not UTF-8, and the server got U+FFFD in its place. */
+  @Test
+  void pubRefusesAStdinLineThatIsNotUtf8AfterPublishingTheLinesBeforeIt() {
+    String topic = server.createTopic("cli-latin1");
+    ByteArrayOutputStream stdin = new ByteArrayOutputStream();
+    stdin.writeBytes("{\"name\":\"café\"}\r\n".getBytes(StandardCharsets.UTF_8));
+    stdin.writeBytes("{\"name\":\"café\"}\n".getBytes(StandardCharsets.ISO_8859_1));
+    stdin.writeBytes("{\"never\":1}\n".getBytes(StandardCharsets.UTF_8));
+
+    Run run = cli(stdin.toByteArray(), withUrl("pub", topic));
+    assertEquals(PubSubCli.USAGE, run.exit(), run::toString);
+    assertTrue(run.errorLine().contains("line 2 is not JSON: not UTF-8 (byte 0xE9 at byte 13)"), run::toString);
+    assertEquals(1, run.jsonLines().size(), "the line before the bad one was published");
+    PubSubClient reader = server.connect();
+    ack(reader.subscribeLast(topic, 10), topic);
+    assertEquals("café", Wire.events(reader, topic, 1).get(0).path("message").path("payload").path("name").asText());
     assertEquals(1, server.topicStats(topic).path("messages").asInt());
   }
 
