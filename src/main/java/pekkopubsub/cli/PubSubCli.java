@@ -576,13 +576,27 @@ public final class PubSubCli {
       for (Throwable t = e; t != null; t = t.getCause()) {
         if (t instanceof WebSocketHandshakeException handshake) {
           int status = handshake.getResponse().statusCode();
+          // A 503 has more than one cause (shutting down, max-connections reached): the server's own words say which.
+          String said = errorMessage(handshake.getResponse().body());
           String hint = status == 401 ? ": UNAUTHORIZED, check --api-key"
-              : status == 503 ? ": the server is shutting down" : "";
+              : said != null ? ": " + said
+              : status == 503 ? ": the server is shutting down or at its connection limit" : "";
           return new Failure(SERVER_ERROR, "the server refused the WebSocket connection to " + ws
               + " (HTTP " + status + hint + ")");
         }
       }
       return new Failure(UNREACHABLE, "cannot connect to " + ws + ": " + reason(e));
+    }
+
+    /** The message of a JSON error body, {"error":{"code":...,"message":...}}; null for another body or none. */
+    private static String errorMessage(Object body) {
+      if (!(body instanceof String text) || text.isBlank()) return null;
+      try {
+        JsonNode message = READER.readTree(text).path("error").path("message");
+        return message.isTextual() && !message.asText().isBlank() ? message.asText() : null;
+      } catch (JsonProcessingException e) {
+        return null;
+      }
     }
 
     /** {@code CODE: message}, plus the retry hint when the server gave one. */

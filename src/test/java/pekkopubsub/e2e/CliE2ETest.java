@@ -289,6 +289,18 @@ class CliE2ETest {
     assertEquals(0, server.topicStats(topic).path("messages").asInt(), run::toString);
   }
 
+  /** A 503 to the upgrade is a shutdown or max-connections reached: the server's JSON says which. */
+  @Test
+  void aWebSocketRefusedAt503SaysWhyInTheServersWords() {
+    try (TestServer full = TestServer.start(java.util.Map.of("limits.max-connections", "1"))) {
+      String topic = full.createTopic("cli-full");
+      full.connect();
+      Run run = cli("", "--url", full.httpBase().toString(), "pub", topic, "1");
+      assertEquals(PubSubCli.SERVER_ERROR, run.exit(), run::toString);
+      assertTrue(run.errorLine().endsWith("(HTTP 503: the server's limit of 1 connections is reached)"), run::toString);
+    }
+  }
+
   @Test
   void pubToAMissingTopicIsAServerError() {
     Run run = pubsub("pub", TestServer.uniqueTopicName("cli-none"), "1");
