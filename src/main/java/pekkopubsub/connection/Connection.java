@@ -151,6 +151,12 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
     private int awaitingAnswers;
     private boolean wroteSinceHeartbeat;
     private boolean readSinceHeartbeat;
+    /**
+     * Events handed to the socket by the last heartbeat: a socket that keeps taking events has a
+     * peer that reads them, though its pong may wait behind seconds of them. A vanished peer's
+     * socket takes them only until its buffers are full; the heartbeat's own frames do not count.
+     */
+    private long eventsTakenAtHeartbeat;
     /** WebSocket pings sent since this connection last sent anything. */
     private int unansweredPings;
     /** Ticks per heartbeat interval; ticks since the last heartbeat check. */
@@ -641,16 +647,18 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
       }
       wroteSinceHeartbeat = false;
       readSinceHeartbeat = false;
+      eventsTakenAtHeartbeat = queue.eventsTaken();
     }
 
     /**
      * Pings a connection that sent nothing for a heartbeat interval, and closes it when it stayed
-     * silent through {@code max-unanswered-pings} of them; returns whether it is still open.
+     * silent through {@code max-unanswered-pings} of them, and took no event either; returns whether
+     * it is still open.
      */
     private boolean checkResponsive() {
       int maxUnanswered = settings.maxUnansweredPings();
       if (maxUnanswered == 0) return true;
-      if (readSinceHeartbeat) {
+      if (readSinceHeartbeat || queue.eventsTaken() > eventsTakenAtHeartbeat) {
         unansweredPings = 0;
         return true;
       }

@@ -108,6 +108,53 @@ class HeartbeatE2ETest {
     }
   }
 
+  /**
+   * A subscriber that reads steadily, slower than its topic publishes, answers each ping only once
+   * it reads it, behind a backlog of seconds: it is alive, and stays connected (losing events, counted).
+   */
+  @Test
+  void aSlowReaderWhosePingsWaitBehindItsBacklogStaysConnected() throws Exception {
+    // An interval longer than the socket takes to report room again once full (a third of its buffer read).
+    try (TestServer server = TestServer.start(Map.of("connection.heartbeat-interval", "1s"))) {
+      aSlowReaderWhosePingsWaitBehindItsBacklogStaysConnected(server);
+    }
+  }
+
+  private static void aSlowReaderWhosePingsWaitBehindItsBacklogStaysConnected(TestServer server) throws Exception {
+    String topic = server.createTopic("slow-reader");
+    JsonNode payload = com.fasterxml.jackson.databind.node.TextNode.valueOf("x".repeat(30_000));
+    try (RawWebSocket reader = RawWebSocket.connect(server.httpBase()); PubSubClient publisher = server.connect()) {
+      reader.sendText("{\"type\":\"subscribe\",\"topic\":\"" + topic + "\",\"request_id\":\"s\"}");
+      assertEquals("ack", reader.read().json().path("type").asText());
+      java.util.concurrent.atomic.AtomicBoolean publishing = new java.util.concurrent.atomic.AtomicBoolean(true);
+      Thread flood = new Thread(() -> {
+        while (publishing.get()) {
+          Wire.await(publisher.publish(topic, payload));
+          LocalServer.sleep(2);
+        }
+      });
+      flood.start();
+      long end = System.nanoTime() + Duration.ofSeconds(8).toNanos();
+      int events = 0;
+      try {
+        while (System.nanoTime() < end) {
+          RawWebSocket.Frame frame = reader.readAny();
+          assertTrue(frame != null && frame.opcode() != RawWebSocket.CLOSE, "cut off after " + events + " events: " + frame);
+          if (frame.opcode() == RawWebSocket.PING) reader.send(RawWebSocket.PONG, frame.payload());
+          if (frame.opcode() == RawWebSocket.TEXT) {
+            events++;
+            LocalServer.sleep(30);
+          }
+        }
+      } finally {
+        publishing.set(false);
+        flood.join();
+      }
+      assertTrue(server.topicStats(topic).path("dropped").asLong() > 0, "it read too slowly to keep up (else the test proves nothing)");
+      assertEquals(0, server.metric("pubsub_connections_unresponsive_total"), "not counted as unresponsive");
+    }
+  }
+
   private static void assertHeartbeat(JsonNode frame) {
     assertEquals("info", frame.path("type").asText(), frame::toString);
     assertEquals("ping", frame.path("msg").asText(), frame::toString);
