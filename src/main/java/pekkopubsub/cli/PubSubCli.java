@@ -58,7 +58,7 @@ public final class PubSubCli {
   public static final int USAGE = 1;
   /** The server answered with an error (HTTP 4xx/5xx or an error frame), e.g. topic not found or exists. */
   public static final int SERVER_ERROR = 2;
-  /** The server could not be reached, or did not answer in time. */
+  /** The server could not be reached, did not answer in time, or (outside {@code sub}) the connection to it was lost. */
   public static final int UNREACHABLE = 3;
   /** {@code sub} only: the server ended the subscription (topic deleted, shutdown, connection lost). */
   public static final int ENDED = 4;
@@ -152,7 +152,7 @@ public final class PubSubCli {
           "0:ok",
           "1:usage error, bad argument, or a message that is not JSON",
           "2:the server answered with an error (e.g. TOPIC_NOT_FOUND, topic exists, UNAUTHORIZED)",
-          "3:cannot reach the server, or no answer within 10 s",
+          "3:cannot reach the server, no answer within 10 s, or (not sub) the connection was lost",
           "4:sub: the server ended the subscription (topic deleted, shutdown, connection lost)"})
   static final class Root implements Callable<Integer> {
     final PubSubCli cli;
@@ -457,7 +457,7 @@ public final class PubSubCli {
 
     private void publish(PubSubClient client, JsonNode payload) throws InterruptedException {
       while (true) {
-        JsonNode answer = await(client.publish(topic, payload));
+        JsonNode answer = await(client.publish(topic, payload), UNREACHABLE);
         JsonNode error = answer.path("error");
         if ("RATE_LIMITED".equals(error.path("code").asText()) && error.has("retry_after_ms")) {
           Thread.sleep(Math.max(1, error.path("retry_after_ms").asLong()));
@@ -525,20 +525,21 @@ public final class PubSubCli {
 
   /** A request's answer within {@link #ANSWER_TIMEOUT}; an error frame becomes a {@link Failure}. */
   static JsonNode answer(CompletableFuture<JsonNode> request) {
-    JsonNode answer = await(request);
+    JsonNode answer = await(request, ENDED);
     if (!"ack".equals(answer.path("type").asText())) {
       throw new Failure(SERVER_ERROR, Failure.describe(answer.path("error")));
     }
     return answer;
   }
 
-  static JsonNode await(CompletableFuture<JsonNode> request) {
+  /** {@code request}'s answer; a connection lost before it is exit code {@code lost}: {@link #ENDED} is {@code sub}'s alone. */
+  static JsonNode await(CompletableFuture<JsonNode> request, int lost) {
     try {
       return request.get(ANSWER_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {
       throw new Failure(UNREACHABLE, "no answer from the server within " + ANSWER_TIMEOUT.toSeconds() + " s");
     } catch (ExecutionException e) {
-      throw new Failure(ENDED, "connection to the server lost (" + e.getCause().getMessage() + ")");
+      throw new Failure(lost, "connection to the server lost (" + e.getCause().getMessage() + ")");
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new Failure(UNREACHABLE, "interrupted");

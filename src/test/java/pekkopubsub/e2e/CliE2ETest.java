@@ -10,6 +10,7 @@ import com.sun.net.httpserver.HttpServer;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
@@ -19,6 +20,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
@@ -299,6 +301,44 @@ class CliE2ETest {
       assertEquals(PubSubCli.SERVER_ERROR, run.exit(), run::toString);
       assertTrue(run.errorLine().endsWith("(HTTP 503: the server's limit of 1 connections is reached)"), run::toString);
     }
+  }
+
+  /** Exit code 4 is sub's, for a subscription the server ended: pub losing its server is 3, as README's table says. */
+  @Test
+  void pubFromStdinWhoseServerGoesAwayExitsWith3() {
+    TestServer going = TestServer.start();
+    String topic = going.createTopic("cli-lost");
+    CountDownLatch serverGone = new CountDownLatch(1);
+    InputStream stdin = new InputStream() {
+      private final ByteArrayInputStream first = new ByteArrayInputStream("{\"n\":1}\n".getBytes(StandardCharsets.UTF_8));
+      private final ByteArrayInputStream second = new ByteArrayInputStream("{\"n\":2}\n".getBytes(StandardCharsets.UTF_8));
+
+      @Override
+      public int read() {
+        throw new UnsupportedOperationException();
+      }
+
+      @Override
+      public int read(byte[] b, int off, int len) {
+        if (first.available() > 0) return first.read(b, off, len);
+        try {
+          serverGone.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        return second.read(b, off, len);
+      }
+    };
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(() ->
+        new PubSubCli(stdin, print(out), print(err)).run("--url", going.httpBase().toString(), "pub", topic));
+    Wire.eventually(Wire.WAIT, () -> out.toString(StandardCharsets.UTF_8), o -> o.contains("\"ack\""), "the first ack");
+    going.close();
+    serverGone.countDown();
+
+    assertEquals(PubSubCli.UNREACHABLE, await(exit, Duration.ofSeconds(20)), err::toString);
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains("connection to the server lost"), err::toString);
   }
 
   @Test
