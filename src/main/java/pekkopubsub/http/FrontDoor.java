@@ -3,6 +3,8 @@ package pekkopubsub.http;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -168,7 +170,24 @@ public final class FrontDoor {
   private Flow<ByteString, ByteString, NotUsed> httpFlow(InetSocketAddress remote) {
     BidiFlow<HttpResponse, ByteString, ByteString, HttpRequest, NotUsed> layer =
         Http.get(system).serverLayer(serverSettings, Optional.of(remote)).atop(plainBytes());
-    return idleTimeout.join(Flow.of(ByteString.class).via(httpConnections.flow()).via(layer.reversed().join(routes)));
+    return idleTimeout.join(Flow.of(ByteString.class).via(httpConnections.flow())
+        .mapConcat(FrontDoor::inParserSizedPieces).via(layer.reversed().join(routes)));
+  }
+
+  /**
+   * Most bytes Pekko HTTP's request parser is given at once. It recurses once per request it finds
+   * in one piece of input: 800 pipelined requests in one write (26 KB) overflowed the stack, and a
+   * StackOverflowError stops the JVM. 2 KiB holds at most about a hundred of the smallest requests.
+   */
+  static final int PARSER_PIECE_BYTES = 2048;
+
+  static List<ByteString> inParserSizedPieces(ByteString bytes) {
+    if (bytes.size() <= PARSER_PIECE_BYTES) return List.of(bytes);
+    List<ByteString> pieces = new ArrayList<>(bytes.size() / PARSER_PIECE_BYTES + 1);
+    for (int from = 0; from < bytes.size(); from += PARSER_PIECE_BYTES) {
+      pieces.add(bytes.slice(from, Math.min(bytes.size(), from + PARSER_PIECE_BYTES)));
+    }
+    return pieces;
   }
 
   @SuppressWarnings({"unchecked", "rawtypes"})

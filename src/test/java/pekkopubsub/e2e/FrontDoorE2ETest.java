@@ -112,6 +112,31 @@ class FrontDoorE2ETest {
     assertEquals("BAD_REQUEST", Wire.bodyJson(response, 400).path("error").path("code").asText(), response);
   }
 
+  /** Pekko HTTP's parser recursed once per request in a piece of input: 800 in one write stopped the JVM. */
+  @Test
+  void thousandsOfRequestsPipelinedInOneWriteAreAllAnswered() throws IOException {
+    int requests = 3000;
+    String one = "GET /stats HTTP/1.1\r\nHost: x\r\n\r\n";
+    try (Socket socket = new Socket(server.httpBase().getHost(), server.httpBase().getPort())) {
+      socket.setSoTimeout(30_000);
+      socket.getOutputStream().write(one.repeat(requests).getBytes(StandardCharsets.US_ASCII));
+      byte[] status = "HTTP/1.1 200 ".getBytes(StandardCharsets.US_ASCII);
+      java.io.InputStream in = socket.getInputStream();
+      int answered = 0;
+      int matched = 0;
+      while (answered < requests) {
+        int b = in.read();
+        assertTrue(b >= 0, "closed after " + answered + " answers");
+        matched = b == status[matched] ? matched + 1 : (b == status[0] ? 1 : 0);
+        if (matched == status.length) {
+          answered++;
+          matched = 0;
+        }
+      }
+    }
+    assertTrue(server.exchange("GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").startsWith("HTTP/1.1 200"));
+  }
+
   /** RFC 6455 4.1: the upgrade's method is GET; a HEAD got a 101 and became a WebSocket. */
   @Test
   void anUpgradeAskedWithHeadIsRefused() throws IOException {
