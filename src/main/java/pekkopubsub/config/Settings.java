@@ -6,6 +6,7 @@ import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigOrigin;
 import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigRenderOptions;
+import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
 import java.io.BufferedReader;
 import java.io.File;
@@ -149,6 +150,11 @@ public record Settings(
    */
   private static final Duration MAX_DURATION = Duration.ofDays(1);
 
+  private static final String SIZE = "a whole number of bytes or a size with a unit (\"64 KiB\")";
+  private static final Pattern BARE_NUMBER = Pattern.compile("[+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+)?");
+  private static final Pattern WHOLE_NUMBER = Pattern.compile("[+-]?\\d+");
+  private static final Pattern LEADING_NUMBER = Pattern.compile("[+-]?(\\d+\\.?\\d*|\\.\\d+)");
+
   /** Largest message or string the server buffers whole: 1 GiB, well within what one Java array holds. */
   private static final int MAX_BUFFERED_BYTES = 1 << 30;
 
@@ -198,26 +204,26 @@ public record Settings(
         integer(c, "http.port"),
         new Tls(read(c, "http.tls.certificate", "a file path", Config::getString).trim(),
             read(c, "http.tls.private-key", "a file path", Config::getString).trim(),
-            read(c, "http.tls.reload-interval", "a duration", Config::getDuration),
+            duration(c, "http.tls.reload-interval"),
             read(c, "http.tls.client-ca", "a file path", Config::getString).trim(),
             choice(c, "http.tls.provider", TlsProvider.class)),
         integer(c, "topic.max-history"),
         heapShareBytes(c, "topic.history-memory", Runtime.getRuntime().maxMemory()),
-        new FanOutPacing(read(c, "topic.fan-out-pacing.spacing-per-subscriber", "a duration", Config::getDuration),
-            read(c, "topic.fan-out-pacing.max-spacing", "a duration", Config::getDuration),
+        new FanOutPacing(duration(c, "topic.fan-out-pacing.spacing-per-subscriber"),
+            duration(c, "topic.fan-out-pacing.max-spacing"),
             read(c, "topic.fan-out-pacing.hot-deliveries-per-second", "a whole number", Config::getLong)),
         integer(c, "connection.outbound-queue-size"),
-        read(c, "connection.outbound-queue-bytes", "a size", Config::getBytes),
+        bytes(c, "connection.outbound-queue-bytes", "a size", SIZE),
         heapShareBytes(c, "connection.heap-high-watermark", Runtime.getRuntime().maxMemory()),
         choice(c, "connection.overflow-policy", OverflowPolicy.class),
         intBytes(c, "connection.max-frame-size"),
         read(c, "connection.permessage-deflate", "true or false", Config::getBoolean),
-        read(c, "connection.heartbeat-interval", "a duration", Config::getDuration),
+        duration(c, "connection.heartbeat-interval"),
         integer(c, "connection.max-unanswered-pings"),
         integer(c, "connection.max-in-flight"),
-        read(c, "connection.close-timeout", "a duration", Config::getDuration),
-        read(c, "shutdown.drain-deadline", "a duration", Config::getDuration),
-        read(c, "ask-timeout", "a duration", Config::getDuration),
+        duration(c, "connection.close-timeout"),
+        duration(c, "shutdown.drain-deadline"),
+        duration(c, "ask-timeout"),
         apiKeys(c),
         new Limits(
             integer(c, "limits.max-connections"),
@@ -226,7 +232,7 @@ public record Settings(
             integer(c, "limits.max-topics"),
             read(c, "limits.publish-rate", "a number", Config::getDouble),
             integer(c, "limits.publish-burst"),
-            read(c, "limits.idle-timeout", "a duration", Config::getDuration),
+            duration(c, "limits.idle-timeout"),
             integer(c, "limits.max-request-id-length"),
             integer(c, "limits.max-client-id-length"),
             integer(c, "limits.json.max-nesting-depth"),
@@ -259,8 +265,47 @@ public record Settings(
    * over {@link #MAX_BUFFERED_BYTES}, and says its range, instead of an overflow.
    */
   private static int intBytes(Config c, String path) {
-    long bytes = read(c, path, "a size", Config::getBytes);
+    long bytes = bytes(c, path, "a size", SIZE);
     return (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, bytes));
+  }
+
+  /**
+   * A duration. HOCON reads a bare number as milliseconds, which an operator writing IDLE_TIMEOUT=300
+   * or HEARTBEAT_INTERVAL=30 hardly meant: such a value is refused, 0 excepted, being 0 in any unit.
+   */
+  private static Duration duration(Config c, String path) {
+    String bare = bareNumber(c, path);
+    if (bare != null && Double.parseDouble(bare) != 0) {
+      throw new InvalidConfigurationException("pubsub." + path,
+          "has no unit: write " + bare + "s or " + bare + "ms, not " + bare + " (a bare number counts milliseconds)");
+    }
+    return read(c, path, "a duration", Config::getDuration);
+  }
+
+  /**
+   * A size in bytes. A bare number counts bytes, and HOCON truncates a fraction of one: 0.85 meant as a
+   * share of the heap, or 0.5 KiB, came out as 0, which turns the setting off. Such a value is refused,
+   * as is any without a unit that is not a whole number.
+   */
+  private static long bytes(Config c, String path, String unreadable, String expected) {
+    long bytes = read(c, path, unreadable, Config::getBytes);
+    String bare = bareNumber(c, path);
+    Matcher number = c.getValue(path).valueType() == ConfigValueType.STRING
+        ? LEADING_NUMBER.matcher(c.getString(path).trim()) : null;
+    boolean fraction = bare != null && !WHOLE_NUMBER.matcher(bare).matches();
+    boolean underAByte = bytes == 0 && number != null && number.lookingAt() && Double.parseDouble(number.group()) != 0;
+    require(!fraction && !underAByte, "pubsub." + path,
+        "must be " + expected + ", not " + c.getValue(path).render(ConfigRenderOptions.concise()));
+    return bytes;
+  }
+
+  /** The value of {@code path} when it is a number without a unit, as text; otherwise null. */
+  private static String bareNumber(Config c, String path) {
+    if (!c.hasPath(path)) return null;
+    ConfigValue value = c.getValue(path);
+    String text = value.valueType() == ConfigValueType.NUMBER ? value.unwrapped().toString()
+        : value.valueType() == ConfigValueType.STRING ? c.getString(path).trim() : null;
+    return text != null && BARE_NUMBER.matcher(text).matches() ? text : null;
   }
 
   /** Where the value of {@code setting} came from, in words; null when the operator did not set it. */
@@ -289,7 +334,10 @@ public record Settings(
   /** A setting that is a size ("512 MiB", 0 for none) or a share of the maximum heap ("25%"), in bytes. */
   static long heapShareBytes(Config c, String path, long maxHeapBytes) {
     String value = c.getValue(path).valueType() == ConfigValueType.STRING ? c.getString(path).trim() : "";
-    if (!value.endsWith("%")) return read(c, path, "a size or a share of the maximum heap (\"25%\")", Config::getBytes);
+    if (!value.endsWith("%")) {
+      return bytes(c, path, "a size or a share of the maximum heap (\"25%\")",
+          "a share of the maximum heap (\"85%\"), or a whole number of bytes or a size with a unit (\"512 MiB\")");
+    }
     double percent;
     try {
       percent = Double.parseDouble(value.substring(0, value.length() - 1).trim());

@@ -121,6 +121,55 @@ class SettingsTest {
     });
   }
 
+  /** HOCON reads a bare number as milliseconds: IDLE_TIMEOUT=300 closed idle connections after 0.3 s. */
+  @Test
+  void aDurationWithoutAUnitIsRefusedRatherThanReadAsMilliseconds() {
+    Map<String, String> refused = new LinkedHashMap<>();
+    // Quoted as the environment gives them (IDLE_TIMEOUT=300), and unquoted as a file may.
+    refused.put("limits.idle-timeout = \"300\"", "pubsub.limits.idle-timeout has no unit: write 300s or 300ms, not 300 (a bare number counts milliseconds)");
+    refused.put("connection.heartbeat-interval = 30", "pubsub.connection.heartbeat-interval has no unit: write 30s or 30ms, not 30 (a bare number counts milliseconds)");
+    refused.put("shutdown.drain-deadline = \" 30 \"", "pubsub.shutdown.drain-deadline has no unit: write 30s or 30ms, not 30 (a bare number counts milliseconds)");
+    refused.put("connection.close-timeout = 1.5", "pubsub.connection.close-timeout has no unit: write 1.5s or 1.5ms, not 1.5 (a bare number counts milliseconds)");
+    refused.put("ask-timeout = 3", "pubsub.ask-timeout has no unit: write 3s or 3ms, not 3 (a bare number counts milliseconds)");
+    refused.put("http.tls.reload-interval = \"60\"", "pubsub.http.tls.reload-interval has no unit: write 60s or 60ms, not 60 (a bare number counts milliseconds)");
+    refused.put("topic.fan-out-pacing.max-spacing = 5", "pubsub.topic.fan-out-pacing.max-spacing has no unit: write 5s or 5ms, not 5 (a bare number counts milliseconds)");
+    refused.put("topic.fan-out-pacing.spacing-per-subscriber = 150", "pubsub.topic.fan-out-pacing.spacing-per-subscriber has no unit: write 150s or 150ms, not 150 (a bare number counts milliseconds)");
+    refused.forEach((setting, message) -> {
+      Config config = Settings.withDefaults(ConfigFactory.parseString("pubsub." + setting));
+      InvalidConfigurationException e = assertThrows(InvalidConfigurationException.class, () -> Settings.from(config), setting);
+      assertEquals(message, e.getMessage(), setting);
+    });
+    Settings zeros = Settings.from(Settings.withDefaults(ConfigFactory.parseString(
+        "pubsub.limits.idle-timeout = \"0\"\npubsub.topic.fan-out-pacing.max-spacing = 0")));
+    assertEquals(Duration.ZERO, zeros.limits().idleTimeout(), "0 is 0 in any unit");
+    assertEquals(Duration.ZERO, zeros.fanOutPacing().maxSpacing(), "0 is 0 in any unit");
+    assertEquals(Duration.ofSeconds(300), Settings.from(Settings.withDefaults(ConfigFactory.parseString(
+        "pubsub.limits.idle-timeout = \"300s\""))).limits().idleTimeout());
+  }
+
+  /** A bare number counts bytes, and HOCON truncated a fraction: HEAP_HIGH_WATERMARK=0.85 was 0 bytes, the heap watch off. */
+  @Test
+  void aSizeWithAFractionOfAByteIsRefusedRatherThanTruncated() {
+    String share = "a share of the maximum heap (\"85%\"), or a whole number of bytes or a size with a unit (\"512 MiB\")";
+    String size = "a whole number of bytes or a size with a unit (\"64 KiB\")";
+    Map<String, String> refused = new LinkedHashMap<>();
+    refused.put("connection.heap-high-watermark = \"0.85\"", "pubsub.connection.heap-high-watermark must be " + share + ", not \"0.85\"");
+    refused.put("topic.history-memory = 0.25", "pubsub.topic.history-memory must be " + share + ", not 0.25");
+    refused.put("connection.outbound-queue-bytes = \"0.5\"", "pubsub.connection.outbound-queue-bytes must be " + size + ", not \"0.5\"");
+    refused.put("connection.outbound-queue-bytes = \"0.5B\"", "pubsub.connection.outbound-queue-bytes must be " + size + ", not \"0.5B\"");
+    refused.put("connection.max-frame-size = 1000.5", "pubsub.connection.max-frame-size must be " + size + ", not 1000.5");
+    refused.forEach((setting, message) -> {
+      Config config = Settings.withDefaults(ConfigFactory.parseString("pubsub." + setting));
+      InvalidConfigurationException e = assertThrows(InvalidConfigurationException.class, () -> Settings.from(config), setting);
+      assertEquals(message, e.getMessage(), setting);
+    });
+    Settings sizes = Settings.from(Settings.withDefaults(ConfigFactory.parseString(
+        "pubsub.connection.outbound-queue-bytes = \"0.5 KiB\"\npubsub.connection.max-frame-size = \"4096\"\npubsub.topic.history-memory = 0")));
+    assertEquals(512, sizes.outboundQueueBytes());
+    assertEquals(4096, sizes.maxFrameSize());
+    assertEquals(0, sizes.historyMemoryBytes(), "0: no budget");
+  }
+
   @Test
   void anErrorSaysWhichFileAndLineTheValueCameFrom(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("operator.conf");
