@@ -200,7 +200,7 @@ public record Settings(
 
   private static Settings read(Config c) {
     return new Settings(
-        read(c, "http.host", "a host name or address", Config::getString),
+        host(c),
         integer(c, "http.port"),
         new Tls(read(c, "http.tls.certificate", "a file path", Config::getString).trim(),
             read(c, "http.tls.private-key", "a file path", Config::getString).trim(),
@@ -250,6 +250,14 @@ public record Settings(
       throw new InvalidConfigurationException("pubsub." + path,
           "must be " + expected + ", not " + c.getValue(path).render(ConfigRenderOptions.concise()));
     }
+  }
+
+  /** Blank is refused: an InetSocketAddress of "" is the loopback, and HOST= (compose's unset ${HOST:-}) served 127.0.0.1 only. */
+  private static String host(Config c) {
+    String host = read(c, "http.host", "a host name or address", Config::getString);
+    require(!host.isBlank(), "pubsub.http.host", "must be a host name or address (0.0.0.0: every interface), not "
+        + c.getValue("http.host").render(ConfigRenderOptions.concise()));
+    return host;
   }
 
   /** A whole number that must fit an int; the record then checks the setting's own range. */

@@ -112,6 +112,9 @@ class SettingsTest {
     refused.put("limits.publish-rate = NaN", "pubsub.limits.publish-rate must be a number >= 0 (0: unlimited)");
     refused.put("http.port = 10000000000", "pubsub.http.port must be a whole number up to 2147483647, not 10000000000");
     refused.put("http.port = abc", "pubsub.http.port must be a whole number, not \"abc\"");
+    // Accepted, a blank host bound the loopback only: HOST= served nobody outside the machine.
+    refused.put("http.host = \"\"", "pubsub.http.host must be a host name or address (0.0.0.0: every interface), not \"\"");
+    refused.put("http.host = \" \"", "pubsub.http.host must be a host name or address (0.0.0.0: every interface), not \" \"");
     refused.put("connection.heartbeat-interval = often", "pubsub.connection.heartbeat-interval must be a duration, not \"often\"");
     refused.put("connection.outbound-queue-bytes = 100EiB", "pubsub.connection.outbound-queue-bytes must be a size, not \"100EiB\"");
     refused.forEach((setting, message) -> {
