@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -103,6 +104,13 @@ class OpenApiE2ETest {
       assertEquals(200, file.statusCode(), asset);
       assertTrue(file.body().length() > 10_000, asset + " is Swagger UI's file");
       assertTrue(page.body().contains(asset), "the page loads " + asset);
+    }
+
+    Matcher loaded = Pattern.compile("(src|href)=\"(/docs/[^\"]+)\"").matcher(page.body());
+    while (loaded.find()) assertEquals(200, get(loaded.group(2)).statusCode(), loaded.group(2));
+    // The webjar's stock page and its initializer show the petstore's document, loaded from petstore.swagger.io.
+    for (String stock : List.of("/docs/index.html", "/docs/swagger-initializer.js", "/docs/%69ndex.html")) {
+      assertEquals(404, get(stock).statusCode(), stock);
     }
 
     HttpResponse<String> document = get("/openapi.yaml");
