@@ -55,12 +55,24 @@ public final class JsonErrors {
             response(StatusCodes.PAYLOAD_TOO_LARGE, ErrorCode.PAYLOAD_TOO_LARGE, "the request body"
                 + (e.actualSize().isDefined() ? " of " + e.actualSize().get() + " bytes" : "")
                 + " is larger than the limit of " + e.limit() + " bytes")))
+        .match(Socket.SocketException.class, JsonErrors::connectionLost)
         .matchAny(e -> {
           log.error("request failed", e);
           return org.apache.pekko.http.javadsl.server.Directives.complete(
               response(StatusCodes.INTERNAL_SERVER_ERROR, ErrorCode.INTERNAL, "internal error"));
         })
         .build();
+  }
+
+  /**
+   * The client's connection failed (a reset, say) while its request body was read: the client's
+   * doing, not the server's, and no answer reaches it. Not counted, as no error was answered.
+   */
+  private static Route connectionLost(Socket.SocketException e) {
+    log.debug("request body lost: {}", e.getMessage());
+    return org.apache.pekko.http.javadsl.server.Directives.complete(
+        HttpResponse.create().withStatus(StatusCodes.BAD_REQUEST).withEntity(ContentTypes.APPLICATION_JSON,
+            body(ErrorCode.BAD_REQUEST, "the connection was lost while the request body was read")));
   }
 
   /** A request Pekko HTTP found at fault while a route read it, answered with Pekko's status and summary. */

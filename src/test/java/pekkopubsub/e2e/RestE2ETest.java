@@ -18,6 +18,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import pekkopubsub.LocalServer;
 import pekkopubsub.client.AdminClient;
 import pekkopubsub.client.PubSubClient;
 
@@ -217,5 +218,32 @@ class RestE2ETest {
     JsonNode error = answer.body().path("error");
     assertTrue(error.path("code").isTextual() && !error.path("code").asText().isEmpty(), answer::toString);
     assertTrue(error.path("message").isTextual() && !error.path("message").asText().isEmpty(), answer::toString);
+  }
+
+  /**
+   * A client that gives up in the middle of its body is not the server's fault: one that resets its
+   * connection was logged at ERROR and counted as INTERNAL; one that half-closes is answered 400.
+   */
+  @Test
+  void aBodyAbortedByTheClientIsNoServerError() throws Exception {
+    String internal = "pubsub_errors_total{code=\"INTERNAL\"}";
+    double before = server.metric(internal);
+    String start = "POST /topics HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"na";
+    for (int i = 0; i < 3; i++) {
+      try (Socket socket = new Socket(server.httpBase().getHost(), server.httpBase().getPort())) {
+        socket.getOutputStream().write(start.getBytes(StandardCharsets.US_ASCII));
+        // Long enough for the route to be reading the body when the reset arrives.
+        LocalServer.sleep(200);
+        socket.setSoLinger(true, 0);
+      }
+    }
+    try (Socket socket = new Socket(server.httpBase().getHost(), server.httpBase().getPort())) {
+      socket.setSoTimeout(10_000);
+      socket.getOutputStream().write(start.getBytes(StandardCharsets.US_ASCII));
+      socket.shutdownOutput();
+      String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertEquals("BAD_REQUEST", Wire.bodyJson(answer, 400).path("error").path("code").asText(), answer);
+    }
+    assertEquals(before, server.metric(internal), "internal errors counted");
   }
 }
