@@ -113,6 +113,8 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
     private ByteString healthProbe;
     private SubSourceOutlet<ByteString> toHttp;
     private SubSinkInlet<ByteString> fromHttp;
+    /** Pekko HTTP serves one health probe without a place, and nothing after it. */
+    private boolean probeOnly;
     /** What was read before the hand-over to Pekko HTTP and is not yet passed on. */
     private ByteString toHttpPending;
     private final AsyncCallback<Object> admitted = createAsyncCallback(this::onAdmission);
@@ -255,6 +257,7 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
       switch (state) {
         case WEBSOCKET -> { if (cause == null) complete(toWebSocket); else fail(toWebSocket, cause); }
         case HTTP -> {
+          if (toHttp.isClosed()) return;
           if (cause != null) toHttp.fail(cause);
           else if (toHttpPending == null) toHttp.complete();
           // else the pending bytes go first, then the completion (toHttp's onPull)
@@ -293,8 +296,11 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
       }
       if (healthProbe != null) {
         // Answered without a place, and closed after the answer: a server whose places are all
-        // taken (by idle kept-alive clients, say) still answers its orchestrator's probes.
+        // taken (by idle kept-alive clients, say) still answers its orchestrator's probes. Pekko
+        // HTTP gets the probe alone and then the end of its input: an HTTP/1.0 probe asking to be
+        // kept alive overrode the Connection: close, and every later request on it was served.
         head = healthProbe;
+        probeOnly = true;
         serveHttp();
         return;
       }
@@ -317,7 +323,7 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
           if (toHttpPending != null) {
             toHttp.push(toHttpPending);
             toHttpPending = null;
-            if (isClosed(fromClient)) toHttp.complete();
+            if (isClosed(fromClient) || probeOnly) toHttp.complete();
           } else if (isClosed(fromClient)) {
             toHttp.complete();
           } else {

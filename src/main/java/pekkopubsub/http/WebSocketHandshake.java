@@ -75,15 +75,17 @@ final class WebSocketHandshake {
   private static final ByteString CONNECTION_CLOSE = ByteString.fromString("Connection: close\r\n", StandardCharsets.US_ASCII);
 
   /**
-   * A complete {@code head} asking for {@code /health}, with a {@code Connection: close} after its
-   * request line, so that its connection closes once answered; null for any other head.
+   * A complete {@code head} asking for {@code /health}, alone (without what followed it), with a
+   * {@code Connection: close} after its request line, so that its connection closes once answered;
+   * null for any other head.
    */
   static ByteString asHealthProbe(ByteString head) {
-    if (headEnd(head, 0) < 0 || !startsWithAnyOf(head, HEALTH_REQUEST_LINES)) return null;
+    int end = headEnd(head, 0);
+    if (end < 0 || !startsWithAnyOf(head, HEALTH_REQUEST_LINES)) return null;
     int afterRequestLine = 0;
     while (head.apply(afterRequestLine) != '\n') afterRequestLine++;
     afterRequestLine++;
-    return head.take(afterRequestLine).concat(CONNECTION_CLOSE).concat(head.drop(afterRequestLine));
+    return head.take(afterRequestLine).concat(CONNECTION_CLOSE).concat(head.slice(afterRequestLine, end + 4));
   }
 
   private static boolean startsWithAnyOf(ByteString bytes, byte[][] prefixes) {

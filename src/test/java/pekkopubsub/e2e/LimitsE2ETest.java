@@ -303,6 +303,12 @@ class LimitsE2ETest {
         // An orchestrator's probe is answered all the same, on a connection closed after the answer.
         String probe = server.exchange(HEALTH);
         assertEquals("ok", Wire.bodyJson(probe, 200).path("status").asText(), probe);
+        // Only the probe: an HTTP/1.0 client asking to keep the connection alive got every later
+        // request on it served without a place.
+        String keepAliveProbe = server.exchange("GET /health HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
+            + "GET /stats HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+        assertEquals("ok", Wire.bodyJson(keepAliveProbe, 200).path("status").asText(), keepAliveProbe);
+        assertEquals(1, keepAliveProbe.split("HTTP/1\\.[01] ", -1).length - 1, keepAliveProbe);
 
         try (PubSubClient webSocket = server.connect()) {
           assertUsable(webSocket);

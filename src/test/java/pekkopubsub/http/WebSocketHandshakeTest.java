@@ -198,9 +198,9 @@ class WebSocketHandshakeTest {
   }
 
   @Test
-  void aHealthProbeIsMadeToCloseItsConnectionAfterTheAnswer() {
+  void aHealthProbeIsMadeToCloseItsConnectionAfterTheAnswerAndIsAlone() {
     ByteString probe = WebSocketHandshake.asHealthProbe(ascii("GET /health HTTP/1.1\r\nHost: h\r\n\r\nGET /next"));
-    assertEquals("GET /health HTTP/1.1\r\nConnection: close\r\nHost: h\r\n\r\nGET /next", probe.utf8String());
+    assertEquals("GET /health HTTP/1.1\r\nConnection: close\r\nHost: h\r\n\r\n", probe.utf8String());
     assertEquals("HEAD /health?verbose HTTP/1.1\r\nConnection: close\r\n\r\n",
         WebSocketHandshake.asHealthProbe(ascii("HEAD /health?verbose HTTP/1.1\r\n\r\n")).utf8String());
   }
