@@ -9,11 +9,11 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
@@ -63,6 +63,8 @@ public final class FrontDoor {
   /** Ends the HTTP connections' request side at shutdown: answers in progress are still written. */
   private final SharedKillSwitch httpConnections = KillSwitches.shared("http-connections");
   private final BidiFlow<ByteString, ByteString, ByteString, ByteString, NotUsed> idleTimeout;
+  /** The tickets of the HTTP connections' places, one per connection admitted or refused. */
+  private final AtomicLong httpTickets = new AtomicLong();
   /** Pekko HTTP's request timeout, which also bounds how long a connection may take to send its request head. */
   private final java.time.Duration headTimeout;
 
@@ -163,7 +165,7 @@ public final class FrontDoor {
   }
 
   private CompletionStage<HttpConnections.Admission> admitHttp(boolean healthProbe) {
-    return AskPattern.ask(httpAdmissions, replyTo -> new HttpConnections.Admit(healthProbe, replyTo), askTimeout, system.scheduler());
+    return HttpConnections.admit(httpAdmissions, httpTickets.incrementAndGet(), healthProbe, askTimeout, system.scheduler());
   }
 
   /** Pekko HTTP's server layer for one connection, its requests answered by the routes. */

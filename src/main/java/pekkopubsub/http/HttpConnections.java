@@ -1,11 +1,15 @@
 package pekkopubsub.http;
 
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.Set;
+import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.Scheduler;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import pekkopubsub.metrics.ServerMetrics;
@@ -21,10 +25,11 @@ public final class HttpConnections extends AbstractBehavior<HttpConnections.Comm
   public sealed interface Command {}
 
   /**
-   * Asked by the front door before it hands a connection to Pekko HTTP. A {@code healthProbe}
-   * refused is served all the same, closed after its answer, so its refusal is not counted.
+   * Asked by the front door before it hands a connection to Pekko HTTP, under a {@code ticket} no
+   * other connection uses (see {@link #admit}). A {@code healthProbe} refused is served all the
+   * same, closed after its answer, so its refusal is not counted.
    */
-  public record Admit(boolean healthProbe, ActorRef<Admission> replyTo) implements Command {}
+  public record Admit(long ticket, boolean healthProbe, ActorRef<Admission> replyTo) implements Command {}
 
   public sealed interface Admission {}
 
@@ -36,6 +41,22 @@ public final class HttpConnections extends AbstractBehavior<HttpConnections.Comm
   /** An admitted connection ended, or was admitted after its client had gone. */
   public record Closed(long ticket) implements Command {}
 
+  /**
+   * Asks {@code admissions} for a place under {@code ticket}. An answer that does not come within
+   * {@code timeout} fails (the front door answers 503), and the ticket is given back: the actor may
+   * still grant it later, to a reply that goes nowhere, and with nothing to close it the place was
+   * held for ever. Closed follows the Admit it gives back, so it always finds the place granted.
+   */
+  public static CompletionStage<Admission> admit(ActorRef<Command> admissions, long ticket, boolean healthProbe,
+      Duration timeout, Scheduler scheduler) {
+    CompletionStage<Admission> answer =
+        AskPattern.ask(admissions, replyTo -> new Admit(ticket, healthProbe, replyTo), timeout, scheduler);
+    answer.whenCompleteAsync((admission, failure) -> {
+      if (failure != null) admissions.tell(new Closed(ticket));
+    }, CompletingThread.INSTANCE);
+    return answer;
+  }
+
   /** {@code max} 0 means unlimited. */
   public static Behavior<Command> create(int max, ServerMetrics metrics) {
     return Behaviors.setup(context -> new HttpConnections(context, max, metrics));
@@ -44,7 +65,6 @@ public final class HttpConnections extends AbstractBehavior<HttpConnections.Comm
   private final Set<Long> open = new HashSet<>();
   private final int max;
   private final ServerMetrics metrics;
-  private long lastTicket;
 
   private HttpConnections(ActorContext<Command> context, int max, ServerMetrics metrics) {
     super(context);
@@ -65,10 +85,9 @@ public final class HttpConnections extends AbstractBehavior<HttpConnections.Comm
       if (!admit.healthProbe()) metrics.httpConnectionRefused();
       admit.replyTo().tell(new Refused("the server's limit of " + max + " HTTP connections is reached"));
     } else {
-      long ticket = ++lastTicket;
-      open.add(ticket);
+      open.add(admit.ticket());
       metrics.httpConnectionsChanged(1);
-      admit.replyTo().tell(new Admitted(ticket));
+      admit.replyTo().tell(new Admitted(admit.ticket()));
     }
     return this;
   }

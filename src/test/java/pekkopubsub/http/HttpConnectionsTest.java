@@ -2,9 +2,15 @@ package pekkopubsub.http;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
@@ -15,6 +21,7 @@ import pekkopubsub.metrics.ServerMetrics;
 
 class HttpConnectionsTest {
   private static final ActorTestKit testKit = ActorTestKit.create();
+  private static final AtomicLong TICKETS = new AtomicLong();
 
   @AfterAll
   static void shutdown() {
@@ -27,7 +34,7 @@ class HttpConnectionsTest {
 
   private static HttpConnections.Admission admit(ActorRef<HttpConnections.Command> connections, boolean healthProbe) {
     TestProbe<HttpConnections.Admission> answer = testKit.createTestProbe();
-    connections.tell(new HttpConnections.Admit(healthProbe, answer.getRef()));
+    connections.tell(new HttpConnections.Admit(TICKETS.incrementAndGet(), healthProbe, answer.getRef()));
     return answer.receiveMessage();
   }
 
@@ -85,5 +92,22 @@ class HttpConnectionsTest {
     for (int i = 0; i < 2000; i++) assertInstanceOf(HttpConnections.Admitted.class, admit(connections));
     assertEquals(2000, meters.get("pubsub.http.connections").gauge().value());
     assertEquals(0, meters.get("pubsub.http.connections.refused").counter().count());
+  }
+
+  /** The gate answers 503 when its ask times out; a place the actor grants after that went nowhere and was held for ever. */
+  @Test
+  void aPlaceGrantedAfterTheAskTimedOutIsGivenBack() {
+    MeterRegistry meters = new SimpleMeterRegistry();
+    ActorRef<HttpConnections.Command> connections = testKit.spawn(HttpConnections.create(1, new ServerMetrics(meters)));
+    // Stands between the front door and the actor, and passes the admission on only once the ask has failed.
+    TestProbe<HttpConnections.Command> late = testKit.createTestProbe();
+    var asked = HttpConnections.admit(late.getRef(), 7, false, Duration.ofMillis(50), testKit.scheduler()).toCompletableFuture();
+    HttpConnections.Admit admit = late.expectMessageClass(HttpConnections.Admit.class);
+    ExecutionException timedOut = assertThrows(ExecutionException.class, () -> asked.get(10, TimeUnit.SECONDS));
+    assertInstanceOf(TimeoutException.class, timedOut.getCause());
+    connections.tell(admit);
+    connections.tell(late.expectMessageClass(HttpConnections.Closed.class));
+
+    assertInstanceOf(HttpConnections.Admitted.class, admit(connections), "the only place is free");
   }
 }
