@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
+import java.time.Duration;
 import org.apache.pekko.stream.Attributes;
 import org.apache.pekko.stream.FlowShape;
 import org.apache.pekko.stream.Inlet;
@@ -15,6 +16,7 @@ import org.apache.pekko.stream.stage.GraphStage;
 import org.apache.pekko.stream.stage.GraphStageLogic;
 import org.apache.pekko.stream.stage.InHandler;
 import org.apache.pekko.stream.stage.OutHandler;
+import org.apache.pekko.stream.stage.TimerGraphStageLogic;
 import org.apache.pekko.util.ByteString;
 
 /**
@@ -31,9 +33,11 @@ import org.apache.pekko.util.ByteString;
  * that limit unread.
  *
  * <p>Closing follows Pekko's {@code halfClose = false}: when the peer closes, reading completes;
- * when the bytes to write complete, the stage writes what is left, then closes the connection; a
- * failure resets it, except an idle timeout (HTTP's, on a kept-alive REST connection), which
- * closes it like a completion: a client reading an idle connection sees its end, not an error.
+ * when the bytes to write complete, the stage writes what is left, then closes the connection, or
+ * resets it when the peer takes none of the rest for {@link #DRAIN_DEADLINE}; a failure resets it,
+ * except an idle timeout (HTTP's, on a kept-alive REST connection), which closes it like a
+ * completion when everything is written: a client reading an idle connection sees its end, not an
+ * error, and one that stopped reading is reset.
  */
 final class Socket extends GraphStage<FlowShape<ByteString, ByteString>> {
 
@@ -50,6 +54,15 @@ final class Socket extends GraphStage<FlowShape<ByteString, ByteString>> {
   }
 
   private enum Signal { WRITABLE, READING_PAUSED, PEER_CLOSED, PULL }
+
+  /**
+   * How long the last bytes of a connection that has ended may wait for the peer to take any of
+   * them before the connection is reset. A client that stops reading held its socket for ever after
+   * its stream had ended, outside every limit (the HTTP place is given back as the stream ends).
+   */
+  static final Duration DRAIN_DEADLINE = Duration.ofSeconds(10);
+
+  private enum Drain { DEADLINE }
 
   /** Bytes copied out of the heap per write call; the socket's send buffer seldom takes more at once. */
   static final int WRITE_CHUNK = 64 * 1024;
@@ -68,6 +81,7 @@ final class Socket extends GraphStage<FlowShape<ByteString, ByteString>> {
   private final InetSocketAddress remote;
   private final SelectorLoop loop;
   private final long gatherWindowNanos;
+  private final Duration drainDeadline;
 
   /** {@code channel} is a non-blocking, connected socket the loop has not registered yet. */
   Socket(SocketChannel channel, InetSocketAddress remote, SelectorLoop loop) {
@@ -76,10 +90,15 @@ final class Socket extends GraphStage<FlowShape<ByteString, ByteString>> {
 
   /** With a gather window of 0 every pull follows its write at once (for tests). */
   Socket(SocketChannel channel, InetSocketAddress remote, SelectorLoop loop, long gatherWindowNanos) {
+    this(channel, remote, loop, gatherWindowNanos, DRAIN_DEADLINE);
+  }
+
+  Socket(SocketChannel channel, InetSocketAddress remote, SelectorLoop loop, long gatherWindowNanos, Duration drainDeadline) {
     this.channel = channel;
     this.remote = remote;
     this.loop = loop;
     this.gatherWindowNanos = gatherWindowNanos;
+    this.drainDeadline = drainDeadline;
   }
 
   @Override
@@ -92,7 +111,7 @@ final class Socket extends GraphStage<FlowShape<ByteString, ByteString>> {
     return new Logic();
   }
 
-  private final class Logic extends GraphStageLogic implements InHandler, OutHandler, SelectorLoop.Handler {
+  private final class Logic extends TimerGraphStageLogic implements InHandler, OutHandler, SelectorLoop.Handler {
     private AsyncCallback<ByteString> onReceived;
     private AsyncCallback<Signal> onSignal;
     private AsyncCallback<IOException> onFailed;
@@ -175,20 +194,29 @@ final class Socket extends GraphStage<FlowShape<ByteString, ByteString>> {
     @Override
     public void onUpstreamFinish() {
       if (unwritten == null) closeAndComplete();
+      else scheduleOnce(Drain.DEADLINE, drainDeadline);
     }
 
     @Override
     public void onUpstreamFailure(Throwable cause) {
       if (cause instanceof StreamIdleTimeoutException) {
-        onUpstreamFinish();
+        // Nothing moved for the whole idle timeout: bytes still unwritten are bytes the client is not reading.
+        if (unwritten == null) closeAndComplete();
+        else resetAndComplete();
         return;
       }
       close(true);
       failStage(cause);
     }
 
+    @Override
+    public void onTimer(Object key) {
+      resetAndComplete();
+    }
+
     private void writeUnwritten() {
       if (unwritten == null || closed) return;
+      int before = unwritten.size();
       try {
         unwritten = writeSome(unwritten);
       } catch (IOException e) {
@@ -196,6 +224,8 @@ final class Socket extends GraphStage<FlowShape<ByteString, ByteString>> {
         return;
       }
       if (unwritten != null) {
+        // A peer still reading, however slowly, gets the rest.
+        if (isClosed(in) && unwritten.size() < before) scheduleOnce(Drain.DEADLINE, drainDeadline);
         loop.awaitWritable(channel);
         return;
       }
@@ -279,6 +309,11 @@ final class Socket extends GraphStage<FlowShape<ByteString, ByteString>> {
 
     private void closeAndComplete() {
       close(false);
+      completeStage();
+    }
+
+    private void resetAndComplete() {
+      close(true);
       completeStage();
     }
 

@@ -15,6 +15,7 @@ import org.apache.pekko.stream.stage.GraphStage;
 import org.apache.pekko.stream.stage.GraphStageLogic;
 import org.apache.pekko.stream.stage.InHandler;
 import org.apache.pekko.stream.stage.OutHandler;
+import org.apache.pekko.stream.stage.TimerGraphStageLogic;
 import org.apache.pekko.util.ByteString;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -92,7 +93,9 @@ final class TlsStage extends GraphStage<BidiShape<ByteString, ByteString, ByteSt
     return new Logic();
   }
 
-  private final class Logic extends GraphStageLogic {
+  private enum Drain { DEADLINE }
+
+  private final class Logic extends TimerGraphStageLogic {
     private SSLEngine engine;
     /** Ciphertext received but not yet decrypted: a partial record. */
     private ByteString undecrypted = ByteString.emptyByteString();
@@ -124,13 +127,23 @@ final class TlsStage extends GraphStage<BidiShape<ByteString, ByteString, ByteSt
         public void onUpstreamFinish() {
           closeOutbound();
           advance();
+          // The socket has not taken the last records: it is writing what came before to a peer
+          // that may have stopped reading. Until these records are handed on, the socket cannot
+          // know that nothing follows them.
+          if (!isClosed(ciphertextToSend)) scheduleOnce(Drain.DEADLINE, Socket.DRAIN_DEADLINE);
         }
 
         @Override
         public void onUpstreamFailure(Throwable cause) {
-          // As the socket does without TLS: an idle REST connection is closed, not reset.
-          if (cause instanceof StreamIdleTimeoutException) onUpstreamFinish();
-          else failStage(cause);
+          if (!(cause instanceof StreamIdleTimeoutException)) {
+            failStage(cause);
+            return;
+          }
+          // As the socket does without TLS: an idle REST connection is closed, not reset, unless
+          // what is left to send shows that its client stopped reading.
+          closeOutbound();
+          advance();
+          if (!isClosed(ciphertextToSend)) failStage(cause);
         }
       });
       setHandler(ciphertextToSend, new OutHandler() {
@@ -183,6 +196,13 @@ final class TlsStage extends GraphStage<BidiShape<ByteString, ByteString, ByteSt
         return;
       }
       advance();
+    }
+
+    @Override
+    public void onTimer(Object key) {
+      if (!isClosed(ciphertextToSend)) {
+        failStage(new StreamIdleTimeoutException("the peer took none of the last bytes for " + Socket.DRAIN_DEADLINE));
+      }
     }
 
     @Override

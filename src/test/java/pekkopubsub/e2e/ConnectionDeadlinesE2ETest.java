@@ -8,16 +8,20 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import pekkopubsub.LocalServer;
+import pekkopubsub.http.TestCertificates;
 
 /**
  * Which deadline governs which connection: a request head must arrive within the request timeout,
@@ -27,6 +31,9 @@ import pekkopubsub.LocalServer;
 class ConnectionDeadlinesE2ETest {
   private static final long GIVE_UP_MILLIS = 10_000;
   private static TestServer server;
+
+  @TempDir
+  Path dir;
 
   @BeforeAll
   static void start() {
@@ -104,6 +111,45 @@ class ConnectionDeadlinesE2ETest {
       socket.getOutputStream().write("GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
       String answer = readUntilClosed(socket.getInputStream());
       assertTrue(answer.startsWith("HTTP/1.1 200"), answer);
+    }
+  }
+
+  /**
+   * A REST client that stops reading while answers are still coming: once HTTP's idle timeout had
+   * ended its connection, the server kept the socket for ever, waiting to write the rest, and no
+   * longer counted it among max-http-connections.
+   */
+  @ParameterizedTest
+  @ValueSource(booleans = {false, true})
+  void aRestClientThatStopsReadingIsCutOffAtTheIdleTimeout(boolean tls) throws IOException {
+    if (!tls) {
+      assertCutOffWhenNotReading(server);
+      return;
+    }
+    try (TestServer https = TestServer.start(Map.of("pekko.http.server.idle-timeout", "1s"), TestCertificates.create(dir, "EC"))) {
+      assertCutOffWhenNotReading(https);
+    }
+  }
+
+  private static void assertCutOffWhenNotReading(TestServer server) throws IOException {
+    try (Socket socket = server.sockets().createSocket()) {
+      socket.setReceiveBufferSize(4096);
+      socket.connect(new InetSocketAddress(server.httpBase().getHost(), server.httpBase().getPort()), 5_000);
+      OutputStream out = socket.getOutputStream();
+      out.write("GET /docs/swagger-ui-bundle.js HTTP/1.1\r\nHost: localhost\r\n\r\n".repeat(6).getBytes(StandardCharsets.US_ASCII));
+      // Past the idle timeout before the first probe: a byte that reached Pekko HTTP would count as traffic.
+      LocalServer.sleep(3_000);
+      long start = System.nanoTime();
+      while (true) {
+        if (elapsedMillis(start) > GIVE_UP_MILLIS) fail("a client that stopped reading still had its connection 13 s later");
+        try {
+          out.write('\n');
+          out.flush();
+        } catch (IOException reset) {
+          break;
+        }
+        LocalServer.sleep(200);
+      }
     }
   }
 

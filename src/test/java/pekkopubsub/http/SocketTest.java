@@ -3,15 +3,18 @@ package pekkopubsub.http;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -44,8 +47,13 @@ class SocketTest {
   /** Binds a free port whose connections run {@code handler} on a socket stage with the given gather window. */
   private static InetSocketAddress serve(long gatherWindowNanos, Supplier<Flow<ByteString, ByteString, NotUsed>> handler)
       throws Exception {
+    return serve(gatherWindowNanos, Socket.DRAIN_DEADLINE, handler);
+  }
+
+  private static InetSocketAddress serve(long gatherWindowNanos, Duration drainDeadline,
+      Supplier<Flow<ByteString, ByteString, NotUsed>> handler) throws Exception {
     SelectorLoop.Listener listener = loop.listen(new InetSocketAddress("127.0.0.1", 0), 16, List.of(),
-            channel -> Flow.fromGraph(new Socket(channel, remoteOf(channel), loop, gatherWindowNanos))
+            channel -> Flow.fromGraph(new Socket(channel, remoteOf(channel), loop, gatherWindowNanos, drainDeadline))
                 .join(handler.get())
                 .run(materializer))
         .toCompletableFuture().get(10, TimeUnit.SECONDS);
@@ -128,6 +136,30 @@ class SocketTest {
     try (java.net.Socket client = connect(address)) {
       InputStream in = client.getInputStream();
       assertThrows(java.net.SocketException.class, () -> readToEnd(in));
+    }
+  }
+
+  /** The stream has ended and its peer takes none of what is left: the socket was held for ever, waiting to write it. */
+  @Test
+  void whatAPeerThatStoppedReadingNeverTakesIsGivenUpAtTheDrainDeadline() throws Exception {
+    // One element, so that the stream ends while most of it is still to be written.
+    InetSocketAddress address = serve(Socket.GATHER_WINDOW_NANOS, Duration.ofMillis(300),
+        () -> Flow.fromSinkAndSource(Sink.ignore(), Source.single(ByteString.fromArray(new byte[CHUNKS * CHUNK]))));
+    try (java.net.Socket client = new java.net.Socket()) {
+      client.setReceiveBufferSize(4096);
+      client.connect(address);
+      OutputStream out = client.getOutputStream();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+      while (true) {
+        if (System.nanoTime() > deadline) fail("the connection was still open 20 s after its stream ended");
+        Thread.sleep(200);
+        try {
+          out.write('x');
+          out.flush();
+        } catch (IOException reset) {
+          break;
+        }
+      }
     }
   }
 }
