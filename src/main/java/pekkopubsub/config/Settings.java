@@ -13,6 +13,7 @@ import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
+import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -263,6 +264,10 @@ public record Settings(
   /** A whole number that must fit an int; the record then checks the setting's own range. */
   private static int integer(Config c, String path) {
     long value = read(c, path, "a whole number", Config::getLong);
+    // HOCON truncates: OUTBOUND_QUEUE_SIZE=256.9 was 256, MAX_CONNECTIONS=0.5 was 0, unlimited.
+    String bare = bareNumber(c, path);
+    require(bare == null || new BigDecimal(bare).stripTrailingZeros().scale() <= 0, "pubsub." + path,
+        "must be a whole number, not " + bare);
     require(value >= Integer.MIN_VALUE && value <= Integer.MAX_VALUE, "pubsub." + path,
         "must be a whole number up to 2147483647, not " + value);
     return (int) value;

@@ -112,6 +112,8 @@ class SettingsTest {
     refused.put("limits.publish-rate = NaN", "pubsub.limits.publish-rate must be a number >= 0 (0: unlimited)");
     refused.put("http.port = 10000000000", "pubsub.http.port must be a whole number up to 2147483647, not 10000000000");
     refused.put("http.port = abc", "pubsub.http.port must be a whole number, not \"abc\"");
+    refused.put("connection.outbound-queue-size = \"256.9\"", "pubsub.connection.outbound-queue-size must be a whole number, not 256.9");
+    refused.put("limits.max-connections = 0.5", "pubsub.limits.max-connections must be a whole number, not 0.5");
     // Accepted, a blank host bound the loopback only: HOST= served nobody outside the machine.
     refused.put("http.host = \"\"", "pubsub.http.host must be a host name or address (0.0.0.0: every interface), not \"\"");
     refused.put("http.host = \" \"", "pubsub.http.host must be a host name or address (0.0.0.0: every interface), not \" \"");
