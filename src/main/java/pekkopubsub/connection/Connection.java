@@ -528,10 +528,13 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
       queue.discardAnswers();
       meterQueue(closingReason());
       scheduleDropReport();
-      if (closeFrame == null) {
-        closeFrame = frame;
-        startCloseTimeout();
-      }
+      if (closeFrame == null) beginClose(frame);
+    }
+
+    /** The server decides to close with {@code frame}, which follows what is queued; the close timeout runs from now. */
+    private void beginClose(ByteString frame) {
+      closeFrame = frame;
+      startCloseTimeout();
     }
 
     /**
@@ -553,8 +556,7 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
     private void onSlowConsumer(String why) {
       slowConsumer = true;
       answerError(null, ErrorCode.SLOW_CONSUMER, why + "; closing the connection");
-      closeFrame = WebSocketFrames.close(WebSocketFrames.POLICY_VIOLATION, "slow consumer");
-      startCloseTimeout();
+      beginClose(WebSocketFrames.close(WebSocketFrames.POLICY_VIOLATION, "slow consumer"));
       log().info("connection {}: slow consumer, closing ({} events dropped)", id, queue.droppedTotal());
     }
 
@@ -681,9 +683,8 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
         return;
       }
       log().debug("connection {}: idle for {} ms, closing", id, idleNanos / 1_000_000);
-      closeFrame = WebSocketFrames.close(WebSocketFrames.GOING_AWAY, "idle timeout");
+      beginClose(WebSocketFrames.close(WebSocketFrames.GOING_AWAY, "idle timeout"));
       cancelTimer(TICK);
-      startCloseTimeout();
       flush();
     }
 
