@@ -119,11 +119,7 @@ class SettingsTest {
     refused.put("http.host = \" \"", "pubsub.http.host must be a host name or address (0.0.0.0: every interface), not \" \"");
     refused.put("connection.heartbeat-interval = often", "pubsub.connection.heartbeat-interval must be a duration, not \"often\"");
     refused.put("connection.outbound-queue-bytes = 100EiB", "pubsub.connection.outbound-queue-bytes must be a size, not \"100EiB\"");
-    refused.forEach((setting, message) -> {
-      Config config = Settings.withDefaults(ConfigFactory.parseString("pubsub." + setting));
-      InvalidConfigurationException e = assertThrows(InvalidConfigurationException.class, () -> Settings.from(config), setting);
-      assertEquals(message, e.getMessage(), setting);
-    });
+    assertEachRefusedWith(refused);
   }
 
   /** HOCON reads a bare number as milliseconds: IDLE_TIMEOUT=300 closed idle connections after 0.3 s. */
@@ -139,11 +135,7 @@ class SettingsTest {
     refused.put("http.tls.reload-interval = \"60\"", "pubsub.http.tls.reload-interval has no unit: write 60s or 60ms, not 60 (a bare number counts milliseconds)");
     refused.put("topic.fan-out-pacing.max-spacing = 5", "pubsub.topic.fan-out-pacing.max-spacing has no unit: write 5s or 5ms, not 5 (a bare number counts milliseconds)");
     refused.put("topic.fan-out-pacing.spacing-per-subscriber = 150", "pubsub.topic.fan-out-pacing.spacing-per-subscriber has no unit: write 150s or 150ms, not 150 (a bare number counts milliseconds)");
-    refused.forEach((setting, message) -> {
-      Config config = Settings.withDefaults(ConfigFactory.parseString("pubsub." + setting));
-      InvalidConfigurationException e = assertThrows(InvalidConfigurationException.class, () -> Settings.from(config), setting);
-      assertEquals(message, e.getMessage(), setting);
-    });
+    assertEachRefusedWith(refused);
     Settings zeros = Settings.from(Settings.withDefaults(ConfigFactory.parseString(
         "pubsub.limits.idle-timeout = \"0\"\npubsub.topic.fan-out-pacing.max-spacing = 0")));
     assertEquals(Duration.ZERO, zeros.limits().idleTimeout(), "0 is 0 in any unit");
@@ -163,11 +155,7 @@ class SettingsTest {
     refused.put("connection.outbound-queue-bytes = \"0.5\"", "pubsub.connection.outbound-queue-bytes must be " + size + ", not \"0.5\"");
     refused.put("connection.outbound-queue-bytes = \"0.5B\"", "pubsub.connection.outbound-queue-bytes must be " + size + ", not \"0.5B\"");
     refused.put("connection.max-frame-size = 1000.5", "pubsub.connection.max-frame-size must be " + size + ", not 1000.5");
-    refused.forEach((setting, message) -> {
-      Config config = Settings.withDefaults(ConfigFactory.parseString("pubsub." + setting));
-      InvalidConfigurationException e = assertThrows(InvalidConfigurationException.class, () -> Settings.from(config), setting);
-      assertEquals(message, e.getMessage(), setting);
-    });
+    assertEachRefusedWith(refused);
     Settings sizes = Settings.from(Settings.withDefaults(ConfigFactory.parseString(
         "pubsub.connection.outbound-queue-bytes = \"0.5 KiB\"\npubsub.connection.max-frame-size = \"4096\"\npubsub.topic.history-memory = 0")));
     assertEquals(512, sizes.outboundQueueBytes());
@@ -266,5 +254,14 @@ class SettingsTest {
 
   private static Config setting(String path, String value) {
     return Settings.withDefaults(ConfigFactory.parseString("pubsub." + path + " = " + value)).getConfig("pubsub");
+  }
+
+  /** Each setting (relative to {@code pubsub}) stops the server at start with its message. */
+  private static void assertEachRefusedWith(Map<String, String> refused) {
+    refused.forEach((setting, message) -> {
+      Config config = Settings.withDefaults(ConfigFactory.parseString("pubsub." + setting));
+      InvalidConfigurationException e = assertThrows(InvalidConfigurationException.class, () -> Settings.from(config), setting);
+      assertEquals(message, e.getMessage(), setting);
+    });
   }
 }
