@@ -25,6 +25,7 @@ import pekkopubsub.LocalServer;
 import pekkopubsub.SelfSignedCertificate;
 import pekkopubsub.client.AdminClient;
 import pekkopubsub.client.TrustedCertificates;
+import pekkopubsub.http.FrontDoor;
 import pekkopubsub.http.TlsContext;
 
 /**
@@ -266,11 +267,16 @@ final class ServerHandle implements AutoCloseable {
     ThreadMXBean threads = ManagementFactory.getThreadMXBean();
     long total = 0;
     for (var info : threads.getThreadInfo(threads.getAllThreadIds())) {
-      if (info == null || !info.getThreadName().startsWith("pekko-pubsub")) continue;
+      // the selector thread runs work itself on a quiet server (LoopInliningExecutorConfigurator)
+      if (info == null || !isServerThread(info.getThreadName())) continue;
       long t = threads.getThreadCpuTime(info.getThreadId());
       if (t > 0) total += t;
     }
     return total;
+  }
+
+  static boolean isServerThread(String name) {
+    return name.startsWith("pekko-pubsub") || name.equals(FrontDoor.LOOP_THREAD_NAME);
   }
 
   /** utime + stime of /proc/PID/stat, in ns. */

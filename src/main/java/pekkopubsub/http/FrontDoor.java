@@ -47,6 +47,8 @@ import pekkopubsub.metrics.ServerMetrics;
  * per socket write and about 9 KB of heap per idle connection (see docs/performance-history.md).
  */
 public final class FrontDoor {
+  /** The name of the thread that accepts, reads and writes every connection. */
+  public static final String LOOP_THREAD_NAME = "pubsub-selector";
   private final ActorSystem<?> system;
   private final String host;
   private final int port;
@@ -124,7 +126,7 @@ public final class FrontDoor {
   public CompletionStage<Binding> bind() {
     SelectorLoop loop;
     try {
-      loop = new SelectorLoop("pubsub-selector");
+      loop = new SelectorLoop(LOOP_THREAD_NAME);
     } catch (IOException e) {
       return CompletableFuture.failedFuture(e);
     }
