@@ -153,7 +153,6 @@ public record Settings(
 
   private static final String SIZE = "a whole number of bytes or a size with a unit (\"64 KiB\")";
   private static final Pattern BARE_NUMBER = Pattern.compile("[+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+)?");
-  private static final Pattern WHOLE_NUMBER = Pattern.compile("[+-]?\\d+");
   private static final Pattern LEADING_NUMBER = Pattern.compile("[+-]?(\\d+\\.?\\d*|\\.\\d+)");
 
   /** Largest message or string the server buffers whole: 1 GiB, well within what one Java array holds. */
@@ -266,7 +265,7 @@ public record Settings(
     long value = read(c, path, "a whole number", Config::getLong);
     // HOCON truncates: OUTBOUND_QUEUE_SIZE=256.9 was 256, MAX_CONNECTIONS=0.5 was 0, unlimited.
     String bare = bareNumber(c, path);
-    require(bare == null || new BigDecimal(bare).stripTrailingZeros().scale() <= 0, "pubsub." + path,
+    require(bare == null || isWhole(bare), "pubsub." + path,
         "must be a whole number, not " + bare);
     require(value >= Integer.MIN_VALUE && value <= Integer.MAX_VALUE, "pubsub." + path,
         "must be a whole number up to 2147483647, not " + value);
@@ -305,11 +304,16 @@ public record Settings(
     String bare = bareNumber(c, path);
     Matcher number = c.getValue(path).valueType() == ConfigValueType.STRING
         ? LEADING_NUMBER.matcher(c.getString(path).trim()) : null;
-    boolean fraction = bare != null && !WHOLE_NUMBER.matcher(bare).matches();
+    boolean fraction = bare != null && !isWhole(bare);
     boolean underAByte = bytes == 0 && number != null && number.lookingAt() && Double.parseDouble(number.group()) != 0;
     require(!fraction && !underAByte, "pubsub." + path,
         "must be " + expected + ", not " + c.getValue(path).render(ConfigRenderOptions.concise()));
     return bytes;
+  }
+
+  /** Whether a bare number (as {@link #bareNumber} gives it) has no fraction: 256 and 256.0 do, 256.5 does not. */
+  private static boolean isWhole(String bare) {
+    return new BigDecimal(bare).stripTrailingZeros().scale() <= 0;
   }
 
   /** The value of {@code path} when it is a number without a unit, as text; otherwise null. */

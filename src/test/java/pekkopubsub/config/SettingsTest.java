@@ -163,6 +163,17 @@ class SettingsTest {
     assertEquals(0, sizes.historyMemoryBytes(), "0: no budget");
   }
 
+  /** Counts and sizes read a whole number the same way: a zero fraction is still whole, in either. */
+  @Test
+  void aZeroFractionIsAWholeNumberForCountsAndSizesAlike() {
+    Settings s = Settings.from(Settings.withDefaults(ConfigFactory.parseString(
+        "pubsub.connection.outbound-queue-size = \"256.0\"\npubsub.connection.max-frame-size = \"4096.0\"\n"
+            + "pubsub.connection.outbound-queue-bytes = 1000.00")));
+    assertEquals(256, s.outboundQueueSize());
+    assertEquals(4096, s.maxFrameSize());
+    assertEquals(1000, s.outboundQueueBytes());
+  }
+
   @Test
   void anErrorSaysWhichFileAndLineTheValueCameFrom(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("operator.conf");
