@@ -101,7 +101,8 @@ public final class Routes extends AllDirectives {
                 pathEndOrSingleSlash(() -> concat(
                     post(this::createTopic),
                     get(this::listTopics))),
-                path(PathMatchers.segment(), name -> delete(() -> deleteTopic(name))))),
+                // A trailing slash is taken as POST /topics/ and GET /topics/ take it.
+                pathPrefix(PathMatchers.segment(), name -> pathEndOrSingleSlash(() -> delete(() -> deleteTopic(name)))))),
             path("health", () -> get(this::health)),
             path("stats", () -> get(this::stats)),
             path("metrics", () -> get(this::metrics)),
