@@ -97,7 +97,16 @@ public final class JsonErrors {
     StatusCode status = response.status().equals(StatusCodes.UNSUPPORTED_MEDIA_TYPE) ? StatusCodes.BAD_REQUEST : response.status();
     // Pekko's headers are part of the answer: a 405's Allow is required (RFC 9110 15.5.6).
     List<HttpHeader> headers = new ArrayList<>();
-    for (HttpHeader header : response.getHeaders()) headers.add(header.is("allow") ? withHead(header) : header);
+    for (HttpHeader header : response.getHeaders()) {
+      if (!header.is("allow")) {
+        headers.add(header);
+        continue;
+      }
+      HttpHeader allow = withHead(header);
+      headers.add(allow);
+      // Pekko's message lists the methods its routes named; the body says what Allow says.
+      text = text.replace("supported methods: " + header.value(), "supported methods: " + allow.value());
+    }
     return response(status, codeFor(status), text).addHeaders(headers);
   }
 

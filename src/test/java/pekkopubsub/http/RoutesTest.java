@@ -244,6 +244,18 @@ class RoutesTest {
     assertEquals(201, run(postJson("/topics", "{\"name\":\"" + name + "\"}")).status());
   }
 
+  @Test
+  void deleteWithATrailingSlashDeletesAsPostAndGetTakeOne() {
+    String name = createTopic();
+
+    Reply reply = run(HttpRequest.DELETE("/topics/" + name + "/"));
+
+    assertEquals(200, reply.status(), reply.body());
+    assertEquals(name, reply.json().path("topic").asText());
+    assertTrue(topicNames().isEmpty(), "the topic is gone from GET /topics");
+    assertEquals(404, run(HttpRequest.DELETE("/topics/" + name + "//")).status(), "one slash, not any path under the name");
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"...", "-", "_", "a.b", "A-Z_0.9", ".a", "a.."})
   void topicsNamedWithDotsAndDashesCanBeCreatedAndDeleted(String name) {
@@ -450,6 +462,8 @@ class RoutesTest {
       assertEquals(405, reply.status(), what + ": " + reply.body());
       assertJsonError(reply, "BAD_REQUEST");
       assertEquals(Optional.of(request.getValue()), reply.header("Allow"), what);
+      assertTrue(reply.json().path("error").path("message").asText().endsWith("supported methods: " + request.getValue()),
+          what + ": the message names what Allow names: " + reply.body());
     }
   }
 
