@@ -214,8 +214,10 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
     @Override
     public void postStop() {
       if (!opened) return;
-      // An abrupt end (reset, failure) leaves events queued: they are counted as dropped, never lost silently.
+      // An abrupt end (reset, failure) leaves events queued, some in replay pages: they are counted
+      // as dropped, never lost silently.
       queue.closeForEvents();
+      queue.discardAnswers();
       meterQueue(closingReason());
       metrics.connectionClosed();
       reportDrops();
@@ -441,7 +443,7 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
         if (s.replayContinuesAt() != null) replays.continues(s.topic(), s.replayContinuesAt());
       } else if (reply instanceof Topic.ReplayPage page) {
         replays.pageCame(page.topic(), page.from(), page.done());
-        offerReplayed(page.frames());
+        offerPage(page);
         if (page.skipped() > 0) onReplayEvicted(page.skipped());
       } else if (reply instanceof Topic.Unsubscribed u) {
         subscribed.remove(u.topic());
@@ -495,6 +497,27 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
     private void offerReplayed(List<ByteString> frames) {
       // As for every answer: nothing follows a close frame.
       if (maySend()) frames.forEach(queue::offerReplayed);
+    }
+
+    /**
+     * The live events of a page are received as a batch of events is: its topic's {@link Topic.Leave}
+     * counts only what came after them, and the queue counts them if they are never written.
+     */
+    private void offerPage(Topic.ReplayPage page) {
+      List<ByteString> frames = page.frames();
+      int replayed = frames.size() - page.live();
+      offerReplayed(frames.subList(0, replayed));
+      if (page.live() == 0) return;
+      received(page.topic(), page.lastOffset());
+      boolean refused = false;
+      for (int i = replayed; i < frames.size(); i++) {
+        // Offered after a close frame too: a closed queue counts what it refuses.
+        refused |= queue.offerLiveInReplay(frames.get(i), page.from()) == OutboundQueue.Offer.REFUSED;
+      }
+      if (refused) {
+        meterQueue(closingReason());
+        scheduleDropReport();
+      }
     }
 
     private void answered(Object wireRecord) {

@@ -9,10 +9,11 @@ import pekkopubsub.config.Settings.OverflowPolicy;
 
 /**
  * The frames waiting to be written to one connection, in arrival order: answers (acks, errors,
- * pongs, replays, infos), which are never dropped, and events, which are bounded in number and in
- * bytes and dropped by the overflow policy, and while the heap is under pressure bounded to
- * {@link #BYTES_UNDER_PRESSURE} as well. Every dropped event is counted against its source (the
- * topic it came from).
+ * pongs, replay pages, infos), which are never dropped (only discarded with the connection: the
+ * live events in a replay page are then counted as dropped), and events, which are bounded in
+ * number and in bytes and dropped by the overflow policy, and while the heap is under pressure
+ * bounded to {@link #BYTES_UNDER_PRESSURE} as well. Every dropped event is counted against its
+ * source (the topic it came from).
  * Not thread-safe: it belongs to one connection's stage.
  *
  * @param <S> the key drops are counted by
@@ -30,8 +31,12 @@ public final class OutboundQueue<S> {
     REFUSED
   }
 
-  /** {@code event}: a replayed event, which counts among the events taken though it is never dropped. */
-  private record Answer(long seq, ByteString frame, boolean event) {}
+  /**
+   * {@code event}: an event of a replay page, which counts among the events taken though it is
+   * never dropped; {@code source}: for a live one (published since the subscribe), what its drop
+   * counts against should the answer be discarded, else null.
+   */
+  private record Answer(long seq, ByteString frame, boolean event, Object source) {}
 
   /**
    * The bytes of events a queue may hold while the heap is under pressure: 256 events of up to 256
@@ -91,12 +96,27 @@ public final class OutboundQueue<S> {
   }
 
   public void offerAnswer(ByteString frame) {
-    answers.addLast(new Answer(nextSeq++, frame, false));
+    answers.addLast(new Answer(nextSeq++, frame, false, null));
   }
 
   /** An event of a replay: kept in order with the answers, never dropped, and counted in {@link #eventsTaken} when taken. */
   public void offerReplayed(ByteString frame) {
-    answers.addLast(new Answer(nextSeq++, frame, true));
+    answers.addLast(new Answer(nextSeq++, frame, true, null));
+  }
+
+  /**
+   * A live event that came in a replay page: kept in order with the page as {@link #offerReplayed}
+   * keeps its replayed events, but owed to the subscriber like any event, so it is refused (and
+   * counted) once the queue is closed for events, and counted against {@code source} if
+   * {@link #discardAnswers} discards it.
+   */
+  public Offer offerLiveInReplay(ByteString frame, S source) {
+    if (closedForEvents) {
+      countDrop(source, 1);
+      return Offer.REFUSED;
+    }
+    answers.addLast(new Answer(nextSeq++, frame, true, source));
+    return Offer.ENQUEUED;
   }
 
   public Offer offerEvent(ByteString frame, S source) {
@@ -153,6 +173,13 @@ public final class OutboundQueue<S> {
 
   /** Discards the queued answers: for a connection that is going away and will not read them. */
   public void discardAnswers() {
+    for (Answer answer : answers) {
+      if (answer.source() != null) {
+        @SuppressWarnings("unchecked")
+        S source = (S) answer.source();
+        countDrop(source, 1);
+      }
+    }
     answers.clear();
   }
 

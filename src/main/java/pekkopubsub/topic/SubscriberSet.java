@@ -30,8 +30,9 @@ public final class SubscriberSet<S> {
 
   /**
    * Adds {@code subscriber}, which has had every event after {@code coveredAfter} up to
-   * {@code liveAfter} (its replay) and gets the later ones as they are fanned out; false, and
-   * nothing changes, when it is already a member.
+   * {@code liveAfter} (its replay) and gets the later ones as live events: as they are fanned out,
+   * and those already published in its replay's last page; false, and nothing changes, when it is
+   * already a member.
    */
   public boolean add(S subscriber, long coveredAfter, long liveAfter) {
     if (members.containsKey(subscriber)) return false;
@@ -64,7 +65,7 @@ public final class SubscriberSet<S> {
     return member == null ? null : member.coveredAfter;
   }
 
-  /** The offset after which {@code subscriber} gets its events from the fan-out, or null when it is not a member. */
+  /** The offset after which {@code subscriber} gets its events as live events, or null when it is not a member. */
   public Long liveAfter(S subscriber) {
     Member member = members.get(subscriber);
     return member == null ? null : member.liveAfter;

@@ -77,8 +77,8 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
 
   /**
    * Sent by a connection as it ends, for each topic it was subscribed to: the offset of the newest
-   * event it received from this topic (0: none). Events sent after it are dropped, and counted:
-   * they reached a connection that had already gone.
+   * event it received from this topic (0: none), in events or among a replay page's live events.
+   * Events sent after it are dropped, and counted: they reached a connection that had already gone.
    */
   public record Leave(String topic, ActorRef<Reply> replyTo, long receivedUpTo) implements Request {
     @Override
@@ -163,12 +163,14 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
 
   /**
    * The next frames of a replay, oldest first, and after the replayed events those published since
-   * the subscribe, as live events. {@code skipped} counts the events the topic gave up (for its
+   * the subscribe, as live events: the last {@code live} of the frames, the newest at
+   * {@code lastOffset}. Live events are owed to the subscriber, so a connection that cannot write
+   * them counts them as dropped. {@code skipped} counts the events the topic gave up (for its
    * history's bounds) before the subscriber read up to them: they are dropped. Once {@code done},
    * live events follow and no more pages.
    */
-  public record ReplayPage(String topic, ActorRef<Command> from, List<ByteString> frames, long skipped, boolean done)
-      implements Reply {}
+  public record ReplayPage(String topic, ActorRef<Command> from, List<ByteString> frames, int live, long lastOffset,
+      long skipped, boolean done) implements Reply {}
 
   public record Unsubscribed(String requestId, String topic) implements Answer {}
 
@@ -235,12 +237,18 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
   private final SubscriberSet<ActorRef<Reply>> subscribers = new SubscriberSet<>();
   /**
    * Subscribers whose replay continues in pages: the next offset to send, the last to send as a
-   * replay (later ones, published since the subscribe, go as live events), and what the subscriber
-   * covers once it is live. They get no fan-out until their pages have caught up.
+   * replay (later ones, published since the subscribe, go as live events), what the subscriber
+   * covers once it is live, and {@code liveAfter}: the offset after which the live events it was
+   * sent may still be on their way, those of its last page (it asks for a page once it has written
+   * the one before). They get no fan-out until their pages have caught up.
    */
-  private record Replaying(long next, long lastReplayed, long coveredAfter, boolean compressed) {
-    Replaying from(long nextOffset) {
-      return new Replaying(nextOffset, lastReplayed, coveredAfter, compressed);
+  private record Replaying(long next, long lastReplayed, long coveredAfter, boolean compressed, long liveAfter) {
+    Replaying from(long nextOffset, long pageLiveAfter) {
+      return new Replaying(nextOffset, lastReplayed, coveredAfter, compressed, pageLiveAfter);
+    }
+
+    long sentUpTo() {
+      return next - 1;
     }
   }
 
@@ -428,7 +436,7 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
     if (page.next() > lastOffset) {
       subscribers.add(subscriber, first - 1, lastOffset);
     } else {
-      replaying.put(subscriber, new Replaying(page.next(), lastOffset, first - 1, subscribe.compressed()));
+      replaying.put(subscriber, new Replaying(page.next(), lastOffset, first - 1, subscribe.compressed(), lastOffset));
       continuesAt = getContext().getSelf();
     }
     if (!alreadySubscribed) {
@@ -447,22 +455,28 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
     Replaying replay = replaying.get(subscriber);
     if (replay == null) {
       // It unsubscribed after it asked: its replay has ended.
-      subscriber.tell(new ReplayPage(name, getContext().getSelf(), List.of(), 0, true));
+      subscriber.tell(new ReplayPage(name, getContext().getSelf(), List.of(), 0, 0, 0, true));
       return this;
     }
     long skipped = Math.max(0, history.oldestOffset() - replay.next());
     dropped += skipped;
-    Page page = page(replay.next() + skipped, replay.lastReplayed(), replay.compressed());
+    long from = replay.next() + skipped;
+    Page page = page(from, replay.lastReplayed(), replay.compressed());
+    // This ask shows the earlier pages were written: of the live events sent, only this page's may
+    // yet be lost with the connection (the skipped ones are counted already).
+    long liveAfter = Math.max(replay.lastReplayed(), from - 1);
+    long pageLastOffset = page.next() - 1;
+    int live = (int) Math.max(0, pageLastOffset - liveAfter);
     boolean done = page.next() > lastOffset;
     if (done) {
       // The page reaches the newest event: pending ones go to the live subscribers first, not twice to this one.
       fanOutPending();
       replaying.remove(subscriber);
-      subscribers.add(subscriber, replay.coveredAfter(), lastOffset);
+      subscribers.add(subscriber, replay.coveredAfter(), liveAfter);
     } else {
-      replaying.put(subscriber, replay.from(page.next()));
+      replaying.put(subscriber, replay.from(page.next(), liveAfter));
     }
-    subscriber.tell(new ReplayPage(name, getContext().getSelf(), page.frames(), skipped, done));
+    subscriber.tell(new ReplayPage(name, getContext().getSelf(), page.frames(), live, pageLastOffset, skipped, done));
     return this;
   }
 
@@ -520,9 +534,11 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
     fanOutPending();
     ActorRef<Reply> subscriber = unsubscribe.replyTo();
     if (coveredAfter(subscriber) != null) {
-      Long liveAfter = subscribers.liveAfter(subscriber);
-      if (liveAfter != null && lastOffset > liveAfter) {
-        departed.put(subscriber, new Departed(liveAfter, lastOffset, departed.get(subscriber)));
+      Replaying replay = replaying.get(subscriber);
+      Long liveAfter = replay != null ? Long.valueOf(replay.liveAfter()) : subscribers.liveAfter(subscriber);
+      long sentUpTo = replay != null ? replay.sentUpTo() : lastOffset;
+      if (liveAfter != null && sentUpTo > liveAfter) {
+        departed.put(subscriber, new Departed(liveAfter, sentUpTo, departed.get(subscriber)));
       } else if (!departed.containsKey(subscriber)) {
         getContext().unwatch(subscriber);
       }
@@ -543,6 +559,9 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
     }
     Long liveAfter = subscribers.liveAfter(subscriber);
     if (liveAfter != null) dropForClosing(lastOffset - Math.max(leave.receivedUpTo(), liveAfter));
+    // The live events of a last page it did not receive; removing it counts those not paged out yet.
+    Replaying replay = replaying.get(subscriber);
+    if (replay != null) dropForClosing(replay.sentUpTo() - Math.max(leave.receivedUpTo(), replay.liveAfter()));
     return removeSubscriber(subscriber);
   }
 
@@ -569,7 +588,7 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
    * it was present for and has not been sent, are dropped, as its queued events would be.
    */
   private void dropOwed(Replaying replay) {
-    dropForClosing(lastOffset - Math.max(replay.next() - 1, replay.lastReplayed()));
+    dropForClosing(lastOffset - Math.max(replay.sentUpTo(), replay.lastReplayed()));
   }
 
   /** Events a subscription was owed when it ended, never sent or lost on the way: dropped, for the topic's stats and the meters. */

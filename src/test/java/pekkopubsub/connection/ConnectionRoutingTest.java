@@ -15,6 +15,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.stream.Attributes;
 import org.apache.pekko.stream.BoundedSourceQueue;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.javadsl.Sink;
@@ -56,6 +57,10 @@ class ConnectionRoutingTest {
   }
 
   private void open(Settings settings) {
+    open(settings, Sink.foreach(written::add));
+  }
+
+  private void open(Settings settings, Sink<ByteString, ?> socket) {
     manager = testKit.createTestProbe(TopicManager.Command.class);
     topic = testKit.createTestProbe(Topic.Command.class);
     Connection connection = new Connection("test", manager.getRef(),
@@ -63,7 +68,7 @@ class ConnectionRoutingTest {
         new ServerMetrics(new SimpleMeterRegistry()), HeapPressure.OFF, 0, new NegotiatedExtensions());
     client = Source.<WebSocketFrameDecoder.Event>queue(16)
         .via(connection)
-        .to(Sink.foreach(written::add))
+        .to(socket)
         .run(Materializer.createMaterializer(testKit.system()));
   }
 
@@ -131,13 +136,50 @@ class ConnectionRoutingTest {
     topic.expectNoMessage(Duration.ofMillis(100));
 
     ask.replyTo().tell(new Topic.ReplayPage("orders", topic.getRef(),
-        List.of(WebSocketFrames.text("{\"replayed\":2}"), WebSocketFrames.text("{\"replayed\":3}")), 0, false));
+        List.of(WebSocketFrames.text("{\"replayed\":2}"), WebSocketFrames.text("{\"replayed\":3}")), 0, 3, 0, false));
     awaitWritten("{\"replayed\":3}");
     topic.expectMessageClass(Topic.ContinueReplay.class);
-    ask.replyTo().tell(new Topic.ReplayPage("orders", topic.getRef(), List.of(WebSocketFrames.text("{\"live\":4}")), 0, true));
+    ask.replyTo().tell(new Topic.ReplayPage("orders", topic.getRef(), List.of(WebSocketFrames.text("{\"live\":4}")), 1, 4, 0, true));
     awaitWritten("{\"live\":4}");
     topic.expectNoMessage(Duration.ofMillis(100));
     assertTrue(seen.indexOf("{\"replayed\":1}") < seen.indexOf("{\"replayed\":2}"), seen::toString);
+  }
+
+  /**
+   * The live events of a replay page are owed like any event: left unwritten when the connection
+   * ends, they are counted as dropped against their topic, whose Leave learns they were received.
+   */
+  @Test
+  void aReplayPagesLiveEventsLeftUnwrittenWhenTheConnectionEndsAreCountedAsDroppedAndTheLeaveNamesTheNewest() {
+    client.complete();
+    // A socket that takes one write (the ack) and then nothing.
+    open(Settings.from(Settings.withDefaults(ConfigFactory.empty())),
+        Sink.<ByteString>queue().withAttributes(Attributes.inputBuffer(1, 1)));
+    Topic.Subscribe subscribe = subscribe("s1");
+    subscribe.replyTo().tell(new Topic.Subscribed("s1", "orders", "e", 5, List.of(), topic.getRef(), null));
+    Topic.ContinueReplay ask = topic.expectMessageClass(Topic.ContinueReplay.class);
+    ask.replyTo().tell(new Topic.ReplayPage("orders", topic.getRef(), List.of(WebSocketFrames.text("{\"replayed\":3}"),
+        WebSocketFrames.text("{\"live\":4}"), WebSocketFrames.text("{\"live\":5}")), 2, 5, 0, true));
+
+    client.complete();
+    client = null;
+    assertEquals(new Topic.RecordDropped(2), topic.expectMessageClass(Topic.RecordDropped.class), "4 and 5, not the replayed 3");
+    assertEquals(new Topic.Leave("orders", subscribe.replyTo(), 5), manager.expectMessageClass(Topic.Leave.class));
+  }
+
+  @Test
+  void aReplayPagesLiveEventsWrittenAreReceivedAndNotDropped() {
+    Topic.Subscribe subscribe = subscribe("s1");
+    subscribe.replyTo().tell(new Topic.Subscribed("s1", "orders", "e", 5, List.of(), topic.getRef(), null));
+    Topic.ContinueReplay ask = topic.expectMessageClass(Topic.ContinueReplay.class);
+    ask.replyTo().tell(new Topic.ReplayPage("orders", topic.getRef(), List.of(WebSocketFrames.text("{\"replayed\":3}"),
+        WebSocketFrames.text("{\"live\":4}"), WebSocketFrames.text("{\"live\":5}")), 2, 5, 0, true));
+    awaitWritten("{\"live\":5}");
+
+    client.complete();
+    client = null;
+    assertEquals(new Topic.Leave("orders", subscribe.replyTo(), 5), manager.expectMessageClass(Topic.Leave.class));
+    topic.expectNoMessage(Duration.ofMillis(300));
   }
 
   @Test
@@ -157,7 +199,7 @@ class ConnectionRoutingTest {
     Topic.Subscribe subscribe = subscribe("s1");
     subscribe.replyTo().tell(new Topic.Subscribed("s1", "orders", "e", 9, List.of(), topic.getRef(), null));
     Topic.ContinueReplay ask = topic.expectMessageClass(Topic.ContinueReplay.class);
-    ask.replyTo().tell(new Topic.ReplayPage("orders", topic.getRef(), List.of(), 5, false));
+    ask.replyTo().tell(new Topic.ReplayPage("orders", topic.getRef(), List.of(), 0, 0, 5, false));
     awaitWritten("SLOW_CONSUMER");
     assertTrue(seen.indexOf("gave up 5 events of the replay") > 0, seen::toString);
     topic.expectNoMessage(Duration.ofMillis(100));

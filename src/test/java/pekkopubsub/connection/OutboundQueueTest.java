@@ -303,6 +303,29 @@ class OutboundQueueTest {
   }
 
   @Test
+  void liveEventsOfAReplayPageKeepTheirPlaceAndAreCountedAgainstTheirSourceWhenDiscardedOrRefused() {
+    OutboundQueue<String> queue = new OutboundQueue<>(1, OverflowPolicy.DROP_OLDEST);
+    queue.offerReplayed(f("r1"));
+    assertEquals(Offer.ENQUEUED, queue.offerLiveInReplay(f("l2"), "t"));
+    queue.offerEvent(f("e1"), "u");
+    assertEquals(Offer.ENQUEUED, queue.offerLiveInReplay(f("l3"), "t"), "a page's events are not bounded with the queue's");
+    assertEquals(List.of("r1", "l2", "e1", "l3"), drainOneByOne(queue));
+    assertEquals(4, queue.eventsTaken());
+    assertEquals(0, queue.droppedTotal());
+
+    queue.offerReplayed(f("r4"));
+    queue.offerLiveInReplay(f("l5"), "t");
+    queue.offerLiveInReplay(f("l6"), "t");
+    queue.discardAnswers();
+    assertEquals(Map.of("t", 2L), queue.takeUnreportedDrops(), "the live ones, not the replayed one");
+    queue.closeForEvents();
+    assertEquals(Offer.REFUSED, queue.offerLiveInReplay(f("l7"), "t"));
+    assertTrue(queue.isEmpty());
+    assertEquals(3, queue.droppedTotal());
+    assertEquals(Map.of("t", 1L), queue.takeUnreportedDrops());
+  }
+
+  @Test
   void droppedTotalEqualsTheSumOfReportedDrops() {
     OutboundQueue<Integer> queue = new OutboundQueue<>(5, OverflowPolicy.DROP_OLDEST);
     long reported = 0;

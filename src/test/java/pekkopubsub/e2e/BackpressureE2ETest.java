@@ -11,11 +11,16 @@ import static pekkopubsub.e2e.Wire.range;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.TextNode;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import javax.net.SocketFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -145,6 +150,89 @@ class BackpressureE2ETest {
       }
     }
   }
+
+  /**
+   * A subscriber whose replay is still paged out when it leaves, having read past the replayed
+   * events into the live ones published since it subscribed: every live event is read by it or
+   * counted as dropped, those in a replay page waiting unwritten in its queue too. With a close
+   * frame the subscriber knows what it read; with a reset, the server knows what its socket took.
+   */
+  @ParameterizedTest
+  @CsvSource({"close frame", "reset"})
+  void liveEventsInReplayPagesUnwrittenWhenTheSubscriberLeavesAreCountedAsDropped(String leaving) {
+    try (TestServer server = TestServer.start(Map.of(PUBLISH_RATE, "0", "topic.max-history", "1000"))) {
+      String topic = server.createTopic("replay-pages-left");
+      PubSubClient publisher = server.connect();
+      String sixtyKilobytes = "x".repeat(60_000);
+      // More than the sockets' buffers take, so that the replay is still paged out when the live events come.
+      int replayed = 200;
+      int live = 300;
+      for (int i = 1; i <= replayed; i++) ack(publisher.publish(topic, Wire.payload(i).put("x", sixtyKilobytes)), topic);
+      int liveRead = 0;
+      try (RawWebSocket subscriber = RawWebSocket.connect(server.httpBase(), SMALL_RECEIVE_BUFFER)) {
+        subscriber.sendText("{\"type\":\"subscribe\",\"topic\":\"" + topic + "\",\"since_offset\":0}");
+        Wire.eventually(Wire.WAIT, () -> server.topicStats(topic), s -> s.path("subscribers").asInt() == 1, "the subscribe landed");
+        // Published while its replay waits for it to read: they reach it in the replay's pages.
+        for (int i = replayed + 1; i <= replayed + live; i++) {
+          ack(publisher.publish(topic, Wire.payload(i).put("x", sixtyKilobytes)), topic);
+        }
+        long newest = 0;
+        while (liveRead < 20) {
+          RawWebSocket.Frame frame = subscriber.read();
+          JsonNode json = frame.json();
+          if (!"event".equals(json.path("type").asText())) continue;
+          assertEquals(newest + 1, json.path("offset").asLong(), "in order, no gap: " + json.path("offset"));
+          newest = json.path("offset").asLong();
+          if (!json.path("replay").asBoolean(false)) liveRead++;
+        }
+        // It stops reading: the sockets' buffers fill, and a page waits in the server's queue.
+        LocalServer.sleep(1_000);
+        if (leaving.equals("reset")) {
+          subscriber.reset();
+        } else {
+          subscriber.send(RawWebSocket.CLOSE, new byte[] {0x03, (byte) 0xE8});
+          for (RawWebSocket.Frame f; (f = subscriber.readAny()) != null && f.opcode() != RawWebSocket.CLOSE; ) {
+            if (f.opcode() != RawWebSocket.TEXT || !"event".equals(f.json().path("type").asText())) continue;
+            assertEquals(++newest, f.json().path("offset").asLong());
+            liveRead++;
+          }
+        }
+      }
+      Wire.eventually(Wire.WAIT, () -> server.topicStats(topic), s -> s.path("subscribers").asInt() == 0, "the subscriber left");
+      long expected = leaving.equals("reset")
+          ? replayed + live - (long) server.metric("pubsub_events_delivered_total")
+          : live - liveRead;
+      JsonNode stats = Wire.assertDroppedSettlesAt(server, topic, expected);
+      assertEquals((double) stats.path("dropped").asLong(), server.metric("pubsub_events_dropped_total{reason=\"closing\"}")
+          + server.metric("pubsub_events_dropped_total{reason=\"replay_evicted\"}"), 0.0, "the meters count what the topic's stats count");
+    }
+  }
+
+  /** Sockets that take little at a time, so that a subscriber that stops reading soon holds up the server's writes. */
+  private static final SocketFactory SMALL_RECEIVE_BUFFER = new SocketFactory() {
+    @Override
+    public Socket createSocket(String host, int port) throws IOException {
+      Socket socket = new Socket();
+      socket.setReceiveBufferSize(16 * 1024);
+      socket.connect(new InetSocketAddress(host, port));
+      return socket;
+    }
+
+    @Override
+    public Socket createSocket(String host, int port, InetAddress localHost, int localPort) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public Socket createSocket(InetAddress host, int port) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public Socket createSocket(InetAddress address, int port, InetAddress localAddress, int localPort) {
+      throw new UnsupportedOperationException();
+    }
+  };
 
   private static void dropOldestDropsAndCountsOnlyForTheSlowSubscriber(Map<String, String> overrides) {
     try (TestServer server = TestServer.start(overrides)) {

@@ -157,6 +157,16 @@ final class RawWebSocket implements AutoCloseable {
     }
   }
 
+  /** Resets the TCP connection: no close frame, and what the server sent and this side did not read is lost. */
+  void reset() {
+    try {
+      socket.setSoLinger(true, 0);
+      socket.close();
+    } catch (IOException ignored) {
+      // The reset is the point.
+    }
+  }
+
   /** Several frames (made with {@link #frame}) in one write: the server reads them together, with nothing between. */
   void sendTogether(byte[]... frames) {
     try {

@@ -967,10 +967,10 @@ class TopicTest {
     for (int i = 0; i < count; i++) publisher.expectMessageClass(Topic.Published.class);
   }
 
-  /** What a subscriber's pages brought: the frames in order and the events skipped. */
-  private record Pages(List<ByteString> frames, long skipped, int pages) {}
+  /** What a subscriber's pages brought: the frames in order, the events skipped, and the last page. */
+  private record Pages(List<ByteString> frames, long skipped, int pages, Topic.ReplayPage last) {}
 
-  /** Asks for pages one after another until the last. */
+  /** Asks for pages one after another until the last; each says which of its frames are live events, and the newest one's offset. */
   private static Pages readPages(Fixture t, TestProbe<Topic.Reply> subscriber) {
     List<ByteString> frames = new ArrayList<>();
     long skipped = 0;
@@ -983,11 +983,26 @@ class TopicTest {
       assertEquals(t.ref(), page.from());
       assertTrue(page.frames().size() == 1 || bytes(page.frames()) <= Topic.REPLAY_PAGE_BYTES,
           "a page holds at most its bytes, or one frame: " + bytes(page.frames()));
+      if (!page.frames().isEmpty()) {
+        assertEquals(offsetOf(page.frames().get(page.frames().size() - 1)), page.lastOffset());
+        long live = page.frames().stream().filter(frame -> !frameJson(frame).path("replay").asBoolean(false)).count();
+        assertEquals(live, page.live(), "live events in the page");
+      }
       frames.addAll(page.frames());
       skipped += page.skipped();
       pages++;
     } while (!page.done());
-    return new Pages(frames, skipped, pages);
+    return new Pages(frames, skipped, pages, page);
+  }
+
+  /** Asks for pages until one holds live events (published since the subscribe), or is the last. */
+  private static Topic.ReplayPage pageWithLiveEvents(Fixture t, TestProbe<Topic.Reply> subscriber) {
+    Topic.ReplayPage page;
+    do {
+      t.ref().tell(new Topic.ContinueReplay(subscriber.getRef()));
+      page = subscriber.expectMessageClass(Topic.ReplayPage.class);
+    } while (page.live() == 0 && !page.done());
+    return page;
   }
 
   private static long bytes(List<ByteString> frames) {
@@ -1065,7 +1080,7 @@ class TopicTest {
     subscriber.expectMessage(new Topic.Unsubscribed("u", t.name()));
     assertEquals(0, stats(t).subscribers());
     t.ref().tell(new Topic.ContinueReplay(subscriber.getRef()));
-    subscriber.expectMessage(new Topic.ReplayPage(t.name(), t.ref(), List.of(), 0, true));
+    subscriber.expectMessage(new Topic.ReplayPage(t.name(), t.ref(), List.of(), 0, 0, 0, true));
     publishLarge(t, 1);
     subscriber.expectNoMessage(Duration.ofMillis(100));
   }
@@ -1107,6 +1122,92 @@ class TopicTest {
     assertNull(again.replayContinuesAt());
     assertEquals(20 - first, readPages(t, subscriber).frames().size(), "the first replay goes on where it was");
     assertEquals(1, stats(t).subscribers());
+  }
+
+  /**
+   * The live events of a replay's last page reach a connection that has stopped, or wait unwritten
+   * in its queue: the first are counted by the topic as the connection leaves, the second by the
+   * connection, which tells the topic it received them.
+   */
+  @Test
+  void aConnectionThatLeavesBeforeItReceivedItsReplaysLastPageLosesTheLiveEventsInItAndOneThatReceivedItDoesNot() {
+    Fixture t = topic(100);
+    publishLarge(t, 20);
+    TestProbe<Topic.Reply> lost = probe();
+    TestProbe<Topic.Reply> received = probe();
+    subscribe(t, lost, "lost", 20);
+    subscribe(t, received, "received", 20);
+    publishLarge(t, 2);
+    Topic.ReplayPage last = readPages(t, lost).last();
+    assertEquals(2, last.live(), "21 and 22, published since the subscribe, end its last page as live events");
+    assertEquals(22, last.lastOffset());
+    assertEquals(22, readPages(t, received).last().lastOffset());
+    publishAndAwait(t, 1);
+
+    t.ref().tell(new Topic.Leave(t.name(), lost.getRef(), 0));
+    assertEquals(new Topic.Stats(t.name(), 23, 1, 3), stats(t), "21 and 22 of its last page, and 23");
+    t.ref().tell(new Topic.Leave(t.name(), received.getRef(), 22));
+    assertEquals(new Topic.Stats(t.name(), 23, 0, 4), stats(t), "only 23: its connection counts what it did not write of the page");
+  }
+
+  @Test
+  void aConnectionThatLeavesInTheMiddleOfItsReplayLosesTheLiveEventsOfThePageOnItsWayAndThoseNotPagedOut() {
+    Fixture t = topic(100);
+    publishLarge(t, 20);
+    TestProbe<Topic.Reply> lost = probe();
+    TestProbe<Topic.Reply> received = probe();
+    subscribe(t, lost, "lost", 20);
+    subscribe(t, received, "received", 20);
+    publishLarge(t, 10);
+    Topic.ReplayPage lostPage = pageWithLiveEvents(t, lost);
+    Topic.ReplayPage receivedPage = pageWithLiveEvents(t, received);
+    assertTrue(lostPage.live() > 0 && !lostPage.done(), lostPage::toString);
+    assertEquals(20 + lostPage.live(), lostPage.lastOffset());
+
+    t.ref().tell(new Topic.Leave(t.name(), lost.getRef(), 0));
+    assertEquals(10, stats(t).dropped(), "the 10 published since it subscribed, in the page on its way or not paged out");
+    t.ref().tell(new Topic.Leave(t.name(), received.getRef(), receivedPage.lastOffset()));
+    assertEquals(new Topic.Stats(t.name(), 30, 0, 10 + 30 - receivedPage.lastOffset()), stats(t), "those not paged out");
+  }
+
+  @Test
+  void aConnectionThatLeavesBeforeItReceivedAPageAfterEventsGivenUpLosesThatPagesLiveEventsCountingNoneTwice() {
+    Fixture t = topic(10);
+    publishLarge(t, 10);
+    TestProbe<Topic.Reply> lost = probe();
+    assertEquals(range(1, 6), replayOffsets(subscribe(t, lost, "lost", 10)));
+    publishLarge(t, 15);
+    // The ring of 10 now holds offsets 16 to 25: 7 to 15 are given up before the page reaches them.
+    Topic.ReplayPage page = pageWithLiveEvents(t, lost);
+    assertEquals(9, page.skipped());
+    assertEquals(21, page.lastOffset());
+    assertEquals(6, page.live());
+
+    t.ref().tell(new Topic.Leave(t.name(), lost.getRef(), 0));
+    assertEquals(new Topic.Stats(t.name(), 25, 0, 25 - 6), stats(t), "every event but the 6 it received, each once");
+  }
+
+  @Test
+  void aConnectionThatUnsubscribedInTheMiddleOfItsReplayLosesThePagesLiveEventsUnlessItReadTheAnswer() {
+    Fixture t = topic(100);
+    publishLarge(t, 20);
+    TestProbe<Topic.Reply> leaving = probe();
+    TestProbe<Topic.Reply> answered = probe();
+    subscribe(t, leaving, "leaving", 20);
+    subscribe(t, answered, "answered", 20);
+    publishLarge(t, 10);
+    Topic.ReplayPage page = pageWithLiveEvents(t, leaving);
+    assertEquals(page, pageWithLiveEvents(t, answered));
+    t.ref().tell(new Topic.Unsubscribe(t.name(), "u", leaving.getRef()));
+    leaving.expectMessage(new Topic.Unsubscribed("u", t.name()));
+    t.ref().tell(new Topic.Unsubscribe(t.name(), "u", answered.getRef()));
+    answered.expectMessage(new Topic.Unsubscribed("u", t.name()));
+    assertEquals(2 * (30 - page.lastOffset()), stats(t).dropped(), "neither was sent the events not paged out");
+
+    t.ref().tell(new Topic.UnsubscribesAnswered(t.name(), answered.getRef()));
+    t.ref().tell(new Topic.Leave(t.name(), answered.getRef(), page.lastOffset()));
+    t.ref().tell(new Topic.Leave(t.name(), leaving.getRef(), 0));
+    assertEquals(2 * (30 - page.lastOffset()) + page.live(), stats(t).dropped(), "the live events of the page it never received");
   }
 
   @Test
