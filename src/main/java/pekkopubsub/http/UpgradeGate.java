@@ -197,14 +197,21 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
       } else if (!WebSocketHandshake.startsWithRequestLine(bytes)) {
         // Pekko HTTP reads a first line without a space as the start of a method and waits for
         // the rest of it until its idle timeout: two minutes for a line of garbage.
-        cancelTimer(HeadDeadline.INSTANCE);
-        state = State.ANSWERED;
-        complete(toWebSocket);
-        cancel(fromWebSocket);
-        emit(toClient, WebSocketHandshake.badRequestLine(), this::completeStage);
+        answer(WebSocketHandshake.badRequestLine());
       } else {
-        handToHttp();
+        String unreadable = WebSocketHandshake.unreadableLineEnd(bytes);
+        if (unreadable != null) answer(WebSocketHandshake.unreadableHead(unreadable));
+        else handToHttp();
       }
+    }
+
+    /** Answers the request here, without Pekko HTTP, and closes the connection once that is written. */
+    private void answer(ByteString response) {
+      cancelTimer(HeadDeadline.INSTANCE);
+      state = State.ANSWERED;
+      complete(toWebSocket);
+      cancel(fromWebSocket);
+      emit(toClient, response, this::completeStage);
     }
 
     /**

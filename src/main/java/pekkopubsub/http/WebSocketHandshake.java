@@ -125,6 +125,47 @@ final class WebSocketHandshake {
     return false;
   }
 
+  /**
+   * Why Pekko HTTP would misread a complete {@code head}, or null: a line that ends in a byte
+   * starting a UTF-8 sequence (a Latin-1 {@code é} is one) whose continuation bytes would be its
+   * line end. Pekko HTTP's header parser takes the bytes after such a lead byte without looking at
+   * them, so the line end became part of the value: the request waited for a head end it had already
+   * received until the idle timeout (a lead byte before a bare LF, or a 4-byte one, swallowed the
+   * blank line itself), or the next header (a {@code Content-Length}, say) was hidden in the value.
+   */
+  static String unreadableLineEnd(ByteString head) {
+    int end = anyHeadEnd(head, 0);
+    int limit = end >= 0 ? end + 1 : Math.min(head.length(), MAX_HEAD_BYTES);
+    for (int i = 0; i < limit; i++) {
+      int b = head.apply(i) & 0xFF;
+      int length = b >= 0xF8 ? 1 : b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1;
+      for (int next = i + 1; next < i + length && next < head.length(); next++) {
+        byte c = head.apply(next);
+        if (c == '\r' || c == '\n') {
+          return lineNamed(head, i) + " ends in a byte that is not UTF-8 (0x" + Integer.toHexString(b).toUpperCase(Locale.ROOT) + ")";
+        }
+      }
+    }
+    return null;
+  }
+
+  /** How an error names the line holding the byte at {@code index}: "header NAME", or the request line. */
+  private static String lineNamed(ByteString head, int index) {
+    int start = index;
+    while (start > 0 && head.apply(start - 1) != '\n') start--;
+    if (start == 0) return "the request line";
+    int colon = start;
+    while (colon < index && head.apply(colon) != ':') colon++;
+    if (colon == index || colon == start) return "a header line";
+    String name = head.slice(start, Math.min(colon, start + 64)).decodeString(StandardCharsets.ISO_8859_1);
+    return "header " + name;
+  }
+
+  /** The answer to a head Pekko HTTP would misread ({@link #unreadableLineEnd}), after which the connection is closed. */
+  static ByteString unreadableHead(String why) {
+    return badRequest(why);
+  }
+
   /** {@code deflate}: whether permessage-deflate may be agreed when the client offers it. */
   static Verdict examine(ByteString bytes, ApiKeys apiKeys, boolean deflate) {
     int prefix = Math.min(bytes.length(), PREFIX.length);

@@ -124,9 +124,14 @@ public final class TestServer implements AutoCloseable {
 
   /** Sends {@code rawRequest} on a new connection and returns all it reads until the server closes it. */
   public String exchange(String rawRequest) throws java.io.IOException {
+    return exchange(rawRequest.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+  }
+
+  /** Sends {@code rawRequest} on a new connection and returns all it reads until the server closes it. */
+  public String exchange(byte[] rawRequest) throws java.io.IOException {
     try (java.net.Socket socket = sockets().createSocket(httpBase.getHost(), httpBase.getPort())) {
       socket.setSoTimeout(10_000);
-      socket.getOutputStream().write(rawRequest.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      socket.getOutputStream().write(rawRequest);
       return new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
     }
   }

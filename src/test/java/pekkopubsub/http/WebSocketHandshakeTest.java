@@ -243,4 +243,35 @@ class WebSocketHandshakeTest {
     }
     assertSame(WebSocketHandshake.Other.INSTANCE, WebSocketHandshake.examine(head, NO_KEYS, false));
   }
+
+  private static ByteString latin1(String text) {
+    return ByteString.fromString(text, StandardCharsets.ISO_8859_1);
+  }
+
+  /** Each a byte Pekko HTTP's header parser took with the line end after it as one UTF-8 character. */
+  @ParameterizedTest
+  @ValueSource(strings = {"GET /health HTTP/1.1\r\nHost: h\r\nUser-Agent: caf\u00e9\r\n\r\n",
+      "GET /health HTTP/1.1\r\nUser-Agent: caf\u00c3\r\nHost: h\r\n\r\n",
+      "GET /health HTTP/1.1\r\nHost: h\r\nUser-Agent: caf\u00f0a\r\n\r\n",
+      "GET /health HTTP/1.1\nHost: h\nUser-Agent: caf\u00e9\n\n",
+      "GET /health HTTP/1.1\r\nHost: h\r\nUser-Agent: caf\u00e9\r\nContent-Length: 2\r\n\r\nhi"})
+  void aLineEndingInAUtf8LeadByteIsUnreadable(String text) {
+    String why = WebSocketHandshake.unreadableLineEnd(latin1(text));
+    assertTrue(why != null && why.startsWith("header User-Agent ends in a byte that is not UTF-8 (0x"), why);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"GET /health HTTP/1.1\r\nHost: h\r\nUser-Agent: caf\u00c3\u00a9\r\n\r\n",
+      "GET /health HTTP/1.1\r\nHost: h\r\nUser-Agent: caf\u00e9 au lait\r\n\r\n",
+      "GET /health HTTP/1.1\r\nHost: h\r\nUser-Agent: caf\u00f0\u009f\u0098\u0080\r\n\r\n",
+      "GET /health HTTP/1.1\r\nHost: h\r\n\r\n\u00e9\r\n"})
+  void utf8AndLeadBytesFollowedByOtherBytesAreLeftToPekkoHttp(String text) {
+    assertNull(WebSocketHandshake.unreadableLineEnd(latin1(text)), text);
+  }
+
+  @Test
+  void anUnreadableRequestLineIsNamedAsSuch() {
+    assertEquals("the request line ends in a byte that is not UTF-8 (0xE9)",
+        WebSocketHandshake.unreadableLineEnd(latin1("GET /caf\u00e9\r\nHost: h\r\n\r\n")));
+  }
 }
