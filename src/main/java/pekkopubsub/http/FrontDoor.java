@@ -69,6 +69,8 @@ public final class FrontDoor {
   private final AtomicLong httpTickets = new AtomicLong();
   /** Pekko HTTP's request timeout, which also bounds how long a connection may take to send its request head. */
   private final java.time.Duration headTimeout;
+  /** Pekko HTTP's server layers log here, and their answers to requests they cannot parse are counted. */
+  private final ParsingErrorsLog parsingErrorsLog;
 
   /**
    * {@code httpAdmissions} admits each connection before Pekko HTTP serves it, answering within
@@ -94,6 +96,7 @@ public final class FrontDoor {
         .<BidiFlow<ByteString, ByteString, ByteString, ByteString, NotUsed>>map(BidiFlow::bidirectionalIdleTimeout)
         .orElse(BidiFlow.identity());
     this.headTimeout = finite(serverSettings.getTimeouts().requestTimeout()).orElse(java.time.Duration.ZERO);
+    this.parsingErrorsLog = new ParsingErrorsLog(system.classicSystem(), metrics::error);
   }
 
   /** One of Pekko HTTP's timeouts as a Java duration; empty when it is configured "infinite". */
@@ -162,7 +165,7 @@ public final class FrontDoor {
     NegotiatedExtensions extensions = new NegotiatedExtensions();
     return BidiFlow.fromGraph(new UpgradeGate(apiKeys, webSocket::admit, webSocket::withdraw, this::admitHttp,
             ticket -> httpAdmissions.tell(new HttpConnections.Closed(ticket)), () -> httpFlow(remote), headTimeout,
-            webSocket.permessageDeflate(), extensions))
+            webSocket.permessageDeflate(), extensions, metrics::error))
         .join(webSocket.connectionFlow(0, extensions));
   }
 
@@ -173,7 +176,7 @@ public final class FrontDoor {
   /** Pekko HTTP's server layer for one connection, its requests answered by the routes. */
   private Flow<ByteString, ByteString, NotUsed> httpFlow(InetSocketAddress remote) {
     BidiFlow<HttpResponse, ByteString, ByteString, HttpRequest, NotUsed> layer =
-        Http.get(system).serverLayer(serverSettings, Optional.of(remote)).atop(plainBytes());
+        Http.get(system).serverLayer(serverSettings, Optional.of(remote), parsingErrorsLog).atop(plainBytes());
     return idleTimeout.join(Flow.of(ByteString.class).via(httpConnections.flow())
         .mapConcat(FrontDoor::inParserSizedPieces).via(layer.reversed().join(routes)));
   }

@@ -14,6 +14,7 @@ import pekkopubsub.protocol.ErrorCode;
  * header, unsupported version), as a JSON error like every other: Pekko's own is plain text and
  * logged at WARN, once per bad request from anyone. Configured as
  * {@code pekko.http.server.parsing.error-handler}; loaded by Pekko through its no-argument constructor.
+ * Counted in {@code pubsub_errors_total} through the server layer's log ({@link ParsingErrorsLog}).
  */
 public final class JsonParsingErrors extends ParsingErrorHandler {
 
@@ -21,7 +22,10 @@ public final class JsonParsingErrors extends ParsingErrorHandler {
   public HttpResponse handle(StatusCode status, ErrorInfo info, LoggingAdapter log, ServerSettings settings) {
     String message = info.formatPretty();
     log.debug("unparsable request answered {}: {}", status.intValue(), message);
-    return JsonErrors.response(status, codeFor(status), message);
+    ErrorCode code = codeFor(status);
+    // Rendered by Pekko HTTP's server layer, this answer never passes the routes, which count theirs.
+    if (log instanceof ParsingErrorsLog counting) counting.errorAnswered(code);
+    return JsonErrors.response(status, code, message);
   }
 
   /** The request was at fault, whatever status Pekko chose (501 unknown method, 505 version...). */

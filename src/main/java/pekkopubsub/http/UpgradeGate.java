@@ -2,6 +2,7 @@ package pekkopubsub.http;
 
 import java.time.Duration;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.LongConsumer;
 import java.util.function.Supplier;
@@ -21,6 +22,7 @@ import org.apache.pekko.stream.stage.TimerGraphStageLogic;
 import org.apache.pekko.util.ByteString;
 import pekkopubsub.connection.ConnectionRegistry;
 import pekkopubsub.connection.NegotiatedExtensions;
+import pekkopubsub.protocol.ErrorCode;
 
 /**
  * The first stage of every TCP connection the {@link FrontDoor} accepts. It reads the request
@@ -54,6 +56,7 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
   private final Duration headTimeout;
   private final boolean deflate;
   private final NegotiatedExtensions extensions;
+  private final Consumer<ErrorCode> errorAnswered;
 
   /**
    * {@code admit} asks the registry for a place, which the connection's own stages take over as
@@ -62,7 +65,8 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
    * connections Pekko HTTP serves (saying whether the request is a health probe), and
    * {@code httpClosed} gives it back; {@code http} makes a Pekko HTTP server flow;
    * {@code headTimeout} (zero: none) bounds the time from accept to a complete request head;
-   * {@code deflate} allows permessage-deflate, and {@code extensions} hears what was agreed.
+   * {@code deflate} allows permessage-deflate, and {@code extensions} hears what was agreed;
+   * {@code errorAnswered} hears the code of each error answer the gate writes itself.
    */
   UpgradeGate(
       ApiKeys apiKeys,
@@ -73,7 +77,8 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
       Supplier<Flow<ByteString, ByteString, NotUsed>> http,
       Duration headTimeout,
       boolean deflate,
-      NegotiatedExtensions extensions) {
+      NegotiatedExtensions extensions,
+      Consumer<ErrorCode> errorAnswered) {
     this.apiKeys = apiKeys;
     this.admit = admit;
     this.withdraw = withdraw;
@@ -83,6 +88,7 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
     this.headTimeout = headTimeout;
     this.deflate = deflate;
     this.extensions = extensions;
+    this.errorAnswered = errorAnswered;
   }
 
   @Override
@@ -206,12 +212,17 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
     }
 
     /** Answers the request here, without Pekko HTTP, and closes the connection once that is written. */
-    private void answer(ByteString response) {
+    private void answer(WebSocketHandshake.ErrorAnswer answer) {
       cancelTimer(HeadDeadline.INSTANCE);
-      state = State.ANSWERED;
       complete(toWebSocket);
       cancel(fromWebSocket);
-      emit(toClient, response, this::completeStage);
+      answerAndClose(answer);
+    }
+
+    private void answerAndClose(WebSocketHandshake.ErrorAnswer answer) {
+      state = State.ANSWERED;
+      errorAnswered.accept(answer.code());
+      emit(toClient, answer.bytes(), this::completeStage);
     }
 
     /**
@@ -311,10 +322,9 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
         serveHttp();
         return;
       }
-      state = State.ANSWERED;
       String reason = admission instanceof HttpConnections.Refused refused
           ? refused.reason() : "the server is too busy to accept a connection";
-      emit(toClient, WebSocketHandshake.serviceUnavailable(reason), this::completeStage);
+      answerAndClose(WebSocketHandshake.serviceUnavailable(reason));
     }
 
     /** From here on Pekko HTTP serves the connection, starting with the bytes read so far. */

@@ -47,27 +47,30 @@ final class WebSocketHandshake {
 
   private WebSocketHandshake() {}
 
+  /** An error answer the gate writes itself, after which it closes the connection; {@code code} is its JSON error's. */
+  record ErrorAnswer(ErrorCode code, ByteString bytes) {}
+
   /** The answer to a head whose first line is no request line, after which the connection is closed. */
-  static ByteString badRequestLine() {
+  static ErrorAnswer badRequestLine() {
     return badRequest("the first line of the request is not METHOD TARGET HTTP/1.1");
   }
 
   /** The answer to a connection past the limit of HTTP connections, after which it is closed. */
-  static ByteString serviceUnavailable(String reason) {
+  static ErrorAnswer serviceUnavailable(String reason) {
     return closingResponse("503 Service Unavailable", "Retry-After: 1\r\n", ErrorCode.INTERNAL, reason);
   }
 
-  private static ByteString badRequest(String message) {
+  private static ErrorAnswer badRequest(String message) {
     return closingResponse("400 Bad Request", "", ErrorCode.BAD_REQUEST, message);
   }
 
-  private static ByteString closingResponse(String status, String headers, ErrorCode code, String message) {
+  private static ErrorAnswer closingResponse(String status, String headers, ErrorCode code, String message) {
     ByteString body = JsonErrors.body(code, message);
     // RFC 9110 6.6.1: an origin server with a clock dates its 4xx and 5xx answers.
     String date = DateTimeFormatter.RFC_1123_DATE_TIME.format(ZonedDateTime.now(ZoneOffset.UTC));
-    return ByteString.fromString("HTTP/1.1 " + status + "\r\nDate: " + date + "\r\n" + headers
+    return new ErrorAnswer(code, ByteString.fromString("HTTP/1.1 " + status + "\r\nDate: " + date + "\r\n" + headers
         + "Content-Type: application/json\r\nContent-Length: " + body.length() + "\r\nConnection: close\r\n\r\n",
-        StandardCharsets.US_ASCII).concat(body);
+        StandardCharsets.US_ASCII).concat(body));
   }
 
   private static final byte[][] HEALTH_REQUEST_LINES = {ascii("GET /health "), ascii("GET /health?"), ascii("HEAD /health "),
@@ -162,7 +165,7 @@ final class WebSocketHandshake {
   }
 
   /** The answer to a head Pekko HTTP would misread ({@link #unreadableLineEnd}), after which the connection is closed. */
-  static ByteString unreadableHead(String why) {
+  static ErrorAnswer unreadableHead(String why) {
     return badRequest(why);
   }
 

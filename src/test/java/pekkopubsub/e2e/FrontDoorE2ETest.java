@@ -117,6 +117,25 @@ class FrontDoorE2ETest {
     assertTrue(error.path("message").asText().contains("not UTF-8"), response);
   }
 
+  /**
+   * Answers the routes never see, written by the gate or by Pekko HTTP's parser, count in
+   * pubsub_errors_total under their JSON code as the routes' own do: none of these was counted.
+   */
+  @Test
+  void errorAnswersWrittenBeforeTheRoutesAreCountedOnceUnderTheirCode() throws IOException {
+    String badRequests = "pubsub_errors_total{code=\"BAD_REQUEST\"}";
+    String[] requests = {"garbage\r\n\r\n", "GET /health HTTP/1.1\r\nHost: localhost\r\nUser-Agent: caf\u00e9\r\n\r\n",
+        "GET /stats HTTP/1.1\r\nHost: localhost\r\nContent-Length: abc\r\n\r\n", "BREW /stats HTTP/1.1\r\nHost: localhost\r\n\r\n",
+        "GET /stats HTTP/1.1\r\n\r\n", "GET /stats HTTP/1.1\r\nHost: localhost\r\n\r\nGET /health HTTP/9.9\r\nHost: localhost\r\n\r\n"};
+    double before = server.metric(badRequests);
+    for (String request : requests) {
+      String response = server.exchange(request.getBytes(StandardCharsets.ISO_8859_1));
+      String body = response.substring(response.lastIndexOf("\r\n\r\n") + 4);
+      assertEquals("BAD_REQUEST", Wire.json(body).path("error").path("code").asText(), response);
+    }
+    assertEquals(before + requests.length, server.metric(badRequests), "one count per answer");
+  }
+
   /** The fast path leaves these to Pekko HTTP, which used to answer 101 and close at once. */
   @ParameterizedTest
   @ValueSource(strings = {"GET /ws HTTP/1.0\r\n", "GET /ws HTTP/1.1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n"})

@@ -329,6 +329,7 @@ class LimitsE2ETest {
       int seen = refusals;
       Wire.eventually(Wire.WAIT, () -> metricOrNaN(server, "pubsub_http_connections_refused_total"), v -> v == seen,
           "every refusal is counted, once");
+      assertEquals(seen, server.metric("pubsub_errors_total{code=\"INTERNAL\"}"), "and as an error answer, by its code");
     }
   }
 

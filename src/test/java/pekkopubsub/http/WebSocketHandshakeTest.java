@@ -51,7 +51,7 @@ class WebSocketHandshakeTest {
     assertFalse(WebSocketHandshake.startsWithRequestLine(ByteString.fromString("garbage\r\n\r\n")));
     assertFalse(WebSocketHandshake.startsWithRequestLine(ByteString.fromString("garbage\nHost: a b\r\n\r\n")));
     assertFalse(WebSocketHandshake.startsWithRequestLine(ByteString.fromString("x".repeat(WebSocketHandshake.MAX_HEAD_BYTES + 10))));
-    String badRequest = WebSocketHandshake.badRequestLine().utf8String();
+    String badRequest = WebSocketHandshake.badRequestLine().bytes().utf8String();
     assertTrue(badRequest.startsWith("HTTP/1.1 400 Bad Request\r\n"), badRequest);
     assertTrue(badRequest.matches("(?s).*\r\nDate: \\w{3}, \\d{1,2} \\w{3} \\d{4} \\d\\d:\\d\\d:\\d\\d GMT\r\n.*"), badRequest);
     String body = badRequest.substring(badRequest.indexOf("\r\n\r\n") + 4);
