@@ -48,6 +48,11 @@ public final class AdminClient {
     return send("DELETE", "/topics/" + URLEncoder.encode(name, StandardCharsets.UTF_8), null);
   }
 
+  /** One topic's figures, replay window and subscriptions per client_id. */
+  public Answer describeTopic(String name) {
+    return send("GET", "/topics/" + URLEncoder.encode(name, StandardCharsets.UTF_8), null);
+  }
+
   public Answer listTopics() {
     return send("GET", "/topics", null);
   }

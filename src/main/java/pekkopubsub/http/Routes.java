@@ -102,7 +102,9 @@ public final class Routes extends AllDirectives {
                     post(this::createTopic),
                     get(this::listTopics))),
                 // A trailing slash is taken as POST /topics/ and GET /topics/ take it.
-                pathPrefix(PathMatchers.segment(), name -> pathEndOrSingleSlash(() -> delete(() -> deleteTopic(name)))))),
+                pathPrefix(PathMatchers.segment(), name -> pathEndOrSingleSlash(() -> concat(
+                    delete(() -> deleteTopic(name)),
+                    get(() -> describeTopic(name))))))),
             path("health", () -> get(this::health)),
             path("stats", () -> get(this::stats)),
             path("metrics", () -> get(this::metrics)),
@@ -222,6 +224,14 @@ public final class Routes extends AllDirectives {
     return onSuccess(this.<TopicManager.DeleteResult>ask(replyTo -> new TopicManager.DeleteTopic(name, replyTo)), result ->
         result instanceof TopicManager.TopicDeleted
             ? json(StatusCodes.OK, new Rest.TopicStatus("deleted", name))
+            : error(StatusCodes.NOT_FOUND, ErrorCode.TOPIC_NOT_FOUND, "topic '" + name + "' does not exist"));
+  }
+
+  private Route describeTopic(String name) {
+    return onSuccess(this.<Topic.Reply>ask(replyTo -> new Topic.Describe(name, replyTo)), reply ->
+        reply instanceof Topic.Described d
+            ? json(StatusCodes.OK, new Rest.TopicDetails(d.topic(), d.epoch(), d.messages(), d.subscribers(), d.dropped(),
+                d.retained(), d.oldestRetained(), d.clientIds()))
             : error(StatusCodes.NOT_FOUND, ErrorCode.TOPIC_NOT_FOUND, "topic '" + name + "' does not exist"));
   }
 

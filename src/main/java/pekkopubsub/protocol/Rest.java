@@ -21,5 +21,9 @@ public final class Rest {
 
   public record TopicStats(long messages, int subscribers, long dropped) {}
 
+  /** GET /topics/{name}: the /stats figures, the replay window, and subscriptions per client_id given. */
+  public record TopicDetails(String name, String epoch, long messages, int subscribers, long dropped, int retained,
+      Long oldestRetainedOffset, Map<String, Integer> clientIds) {}
+
   public record ErrorResponse(Outbound.ErrorBody error) {}
 }

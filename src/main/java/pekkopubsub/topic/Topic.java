@@ -3,11 +3,14 @@ package pekkopubsub.topic;
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -106,6 +109,21 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
   public record RecordDropped(long count) implements Command, DeadLetterSuppression {}
 
   public record GetStats(ActorRef<Stats> replyTo) implements Command {}
+
+  /** Asks for one topic's figures and who is subscribed (by client_id), for an operator; routed by name like a client's request. */
+  public record Describe(String topic, ActorRef<Reply> replyTo) implements Request {
+    @Override
+    public String requestId() {
+      return null;
+    }
+  }
+
+  /**
+   * One topic's figures: {@code retained} events from {@code oldestRetained} (null when none) up to
+   * {@code messages}, the newest offset; {@code clientIds} counts subscriptions per client_id given.
+   */
+  public record Described(String topic, String epoch, long messages, int subscribers, long dropped, int retained,
+      Long oldestRetained, Map<String, Integer> clientIds) implements Reply {}
 
   public record Stats(String topic, long messages, int subscribers, long dropped) {}
 
@@ -262,6 +280,8 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
   private record Departed(long liveAfter, long sentUpTo, Departed earlier) {}
 
   private final Map<ActorRef<Reply>, Departed> departed = new HashMap<>();
+  /** The client_id each subscription gave (informational: logs and {@link Describe}), for those that gave one. */
+  private final Map<ActorRef<Reply>, String> clientIds = new HashMap<>();
   private long lastOffset;
   private long dropped;
   /** Published but not yet told to the subscribers; emptied at every membership change (one that leaves does not get them). */
@@ -304,6 +324,7 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
         .onMessage(SubscriberTerminated.class, t -> forgetDeparted(t.subscriber()).removeSubscriber(t.subscriber()))
         .onMessage(RecordDropped.class, this::onRecordDropped)
         .onMessage(GetStats.class, this::onGetStats)
+        .onMessage(Describe.class, this::onDescribe)
         .onMessage(Delete.class, this::onDelete)
         .onMessageEquals(TrimHistory.INSTANCE, this::onTrimHistory)
         .onSignal(PostStop.class, stop -> onPostStop())
@@ -415,6 +436,7 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
       Boolean recovered = subscribe.sinceOffset() == null ? null
           : sameEpoch && subscribe.sinceOffset() >= alreadyCoveredAfter && subscribe.sinceOffset() <= lastOffset
               && history.retainsEverythingAfter(subscribe.sinceOffset());
+      rememberClientId(subscriber, subscribe.clientId());
       subscriber.tell(new Subscribed(subscribe.requestId(), name, epoch, List.of(), recovered));
       return this;
     }
@@ -426,7 +448,9 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
     if (subscribe.sinceOffset() != null) {
       long since = subscribe.sinceOffset();
       recovered = sameEpoch && history.retainsEverythingAfter(since);
-      first = sameEpoch && since <= lastOffset ? history.firstAfter(since) : history.oldestOffset();
+      // In this epoch an offset beyond the newest has nothing after it to replay (and recovered says
+      // false); in another one, offsets are not comparable, and the client gets what is retained.
+      first = sameEpoch ? history.firstAfter(since) : history.oldestOffset();
     } else {
       first = history.firstOfNewest(subscribe.lastN());
     }
@@ -444,10 +468,16 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
       getContext().watchWith(subscriber, new SubscriberTerminated(subscriber));
       metrics.subscriptionsChanged(1);
     }
+    rememberClientId(subscriber, subscribe.clientId());
     subscriber.tell(new Subscribed(subscribe.requestId(), name, epoch, replayed, page.frames(), continuesAt, recovered));
-    getContext().getLog().debug("subscriber joined {} {} {}",
-        kv("topic", name), kv("subscriber", subscriber.path().name()), kv("replayed", replayed));
+    getContext().getLog().debug("subscriber joined {} {} {} {}", kv("topic", name),
+        kv("subscriber", subscriber.path().name()), kv("client_id", clientIds.get(subscriber)), kv("replayed", replayed));
     return this;
+  }
+
+  /** A subscribe without client_id keeps the one an earlier subscribe of the same subscription gave. */
+  private void rememberClientId(ActorRef<Reply> subscriber, String clientId) {
+    if (clientId != null) clientIds.put(subscriber, clientId);
   }
 
   private Behavior<Command> onContinueReplay(ContinueReplay ask) {
@@ -575,7 +605,10 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
     if (replay != null) dropOwed(replay);
     if (replay != null || subscribers.remove(subscriber)) {
       metrics.subscriptionsChanged(-1);
+      getContext().getLog().debug("subscriber left {} {} {}", kv("topic", name),
+          kv("subscriber", subscriber.path().name()), kv("client_id", clientIds.get(subscriber)));
     }
+    clientIds.remove(subscriber);
     // Out of the set before the pending events go: a subscriber that left would not read them. An
     // unsubscribe fans out first, so the events published before it still reach it.
     fanOutPending();
@@ -600,6 +633,14 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
 
   private Behavior<Command> onRecordDropped(RecordDropped drop) {
     dropped += drop.count();
+    return this;
+  }
+
+  private Behavior<Command> onDescribe(Describe describe) {
+    SortedMap<String, Integer> byClientId = new TreeMap<>();
+    clientIds.values().forEach(id -> byClientId.merge(id, 1, Integer::sum));
+    describe.replyTo().tell(new Described(name, epoch, lastOffset, subscribers.size() + replaying.size(), dropped,
+        history.size(), history.size() == 0 ? null : history.oldestOffset(), Collections.unmodifiableSortedMap(byClientId)));
     return this;
   }
 

@@ -71,6 +71,18 @@ class RestE2ETest {
       assertEquals(2, topic.path("subscribers").asInt(-1), stats::toString);
       assertEquals(0, topic.path("dropped").asLong(-1), stats::toString);
 
+      ack(a.request(PubSubClient.request("subscribe").put("topic", name).put("client_id", "web-1")), name);
+      AdminClient.Answer described = admin.describeTopic(name);
+      assertEquals(200, described.status(), described::toString);
+      assertJson(described);
+      assertEquals(2, described.body().path("subscribers").asInt(-1), described::toString);
+      assertEquals(1, described.body().path("messages").asLong(-1), described::toString);
+      assertEquals(1, described.body().path("retained").asInt(-1), described::toString);
+      assertEquals(1, described.body().path("oldest_retained_offset").asLong(-1), described::toString);
+      assertEquals(1, described.body().path("client_ids").path("web-1").asInt(-1),
+          "the client_id a's repeat subscribe gave: " + described);
+      assertEquals(1, described.body().path("client_ids").size(), "b gave none: " + described);
+
       AdminClient.Answer health = admin.health();
       assertEquals(200, health.status());
       assertJson(health);

@@ -244,6 +244,30 @@ class RoutesTest {
     assertEquals(201, run(postJson("/topics", "{\"name\":\"" + name + "\"}")).status());
   }
 
+  // ---------------------------------------------------------------- GET /topics/{name}
+
+  @Test
+  void getTopicDescribesItAndAnswers404WhenItIsMissing() {
+    String name = createTopic();
+
+    Reply reply = run(HttpRequest.GET("/topics/" + name));
+
+    assertEquals(200, reply.status(), reply.body());
+    assertJson(reply);
+    JsonNode topic = reply.json();
+    assertEquals(name, topic.path("name").asText());
+    assertFalse(topic.path("epoch").asText().isEmpty(), reply.body());
+    assertEquals(0, topic.path("messages").asLong());
+    assertEquals(0, topic.path("subscribers").asInt());
+    assertEquals(0, topic.path("retained").asInt());
+    assertTrue(topic.path("oldest_retained_offset").isMissingNode(), "nothing retained: " + reply.body());
+    assertTrue(topic.path("client_ids").isObject() && topic.path("client_ids").isEmpty(), reply.body());
+
+    Reply missing = run(HttpRequest.GET("/topics/" + freshTopic()));
+    assertEquals(404, missing.status());
+    assertJsonError(missing, "TOPIC_NOT_FOUND");
+  }
+
   @Test
   void deleteWithATrailingSlashDeletesAsPostAndGetTakeOne() {
     String name = createTopic();
@@ -454,7 +478,7 @@ class RoutesTest {
         Map.entry(HttpRequest.DELETE("/topics"), "POST, GET, HEAD"),
         Map.entry(HttpRequest.POST("/health"), "GET, HEAD"),
         Map.entry(HttpRequest.DELETE("/stats"), "GET, HEAD"),
-        Map.entry(HttpRequest.create("/topics/x").withMethod(HttpMethods.PATCH), "DELETE"),
+        Map.entry(HttpRequest.create("/topics/x").withMethod(HttpMethods.PATCH), "DELETE, GET, HEAD"),
         Map.entry(HttpRequest.POST("/ws"), "GET, HEAD"));
     for (Map.Entry<HttpRequest, String> request : requests) {
       Reply reply = run(request.getKey());

@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -690,6 +691,22 @@ class TopicTest {
     assertEquals(range(1, 3), replayOffsets(s2));
   }
 
+  /** PROTOCOL: since_offset replays every retained event with a larger offset; past the newest there is none. */
+  @Test
+  void sinceOffsetBeyondTheNewestInThisEpochReplaysNothingAndIsNotRecovered() {
+    Fixture t = topic(10);
+    publishAndAwait(t, 5);
+    for (String epoch : new String[] {t.epoch(), null}) {
+      TestProbe<Topic.Reply> subscriber = probe();
+      Topic.Subscribed s = subscribeSince(t, subscriber, 9, epoch);
+      assertEquals(Boolean.FALSE, s.recovered(), "this epoch never reached offset 9");
+      assertEquals(List.of(), s.replay(), "no retained event has a larger offset");
+      assertEquals(0, s.replayed());
+      long next = publishAndAwait(t, 1).get(0);
+      assertEquals(next, offsetOf(events.next(subscriber).frame()), "live events follow");
+    }
+  }
+
   @Test
   void recoveredIsAbsentWithoutSinceOffset() {
     Fixture t = topic(10);
@@ -923,6 +940,46 @@ class TopicTest {
     t.ref().tell(new Topic.RecordDropped(3));
     t.ref().tell(new Topic.RecordDropped(4));
     assertEquals(new Topic.Stats(t.name(), 5, 2, 7), stats(t), "messages count all published, not only retained ones");
+  }
+
+  /** PROTOCOL: client_id is informational, shown in stats: per topic, the subscriptions each client_id holds. */
+  @Test
+  void describeCountsSubscriptionsByTheClientIdTheyGaveAndForgetsThoseThatLeft() {
+    Fixture t = topic(3);
+    TestProbe<Topic.Reply> asker = probe();
+    t.ref().tell(new Topic.Describe(t.name(), asker.getRef()));
+    assertEquals(new Topic.Described(t.name(), t.epoch(), 0, 0, 0, 0, null, Map.of()), asker.receiveMessage());
+
+    publishAndAwait(t, 5);
+    TestProbe<Topic.Reply> web1 = probe();
+    TestProbe<Topic.Reply> web1Again = probe();
+    TestProbe<Topic.Reply> anonymous = probe();
+    TestProbe<Topic.Reply> renamed = probe();
+    subscribeAs(t, web1, "web-1");
+    subscribeAs(t, web1Again, "web-1");
+    subscribeAs(t, anonymous, null);
+    subscribeAs(t, renamed, "first");
+    subscribeAs(t, renamed, "second");
+    subscribeAs(t, renamed, null);
+    t.ref().tell(new Topic.Describe(t.name(), asker.getRef()));
+    assertEquals(new Topic.Described(t.name(), t.epoch(), 5, 4, 0, 3, 3L, Map.of("web-1", 2, "second", 1)),
+        asker.receiveMessage(), "a repeat subscribe without client_id keeps the one it gave; the last one given counts");
+
+    t.ref().tell(new Topic.Unsubscribe(t.name(), "u", web1.getRef()));
+    web1.expectMessageClass(Topic.Unsubscribed.class);
+    renamed.stop();
+    asker.awaitAssert(() -> {
+      t.ref().tell(new Topic.Describe(t.name(), asker.getRef()));
+      Topic.Described described = asker.expectMessageClass(Topic.Described.class);
+      assertEquals(2, described.subscribers());
+      assertEquals(Map.of("web-1", 1), described.clientIds());
+      return null;
+    });
+  }
+
+  private static void subscribeAs(Fixture t, TestProbe<Topic.Reply> subscriber, String clientId) {
+    t.ref().tell(new Topic.Subscribe(t.name(), "s", subscriber.getRef(), clientId, 0, null, null));
+    subscriber.expectMessageClass(Topic.Subscribed.class);
   }
 
   @Test
