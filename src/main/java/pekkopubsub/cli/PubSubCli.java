@@ -3,6 +3,7 @@ package pekkopubsub.cli;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.BufferedInputStream;
@@ -258,14 +259,14 @@ public final class PubSubCli {
     }
   }
 
-  @Command(name = "topics", mixinStandardHelpOptions = true, description = "Create, delete or list topics.",
-      subcommands = {TopicsCreate.class, TopicsDelete.class, TopicsList.class})
+  @Command(name = "topics", mixinStandardHelpOptions = true, description = "Create, delete, show or list topics.",
+      subcommands = {TopicsCreate.class, TopicsDelete.class, TopicsShow.class, TopicsList.class})
   static final class Topics implements Callable<Integer> {
     @ParentCommand Root root;
 
     @Override
     public Integer call() {
-      throw new Failure(USAGE, "topics needs create, delete or list");
+      throw new Failure(USAGE, "topics needs create, delete, show or list");
     }
   }
 
@@ -297,6 +298,15 @@ public final class PubSubCli {
     @Override
     AdminClient.Answer send(AdminClient admin, String topic) {
       return admin.deleteTopic(topic);
+    }
+  }
+
+  @Command(name = "show", mixinStandardHelpOptions = true,
+      description = "Print GET /topics/NAME: the topic's figures, epoch, replay window and subscriptions per client_id.")
+  static final class TopicsShow extends NamedTopicCommand {
+    @Override
+    AdminClient.Answer send(AdminClient admin, String topic) {
+      return admin.describeTopic(topic);
     }
   }
 
@@ -357,6 +367,10 @@ public final class PubSubCli {
         description = "with --since: the epoch the OFFSET belongs to; recovery across another epoch is never claimed")
     String epoch;
 
+    @Option(names = "--client-id", paramLabel = "ID",
+        description = "the subscription's client_id: informational, shown by 'topics show' and in the server's logs")
+    String clientId;
+
     @Override
     public Integer call() throws InterruptedException {
       if (last != null && since != null) throw new Failure(USAGE, "--last and --since cannot be combined");
@@ -369,9 +383,12 @@ public final class PubSubCli {
       PubSubCli cli = root.cli;
       PubSubClient client = root.connect();
       try {
-        JsonNode ack = answer(last != null ? client.subscribeLast(topic, last)
-            : since != null ? client.subscribeSince(topic, since, epoch)
-            : client.subscribe(topic));
+        ObjectNode subscribe = PubSubClient.request("subscribe").put("topic", topic);
+        if (last != null) subscribe.put("last_n", last);
+        if (since != null) subscribe.put("since_offset", since);
+        if (epoch != null) subscribe.put("epoch", epoch);
+        if (clientId != null) subscribe.put("client_id", clientId);
+        JsonNode ack = answer(client.request(subscribe));
         cli.err.println("subscribed to '" + topic + "' (epoch " + ack.path("epoch").asText()
             + ", replayed " + ack.path("replayed").asInt(0)
             + (ack.has("recovered") ? ", recovered " + ack.path("recovered").asBoolean() : "") + ")");

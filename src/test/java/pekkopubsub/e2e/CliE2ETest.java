@@ -387,6 +387,28 @@ class CliE2ETest {
     assertEquals(PubSubCli.OK, sub.awaitExit());
   }
 
+  @Test
+  void subGivesItsClientIdWhichTopicsShowCountsUntilItEnds() {
+    String topic = server.createTopic("cli-client-id");
+    Background sub = new Background("sub", topic, "--client-id", "dashboard-feed");
+    sub.awaitSubscribed();
+
+    Run shown = pubsub("topics", "show", topic);
+    assertEquals(0, shown.exit(), shown::toString);
+    assertEquals(topic, shown.json().path("name").asText());
+    assertEquals(1, shown.json().path("subscribers").asInt(), shown::toString);
+    assertEquals(1, shown.json().path("client_ids").path("dashboard-feed").asInt(), shown::toString);
+
+    sub.cli.stop();
+    assertEquals(PubSubCli.OK, sub.awaitExit(), sub.err());
+    JsonNode after = Wire.eventually(Wire.WAIT, () -> pubsub("topics", "show", topic).json(),
+        t -> t.path("subscribers").asInt() == 0, "the subscription ended");
+    assertTrue(after.path("client_ids").isEmpty(), after::toString);
+    Run missing = pubsub("topics", "show", TestServer.uniqueTopicName("cli-none"));
+    assertEquals(PubSubCli.SERVER_ERROR, missing.exit(), missing::toString);
+    assertTrue(missing.errorLine().contains("TOPIC_NOT_FOUND"), missing::toString);
+  }
+
   /** System.out in a C or POSIX locale: its charset is US-ASCII, and JSON is UTF-8 whatever the locale. */
   @Test
   void subPrintsEventsInUtf8WhateverTheCharsetOfItsStdout() {
