@@ -183,7 +183,7 @@ async function main() {
   if (!(before.published >= 0)) throw new Error(`no published total on the page: ${await text('#kpi-published-total')}`);
 
   // Subscribers first, so that the deliveries, connections and subscriber counts move too.
-  const subscribers = [cli('sub', 'orders'), cli('sub', 'orders'), cli('sub', 'payments')];
+  const subscribers = [cli('sub', 'orders', '--client-id', 'web-1'), cli('sub', 'orders'), cli('sub', 'payments')];
   await waitFor('orders shows 2 subscribers', async () => number(await text(`${row('orders')} td.subscribers`)) >= 2);
   await waitFor('the connections figure counts them', async () => number(await text('#kpi-connections')) >= 3);
 
@@ -231,6 +231,10 @@ async function main() {
   await waitFor('the drill-down shows the same count as the table', async () =>
     (await text('#drill-messages')) === (await text(`${row('orders')} td.messages`)));
   await waitFor('the drill-down shows 2 subscribers', async () => (await text('#drill-subscribers')) === '2');
+  await waitFor('the drill-down names the client_id one of them gave (GET /topics/orders)', async () =>
+    (await text('#drill-clients')) === 'web-1 ×1, 1 without client_id' || await text('#drill-clients'));
+  await waitFor('the drill-down shows the replay window', async () =>
+    /^offsets \d[\d,]* to \d[\d,]* \(\d[\d,]* events\)$/.test(await text('#drill-window')) || await text('#drill-window'));
   await waitFor('the drill-down chart has points', async () =>
     number(await page.locator('#chart-topic').getAttribute('data-points')) >= 3);
   await waitFor('the rate chart gained points', async () =>

@@ -184,6 +184,9 @@
   /** topic -> [{t, messages, subscribers, dropped}] over the window. */
   const topicHistory = new Map();
   let selectedTopic = null;
+  /** GET /topics/{name} of the selected topic, from the last poll: {name, answer} or null. */
+  let selectedDetail = null;
+  const CLIENT_IDS_SHOWN = 8;
   let now = Date.now() / 1000;
 
   function record(sample) {
@@ -490,7 +493,24 @@
     setText('drill-rate', fmtRate(st ? topicRate(selectedTopic) : null));
     setText('drill-subscribers', fmtCount(st ? st.subscribers : null));
     setText('drill-dropped', fmtCount(st ? st.dropped : null));
+    const d = selectedDetail && selectedDetail.name === selectedTopic ? selectedDetail.answer : null;
+    document.getElementById('drill-detail').hidden = d === null;
+    if (d) {
+      setText('drill-window', d.retained > 0
+        ? `offsets ${fmtCount(d.oldest_retained_offset)} to ${fmtCount(d.messages)} (${fmtCount(d.retained)} events)` : 'nothing retained');
+      setText('drill-clients', clientIdsText(d.client_ids || {}, d.subscribers));
+    }
     drawChart(charts[charts.length - 1]);
+  }
+
+  /** "web-1 ×2, api ×1, +3 more", busiest first; subscriptions that gave no client_id are counted apart. */
+  function clientIdsText(clientIds, subscribers) {
+    const entries = Object.entries(clientIds).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+    const named = entries.reduce((sum, [, n]) => sum + n, 0);
+    const parts = entries.slice(0, CLIENT_IDS_SHOWN).map(([id, n]) => `${id} ×${fmtCount(n)}`);
+    if (entries.length > CLIENT_IDS_SHOWN) parts.push(`+${fmtCount(entries.length - CLIENT_IDS_SHOWN)} more`);
+    if (subscribers > named) parts.push(`${fmtCount(subscribers - named)} without client_id`);
+    return parts.length > 0 ? parts.join(', ') : 'no subscribers';
   }
 
   // ---- polling ----
@@ -518,7 +538,10 @@
   }
 
   async function poll() {
-    const [stats, metrics] = await Promise.allSettled([get('/stats', 'json'), get('/metrics', 'text')]);
+    const followed = selectedTopic;
+    const [stats, metrics, detail] = await Promise.allSettled([get('/stats', 'json'), get('/metrics', 'text'),
+      followed === null ? Promise.resolve(null) : get('/topics/' + encodeURIComponent(followed), 'json')]);
+    selectedDetail = detail.status === 'fulfilled' && detail.value ? { name: followed, answer: detail.value } : null;
     now = Date.now() / 1000;
     const failures = [stats, metrics].filter(r => r.status === 'rejected').map(r => r.reason);
     if (failures.some(e => e.status === 401)) {
