@@ -156,16 +156,25 @@ public final class FrontDoor {
       loop.close(channel, true);
       return;
     }
-    Flow<ByteString, ByteString, NotUsed> socket = Flow.fromGraph(new Socket(channel, remote, loop));
-    if (tls != null) socket = socket.join(BidiFlow.fromGraph(new TlsStage(tls::newServerEngine, metrics::tlsFailed)).reversed());
-    socket.join(connectionFlow(remote)).run(materializer);
+    CompletableFuture<Done> released = new CompletableFuture<>();
+    WritingEnds writingEnds = tls != null ? new WritingEnds() : null;
+    Flow<ByteString, ByteString, NotUsed> socket = Flow.fromGraph(new Socket(channel, remote, loop, released, writingEnds));
+    if (tls != null) {
+      socket = socket.join(BidiFlow.fromGraph(new TlsStage(tls::newServerEngine, metrics::tlsFailed, writingEnds)).reversed());
+    }
+    socket.join(connectionFlow(remote, released)).run(materializer);
   }
 
-  private Flow<ByteString, ByteString, NotUsed> connectionFlow(InetSocketAddress remote) {
+  /**
+   * The place an HTTP connection was admitted to goes back once its socket is {@code released}:
+   * given back as the HTTP stream ended, it was free while the socket still wrote the last answer to
+   * a slow or silent client, for as long as the drain deadline allowed.
+   */
+  private Flow<ByteString, ByteString, NotUsed> connectionFlow(InetSocketAddress remote, CompletionStage<Done> released) {
     NegotiatedExtensions extensions = new NegotiatedExtensions();
     return BidiFlow.fromGraph(new UpgradeGate(apiKeys, webSocket::admit, webSocket::withdraw, this::admitHttp,
-            ticket -> httpAdmissions.tell(new HttpConnections.Closed(ticket)), () -> httpFlow(remote), headTimeout,
-            webSocket.permessageDeflate(), extensions, metrics::error))
+            ticket -> released.thenRun(() -> httpAdmissions.tell(new HttpConnections.Closed(ticket))), () -> httpFlow(remote),
+            headTimeout, webSocket.permessageDeflate(), extensions, metrics::error))
         .join(webSocket.connectionFlow(0, extensions));
   }
 

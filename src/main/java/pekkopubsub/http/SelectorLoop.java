@@ -119,8 +119,13 @@ final class SelectorLoop implements AutoCloseable {
     }
   }
 
-  /** A socket closed by its stage, drained until its peer closes too or {@code closeAtMillis}. */
-  private record Lingering(SocketChannel channel, long closeAtMillis) {}
+  /** A socket closed by its stage, drained until its peer closes too or {@code closeAtMillis}; then {@code released}. */
+  private record Lingering(SocketChannel channel, long closeAtMillis, CompletableFuture<Done> released) {
+    void close() {
+      closeQuietly(channel);
+      released.complete(Done.done());
+    }
+  }
 
   /** The loop's thread, known by its type so that the dispatcher can tell it submits a task. */
   private static final class LoopThread extends Thread {
@@ -235,9 +240,12 @@ final class SelectorLoop implements AutoCloseable {
 
   /**
    * Closes {@code channel}: after what was written, and after the peer has closed its side or
-   * {@link #LINGER_MILLIS} passed; with {@code reset}, at once, discarding unsent bytes.
+   * {@link #LINGER_MILLIS} passed; with {@code reset}, at once, discarding unsent bytes. Completes
+   * on the loop's thread when the channel is closed and its descriptor released (never when the
+   * loop stopped before it could close it).
    */
-  void close(SocketChannel channel, boolean reset) {
+  CompletionStage<Done> close(SocketChannel channel, boolean reset) {
+    CompletableFuture<Done> released = new CompletableFuture<>();
     execute(() -> {
       if (reset) {
         try {
@@ -246,25 +254,27 @@ final class SelectorLoop implements AutoCloseable {
           // Already closed or reset: closing is all that is left.
         }
         closeQuietly(channel);
+        released.complete(Done.done());
       } else {
-        linger(channel);
+        linger(channel, released);
       }
     });
+    return released;
   }
 
-  private void linger(SocketChannel channel) {
+  private void linger(SocketChannel channel, CompletableFuture<Done> released) {
     SelectionKey key = channel.keyFor(selector);
-    if (key == null || !key.isValid()) {
-      closeQuietly(channel);
-      return;
-    }
+    boolean open = key != null && key.isValid();
     try {
-      channel.shutdownOutput();
+      if (open) channel.shutdownOutput();
     } catch (IOException | RuntimeException notOpenAnyMore) {
-      closeQuietly(channel);
+      open = false;
+    }
+    Lingering entry = new Lingering(channel, System.currentTimeMillis() + LINGER_MILLIS, released);
+    if (!open) {
+      entry.close();
       return;
     }
-    Lingering entry = new Lingering(channel, System.currentTimeMillis() + LINGER_MILLIS);
     key.attach(entry);
     key.interestOps(SelectionKey.OP_READ);
     lingering.add(entry);
@@ -278,13 +288,13 @@ final class SelectorLoop implements AutoCloseable {
     } catch (IOException e) {
       count = -1;
     }
-    if (count < 0) closeQuietly(entry.channel());
+    if (count < 0) entry.close();
   }
 
   private void closeLingeringPastDeadline() {
     long now = System.currentTimeMillis();
     while (!lingering.isEmpty() && lingering.peekFirst().closeAtMillis() <= now) {
-      closeQuietly(lingering.pollFirst().channel());
+      lingering.pollFirst().close();
     }
   }
 
@@ -334,6 +344,7 @@ final class SelectorLoop implements AutoCloseable {
     }
     handInlineToPool();
     for (SelectionKey key : selector.keys()) closeQuietly(key.channel());
+    for (Lingering entry : lingering) entry.close();
     closeQuietly(selector);
   }
 

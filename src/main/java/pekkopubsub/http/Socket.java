@@ -5,6 +5,8 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import org.apache.pekko.Done;
 import org.apache.pekko.stream.Attributes;
 import org.apache.pekko.stream.FlowShape;
 import org.apache.pekko.stream.Inlet;
@@ -33,11 +35,12 @@ import org.apache.pekko.util.ByteString;
  * that limit unread.
  *
  * <p>Closing follows Pekko's {@code halfClose = false}: when the peer closes, reading completes;
- * when the bytes to write complete, the stage writes what is left, then closes the connection, or
- * resets it when the peer takes none of the rest for {@link #DRAIN_DEADLINE}; a failure resets it,
- * except an idle timeout (HTTP's, on a kept-alive REST connection), which closes it like a
- * completion when everything is written: a client reading an idle connection sees its end, not an
- * error, and one that stopped reading is reset.
+ * when the bytes to write complete (or a TLS stage above announces their end, {@link WritingEnds}),
+ * the stage writes what is left, then closes the connection, or resets it when the peer takes
+ * none of the rest for {@link #DRAIN_DEADLINE}; a failure resets it, except an idle timeout
+ * (HTTP's, on a kept-alive REST connection), which closes it like a completion when everything is
+ * written: a client reading an idle connection sees its end, not an error, and one that stopped
+ * reading is reset. Whoever counts the connection hears when its socket is closed and released.
  */
 final class Socket extends GraphStage<FlowShape<ByteString, ByteString>> {
 
@@ -58,7 +61,7 @@ final class Socket extends GraphStage<FlowShape<ByteString, ByteString>> {
   /**
    * How long the last bytes of a connection that has ended may wait for the peer to take any of
    * them before the connection is reset. A client that stops reading held its socket for ever after
-   * its stream had ended, outside every limit (the HTTP place is given back as the stream ends).
+   * its stream had ended (and its place among the HTTP connections with it).
    */
   static final Duration DRAIN_DEADLINE = Duration.ofSeconds(10);
 
@@ -82,23 +85,29 @@ final class Socket extends GraphStage<FlowShape<ByteString, ByteString>> {
   private final SelectorLoop loop;
   private final long gatherWindowNanos;
   private final Duration drainDeadline;
+  private final CompletableFuture<Done> released;
+  private final WritingEnds writingEnds;
 
-  /** {@code channel} is a non-blocking, connected socket the loop has not registered yet. */
-  Socket(SocketChannel channel, InetSocketAddress remote, SelectorLoop loop) {
-    this(channel, remote, loop, GATHER_WINDOW_NANOS);
+  /**
+   * {@code channel} is a non-blocking, connected socket the loop has not registered yet;
+   * {@code released} completes once the stage has closed it and the loop released it;
+   * {@code writingEnds}, if not null, is how a TLS stage above announces the end of the bytes to write.
+   */
+  Socket(SocketChannel channel, InetSocketAddress remote, SelectorLoop loop, CompletableFuture<Done> released,
+      WritingEnds writingEnds) {
+    this(channel, remote, loop, GATHER_WINDOW_NANOS, DRAIN_DEADLINE, released, writingEnds);
   }
 
   /** With a gather window of 0 every pull follows its write at once (for tests). */
-  Socket(SocketChannel channel, InetSocketAddress remote, SelectorLoop loop, long gatherWindowNanos) {
-    this(channel, remote, loop, gatherWindowNanos, DRAIN_DEADLINE);
-  }
-
-  Socket(SocketChannel channel, InetSocketAddress remote, SelectorLoop loop, long gatherWindowNanos, Duration drainDeadline) {
+  Socket(SocketChannel channel, InetSocketAddress remote, SelectorLoop loop, long gatherWindowNanos, Duration drainDeadline,
+      CompletableFuture<Done> released, WritingEnds writingEnds) {
     this.channel = channel;
     this.remote = remote;
     this.loop = loop;
     this.gatherWindowNanos = gatherWindowNanos;
     this.drainDeadline = drainDeadline;
+    this.released = released;
+    this.writingEnds = writingEnds;
   }
 
   @Override
@@ -123,6 +132,8 @@ final class Socket extends GraphStage<FlowShape<ByteString, ByteString>> {
     private boolean readingPaused;
     private boolean peerClosed;
     private boolean closed;
+    /** The stage above announced that only what it keeps until the next pull follows what this stage holds. */
+    private boolean endAnnounced;
 
     Logic() {
       super(shape);
@@ -135,6 +146,7 @@ final class Socket extends GraphStage<FlowShape<ByteString, ByteString>> {
       onReceived = createAsyncCallback(this::onReceived);
       onSignal = createAsyncCallback(this::onSignal);
       onFailed = createAsyncCallback(this::fail);
+      if (writingEnds != null) writingEnds.listen(createAsyncCallback(done -> onEndAnnounced()));
       loop.register(channel, this);
       pull(in);
     }
@@ -214,6 +226,16 @@ final class Socket extends GraphStage<FlowShape<ByteString, ByteString>> {
       resetAndComplete();
     }
 
+    private void onEndAnnounced() {
+      endAnnounced = true;
+      if (unwritten != null && !closed) scheduleOnce(Drain.DEADLINE, drainDeadline);
+    }
+
+    /** What this stage holds is all but the last bytes: the peer must take them within the drain deadline. */
+    private boolean ending() {
+      return isClosed(in) || endAnnounced;
+    }
+
     private void writeUnwritten() {
       if (unwritten == null || closed) return;
       int before = unwritten.size();
@@ -224,11 +246,13 @@ final class Socket extends GraphStage<FlowShape<ByteString, ByteString>> {
         return;
       }
       if (unwritten != null) {
-        // A peer still reading, however slowly, gets the rest.
-        if (isClosed(in) && unwritten.size() < before) scheduleOnce(Drain.DEADLINE, drainDeadline);
+        // A peer still reading, however slowly, gets the rest, with or without TLS.
+        if (ending() && (unwritten.size() < before || !isTimerActive(Drain.DEADLINE))) scheduleOnce(Drain.DEADLINE, drainDeadline);
         loop.awaitWritable(channel);
         return;
       }
+      // Written: what TLS kept (its close_notify) comes with the next pull, at once.
+      if (endAnnounced) cancelTimer(Drain.DEADLINE);
       long now = System.nanoTime();
       boolean recent = now - lastWriteNanos < gatherWindowNanos;
       lastWriteNanos = now;
@@ -324,7 +348,7 @@ final class Socket extends GraphStage<FlowShape<ByteString, ByteString>> {
 
     private void close(boolean reset) {
       closed = true;
-      loop.close(channel, reset);
+      loop.close(channel, reset).thenRun(() -> released.complete(Done.done()));
     }
   }
 }

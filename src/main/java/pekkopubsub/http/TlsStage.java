@@ -15,7 +15,6 @@ import org.apache.pekko.stream.stage.GraphStage;
 import org.apache.pekko.stream.stage.GraphStageLogic;
 import org.apache.pekko.stream.stage.InHandler;
 import org.apache.pekko.stream.stage.OutHandler;
-import org.apache.pekko.stream.stage.TimerGraphStageLogic;
 import org.apache.pekko.util.ByteString;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -76,11 +75,16 @@ final class TlsStage extends GraphStage<BidiShape<ByteString, ByteString, ByteSt
 
   private final Supplier<SSLEngine> engines;
   private final Failures failures;
+  private final WritingEnds writingEnds;
 
-  /** {@code engines} makes the session's engine, in server or client mode, when the stage starts. */
-  TlsStage(Supplier<SSLEngine> engines, Failures failures) {
+  /**
+   * {@code engines} makes the session's engine, in server or client mode, when the stage starts;
+   * {@code writingEnds} tells the socket below when the plaintext to send has ended.
+   */
+  TlsStage(Supplier<SSLEngine> engines, Failures failures, WritingEnds writingEnds) {
     this.engines = engines;
     this.failures = failures;
+    this.writingEnds = writingEnds;
   }
 
   @Override
@@ -93,9 +97,7 @@ final class TlsStage extends GraphStage<BidiShape<ByteString, ByteString, ByteSt
     return new Logic();
   }
 
-  private enum Drain { DEADLINE }
-
-  private final class Logic extends TimerGraphStageLogic {
+  private final class Logic extends GraphStageLogic {
     private SSLEngine engine;
     /** Ciphertext received but not yet decrypted: a partial record. */
     private ByteString undecrypted = ByteString.emptyByteString();
@@ -129,8 +131,8 @@ final class TlsStage extends GraphStage<BidiShape<ByteString, ByteString, ByteSt
           advance();
           // The socket has not taken the last records: it is writing what came before to a peer
           // that may have stopped reading. Until these records are handed on, the socket cannot
-          // know that nothing follows them.
-          if (!isClosed(ciphertextToSend)) scheduleOnce(Drain.DEADLINE, Socket.DRAIN_DEADLINE);
+          // know that nothing follows them, and bounds what it holds as it would without TLS.
+          if (!isClosed(ciphertextToSend)) writingEnds.announce();
         }
 
         @Override
@@ -196,13 +198,6 @@ final class TlsStage extends GraphStage<BidiShape<ByteString, ByteString, ByteSt
         return;
       }
       advance();
-    }
-
-    @Override
-    public void onTimer(Object key) {
-      if (!isClosed(ciphertextToSend)) {
-        failStage(new StreamIdleTimeoutException("the peer took none of the last bytes for " + Socket.DRAIN_DEADLINE));
-      }
     }
 
     @Override

@@ -153,6 +153,42 @@ class ConnectionDeadlinesE2ETest {
     }
   }
 
+  /**
+   * A REST client reading its last answer slowly, after its HTTP stream has ended: the socket still
+   * writes it, so the connection keeps its place among max-http-connections (given back as the
+   * stream ended, it was free for anyone else meanwhile), and over TLS as without it the client
+   * gets all of it, however long that takes, as long as it keeps taking some (TLS gave the socket
+   * 10 s from the end of the stream, progress or not, then reset it). The server's small send
+   * buffer leaves most of the answer to the socket stage when the stream ends.
+   */
+  @ParameterizedTest
+  @ValueSource(booleans = {false, true})
+  void aSlowReaderOfTheLastAnswerGetsAllOfItAndHoldsItsPlaceUntilTheSocketCloses(boolean tls) throws Exception {
+    try (TestServer server = TestServer.start(Map.of("pekko.http.server.socket-options.so-send-buffer-size", "1024"),
+        tls ? TestCertificates.create(dir, "EC") : null)) {
+      double held = server.metric("pubsub_http_connections");
+      // Over TLS slow enough that what is left when the stream ends takes the reader more than 10 s.
+      try (SlowReader reader = new SlowReader(new InetSocketAddress("127.0.0.1", server.httpBase().getPort()), tls ? 384 : 1024);
+          Socket socket = server.sockets().createSocket(reader.address().getAddress(), reader.address().getPort())) {
+        socket.setSoTimeout(30_000);
+        socket.getOutputStream().write("GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+            .getBytes(StandardCharsets.US_ASCII));
+        // Long enough for the answer to be made and its stream to end (Connection: close); far too
+        // short for the reader to take its 20 KB.
+        LocalServer.sleep(2_000);
+        double whileWriting = server.metric("pubsub_http_connections");
+        String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+        int headEnd = answer.indexOf("\r\n\r\n");
+        java.util.regex.Matcher length = java.util.regex.Pattern.compile("(?i)\r\ncontent-length: (\\d+)\r\n").matcher(answer);
+        assertTrue(headEnd > 0 && length.find(), "the answer ended after " + answer.length() + " bytes: "
+            + answer.substring(0, Math.min(answer.length(), 300)));
+        assertEquals(Integer.parseInt(length.group(1)), answer.length() - headEnd - 4, "the whole answer arrived");
+        assertEquals(held + 1, whileWriting, "the connection kept its place while its socket still wrote");
+      }
+      Wire.eventually(Wire.WAIT, () -> server.metric("pubsub_http_connections"), n -> n == held, "the place is back once closed");
+    }
+  }
+
   @Test
   void aWebSocketOutlivesTheHttpIdleTimeout() {
     try (RawWebSocket ws = RawWebSocket.connect(server.httpBase())) {

@@ -17,9 +17,11 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import org.apache.pekko.Done;
 import org.apache.pekko.io.Inet;
 import org.apache.pekko.io.TcpSO;
 import org.apache.pekko.util.ByteString;
@@ -252,6 +254,23 @@ class SelectorLoopTest {
       connected.client().setSoTimeout(10_000);
       assertEquals(-1, connected.client().getInputStream().read(), "the peer reads the end of the stream at once");
       awaitClosed(connected.server(), "after " + SelectorLoop.LINGER_MILLIS + " ms");
+    }
+  }
+
+  /** What counts a connection (max-http-connections) hears when its descriptor is released, not when its close begins. */
+  @Test
+  void aCloseCompletesOnceTheSocketIsReleased() throws Exception {
+    try (Connected connected = connectAndRegister()) {
+      CompletableFuture<Done> released = loop.close(connected.server(), false).toCompletableFuture();
+      connected.client().setSoTimeout(10_000);
+      assertEquals(-1, connected.client().getInputStream().read(), "the peer reads the end of the stream");
+      connected.client().close();
+      released.get(10, TimeUnit.SECONDS);
+      assertFalse(connected.server().isOpen(), "closed before it completes");
+    }
+    try (Connected connected = connectAndRegister()) {
+      loop.close(connected.server(), true).toCompletableFuture().get(10, TimeUnit.SECONDS);
+      assertFalse(connected.server().isOpen(), "a reset releases at once");
     }
   }
 

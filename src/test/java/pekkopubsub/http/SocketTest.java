@@ -53,7 +53,7 @@ class SocketTest {
   private static InetSocketAddress serve(long gatherWindowNanos, Duration drainDeadline,
       Supplier<Flow<ByteString, ByteString, NotUsed>> handler) throws Exception {
     SelectorLoop.Listener listener = loop.listen(new InetSocketAddress("127.0.0.1", 0), 16, List.of(),
-            channel -> Flow.fromGraph(new Socket(channel, remoteOf(channel), loop, gatherWindowNanos, drainDeadline))
+            channel -> Flow.fromGraph(new Socket(channel, remoteOf(channel), loop, gatherWindowNanos, drainDeadline, new CompletableFuture<>(), null))
                 .join(handler.get())
                 .run(materializer))
         .toCompletableFuture().get(10, TimeUnit.SECONDS);

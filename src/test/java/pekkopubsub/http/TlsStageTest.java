@@ -77,7 +77,7 @@ class TlsStageTest {
 
   private static <M> Flow<ByteString, ByteString, M> server(TlsProvider provider, Flow<ByteString, ByteString, M> application,
       TlsStage.Failures failures) {
-    return application.join(BidiFlow.fromGraph(new TlsStage(contexts.get(provider)::newServerEngine, failures)));
+    return application.join(BidiFlow.fromGraph(new TlsStage(contexts.get(provider)::newServerEngine, failures, new WritingEnds())));
   }
 
   private static BidiFlow<TLSProtocol.SslTlsOutbound, ByteString, ByteString, TLSProtocol.SslTlsInbound, NotUsed> client() {
@@ -194,7 +194,7 @@ class TlsStageTest {
     };
     CompletableFuture<java.util.Optional<ByteString>> socket = Source.<ByteString>maybe()
         .via(Flow.fromSinkAndSource(Sink.<ByteString>ignore(), Source.<ByteString>maybe())
-            .join(BidiFlow.fromGraph(new TlsStage(recorded, duringHandshake -> { }))))
+            .join(BidiFlow.fromGraph(new TlsStage(recorded, duringHandshake -> { }, new WritingEnds()))))
         .to(Sink.ignore())
         .run(materializer);
 
