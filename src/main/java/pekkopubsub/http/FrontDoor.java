@@ -13,7 +13,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.ExtendedActorSystem;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.dispatch.MonitorableThreadFactory;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
@@ -129,7 +131,7 @@ public final class FrontDoor {
   public CompletionStage<Binding> bind() {
     SelectorLoop loop;
     try {
-      loop = new SelectorLoop(LOOP_THREAD_NAME);
+      loop = new SelectorLoop(LOOP_THREAD_NAME, fatalErrorHandler());
     } catch (IOException e) {
       return CompletableFuture.failedFuture(e);
     }
@@ -139,6 +141,16 @@ public final class FrontDoor {
         serverSettings.getBacklog(), serverSettings.getSocketOptions(), channel -> dispatcher.execute(() -> serve(channel, loop)));
     listening.whenComplete((listener, failure) -> { if (failure != null) loop.close(); });
     return listening.thenApply(Binding::new);
+  }
+
+  /**
+   * The actor system's handler of errors a thread does not survive, which its dispatcher threads
+   * have: the loop runs dispatcher tasks too, and such an error there must end the JVM (or the
+   * system) as it would on any of them, not leave the server deaf.
+   */
+  private Thread.UncaughtExceptionHandler fatalErrorHandler() {
+    return ((ExtendedActorSystem) system.classicSystem()).threadFactory() instanceof MonitorableThreadFactory factory
+        ? factory.exceptionHandler() : null;
   }
 
   /** Lets the HTTP connections finish the requests they are answering, then close. */

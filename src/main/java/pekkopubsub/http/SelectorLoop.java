@@ -20,6 +20,7 @@ import org.apache.pekko.io.Inet;
 import org.apache.pekko.util.ByteString;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import scala.util.control.NonFatal;
 
 /**
  * The server's selector thread: accepts connections and reads every socket, handing what it read
@@ -157,9 +158,18 @@ final class SelectorLoop implements AutoCloseable {
   private int inlineBudget;
 
   SelectorLoop(String threadName) throws IOException {
+    this(threadName, null);
+  }
+
+  /**
+   * {@code fatalErrors} hears an error the loop's thread does not survive (null: the JVM's default
+   * handler); the front door gives it the actor system's, which logs it and stops the JVM.
+   */
+  SelectorLoop(String threadName, Thread.UncaughtExceptionHandler fatalErrors) throws IOException {
     selector = Selector.open();
     thread = new LoopThread(this, threadName);
     thread.setDaemon(true);
+    if (fatalErrors != null) thread.setUncaughtExceptionHandler(fatalErrors);
     thread.start();
   }
 
@@ -327,25 +337,36 @@ final class SelectorLoop implements AutoCloseable {
     return key;
   }
 
+  /**
+   * Runs until the loop is closed, or until an error its thread cannot survive (see
+   * {@link #runSafely}), which goes on to the thread's handler; either way every socket is closed,
+   * so that clients see their connections end rather than a server that has stopped reading.
+   */
   private void run() {
-    while (!closing) {
-      try {
-        long timeout = selectTimeoutMillis();
-        inlineBudget = INLINE_BUDGET;
-        int ready = selector.select(this::onReady, timeout);
-        wakeUpPending.set(false);
-        if (ready > 1) handInlineToPool();
-        runTasks();
-        resumeAccepting();
-        closeLingeringPastDeadline();
-      } catch (IOException | RuntimeException e) {
-        log.error("selector loop: {}", e.toString());
+    try {
+      while (!closing) {
+        try {
+          long timeout = selectTimeoutMillis();
+          inlineBudget = INLINE_BUDGET;
+          int ready = selector.select(this::onReady, timeout);
+          wakeUpPending.set(false);
+          if (ready > 1) handInlineToPool();
+          runTasks();
+          resumeAccepting();
+          closeLingeringPastDeadline();
+        } catch (IOException e) {
+          log.error("selector loop: {}", e.toString());
+        } catch (Throwable e) {
+          if (!NonFatal.apply(e)) throw e;
+          log.error("selector loop: {}", e.toString());
+        }
       }
+    } finally {
+      handInlineToPool();
+      for (SelectionKey key : selector.keys()) closeQuietly(key.channel());
+      for (Lingering entry : lingering) entry.close();
+      closeQuietly(selector);
     }
-    handInlineToPool();
-    for (SelectionKey key : selector.keys()) closeQuietly(key.channel());
-    for (Lingering entry : lingering) entry.close();
-    closeQuietly(selector);
   }
 
   /** Until the next deadline: a paused listener's or the oldest lingering socket's; 0 for none. */
@@ -373,11 +394,20 @@ final class SelectorLoop implements AutoCloseable {
     while ((deferred = inline.poll()) != null) deferred.pool().execute(deferred.task());
   }
 
-  /** Any failure is logged and the loop goes on: it is the only thread that reads the sockets. */
+  /**
+   * A failure is logged and the loop goes on: it is the only thread that reads the sockets. Not an
+   * error the JVM may not survive (a VirtualMachineError such as StackOverflowError or
+   * OutOfMemoryError, a LinkageError: not NonFatal, as Pekko judges them): the loop runs dispatcher
+   * tasks too, and a StackOverflowError swallowed here left an actor or a stream stage halfway
+   * through its step, its mailbox never scheduled again, while the server went on looking
+   * healthy. Such an error ends the loop and reaches its thread's handler, as it would a
+   * dispatcher thread's (Pekko's: pekko.jvm-exit-on-fatal-error stops the JVM).
+   */
   private static void runSafely(Runnable task) {
     try {
       task.run();
     } catch (Throwable e) {
+      if (!NonFatal.apply(e)) throw e;
       log.error("selector loop task failed: {}", e.toString());
     }
   }

@@ -274,6 +274,38 @@ class SelectorLoopTest {
     }
   }
 
+  /**
+   * The loop also runs dispatcher tasks: a StackOverflowError in one was logged and the loop went
+   * on, the task's actor or stage left halfway through its step. Other failures it survives.
+   */
+  @Test
+  void anErrorTheThreadCannotSurviveEndsTheLoopClosingItsSocketsAndReachesTheThreadsHandler() throws Exception {
+    CompletableFuture<Throwable> fatal = new CompletableFuture<>();
+    SelectorLoop dying = new SelectorLoop("selector-loop-fatal-test", (thread, error) -> fatal.complete(error));
+    try {
+      BlockingQueue<SocketChannel> accepted = new LinkedBlockingQueue<>();
+      SelectorLoop.Listener listener = dying.listen(ANY_PORT, 16, List.of(), accepted::add).toCompletableFuture()
+          .get(10, TimeUnit.SECONDS);
+      try (java.net.Socket client = new java.net.Socket("127.0.0.1", listener.localAddress().getPort())) {
+        client.setSoTimeout(10_000);
+        SocketChannel server = accepted.poll(10, TimeUnit.SECONDS);
+        dying.register(server, new Recorder());
+
+        dying.execute(() -> { throw new IllegalStateException("a task's own failure"); });
+        CompletableFuture<Boolean> after = new CompletableFuture<>();
+        dying.execute(() -> after.complete(true));
+        assertTrue(after.get(10, TimeUnit.SECONDS), "the loop survives an ordinary failure");
+
+        dying.execute(() -> { throw new StackOverflowError(); });
+        assertInstanceOf(StackOverflowError.class, fatal.get(10, TimeUnit.SECONDS));
+        assertEquals(-1, client.getInputStream().read(), "the client reads the end of its connection");
+        assertFalse(server.isOpen());
+      }
+    } finally {
+      dying.close();
+    }
+  }
+
   private static void awaitClosed(SocketChannel channel, String when) throws InterruptedException {
     long giveUpAt = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (channel.isOpen() && System.nanoTime() < giveUpAt) Thread.sleep(20);
