@@ -36,6 +36,7 @@ public final class Main {
     try {
       config = Settings.load();
       settings = Settings.from(config);
+      Settings.checkPekkoHttpServer(config);
     } catch (InvalidConfigurationException e) {
       exitOnInvalidConfiguration(e.getMessage());
       return;
@@ -53,7 +54,9 @@ public final class Main {
     signals.attach(system);
     system.getWhenTerminated().toCompletableFuture().join();
     Optional<CoordinatedShutdown.Reason> reason = CoordinatedShutdown.get(system).getShutdownReason();
-    System.exit(reason.isPresent() && reason.get() == Guardian.BindFailure.INSTANCE ? 1 : 0);
+    // 0 only for the orderly stop a signal asked for: a failed bind, or a guardian that failed to
+    // start, is a server that did not run, which a supervisor restarting on failure must see.
+    System.exit(reason.isPresent() && reason.get() instanceof SignalReason ? 0 : 1);
   }
 
   /** One line on stderr, in the CLI's style, and exit 1: an operator's mistake, for which a stack trace says nothing more. */

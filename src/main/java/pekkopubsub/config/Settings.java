@@ -325,6 +325,44 @@ public record Settings(
     return text != null && BARE_NUMBER.matcher(text).matches() ? text : null;
   }
 
+  /**
+   * Checks that Pekko HTTP can read its server settings ({@code pekko.http.server}, which README
+   * documents for operators) from {@code config}, as the server reads them once its actor system runs.
+   * Found there, a bad value failed the guardian with a stack trace; here it is one
+   * {@link InvalidConfigurationException} naming the setting the operator gave.
+   */
+  public static void checkPekkoHttpServer(Config config) {
+    RuntimeException failure = pekkoHttpServerFailure(config);
+    if (failure == null) return;
+    Config reference = withDefaults(ConfigFactory.empty());
+    // Pekko's message may not name the key ("format error 3"): the one to blame is the value the
+    // operator changed that fails on its own.
+    // pekko.http, not only its server section: the server's parsing settings fall back to pekko.http.parsing.
+    for (Map.Entry<String, ConfigValue> entry : config.getConfig(PEKKO_HTTP).entrySet()) {
+      String setting = PEKKO_HTTP + "." + entry.getKey();
+      if (reference.hasPath(setting) && reference.getValue(setting).unwrapped().equals(entry.getValue().unwrapped())) continue;
+      Config alone = ConfigFactory.empty().withValue(setting, entry.getValue()).withFallback(reference);
+      if (pekkoHttpServerFailure(alone) != null) {
+        InvalidConfigurationException e = new InvalidConfigurationException(setting,
+            "is not a value Pekko HTTP can read: " + entry.getValue().render(ConfigRenderOptions.concise()));
+        String origin = originOf(config, setting);
+        throw origin == null ? e : e.from(origin);
+      }
+    }
+    throw new InvalidConfigurationException(null, "Pekko HTTP cannot read its server settings: " + failure.getMessage());
+  }
+
+  private static final String PEKKO_HTTP = "pekko.http";
+
+  private static RuntimeException pekkoHttpServerFailure(Config config) {
+    try {
+      org.apache.pekko.http.javadsl.settings.ServerSettings.create(config);
+      return null;
+    } catch (RuntimeException e) {
+      return e;
+    }
+  }
+
   /** Where the value of {@code setting} came from, in words; null when the operator did not set it. */
   private static String originOf(Config config, String setting) {
     if (!config.hasPath(setting)) return null;

@@ -174,6 +174,27 @@ class SettingsTest {
     assertEquals(1000, s.outboundQueueBytes());
   }
 
+  /** README documents some of Pekko HTTP's server settings; one Pekko cannot read is the operator's mistake too, named as such. */
+  @Test
+  void aPekkoHttpServerSettingPekkoCannotReadIsNamedWithWhereItCameFrom(@TempDir Path dir) throws Exception {
+    Map<String, String> refused = new LinkedHashMap<>();
+    refused.put("request-timeout = 3", "pekko.http.server.request-timeout");
+    refused.put("request-timeout = soon", "pekko.http.server.request-timeout");
+    refused.put("idle-timeout = whenever", "pekko.http.server.idle-timeout");
+    refused.put("socket-options.so-send-buffer-size = lots", "pekko.http.server.socket-options.so-send-buffer-size");
+    for (Map.Entry<String, String> bad : refused.entrySet()) {
+      Path file = dir.resolve("operator.conf");
+      Files.writeString(file, "pekko.http.server {\n  " + bad.getKey() + "\n}\n");
+      Config config = Settings.load(Map.of("CONFIG_FILE", file.toString()));
+      InvalidConfigurationException e = assertThrows(InvalidConfigurationException.class, () -> Settings.checkPekkoHttpServer(config));
+      assertEquals(bad.getValue(), e.setting(), e.getMessage());
+      assertTrue(e.getMessage().startsWith(bad.getValue() + " (" + file + ": 2) is not a value Pekko HTTP can read: "), e.getMessage());
+    }
+    Files.writeString(dir.resolve("operator.conf"), "pekko.http.server.request-timeout = 3s\npekko.http.parsing.max-uri-length = 4k\n");
+    Settings.checkPekkoHttpServer(Settings.load(Map.of("CONFIG_FILE", dir.resolve("operator.conf").toString())));
+    Settings.checkPekkoHttpServer(Settings.load(Map.of()));
+  }
+
   @Test
   void anErrorSaysWhichFileAndLineTheValueCameFrom(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("operator.conf");

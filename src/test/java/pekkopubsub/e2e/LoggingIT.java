@@ -111,6 +111,16 @@ class LoggingIT {
     assertTrue(lines.stream().anyMatch(l -> l.startsWith("{") && l.contains("topic created")), lines::toString);
   }
 
+  /** A Pekko HTTP setting README documents, with a value Pekko cannot read: it failed the guardian with a stack trace, and exit 0. */
+  @Test
+  void aPekkoHttpSettingPekkoCannotReadIsOneLineOnStderrAndExitsOne() throws Exception {
+    Path workDir = Files.createDirectories(PackagedServer.jar().getParent().resolve("logging-it-bad-pekko"));
+    Files.writeString(workDir.resolve("application.conf"), "pekko.http.server {\n  request-timeout = 3\n}\n");
+    List<String> stderr = runUntilExit(workDir, "bad-pekko", Map.of());
+    assertEquals(List.of("pubsub: invalid configuration: pekko.http.server.request-timeout (application.conf: 2)"
+        + " is not a value Pekko HTTP can read: 3"), stderr);
+  }
+
   @Test
   void anApplicationConfThatDoesNotParseIsOneLineOnStderrNamingItsLineAndExitsOne() throws Exception {
     Path workDir = Files.createDirectories(PackagedServer.jar().getParent().resolve("logging-it-broken-conf"));
