@@ -71,7 +71,9 @@ public record Settings(
       require(maxSubscriptionsPerConnection >= 0, "pubsub.limits.max-subscriptions-per-connection", "must be >= 0 (0: unlimited)");
       require(maxTopics >= 0, "pubsub.limits.max-topics", "must be >= 0 (0: unlimited)");
       require(Double.isFinite(publishRate) && publishRate >= 0, "pubsub.limits.publish-rate", "must be a number >= 0 (0: unlimited)");
-      require(publishBurst >= 1, "pubsub.limits.publish-burst", "must be >= 1");
+      // With no rate there is no bucket, so PUBLISH_RATE=0 PUBLISH_BURST=0 is as unlimited as it reads.
+      require(publishBurst >= 1 || (publishBurst == 0 && publishRate == 0), "pubsub.limits.publish-burst",
+          "must be >= 1 (0 only with publish-rate 0, which turns the limit off)");
       // Only compared with, never scheduled: it may be longer than the others, within a long of nanoseconds.
       require(within(idleTimeout, Duration.ZERO, Duration.ofDays(365)), "pubsub.limits.idle-timeout",
           "must be from 0 to 365d (0: off)");

@@ -12,9 +12,11 @@ public final class RateLimiter {
   private double tokens;
   private long lastRefill;
 
-  /** {@code ratePerSecond} 0 means unlimited. */
+  /** {@code ratePerSecond} 0 means unlimited, whatever the burst (0 included). */
   public RateLimiter(double ratePerSecond, int burst, LongSupplier nanoClock) {
-    if (ratePerSecond < 0 || burst < 1) throw new IllegalArgumentException("rate >= 0 and burst >= 1");
+    if (ratePerSecond < 0 || burst < (ratePerSecond == 0 ? 0 : 1)) {
+      throw new IllegalArgumentException("rate >= 0 and burst >= 1, or 0 with rate 0");
+    }
     this.tokensPerNano = ratePerSecond / NANOS_PER_SECOND;
     this.burst = burst;
     this.nanoClock = nanoClock;

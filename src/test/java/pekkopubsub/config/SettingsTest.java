@@ -110,6 +110,7 @@ class SettingsTest {
     refused.put("connection.max-frame-size = 2GiB", "pubsub.connection.max-frame-size must be from 128 bytes to 1 GiB");
     refused.put("limits.json.max-string-length = 10GiB", "pubsub.limits.json.max-string-length must be from 1 KiB to 1 GiB");
     refused.put("limits.publish-rate = NaN", "pubsub.limits.publish-rate must be a number >= 0 (0: unlimited)");
+    refused.put("limits.publish-burst = 0", "pubsub.limits.publish-burst must be >= 1 (0 only with publish-rate 0, which turns the limit off)");
     refused.put("http.port = 10000000000", "pubsub.http.port must be a whole number up to 2147483647, not 10000000000");
     refused.put("http.port = abc", "pubsub.http.port must be a whole number, not \"abc\"");
     refused.put("connection.outbound-queue-size = \"256.9\"", "pubsub.connection.outbound-queue-size must be a whole number, not 256.9");
@@ -246,6 +247,15 @@ class SettingsTest {
     assertEquals(10000, l.maxConnections());
     assertEquals(1024, l.maxHttpConnections());
     assertEquals(Duration.ofMinutes(5), l.idleTimeout());
+  }
+
+  /** application.conf says "0 means unlimited": PUBLISH_RATE=0 PUBLISH_BURST=0 stopped the server at start. */
+  @Test
+  void publishRateAndBurstBothZeroAreUnlimited() {
+    Settings.Limits l = Settings.from(Settings.withDefaults(ConfigFactory.parseString(
+        "pubsub.limits.publish-rate = 0\npubsub.limits.publish-burst = 0"))).limits();
+    assertEquals(0.0, l.publishRate());
+    assertEquals(0, l.publishBurst());
   }
 
   @Test

@@ -70,14 +70,17 @@ class RateLimiterTest {
   }
 
   @Test
-  void rateZeroIsUnlimited() {
-    RateLimiter limiter = new RateLimiter(0, 1, now::get);
-    for (int i = 0; i < 10_000; i++) assertEquals(0, limiter.tryAcquire());
+  void rateZeroIsUnlimitedWhateverTheBurst() {
+    for (int burst : new int[] {0, 1}) {
+      RateLimiter limiter = new RateLimiter(0, burst, now::get);
+      for (int i = 0; i < 10_000; i++) assertEquals(0, limiter.tryAcquire(), "burst " + burst);
+    }
   }
 
   @Test
   void rejectsNonsense() {
     assertThrows(IllegalArgumentException.class, () -> new RateLimiter(-1, 1, now::get));
     assertThrows(IllegalArgumentException.class, () -> new RateLimiter(1, 0, now::get));
+    assertThrows(IllegalArgumentException.class, () -> new RateLimiter(0, -1, now::get));
   }
 }
