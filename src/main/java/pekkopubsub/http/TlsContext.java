@@ -47,6 +47,16 @@ public final class TlsContext {
   private final X509Certificate certificate;
   private final boolean clientCertificatesRequired;
 
+  static final String REJECT_RENEGOTIATION = "jdk.tls.rejectClientInitiatedRenegotiation";
+
+  static {
+    // A TLS 1.2 client may ask for a new handshake mid-session, and the JDK accepts: a client could
+    // make the server run full handshakes, its costliest work, as often as it liked (README, TLS).
+    // Set here, not only in scripts/jvm.options, which `java -jar` does not read; JSSE reads it when
+    // it serves its first handshake, which follows this class. An operator's explicit value stands.
+    if (System.getProperty(REJECT_RENEGOTIATION) == null) System.setProperty(REJECT_RENEGOTIATION, "true");
+  }
+
   private TlsContext(SSLContext sslContext, X509Certificate certificate, boolean clientCertificatesRequired) {
     this.sslContext = sslContext;
     this.certificate = certificate;
