@@ -81,14 +81,22 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
   }
 
   /**
-   * When a connection's first tick comes: at a point between half a tick and a whole one, drawn
-   * from {@code uniform} (0 to 1). Connections opened together (a reconnect storm, a load test)
-   * would otherwise send their heartbeats together, every interval, for as long as they live;
-   * spread, the first heartbeat still comes within one interval.
+   * A connection's first tick comes after {@code delay}, with {@code ticksCounted} of the interval's
+   * ticks taken as already past, so that its first heartbeat comes at a point between half an
+   * interval and a whole one. Connections opened together (a reconnect storm, a load test) would
+   * otherwise send their heartbeats together, every interval, for as long as they live.
    */
-  static java.time.Duration firstTickDelay(java.time.Duration tick, double uniform) {
-    long half = tick.toNanos() / 2;
-    return java.time.Duration.ofNanos(half + (long) (uniform * (tick.toNanos() - half)));
+  record FirstTick(java.time.Duration delay, long ticksCounted) {}
+
+  /** The first tick for {@code ticksPerHeartbeat} ticks an interval, the point drawn from {@code uniform} (0 to 1). */
+  static FirstTick firstTick(java.time.Duration heartbeatInterval, long ticksPerHeartbeat, double uniform) {
+    long interval = heartbeatInterval.toNanos();
+    long tick = interval / ticksPerHeartbeat;
+    long half = interval / 2;
+    long firstHeartbeat = Math.max(1, half + (long) (uniform * (interval - half)));
+    // The ticks after the first that the heartbeat waits for; the first then comes within one tick.
+    long ticksAfterFirst = Math.min(ticksPerHeartbeat - 1, (firstHeartbeat - 1) / tick);
+    return new FirstTick(java.time.Duration.ofNanos(firstHeartbeat - ticksAfterFirst * tick), ticksPerHeartbeat - 1 - ticksAfterFirst);
   }
 
   private final Inlet<Event> in = Inlet.create("Connection.in");
@@ -206,7 +214,9 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
       registry.tell(new ConnectionRegistry.Register(selfAsConnection, ticket));
       metrics.connectionOpened();
       java.time.Duration tick = settings.heartbeatInterval().dividedBy(heartbeatTicks);
-      scheduleWithFixedDelay(TICK, firstTickDelay(tick, java.util.concurrent.ThreadLocalRandom.current().nextDouble()), tick);
+      FirstTick first = firstTick(settings.heartbeatInterval(), heartbeatTicks, java.util.concurrent.ThreadLocalRandom.current().nextDouble());
+      ticksSinceHeartbeat = first.ticksCounted();
+      scheduleWithFixedDelay(TICK, first.delay(), tick);
       log().debug("connection {} opened", id);
       pull(in);
     }

@@ -57,11 +57,32 @@ class ConnectionTicksTest {
   }
 
   @Test
-  void theFirstTickComesBetweenHalfATickAndAWholeOneSoThatConnectionsOpenedTogetherSpreadTheirHeartbeats() {
-    Duration tick = Duration.ofSeconds(30);
-    assertEquals(Duration.ofSeconds(15), Connection.firstTickDelay(tick, 0.0));
-    assertEquals(Duration.ofMillis(22_500), Connection.firstTickDelay(tick, 0.5));
-    Duration latest = Connection.firstTickDelay(tick, Math.nextDown(1.0));
-    assertTrue(latest.compareTo(tick) <= 0 && latest.compareTo(Duration.ofMillis(29_999)) > 0, latest::toString);
+  void theFirstHeartbeatComesBetweenHalfAnIntervalAndAWholeOneSoThatConnectionsOpenedTogetherSpreadTheirHeartbeats() {
+    Duration interval = Duration.ofSeconds(30);
+    assertEquals(new Connection.FirstTick(Duration.ofSeconds(15), 0), Connection.firstTick(interval, 1, 0.0));
+    assertEquals(new Connection.FirstTick(Duration.ofMillis(22_500), 0), Connection.firstTick(interval, 1, 0.5));
+    Duration latest = Connection.firstTick(interval, 1, Math.nextDown(1.0)).delay();
+    assertTrue(latest.compareTo(interval) <= 0 && latest.compareTo(Duration.ofMillis(29_999)) > 0, latest::toString);
+  }
+
+  /** README: the first heartbeat comes 0.5-1 interval after the upgrade; with an idle timeout's finer ticks it came after a whole one. */
+  @Test
+  void withSeveralTicksAnIntervalTheFirstHeartbeatIsSpreadTheSame() {
+    Duration interval = Duration.ofSeconds(4);
+    for (long ticks : new long[] {2, 4, 7, 600}) {
+      Duration tick = Duration.ofNanos(interval.toNanos() / ticks);
+      for (double uniform : new double[] {0.0, 0.1, 0.5, 0.77, Math.nextDown(1.0)}) {
+        Connection.FirstTick first = Connection.firstTick(interval, ticks, uniform);
+        String what = ticks + " ticks, " + uniform + ": " + first;
+        // within a tick, give or take the nanoseconds an interval that ticks do not divide leaves over
+        assertTrue(first.delay().compareTo(Duration.ZERO) > 0 && first.delay().compareTo(tick.plusNanos(ticks)) <= 0, what);
+        assertTrue(first.ticksCounted() >= 0 && first.ticksCounted() < ticks, what);
+        // The heartbeat comes at the tick that brings the count to `ticks`.
+        Duration heartbeat = first.delay().plus(tick.multipliedBy(ticks - 1 - first.ticksCounted()));
+        assertTrue(heartbeat.compareTo(interval.dividedBy(2)) >= 0 && heartbeat.compareTo(interval) <= 0, what + " -> " + heartbeat);
+        long expectedMillis = 2000 + (long) (uniform * 2000);
+        assertTrue(Math.abs(heartbeat.toMillis() - expectedMillis) <= 1, what + " -> " + heartbeat);
+      }
+    }
   }
 }
