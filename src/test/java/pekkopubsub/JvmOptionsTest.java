@@ -33,7 +33,7 @@ class JvmOptionsTest {
 
   @Test
   void runTheBenchmarksAndTheImageStartTheJvmWithIt() throws Exception {
-    assertTrue(Files.readString(Path.of("scripts/run")).contains("exec java @scripts/jvm.options ${JAVA_OPTS:-} -jar"));
+    assertTrue(Files.readString(Path.of("scripts/run")).contains("exec java @\"$root/scripts/jvm.options\" ${JAVA_OPTS:-} -jar"));
     assertTrue(Files.readString(Path.of("scripts/lib/local-server.sh")).contains("java @\"$root/scripts/jvm.options\" ${JAVA_OPTS:-} -jar"));
     for (String benchmark : new String[] {"scripts/peers", "scripts/idle-latency"}) {
       assertTrue(Files.readString(Path.of(benchmark)).contains("start_local_server \"$jar\""), benchmark + " starts the server that way");
