@@ -22,9 +22,9 @@ COPY application.conf /app/application.conf
 COPY scripts/jvm.options /app/jvm.options
 COPY scripts/healthcheck /app/healthcheck
 USER pubsub
-ENV HOST=0.0.0.0 \
-    PORT=8000 \
-    JAVA_OPTS="-XX:MaxRAMPercentage=75"
+# No HOST or PORT here: environment variables beat the file, so they would hide a mounted file's
+# http.host and http.port. The image's application.conf says 0.0.0.0 and 8000.
+ENV JAVA_OPTS="-XX:MaxRAMPercentage=75"
 EXPOSE 8000
 # GET /health over http, or https with TLS_CERTIFICATE; under mutual TLS (TLS_CLIENT_CA) the
 # server answers only clients that present a certificate: the check takes one from HEALTHCHECK_CERT and

@@ -77,9 +77,10 @@ class DockerFilesTest {
     Matcher expose = Pattern.compile("(?m)^EXPOSE (\\d+)").matcher(dockerfile);
     assertTrue(expose.find());
     assertEquals(port, Integer.parseInt(expose.group(1)), "EXPOSE");
-    Matcher envPort = Pattern.compile("\\bPORT=(\\d+)").matcher(dockerfile);
-    assertTrue(envPort.find());
-    assertEquals(port, Integer.parseInt(envPort.group(1)), "ENV PORT");
+    // Set in the image, they would beat a mounted application.conf's http.host and http.port.
+    assertFalse(Pattern.compile("\\b(?:PORT|HOST)=").matcher(dockerfile).find(), "the image sets no PORT or HOST");
+    assertEquals(port, ConfigFactory.parseFile(Path.of("application.conf").toFile()).getInt("pubsub.http.port"),
+        "the image's application.conf");
     assertTrue(healthcheck.contains("port=\"${PORT:-" + port + "}\""), "the health check's default port");
 
     JsonNode service = compose.path("services").path("pubsub");
