@@ -13,7 +13,8 @@ FROM eclipse-temurin:17-jre-jammy
 RUN apt-get update \
  && apt-get install -y --no-install-recommends curl \
  && rm -rf /var/lib/apt/lists/* \
- && groupadd --system pubsub && useradd --system --gid pubsub --home-dir /app pubsub
+ && groupadd --system --gid 10001 pubsub \
+ && useradd --system --uid 10001 --gid pubsub --home-dir /app pubsub
 WORKDIR /app
 COPY --from=build /build/target/pekko-pubsub.jar /app/pekko-pubsub.jar
 # The operator's file; mount another over it, or set CONFIG_FILE.
@@ -21,7 +22,10 @@ COPY application.conf /app/application.conf
 # The server's JVM flags (see the file); JAVA_OPTS adds to them.
 COPY scripts/jvm.options /app/jvm.options
 COPY scripts/healthcheck /app/healthcheck
-USER pubsub
+# A fixed uid/gid, so that files mounted into the container (TLS certificate and key) can be
+# given to it on the host: chown 10001 (README, Docker). Numeric, so that Kubernetes'
+# runAsNonRoot can tell it is not root.
+USER 10001:10001
 # No HOST or PORT here: environment variables beat the file, so they would hide a mounted file's
 # http.host and http.port. The image's application.conf says 0.0.0.0 and 8000.
 ENV JAVA_OPTS="-XX:MaxRAMPercentage=75"

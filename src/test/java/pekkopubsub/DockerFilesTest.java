@@ -89,6 +89,19 @@ class DockerFilesTest {
     assertEquals(String.valueOf(port), service.path("environment").path("PORT").asText(String.valueOf(port)));
   }
 
+  /** README's certbot deploy hook gives the certificate and key to uid 10001. */
+  @Test
+  void theImageRunsAsTheFixedUidTheReadmeHandsFilesTo() throws IOException {
+    Matcher user = Pattern.compile("(?m)^USER (\\d+):(\\d+)$").matcher(dockerfile);
+    assertTrue(user.find(), "USER uid:gid, numeric");
+    assertEquals("10001", user.group(1), "uid");
+    assertEquals("10001", user.group(2), "gid");
+    assertTrue(dockerfile.contains("groupadd --system --gid 10001 pubsub"), "the group has that gid");
+    assertTrue(dockerfile.contains("useradd --system --uid 10001 --gid pubsub"), "the user has that uid");
+    String readme = Files.readString(Path.of("README.md"));
+    assertTrue(readme.contains("install -o 10001 -g 10001 -m 0600 \"$src/privkey.pem\""), "README's deploy hook");
+  }
+
   @Test
   void theHealthCheckIsTheScriptTheImageHolds() {
     Matcher copy = Pattern.compile("(?m)^COPY scripts/healthcheck (\\S+)$").matcher(dockerfile);
