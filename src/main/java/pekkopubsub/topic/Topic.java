@@ -60,7 +60,10 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
   public sealed interface Request extends Command, TopicManager.Command, DeadLetterSuppression {
     String topic();
 
-    String requestId();
+    /** The client's request_id, which an answer echoes; none for what a connection or an operator sends unasked. */
+    default String requestId() {
+      return null;
+    }
 
     ActorRef<Reply> replyTo();
   }
@@ -83,23 +86,13 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
    * event it received from this topic (0: none), in events or among a replay page's live events.
    * Events sent after it are dropped, and counted: they reached a connection that had already gone.
    */
-  public record Leave(String topic, ActorRef<Reply> replyTo, long receivedUpTo) implements Request {
-    @Override
-    public String requestId() {
-      return null;
-    }
-  }
+  public record Leave(String topic, ActorRef<Reply> replyTo, long receivedUpTo) implements Request {}
 
   /**
    * Sent by a connection once every unsubscribe it sent this topic is answered: the events sent to
    * it before them have reached it, and a {@link Leave} no longer needs to count them.
    */
-  public record UnsubscribesAnswered(String topic, ActorRef<Reply> replyTo) implements Request {
-    @Override
-    public String requestId() {
-      return null;
-    }
-  }
+  public record UnsubscribesAnswered(String topic, ActorRef<Reply> replyTo) implements Request {}
 
   /** {@code messageId}: a UUID, kept as the client spelled it; null means the topic assigns one. */
   public record Publish(String topic, String requestId, ActorRef<Reply> replyTo, String messageId, RawJson payload)
@@ -111,12 +104,7 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
   public record GetStats(ActorRef<Stats> replyTo) implements Command {}
 
   /** Asks for one topic's figures and who is subscribed (by client_id), for an operator; routed by name like a client's request. */
-  public record Describe(String topic, ActorRef<Reply> replyTo) implements Request {
-    @Override
-    public String requestId() {
-      return null;
-    }
-  }
+  public record Describe(String topic, ActorRef<Reply> replyTo) implements Request {}
 
   /**
    * One topic's figures: {@code retained} events from {@code oldestRetained} (null when none) up to
@@ -639,14 +627,19 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
   private Behavior<Command> onDescribe(Describe describe) {
     SortedMap<String, Integer> byClientId = new TreeMap<>();
     clientIds.values().forEach(id -> byClientId.merge(id, 1, Integer::sum));
-    describe.replyTo().tell(new Described(name, epoch, lastOffset, subscribers.size() + replaying.size(), dropped,
+    describe.replyTo().tell(new Described(name, epoch, lastOffset, subscriptionCount(), dropped,
         history.size(), history.size() == 0 ? null : history.oldestOffset(), Collections.unmodifiableSortedMap(byClientId)));
     return this;
   }
 
   private Behavior<Command> onGetStats(GetStats get) {
-    get.replyTo().tell(new Stats(name, lastOffset, subscribers.size() + replaying.size(), dropped));
+    get.replyTo().tell(new Stats(name, lastOffset, subscriptionCount(), dropped));
     return this;
+  }
+
+  /** The live subscribers and those still in their paged replay. */
+  private int subscriptionCount() {
+    return subscribers.size() + replaying.size();
   }
 
   private Behavior<Command> onDelete(Delete delete) {
@@ -657,7 +650,7 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
       subscriber.tell(deleted);
       dropOwed(replay);
     });
-    metrics.subscriptionsChanged(-subscribers.size() - replaying.size());
+    metrics.subscriptionsChanged(-subscriptionCount());
     delete.replyTo().tell(new TopicManager.TopicDeleted(name));
     return Behaviors.stopped();
   }
