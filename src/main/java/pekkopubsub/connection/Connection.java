@@ -344,18 +344,21 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
     }
 
     private void subscribeAnswered(String topic) {
-      pendingSubscribes.computeIfPresent(topic, (t, n) -> n > 1 ? n - 1 : null);
+      answerCame(pendingSubscribes, topic);
+    }
+
+    /** One answer fewer awaited from {@code topic} of those counted in {@code pending}; true when it was the last. */
+    private static boolean answerCame(Map<String, Integer> pending, String topic) {
+      Integer awaited = pending.get(topic);
+      if (awaited == null) return false;
+      if (awaited > 1) pending.put(topic, awaited - 1);
+      else pending.remove(topic);
+      return awaited == 1;
     }
 
     /** Once the last unsubscribe sent to {@code topic} is answered, the topic need no longer keep what it sent before them. */
     private void unsubscribeAnswered(String topic) {
-      Integer pending = pendingUnsubscribes.get(topic);
-      if (pending == null) return;
-      if (pending > 1) {
-        pendingUnsubscribes.put(topic, pending - 1);
-        return;
-      }
-      pendingUnsubscribes.remove(topic);
+      if (!answerCame(pendingUnsubscribes, topic)) return;
       forgetReceived(topic);
       Topic.UnsubscribesAnswered answered = new Topic.UnsubscribesAnswered(topic, self);
       ActorRef<Topic.Command> direct = routes.targetUnanswered(topic);

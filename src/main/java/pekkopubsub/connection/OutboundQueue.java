@@ -36,7 +36,7 @@ public final class OutboundQueue<S> {
    * never dropped; {@code source}: for a live one (published since the subscribe), what its drop
    * counts against should the answer be discarded, else null.
    */
-  private record Answer(long seq, ByteString frame, boolean event, Object source) {}
+  private record Answer<S>(long seq, ByteString frame, boolean event, S source) {}
 
   /**
    * The bytes of events a queue may hold while the heap is under pressure: 256 events of up to 256
@@ -59,7 +59,7 @@ public final class OutboundQueue<S> {
   private long[] eventSeqs;
   private int eventHead;
   private int eventCount;
-  private final ArrayDeque<Answer> answers = new ArrayDeque<>();
+  private final ArrayDeque<Answer<S>> answers = new ArrayDeque<>();
   private long nextSeq;
   private boolean closedForEvents;
   private final Map<S, Long> unreportedDrops = new HashMap<>();
@@ -96,12 +96,12 @@ public final class OutboundQueue<S> {
   }
 
   public void offerAnswer(ByteString frame) {
-    answers.addLast(new Answer(nextSeq++, frame, false, null));
+    answers.addLast(new Answer<>(nextSeq++, frame, false, null));
   }
 
   /** An event of a replay: kept in order with the answers, never dropped, and counted in {@link #eventsTaken} when taken. */
   public void offerReplayed(ByteString frame) {
-    answers.addLast(new Answer(nextSeq++, frame, true, null));
+    answers.addLast(new Answer<>(nextSeq++, frame, true, null));
   }
 
   /**
@@ -115,7 +115,7 @@ public final class OutboundQueue<S> {
       countDrop(source, 1);
       return Offer.REFUSED;
     }
-    answers.addLast(new Answer(nextSeq++, frame, true, source));
+    answers.addLast(new Answer<>(nextSeq++, frame, true, source));
     return Offer.ENQUEUED;
   }
 
@@ -173,12 +173,8 @@ public final class OutboundQueue<S> {
 
   /** Discards the queued answers: for a connection that is going away and will not read them. */
   public void discardAnswers() {
-    for (Answer answer : answers) {
-      if (answer.source() != null) {
-        @SuppressWarnings("unchecked")
-        S source = (S) answer.source();
-        countDrop(source, 1);
-      }
+    for (Answer<S> answer : answers) {
+      if (answer.source() != null) countDrop(answer.source(), 1);
     }
     answers.clear();
   }
