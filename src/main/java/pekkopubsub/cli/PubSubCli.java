@@ -3,7 +3,6 @@ package pekkopubsub.cli;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.BufferedInputStream;
@@ -383,12 +382,7 @@ public final class PubSubCli {
       PubSubCli cli = root.cli;
       PubSubClient client = root.connect();
       try {
-        ObjectNode subscribe = PubSubClient.request("subscribe").put("topic", topic);
-        if (last != null) subscribe.put("last_n", last);
-        if (since != null) subscribe.put("since_offset", since);
-        if (epoch != null) subscribe.put("epoch", epoch);
-        if (clientId != null) subscribe.put("client_id", clientId);
-        JsonNode ack = answer(client.request(subscribe));
+        JsonNode ack = answer(client.subscribe(topic, last, since, epoch, clientId));
         cli.err.println("subscribed to '" + topic + "' (epoch " + ack.path("epoch").asText()
             + ", replayed " + ack.path("replayed").asInt(0)
             + (ack.has("recovered") ? ", recovered " + ack.path("recovered").asBoolean() : "") + ")");

@@ -82,16 +82,24 @@ public final class PubSubClient implements AutoCloseable {
   // ---- requests ----
 
   public CompletableFuture<JsonNode> subscribe(String topic) {
-    return request(request("subscribe").put("topic", topic));
+    return subscribe(topic, null, null, null, null);
   }
 
   public CompletableFuture<JsonNode> subscribeLast(String topic, int lastN) {
-    return request(request("subscribe").put("topic", topic).put("last_n", lastN));
+    return subscribe(topic, lastN, null, null, null);
   }
 
   public CompletableFuture<JsonNode> subscribeSince(String topic, long sinceOffset, String epoch) {
-    ObjectNode subscribe = request("subscribe").put("topic", topic).put("since_offset", sinceOffset);
+    return subscribe(topic, null, sinceOffset, epoch, null);
+  }
+
+  /** A subscribe with the options given; a null one is left out of the request. */
+  public CompletableFuture<JsonNode> subscribe(String topic, Integer lastN, Long sinceOffset, String epoch, String clientId) {
+    ObjectNode subscribe = request("subscribe").put("topic", topic);
+    if (lastN != null) subscribe.put("last_n", lastN);
+    if (sinceOffset != null) subscribe.put("since_offset", sinceOffset);
     if (epoch != null) subscribe.put("epoch", epoch);
+    if (clientId != null) subscribe.put("client_id", clientId);
     return request(subscribe);
   }
 

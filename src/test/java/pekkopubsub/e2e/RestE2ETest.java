@@ -71,7 +71,7 @@ class RestE2ETest {
       assertEquals(2, topic.path("subscribers").asInt(-1), stats::toString);
       assertEquals(0, topic.path("dropped").asLong(-1), stats::toString);
 
-      ack(a.request(PubSubClient.request("subscribe").put("topic", name).put("client_id", "web-1")), name);
+      ack(a.subscribe(name, null, null, null, "web-1"), name);
       AdminClient.Answer described = admin.describeTopic(name);
       assertEquals(200, described.status(), described::toString);
       assertJson(described);
