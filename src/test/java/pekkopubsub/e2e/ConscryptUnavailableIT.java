@@ -12,7 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Enumeration;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.ZipEntry;
@@ -92,18 +91,7 @@ class ConscryptUnavailableIT {
   }
 
   private Process start(Path jar, TestCertificates certs, int port, String provider, Path log) throws IOException {
-    Path workDir = Files.createDirectories(dir.resolve("work-" + provider));
-    ProcessBuilder builder = PackagedServer.command(jar, workDir, List.of("CONFIG_FILE", "PUBSUB_API_KEYS", "LOG_LEVEL", "LOG_FORMAT",
-            "TLS_CLIENT_CA", "TLS_RELOAD_INTERVAL"))
-        .redirectErrorStream(true)
-        .redirectOutput(log.toFile());
-    Map<String, String> env = builder.environment();
-    env.put("PORT", String.valueOf(port));
-    env.put("HOST", "127.0.0.1");
-    env.put("TLS_CERTIFICATE", certs.certificate().toString());
-    env.put("TLS_PRIVATE_KEY", certs.privateKey().toString());
-    env.put("TLS_PROVIDER", provider);
-    return builder.start();
+    return PackagedServer.startTls(jar, Files.createDirectories(dir.resolve("work-" + provider)), certs, port, provider, log);
   }
 
   private static String read(Path log) {

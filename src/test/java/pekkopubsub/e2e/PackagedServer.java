@@ -8,7 +8,9 @@ import java.io.File;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import pekkopubsub.http.TestCertificates;
 
 /** The packaged server jar (system property {@code server.jar}, set by failsafe) run as an operator runs it: {@code java -jar}. */
 final class PackagedServer {
@@ -34,6 +36,25 @@ final class PackagedServer {
         .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
     builder.environment().keySet().removeIf(unsetVariables::contains);
     return builder;
+  }
+
+  /**
+   * {@code java -jar jar} in {@code workDir} serving TLS with {@code certs} on 127.0.0.1:{@code port},
+   * with the JDK's TLS unless {@code provider} names another, its output in {@code log}.
+   */
+  static Process startTls(Path jar, Path workDir, TestCertificates certs, int port, String provider, Path log)
+      throws IOException {
+    ProcessBuilder builder = command(jar, workDir, List.of("CONFIG_FILE", "PUBSUB_API_KEYS", "LOG_LEVEL", "LOG_FORMAT",
+            "TLS_CLIENT_CA", "TLS_RELOAD_INTERVAL", "TLS_PROVIDER", "JAVA_TOOL_OPTIONS"))
+        .redirectErrorStream(true)
+        .redirectOutput(log.toFile());
+    Map<String, String> env = builder.environment();
+    env.put("PORT", String.valueOf(port));
+    env.put("HOST", "127.0.0.1");
+    env.put("TLS_CERTIFICATE", certs.certificate().toString());
+    env.put("TLS_PRIVATE_KEY", certs.privateKey().toString());
+    if (provider != null) env.put("TLS_PROVIDER", provider);
+    return builder.start();
   }
 
   /** Sends the signal ({@code TERM}, {@code INT}) as {@code kill} does. */

@@ -13,7 +13,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLSocket;
@@ -42,17 +41,8 @@ class TlsRenegotiationIT {
   void aClientInitiatedRenegotiationIsRefusedAndTheSessionEnds() throws Exception {
     TestCertificates certs = TestCertificates.create(dir.resolve("certs"), "EC");
     int port = LocalServer.freePort();
-    Path workDir = Files.createDirectories(dir.resolve("work"));
-    ProcessBuilder builder = PackagedServer.command(PackagedServer.jar(), workDir, List.of("CONFIG_FILE", "PUBSUB_API_KEYS",
-            "LOG_LEVEL", "LOG_FORMAT", "TLS_CLIENT_CA", "TLS_RELOAD_INTERVAL", "TLS_PROVIDER", "JAVA_TOOL_OPTIONS"))
-        .redirectErrorStream(true)
-        .redirectOutput(dir.resolve("server.log").toFile());
-    Map<String, String> env = builder.environment();
-    env.put("PORT", String.valueOf(port));
-    env.put("HOST", "127.0.0.1");
-    env.put("TLS_CERTIFICATE", certs.certificate().toString());
-    env.put("TLS_PRIVATE_KEY", certs.privateKey().toString());
-    process = builder.start();
+    process = PackagedServer.startTls(PackagedServer.jar(), Files.createDirectories(dir.resolve("work")), certs, port, null,
+        dir.resolve("server.log"));
     HttpClient https = HttpClient.newBuilder().sslContext(certs.clientContext()).connectTimeout(Duration.ofSeconds(5)).build();
     TestServer.awaitHealthy(process, new AdminClient(URI.create("https://localhost:" + port), Map.of(), https));
 
