@@ -128,6 +128,12 @@ public final class PubSubCli {
     return arg.length() <= 60 ? arg : arg.substring(0, 57) + "...";
   }
 
+  private static void daemonThread(Runnable task) {
+    Thread thread = new Thread(task, "pubsub-reconnect");
+    thread.setDaemon(true);
+    thread.start();
+  }
+
   /** Ends a running {@code sub} as Ctrl-C does: it closes its connection and returns {@link #OK}. */
   public void stop() {
     stopRequested.complete(null);
@@ -370,6 +376,16 @@ public final class PubSubCli {
         description = "the subscription's client_id: informational, shown by 'topics show' and in the server's logs")
     String clientId;
 
+    @Option(names = "--reconnect",
+        description = "once subscribed, survive a lost connection or a server restart: reconnect (waiting 0.5 s, doubling"
+            + " up to about 10 s) and resume after the last event printed (since_offset with its epoch); what cannot be"
+            + " recovered is reported on stderr")
+    boolean reconnect;
+
+    /** The newest offset printed, and the epoch of the subscription it came in: where a reconnect resumes. */
+    private Long lastOffset;
+    private String lastEpoch;
+
     @Override
     public Integer call() throws InterruptedException {
       if (last != null && since != null) throw new Failure(USAGE, "--last and --since cannot be combined");
@@ -380,18 +396,109 @@ public final class PubSubCli {
       }
       if (since != null && since < 0) throw new Failure(USAGE, "--since wants an offset >= 0, not " + since);
       PubSubCli cli = root.cli;
+      // The first subscription's failures are the caller's to see: a mistyped topic or URL must not loop.
       PubSubClient client = root.connect();
       try {
-        JsonNode ack = answer(client.subscribe(topic, last, since, epoch, clientId));
-        cli.err.println("subscribed to '" + topic + "' (epoch " + ack.path("epoch").asText()
-            + ", replayed " + ack.path("replayed").asInt(0)
-            + (ack.has("recovered") ? ", recovered " + ack.path("recovered").asBoolean() : "") + ")");
-        cli.stoppable = true;
-        return printEvents(cli, client);
+        subscribed(answer(client.subscribe(topic, last, since, epoch, clientId)), false);
+      } catch (RuntimeException e) {
+        client.close();
+        throw e;
+      }
+      cli.stoppable = true;
+      try {
+        ReconnectBackoff backoff = new ReconnectBackoff();
+        while (true) {
+          Failure lost;
+          try {
+            return printEvents(cli, client);
+          } catch (Failure failure) {
+            if (!reconnect || !failure.mayPass()) throw failure;
+            lost = failure;
+          } finally {
+            client.close();
+          }
+          client = reconnect(cli, backoff, lost);
+          if (client == null) return OK;
+        }
       } finally {
         cli.stoppable = false;
-        client.close();
       }
+    }
+
+    /** A new subscription after {@code lost}, attempted until one succeeds; null when Ctrl-C or SIGTERM came first. */
+    private PubSubClient reconnect(PubSubCli cli, ReconnectBackoff backoff, Failure lost) throws InterruptedException {
+      Failure last = lost;
+      while (true) {
+        Duration wait = backoff.next();
+        cli.err.println("pubsub: " + last.getMessage() + "; reconnecting in " + String.format(Locale.ROOT, "%.1f", wait.toMillis() / 1000.0) + " s");
+        if (stoppedWithin(cli, wait)) return null;
+        CompletableFuture<PubSubClient> attempt = CompletableFuture.supplyAsync(this::resubscribe, PubSubCli::daemonThread);
+        // A server that does not answer holds an attempt for up to 10 s; Ctrl-C must not wait for it.
+        try {
+          CompletableFuture.anyOf(attempt, cli.stopRequested).join();
+        } catch (CompletionException failedAttempt) {
+          // its failure is read from the attempt below
+        }
+        if (cli.stopRequested.isDone()) {
+          attempt.thenAccept(PubSubClient::close);
+          return null;
+        }
+        try {
+          PubSubClient client = attempt.join();
+          backoff.reset();
+          return client;
+        } catch (CompletionException e) {
+          Failure failure = Failure.of(e.getCause() instanceof Exception cause ? cause : e);
+          if (!failure.mayPass()) throw failure;
+          last = failure;
+        }
+      }
+    }
+
+    private static boolean stoppedWithin(PubSubCli cli, Duration wait) throws InterruptedException {
+      try {
+        cli.stopRequested.get(wait.toMillis(), TimeUnit.MILLISECONDS);
+        return true;
+      } catch (TimeoutException e) {
+        return false;
+      } catch (ExecutionException e) {
+        return true;
+      }
+    }
+
+    /** Subscribes again, after the last event printed when there was one, else as the first subscription did. */
+    private PubSubClient resubscribe() {
+      PubSubClient client = root.connect();
+      try {
+        boolean resuming = lastOffset != null;
+        JsonNode answer = await(client.subscribe(topic, resuming ? null : last, resuming ? lastOffset : since,
+            resuming ? lastEpoch : epoch, clientId), ENDED);
+        if (!"ack".equals(answer.path("type").asText())) {
+          JsonNode error = answer.path("error");
+          // A restarted server holds no topics until they are created again: wait for it, as for the server.
+          throw new Failure(SERVER_ERROR, Failure.describe(error), "TOPIC_NOT_FOUND".equals(error.path("code").asText()));
+        }
+        subscribed(answer, resuming);
+        return client;
+      } catch (RuntimeException e) {
+        client.close();
+        throw e;
+      }
+    }
+
+    private void subscribed(JsonNode ack, boolean resuming) {
+      PubSubCli cli = root.cli;
+      String newEpoch = ack.path("epoch").asText();
+      cli.err.println((lastEpoch == null && !resuming ? "subscribed to '" : "resubscribed to '") + topic + "' (epoch " + newEpoch
+          + ", replayed " + ack.path("replayed").asInt(0)
+          + (ack.has("recovered") ? ", recovered " + ack.path("recovered").asBoolean() : "") + ")");
+      if (resuming && !ack.path("recovered").asBoolean(true)) {
+        cli.err.println("pubsub: " + (newEpoch.equals(lastEpoch)
+            ? "events after offset " + lastOffset + " were evicted from the replay buffer before the reconnect: offsets skip"
+            : "topic '" + topic + "' was created again (epoch " + lastEpoch + ", now " + newEpoch + "): events of the old"
+                + " epoch after offset " + lastOffset + " are lost, and offsets start again"));
+      }
+      lastEpoch = newEpoch;
     }
 
     private int printEvents(PubSubCli cli, PubSubClient client) throws InterruptedException {
@@ -402,7 +509,8 @@ public final class PubSubCli {
             PubSubClient.CloseStatus status = client.closed().join();
             throw new Failure(ENDED, status.code() == -1
                 ? "connection to the server lost (" + status.reason() + ")"
-                : "the server closed the connection (" + status.code() + (status.reason().isEmpty() ? "" : " " + status.reason()) + ")");
+                : "the server closed the connection (" + status.code() + (status.reason().isEmpty() ? "" : " " + status.reason()) + ")",
+                true);
           }
           continue;
         }
@@ -410,6 +518,7 @@ public final class PubSubCli {
         String msg = frame.path("msg").asText();
         if ("event".equals(type)) {
           cli.out.println(frame.toString());
+          if (frame.path("offset").canConvertToLong()) lastOffset = frame.path("offset").asLong();
           // A PrintStream keeps write errors to itself and the JVM ignores SIGPIPE: unchecked, `pubsub sub |
           // head -n 1` held its subscription and consumed events after head had gone. Exit 0, as on Ctrl-C:
           // the reader left having what it wanted. checkError flushes too, which keeps `sub | jq` live.
@@ -548,9 +657,9 @@ public final class PubSubCli {
     try {
       return request.get(ANSWER_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {
-      throw new Failure(UNREACHABLE, "no answer from the server within " + ANSWER_TIMEOUT.toSeconds() + " s");
+      throw new Failure(UNREACHABLE, "no answer from the server within " + ANSWER_TIMEOUT.toSeconds() + " s", true);
     } catch (ExecutionException e) {
-      throw new Failure(lost, "connection to the server lost (" + e.getCause().getMessage() + ")");
+      throw new Failure(lost, "connection to the server lost (" + e.getCause().getMessage() + ")", true);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new Failure(UNREACHABLE, "interrupted");
@@ -561,19 +670,30 @@ public final class PubSubCli {
   static final class Failure extends RuntimeException {
     private static final long serialVersionUID = 1L;
     private final int exitCode;
+    private final boolean mayPass;
 
     Failure(int exitCode, String message) {
+      this(exitCode, message, false);
+    }
+
+    /** {@code mayPass}: the server or the network may be back in a while (a restart, a cut), so {@code sub --reconnect} tries again. */
+    Failure(int exitCode, String message, boolean mayPass) {
       super(message, null, false, false);
       this.exitCode = exitCode;
+      this.mayPass = mayPass;
     }
 
     int exitCode() {
       return exitCode;
     }
 
+    boolean mayPass() {
+      return mayPass;
+    }
+
     static Failure of(Exception e) {
       if (e instanceof Failure failure) return failure;
-      if (e instanceof UncheckedIOException io) return new Failure(UNREACHABLE, "cannot reach the server: " + reason(io));
+      if (e instanceof UncheckedIOException io) return new Failure(UNREACHABLE, "cannot reach the server: " + reason(io), true);
       return new Failure(USAGE, "unexpected failure: " + e);
     }
 
@@ -594,10 +714,10 @@ public final class PubSubCli {
               : said != null ? ": " + said
               : status == 503 ? ": the server is shutting down or at its connection limit" : "";
           return new Failure(SERVER_ERROR, "the server refused the WebSocket connection to " + ws
-              + " (HTTP " + status + hint + ")");
+              + " (HTTP " + status + hint + ")", status == 503);
         }
       }
-      return new Failure(UNREACHABLE, "cannot connect to " + ws + ": " + reason(e));
+      return new Failure(UNREACHABLE, "cannot connect to " + ws + ": " + reason(e), true);
     }
 
     /** The message of a JSON error body, {"error":{"code":...,"message":...}}; null for another body or none. */

@@ -1,6 +1,7 @@
 package pekkopubsub.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static pekkopubsub.e2e.Wire.ack;
 import static pekkopubsub.e2e.Wire.await;
@@ -14,6 +15,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
+import java.net.URI;
 import java.nio.file.Path;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -78,13 +80,22 @@ class CliE2ETest {
     final CompletableFuture<Integer> exit;
 
     Background(String... args) {
-      this(null, args);
+      this((PrintStream) null, args);
     }
 
     /** Printing to {@code stdout} when given, as a pipe to another program, else to {@link #out}. */
     Background(PrintStream stdout, String... args) {
+      this(withUrl(args), stdout);
+    }
+
+    /** Against the server at {@code url} instead of the class's. */
+    Background(URI url, String... args) {
+      this(withUrl(url, args), null);
+    }
+
+    private Background(String[] argsWithUrl, PrintStream stdout) {
       cli = new PubSubCli(new ByteArrayInputStream(new byte[0]), stdout != null ? stdout : print(out), print(err));
-      exit = CompletableFuture.supplyAsync(() -> cli.run(withUrl(args)));
+      exit = CompletableFuture.supplyAsync(() -> cli.run(argsWithUrl));
     }
 
     String err() {
@@ -125,7 +136,11 @@ class CliE2ETest {
   }
 
   static String[] withUrl(String... args) {
-    List<String> all = new ArrayList<>(List.of("--url", server.httpBase().toString()));
+    return withUrl(server.httpBase(), args);
+  }
+
+  static String[] withUrl(URI url, String... args) {
+    List<String> all = new ArrayList<>(List.of("--url", url.toString()));
     all.addAll(List.of(args));
     return all.toArray(String[]::new);
   }
@@ -385,6 +400,78 @@ class CliE2ETest {
     assertEquals(List.of(2L, 3L), Wire.offsets(sub.awaitLines(2)));
     sub.cli.stop();
     assertEquals(PubSubCli.OK, sub.awaitExit());
+  }
+
+  /** A network cut: the CLI reconnects and replays what was published meanwhile, each offset once. */
+  @Test
+  void subWithReconnectReplaysWhatWasPublishedWhileItsConnectionWasCut() throws Exception {
+    String topic = server.createTopic("cli-cut");
+    PubSubClient publisher = server.connect();
+    try (CuttableProxy proxy = CuttableProxy.to(server.httpBase())) {
+      Background sub = new Background(proxy.uri(), "sub", topic, "--reconnect");
+      sub.awaitSubscribed();
+      ack(publisher.publish(topic, Wire.payload(1)), topic);
+      sub.awaitLines(1);
+
+      proxy.cut();
+      Wire.eventually(Wire.WAIT, sub::err, e -> e.contains("reconnecting in"), "sub reports the lost connection");
+      ack(publisher.publish(topic, Wire.payload(2)), topic);
+      ack(publisher.publish(topic, Wire.payload(3)), topic);
+      proxy.restore();
+      Wire.eventually(Wire.WAIT, sub::err, e -> e.contains("resubscribed to"), "sub subscribes again");
+      ack(publisher.publish(topic, Wire.payload(4)), topic);
+
+      List<JsonNode> lines = sub.awaitLines(4);
+      assertEquals(List.of(1L, 2L, 3L, 4L), Wire.offsets(lines), sub.err());
+      assertTrue(lines.get(1).path("replay").asBoolean() && lines.get(2).path("replay").asBoolean(), lines::toString);
+      assertEquals(Wire.payload(4), lines.get(3).path("message").path("payload"));
+      assertTrue(sub.err().contains("replayed 2, recovered true"), sub.err());
+      assertFalse(sub.exit.isDone(), sub.err());
+
+      sub.cli.stop();
+      assertEquals(PubSubCli.OK, sub.awaitExit(), sub.err());
+    }
+  }
+
+  /** A restart loses every topic: the CLI waits for its topic to be created again and says its old events are gone. */
+  @Test
+  void subWithReconnectFollowsItsTopicAcrossAServerRestart() {
+    TestServer first = TestServer.start();
+    TestServer second = null;
+    try {
+      String topic = first.createTopic("cli-restart");
+      Background sub = new Background(first.httpBase(), "sub", topic, "--reconnect");
+      sub.awaitSubscribed();
+      ack(first.connect().publish(topic, Wire.payload(1)), topic);
+      sub.awaitLines(1);
+
+      int port = first.httpBase().getPort();
+      first.close();
+      Wire.eventually(Wire.WAIT, sub::err, e -> e.contains("reconnecting in"), "sub reports the lost server");
+      second = TestServer.startAt(port);
+      Wire.eventually(Wire.WAIT, sub::err, e -> e.contains("TOPIC_NOT_FOUND"), "sub waits for its topic");
+      assertEquals(201, second.admin().createTopic(topic).status());
+      Wire.eventually(Wire.WAIT, sub::err, e -> e.contains("resubscribed to"), "sub subscribes again");
+      ack(second.connect().publish(topic, Wire.payload(2)), topic);
+
+      List<JsonNode> lines = sub.awaitLines(2);
+      assertEquals(List.of(1L, 1L), Wire.offsets(lines), "offsets start again in the new epoch");
+      assertEquals(Wire.payload(2), lines.get(1).path("message").path("payload"));
+      assertTrue(sub.err().contains("was created again"), sub.err());
+
+      sub.cli.stop();
+      assertEquals(PubSubCli.OK, sub.awaitExit(), sub.err());
+    } finally {
+      if (second != null) second.close();
+    }
+  }
+
+  /** Without --reconnect a lost server still ends the subscription with exit 4, and the first subscribe never retries. */
+  @Test
+  void subWithReconnectStillFailsAtOnceWhenItCouldNeverSubscribe() {
+    Run missing = pubsub("sub", TestServer.uniqueTopicName("cli-never"), "--reconnect");
+    assertEquals(PubSubCli.SERVER_ERROR, missing.exit(), missing::toString);
+    assertTrue(missing.errorLine().contains("TOPIC_NOT_FOUND"), missing::toString);
   }
 
   @Test

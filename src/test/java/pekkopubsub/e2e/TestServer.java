@@ -91,6 +91,18 @@ public final class TestServer implements AutoCloseable {
     throw last;
   }
 
+  /** A server on {@code port}, as a restarted one comes back where clients expect it; one attempt. */
+  public static TestServer startAt(int port) {
+    TestServer server = new TestServer(LocalServer.start(port, Map.of()), URI.create("http://127.0.0.1:" + port), null);
+    try {
+      server.awaitHealthy();
+      return server;
+    } catch (RuntimeException e) {
+      server.close();
+      throw e;
+    }
+  }
+
   private void awaitHealthy() {
     long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
     while (true) {
