@@ -466,7 +466,7 @@ class CliE2ETest {
     }
   }
 
-  /** Without --reconnect a lost server still ends the subscription with exit 4, and the first subscribe never retries. */
+  /** The first subscribe never retries, so a mistyped topic ends the command at once. */
   @Test
   void subWithReconnectStillFailsAtOnceWhenItCouldNeverSubscribe() {
     Run missing = pubsub("sub", TestServer.uniqueTopicName("cli-never"), "--reconnect");
