@@ -81,7 +81,7 @@ public final class Guardian {
 
   /** Reads the TLS files again every {@code interval}, on the dispatcher for blocking work. */
   private static void watchTlsFiles(ActorSystem<?> system, TlsFiles tls, Duration interval, ServerMetrics metrics) {
-    metrics.watchTlsCertificate(() -> tls.certificate().getNotAfter().toInstant().getEpochSecond(), tls::refusals);
+    metrics.watchTls(() -> tls.certificate().getNotAfter().toInstant().getEpochSecond(), tls::refusals);
     if (interval.isZero()) return;
     system.scheduler().scheduleWithFixedDelay(interval, interval, tls::check,
         system.dispatchers().lookup(DispatcherSelector.blocking()));

@@ -65,8 +65,9 @@ public final class ServerMetrics {
   private final Counter framesOut;
   private final Counter unresponsiveClosed;
   private final Counter httpRefused;
-  private final Counter tlsFailedHandshakes;
-  private final Counter tlsFailedSessions;
+  /** Registered by {@link #watchTls} before the port serves TLS: a server without TLS exports no TLS series. */
+  private volatile Counter tlsFailedHandshakes;
+  private volatile Counter tlsFailedSessions;
   private final Map<DropReason, Counter> dropped = new EnumMap<>(DropReason.class);
   private final Map<ErrorCode, Counter> errors = new EnumMap<>(ErrorCode.class);
   private final AtomicLong connections = new AtomicLong();
@@ -104,8 +105,6 @@ public final class ServerMetrics {
         .description("WebSocket frames sent").register(registry);
     unresponsiveClosed = Counter.builder("pubsub.connections.unresponsive")
         .description("Connections cut off after max-unanswered-pings WebSocket pings with nothing back").register(registry);
-    tlsFailedHandshakes = tlsFailures(registry, "handshake");
-    tlsFailedSessions = tlsFailures(registry, "session");
     for (DropReason reason : DropReason.values()) {
       dropped.put(reason, Counter.builder("pubsub.events.dropped").tag("reason", reason.label())
           .description("Events that did not reach a subscriber, by reason").register(registry));
@@ -166,8 +165,13 @@ public final class ServerMetrics {
         .description("pubsub.connection.heap-high-watermark in bytes (0: off)").register(registry);
   }
 
-  /** Meters the certificate the port serves (with TLS only): when it expires, and renewals that were not served. */
-  public void watchTlsCertificate(LongSupplier expiresEpochSecond, LongSupplier refusedReloads) {
+  /**
+   * Meters TLS, for a port that serves it (before it does): connections that failed, when the
+   * certificate served expires, and renewals that were not served.
+   */
+  public void watchTls(LongSupplier expiresEpochSecond, LongSupplier refusedReloads) {
+    tlsFailedHandshakes = tlsFailures(registry, "handshake");
+    tlsFailedSessions = tlsFailures(registry, "session");
     Gauge.builder("pubsub.tls.certificate.expiry", expiresEpochSecond::getAsLong).baseUnit("seconds")
         .description("When the certificate served now expires, in seconds since the epoch").register(registry);
     tlsRefusedReloads = refusedReloads;
@@ -208,7 +212,7 @@ public final class ServerMetrics {
     errors.get(code).increment();
   }
 
-  /** A TLS connection that failed, during its handshake or after it. */
+  /** A TLS connection that failed, during its handshake or after it (on a port {@link #watchTls} metered). */
   public void tlsFailed(boolean duringHandshake) {
     (duringHandshake ? tlsFailedHandshakes : tlsFailedSessions).increment();
   }

@@ -169,6 +169,24 @@ class TlsE2ETest {
     }
   }
 
+  /** An alert on TLS failures is for a server with TLS: one without exported them as zeros, which read as TLS working. */
+  @Test
+  void onlyAServerWithTlsExportsTheTlsSeries() throws Exception {
+    try (TestServer plain = TestServer.start()) {
+      String metrics = plain.admin().send("GET", "/metrics", null).body().asText();
+      assertTrue(metrics.contains("\npubsub_connections "), metrics);
+      assertEquals(List.of(), metrics.lines().filter(line -> line.contains("pubsub_tls_")).toList(), "TLS series without TLS");
+    }
+    try (TlsServer server = TlsServer.start(TestCertificates.create(dir, "EC"), Map.of())) {
+      String metrics = server.https().send(HttpRequest.newBuilder(server.base().resolve("/metrics")).build(),
+          HttpResponse.BodyHandlers.ofString()).body();
+      for (String series : List.of("pubsub_tls_failures_total{during=\"handshake\"} 0.0",
+          "pubsub_tls_failures_total{during=\"session\"} 0.0", "pubsub_tls_reload_refused_total 0.0")) {
+        assertTrue(metrics.lines().anyMatch(series::equals), series + " in " + metrics);
+      }
+    }
+  }
+
   @Test
   void aServerWhoseKeyCannotBeReadStopsAsUnableToServe() throws Exception {
     TestCertificates certs = TestCertificates.create(dir, "RSA");
