@@ -86,7 +86,19 @@ class DockerFilesTest {
     JsonNode service = compose.path("services").path("pubsub");
     String mapping = service.path("ports").path(0).asText();
     assertEquals(String.valueOf(port), mapping.substring(mapping.lastIndexOf(':') + 1), "compose publishes " + mapping);
-    assertEquals(String.valueOf(port), service.path("environment").path("PORT").asText(String.valueOf(port)));
+  }
+
+  /** A variable of a server setting beats the file's line: set in the image or by compose, it hides a mounted application.conf's. */
+  @Test
+  void neitherTheImageNorComposeSetsAVariableThatBeatsAMountedApplicationConf() throws IOException {
+    Set<String> settings = settingVariables();
+    List<String> image = new ArrayList<>(imageEnvironment());
+    image.retainAll(settings);
+    assertEquals(List.of(), image, "the Dockerfile's ENV");
+    List<String> composed = new ArrayList<>();
+    compose.path("services").path("pubsub").path("environment").fieldNames().forEachRemaining(composed::add);
+    composed.retainAll(settings);
+    assertEquals(List.of(), composed, "docker-compose.yml's environment");
   }
 
   /** README's certbot deploy hook gives the certificate and key to uid 10001. */
@@ -124,13 +136,9 @@ class DockerFilesTest {
   void everyEnvironmentVariableIsOneTheServerReads() throws IOException {
     Set<String> known = new TreeSet<>(VARIABLES_OUTSIDE_CONFIG);
     known.addAll(HEALTH_CHECK_VARIABLES);
-    Matcher override = Pattern.compile("\\$\\{\\?([A-Z_][A-Z0-9_]*)}")
-        .matcher(Files.readString(Path.of("src/main/resources/env-overrides.conf")));
-    while (override.find()) known.add(override.group(1));
+    known.addAll(settingVariables());
 
-    Set<String> named = new LinkedHashSet<>();
-    Matcher env = Pattern.compile("(?m)^(?:ENV\\s+|\\s+)([A-Z_][A-Z0-9_]*)=").matcher(dockerfile);
-    while (env.find()) named.add(env.group(1));
+    Set<String> named = new LinkedHashSet<>(imageEnvironment());
     named.addAll(references(dockerfile));
     named.addAll(references(healthcheck));
     compose.path("services").path("pubsub").path("environment").fieldNames().forEachRemaining(named::add);
@@ -143,6 +151,23 @@ class DockerFilesTest {
     List<String> unknown = new ArrayList<>(named);
     unknown.removeAll(known);
     assertEquals(List.of(), unknown, "environment variables the server does not read (known: " + known + ")");
+  }
+
+  /** The variables env-overrides.conf reads: each sets a server setting over application.conf. */
+  private static Set<String> settingVariables() throws IOException {
+    Set<String> names = new TreeSet<>();
+    Matcher override = Pattern.compile("\\$\\{\\?([A-Z_][A-Z0-9_]*)}")
+        .matcher(Files.readString(Path.of("src/main/resources/env-overrides.conf")));
+    while (override.find()) names.add(override.group(1));
+    return names;
+  }
+
+  /** The variables the Dockerfile's ENV lines set. */
+  private static Set<String> imageEnvironment() {
+    Set<String> names = new LinkedHashSet<>();
+    Matcher env = Pattern.compile("(?m)^(?:ENV\\s+|\\s+)([A-Z_][A-Z0-9_]*)=").matcher(dockerfile);
+    while (env.find()) names.add(env.group(1));
+    return names;
   }
 
   private static List<String> references(String text) {
