@@ -64,8 +64,9 @@ public final class Bench {
 
   /** Runs {@code c} (one run, or a sweep), writes the JSON and PNG, returns them. */
   public static Outcome run(BenchConfig c, Consumer<String> log) throws Exception {
-    Path out = c.outDir != null ? c.outDir
-        : Path.of("target", "bench", c.scenario + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+    // scripts/bench names the repository's target/bench: it runs in the caller's directory, for the paths given there.
+    Path out = c.outDir != null ? c.outDir : Path.of(System.getProperty("bench.results", "target/bench"),
+        c.scenario + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
     Files.createDirectories(out);
     c.profileFile = out.resolve("server.jfr");
     Consumer<String> progress = c.quiet ? line -> {} : log;

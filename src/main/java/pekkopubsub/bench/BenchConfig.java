@@ -139,7 +139,8 @@ public final class BenchConfig implements Cloneable {
         --io-threads N        client receive threads (default min(4, cores))
         --drain S             seconds to wait for deliveries after publishing stops (default 30;
                               it ends sooner once all arrived or none arrived for 2 s)
-        --out DIR             where result.json and chart.png go (default target/bench/SCENARIO-TIME)
+        --out DIR             where result.json and chart.png go (default target/bench/SCENARIO-TIME
+                              of the repository); relative paths are the current directory's
         --profile             record the server with JDK Flight Recorder over the measured seconds:
                               CPU by code area, hottest methods, bytes allocated per delivery, GC
                               pauses in result.json "profile", the recording in server.jfr
