@@ -29,10 +29,15 @@ USER 10001:10001
 # No HOST or PORT here: environment variables beat the file, so they would hide a mounted file's
 # http.host and http.port. The image's application.conf says 0.0.0.0 and 8000.
 ENV JAVA_OPTS="-XX:MaxRAMPercentage=75"
+# Where the server writes, once bound, the URL it serves (and whether it asks for client
+# certificates), whichever file or variable set them; the health check reads it. In /tmp, which
+# the JVM needs writable anyway (hsperfdata), also under a read-only root filesystem.
+ENV ENDPOINT_FILE=/tmp/pekko-pubsub.endpoint
 EXPOSE 8000
-# GET /health over http, or https with TLS_CERTIFICATE; under mutual TLS (TLS_CLIENT_CA) the
-# server answers only clients that present a certificate: the check takes one from HEALTHCHECK_CERT and
-# HEALTHCHECK_KEY (see scripts/healthcheck). Run by bash, whatever mode the file was checked out with.
+# GET /health at the URL in ENDPOINT_FILE (http, or https with TLS); under mutual TLS the server
+# answers only clients that present a certificate: the check takes one from HEALTHCHECK_CERT and
+# HEALTHCHECK_KEY (see scripts/healthcheck). bash and curl, no JVM: it runs every 10 s. Run by
+# bash, whatever mode the file was checked out with.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 CMD ["bash", "/app/healthcheck"]
 # exec form through sh -c 'exec ...': the JVM replaces the shell as PID 1 and gets SIGTERM itself,
 # runs the orderly drain (info shutting_down, flush, close 1001) and exits 0.

@@ -4,7 +4,9 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -19,6 +21,7 @@ import pekkopubsub.connection.ConnectionRegistry;
 import pekkopubsub.connection.HeapPressure;
 import pekkopubsub.http.ApiKeys;
 import pekkopubsub.http.CompletingThread;
+import pekkopubsub.http.EndpointFile;
 import pekkopubsub.http.FileDescriptorBudget;
 import pekkopubsub.http.FrontDoor;
 import pekkopubsub.http.HttpConnections;
@@ -113,6 +116,18 @@ public final class Guardian {
     shutdown.addTask(CoordinatedShutdown.PhaseServiceRequestsDone(), "http-terminate", frontDoor::closeHttpConnections);
     context.getLog().info("pekko-pubsub listening on {} ({}WebSocket at /ws)", binding.localAddress(),
         settings.tls().enabled() ? "TLS only: https and wss; " : "");
+    if (!settings.endpointFile().isEmpty()) {
+      EndpointFile endpoint = new EndpointFile(Path.of(settings.endpointFile()));
+      Executor blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
+      CompletableFuture<Void> written = CompletableFuture.runAsync(() -> endpoint.write(binding.localAddress(),
+          settings.tls().enabled(), settings.tls().requiresClientCertificates()), blocking);
+      // Before the system terminates, so that the process exits with the file gone; after it was written.
+      shutdown.addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "endpoint-file-remove",
+          () -> written.handleAsync((done, failure) -> {
+            endpoint.remove();
+            return Done.done();
+          }, blocking));
+    }
     // "25%" becomes bytes here; the operator sees what the server will hold before it holds it.
     context.getLog().info("memory bounds {} {} {} {} {} {}", kv("max_heap_bytes", Runtime.getRuntime().maxMemory()),
         kv("history_memory_bytes", settings.historyMemoryBytes()), kv("outbound_queue_bytes", settings.outboundQueueBytes()),

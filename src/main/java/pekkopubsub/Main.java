@@ -3,6 +3,7 @@ package pekkopubsub;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
+import java.nio.file.Path;
 import java.util.Optional;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -10,6 +11,7 @@ import org.slf4j.LoggerFactory;
 import pekkopubsub.config.InvalidConfigurationException;
 import pekkopubsub.config.LogSettings;
 import pekkopubsub.config.Settings;
+import pekkopubsub.http.EndpointFile;
 
 /** Loads the configuration, starts the actor system, and maps SIGTERM/SIGINT to an orderly shutdown with exit code 0. */
 public final class Main {
@@ -65,12 +67,16 @@ public final class Main {
     System.exit(1);
   }
 
-  /** Starts a server; the drain phase's timeout follows the configured drain deadline. */
+  /**
+   * Starts a server; the drain phase's timeout follows the configured drain deadline. An endpoint
+   * file left by an earlier run is removed first: the guardian writes this server's once bound.
+   */
   public static ActorSystem<Guardian.Command> start(Settings settings, Config config) {
     long drainPhaseMillis = settings.drainDeadline().plus(settings.closeTimeout()).plusSeconds(2).toMillis();
     Config effective = ConfigFactory.parseString(
             "pekko.coordinated-shutdown.phases.before-service-unbind.timeout = " + drainPhaseMillis + "ms")
         .withFallback(config);
+    if (!settings.endpointFile().isEmpty()) new EndpointFile(Path.of(settings.endpointFile())).remove();
     return ActorSystem.create(Guardian.create(settings), "pekko-pubsub", effective);
   }
 }

@@ -81,7 +81,6 @@ class DockerFilesTest {
     assertFalse(Pattern.compile("\\b(?:PORT|HOST)=").matcher(dockerfile).find(), "the image sets no PORT or HOST");
     assertEquals(port, ConfigFactory.parseFile(Path.of("application.conf").toFile()).getInt("pubsub.http.port"),
         "the image's application.conf");
-    assertTrue(healthcheck.contains("port=\"${PORT:-" + port + "}\""), "the health check's default port");
 
     JsonNode service = compose.path("services").path("pubsub");
     String mapping = service.path("ports").path(0).asText();
@@ -93,6 +92,8 @@ class DockerFilesTest {
   void neitherTheImageNorComposeSetsAVariableThatBeatsAMountedApplicationConf() throws IOException {
     Set<String> settings = settingVariables();
     List<String> image = new ArrayList<>(imageEnvironment());
+    // Meant to beat the file: the health check reads the variable, so the server must too.
+    image.remove("ENDPOINT_FILE");
     image.retainAll(settings);
     assertEquals(List.of(), image, "the Dockerfile's ENV");
     List<String> composed = new ArrayList<>();
@@ -120,7 +121,21 @@ class DockerFilesTest {
     assertTrue(copy.find(), "the runtime stage copies scripts/healthcheck");
     assertTrue(Pattern.compile("(?m)^HEALTHCHECK .*CMD \\[\"bash\", \"" + Pattern.quote(copy.group(1)) + "\"]$")
         .matcher(dockerfile).find(), "HEALTHCHECK runs " + copy.group(1));
-    assertTrue(healthcheck.contains("://127.0.0.1:$port/health\""), "it asks /health");
+    assertTrue(healthcheck.contains("\"$url/health\""), "it asks /health");
+  }
+
+  /** The check asks where the server says it serves: the file the image has the server write is the one it reads. */
+  @Test
+  void theHealthCheckReadsTheEndpointFileTheServerWrites() throws IOException {
+    Matcher env = Pattern.compile("(?m)^ENV ENDPOINT_FILE=(\\S+)$").matcher(dockerfile);
+    assertTrue(env.find(), "the image sets ENDPOINT_FILE");
+    assertTrue(env.group(1).startsWith("/tmp/"), "in /tmp, writable wherever the JVM runs: " + env.group(1));
+    assertTrue(settingVariables().contains("ENDPOINT_FILE"), "the server reads ENDPOINT_FILE (env-overrides.conf)");
+    assertTrue(Files.readString(Path.of("src/main/resources/env-overrides.conf"))
+        .contains("pubsub.http.endpoint-file = ${?ENDPOINT_FILE}"), "as pubsub.http.endpoint-file");
+    assertTrue(healthcheck.contains("file=\"${ENDPOINT_FILE:-}\""), "the check reads ENDPOINT_FILE");
+    assertFalse(Pattern.compile("\\$\\{?(PORT|TLS_[A-Z_]+)\\b").matcher(healthcheck).find(),
+        "the check reads no PORT or TLS_* variable, which a mounted application.conf does not set");
   }
 
   @Test

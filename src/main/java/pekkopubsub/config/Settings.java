@@ -32,6 +32,7 @@ public record Settings(
     String host,
     int port,
     Tls tls,
+    String endpointFile,
     int maxHistoryPerTopic,
     long historyMemoryBytes,
     FanOutPacing fanOutPacing,
@@ -209,6 +210,7 @@ public record Settings(
             duration(c, "http.tls.reload-interval"),
             read(c, "http.tls.client-ca", "a file path", Config::getString).trim(),
             choice(c, "http.tls.provider", TlsProvider.class)),
+        read(c, "http.endpoint-file", "a file path", Config::getString).trim(),
         integer(c, "topic.max-history"),
         heapShareBytes(c, "topic.history-memory", Runtime.getRuntime().maxMemory()),
         new FanOutPacing(duration(c, "topic.fan-out-pacing.spacing-per-subscriber"),
@@ -377,7 +379,8 @@ public record Settings(
   /** Redacts the API keys: a Settings value may end up in a log line or a test report. */
   @Override
   public String toString() {
-    return "Settings[host=" + host + ", port=" + port + ", tls=" + tls + ", maxHistoryPerTopic=" + maxHistoryPerTopic
+    return "Settings[host=" + host + ", port=" + port + ", tls=" + tls + ", endpointFile=" + endpointFile
+        + ", maxHistoryPerTopic=" + maxHistoryPerTopic
         + ", historyMemoryBytes=" + historyMemoryBytes
         + ", fanOutPacing=" + fanOutPacing + ", outboundQueueSize=" + outboundQueueSize
         + ", outboundQueueBytes=" + outboundQueueBytes + ", heapHighWatermarkBytes=" + heapHighWatermarkBytes
