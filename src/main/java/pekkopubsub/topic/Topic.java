@@ -268,6 +268,12 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
   private record Departed(long liveAfter, long sentUpTo, Departed earlier) {}
 
   private final Map<ActorRef<Reply>, Departed> departed = new HashMap<>();
+  /**
+   * The same for subscribers whose connection the watch saw end before its {@link Leave} came (a
+   * Leave through the manager can come after it): settled by the Leave only, not by an
+   * {@link UnsubscribesAnswered}, which says nothing of the events after the answers.
+   */
+  private final Map<ActorRef<Reply>, Departed> ended = new HashMap<>();
   /** The client_id each subscription gave (informational: logs and {@link Describe}), for those that gave one. */
   private final Map<ActorRef<Reply>, String> clientIds = new HashMap<>();
   private long lastOffset;
@@ -309,7 +315,7 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
         .onMessage(Unsubscribe.class, this::onUnsubscribe)
         .onMessage(Leave.class, this::onLeave)
         .onMessage(UnsubscribesAnswered.class, answered -> forgetDeparted(answered.replyTo()))
-        .onMessage(SubscriberTerminated.class, t -> forgetDeparted(t.subscriber()).removeSubscriber(t.subscriber()))
+        .onMessage(SubscriberTerminated.class, this::onSubscriberTerminated)
         .onMessage(RecordDropped.class, this::onRecordDropped)
         .onMessage(GetStats.class, this::onGetStats)
         .onMessage(Describe.class, this::onDescribe)
@@ -552,14 +558,9 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
     fanOutPending();
     ActorRef<Reply> subscriber = unsubscribe.replyTo();
     if (coveredAfter(subscriber) != null) {
-      Replaying replay = replaying.get(subscriber);
-      Long liveAfter = replay != null ? Long.valueOf(replay.liveAfter()) : subscribers.liveAfter(subscriber);
-      long sentUpTo = replay != null ? replay.sentUpTo() : lastOffset;
-      if (liveAfter != null && sentUpTo > liveAfter) {
-        departed.put(subscriber, new Departed(liveAfter, sentUpTo, departed.get(subscriber)));
-      } else if (!departed.containsKey(subscriber)) {
-        getContext().unwatch(subscriber);
-      }
+      Departed sent = onItsWay(subscriber, departed.get(subscriber));
+      if (sent != null) departed.put(subscriber, sent);
+      else if (!departed.containsKey(subscriber)) getContext().unwatch(subscriber);
       removeSubscriber(subscriber);
       subscriber.tell(new Unsubscribed(unsubscribe.requestId(), name));
     } else {
@@ -568,19 +569,42 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
     return this;
   }
 
+  /** The live events sent to {@code subscriber} that may not have reached it yet, after {@code earlier}; null when none. */
+  private Departed onItsWay(ActorRef<Reply> subscriber, Departed earlier) {
+    Replaying replay = replaying.get(subscriber);
+    Long liveAfter = replay != null ? Long.valueOf(replay.liveAfter()) : subscribers.liveAfter(subscriber);
+    long sentUpTo = replay != null ? replay.sentUpTo() : lastOffset;
+    return liveAfter == null || sentUpTo <= liveAfter ? null : new Departed(liveAfter, sentUpTo, earlier);
+  }
+
+  /**
+   * A connection sends its Leave as it stops, but through the manager when it knows no route to
+   * this topic, so the watch can fire first: what it may not have received waits for the Leave,
+   * which says what it did.
+   */
+  private Behavior<Command> onSubscriberTerminated(SubscriberTerminated terminated) {
+    ActorRef<Reply> subscriber = terminated.subscriber();
+    Departed sent = onItsWay(subscriber, null);
+    if (sent != null) ended.put(subscriber, sent);
+    return removeSubscriber(subscriber);
+  }
+
   /** What was sent to a subscriber after the newest event it received was lost with its connection: counted as dropped. */
   private Behavior<Command> onLeave(Leave leave) {
     ActorRef<Reply> subscriber = leave.replyTo();
     getContext().unwatch(subscriber);
-    for (Departed left = departed.remove(subscriber); left != null; left = left.earlier()) {
-      dropForClosing(left.sentUpTo() - Math.max(leave.receivedUpTo(), left.liveAfter()));
-    }
+    dropLost(departed.remove(subscriber), leave.receivedUpTo());
+    dropLost(ended.remove(subscriber), leave.receivedUpTo());
     Long liveAfter = subscribers.liveAfter(subscriber);
     if (liveAfter != null) dropForClosing(lastOffset - Math.max(leave.receivedUpTo(), liveAfter));
     // The live events of a last page it did not receive; removing it counts those not paged out yet.
     Replaying replay = replaying.get(subscriber);
     if (replay != null) dropForClosing(replay.sentUpTo() - Math.max(leave.receivedUpTo(), replay.liveAfter()));
     return removeSubscriber(subscriber);
+  }
+
+  private void dropLost(Departed left, long receivedUpTo) {
+    for (; left != null; left = left.earlier()) dropForClosing(left.sentUpTo() - Math.max(receivedUpTo, left.liveAfter()));
   }
 
   private Topic forgetDeparted(ActorRef<Reply> subscriber) {

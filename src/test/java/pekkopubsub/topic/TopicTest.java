@@ -928,6 +928,64 @@ class TopicTest {
     assertEquals(new Topic.Stats(t.name(), 4, 0, 0), stats(t));
   }
 
+  /**
+   * A connection's Leave goes through the manager, so the topic's watch of its actor can fire
+   * first: the events it was sent after the newest it received are lost all the same, those of a
+   * subscription and those sent before an unsubscribe it did not read the answer to.
+   */
+  @Test
+  void aConnectionWhoseEndTheTopicSeesBeforeItsLeaveLosesTheEventsSentAfterTheNewestItReceived() {
+    Fixture t = topic(100);
+    publishAndAwait(t, 2);
+    TestProbe<Topic.Reply> fresh = probe();
+    assertEquals(range(1, 2), replayOffsets(subscribe(t, fresh, "fresh", 2)));
+    TestProbe<Topic.Reply> again = subscribedProbe(t, "again");
+    publishAndAwait(t, 2);
+    t.ref().tell(new Topic.Unsubscribe(t.name(), "u", again.getRef()));
+    while (!(again.receiveMessage() instanceof Topic.Unsubscribed)) {
+      // 3 and 4
+    }
+    subscribe(t, again, "again", 0);
+    publishAndAwait(t, 2);
+
+    fresh.stop();
+    again.stop();
+    awaitSubscribers(t, 0);
+    t.ref().tell(new Topic.Leave(t.name(), fresh.getRef(), 0));
+    t.ref().tell(new Topic.Leave(t.name(), again.getRef(), 3));
+    assertEquals(new Topic.Stats(t.name(), 6, 0, 4 + 3), stats(t),
+        "3 to 6 sent after its replay; 4 before the unsubscribe it did not read the answer to, 5 and 6 after its new subscribe");
+  }
+
+  /** A connection that read its unsubscribe's answer says so through the manager too: that settles the events before it, not those after. */
+  @Test
+  void aConnectionWhoseEndTheTopicSeesBeforeItsUnsubscribesAnsweredAndItsLeaveLosesTheEventsOfItsNewSubscription() {
+    Fixture t = topic(100);
+    TestProbe<Topic.Reply> again = subscribedProbe(t, "again");
+    publishAndAwait(t, 2);
+    t.ref().tell(new Topic.Unsubscribe(t.name(), "u", again.getRef()));
+    while (!(again.receiveMessage() instanceof Topic.Unsubscribed)) {
+      // 1 and 2
+    }
+    subscribe(t, again, "again", 0);
+    publishAndAwait(t, 2);
+
+    again.stop();
+    awaitSubscribers(t, 0);
+    t.ref().tell(new Topic.UnsubscribesAnswered(t.name(), again.getRef()));
+    t.ref().tell(new Topic.Leave(t.name(), again.getRef(), 2));
+    assertEquals(new Topic.Stats(t.name(), 4, 0, 2), stats(t), "3 and 4, sent after its new subscribe");
+  }
+
+  private static void awaitSubscribers(Fixture t, int subscribers) {
+    TestProbe<Topic.Stats> statsProbe = testKit.createTestProbe(Topic.Stats.class);
+    statsProbe.awaitAssert(() -> {
+      t.ref().tell(new Topic.GetStats(statsProbe.getRef()));
+      assertEquals(subscribers, statsProbe.receiveMessage().subscribers());
+      return null;
+    });
+  }
+
   // ---------------------------------------------------------------- stats and delete
 
   @Test
@@ -1225,6 +1283,30 @@ class TopicTest {
     assertEquals(10, stats(t).dropped(), "the 10 published since it subscribed, in the page on its way or not paged out");
     t.ref().tell(new Topic.Leave(t.name(), received.getRef(), receivedPage.lastOffset()));
     assertEquals(new Topic.Stats(t.name(), 30, 0, 10 + 30 - receivedPage.lastOffset()), stats(t), "those not paged out");
+  }
+
+  /** As above, with the Leave behind the topic's watch firing: the live events of a page on its way count all the same. */
+  @Test
+  void aConnectionWhoseEndTheTopicSeesBeforeItsLeaveLosesTheLiveEventsOfItsReplaysLastPageOrOfAPageOnItsWay() {
+    Fixture t = topic(100);
+    publishLarge(t, 20);
+    TestProbe<Topic.Reply> lastPage = probe();
+    TestProbe<Topic.Reply> midway = probe();
+    subscribe(t, lastPage, "last", 20);
+    subscribe(t, midway, "midway", 20);
+    publishLarge(t, 10);
+    Topic.ReplayPage last = readPages(t, lastPage).last();
+    Topic.ReplayPage page = pageWithLiveEvents(t, midway);
+    assertTrue(last.live() > 0 && last.done(), last::toString);
+    assertTrue(page.live() > 0 && !page.done(), page::toString);
+
+    lastPage.stop();
+    midway.stop();
+    awaitSubscribers(t, 0);
+    t.ref().tell(new Topic.Leave(t.name(), lastPage.getRef(), 0));
+    t.ref().tell(new Topic.Leave(t.name(), midway.getRef(), 0));
+    assertEquals(new Topic.Stats(t.name(), 30, 0, last.live() + 10), stats(t),
+        "the live events of the last page; the 10 published since it subscribed, in the page on its way or not paged out");
   }
 
   @Test
