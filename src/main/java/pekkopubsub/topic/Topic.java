@@ -246,15 +246,17 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
    * replay (later ones, published since the subscribe, go as live events), what the subscriber
    * covers once it is live, and {@code liveAfter}: the offset after which the live events it was
    * sent may still be on their way, those of its last page (it asks for a page once it has written
-   * the one before). They get no fan-out until their pages have caught up.
+   * the one before), or, until its first ask, those fanned out to it before it subscribed again
+   * since an offset. They get no fan-out until their pages have caught up.
    */
   private record Replaying(long next, long lastReplayed, long coveredAfter, boolean compressed, long liveAfter) {
     Replaying from(long nextOffset, long pageLiveAfter) {
       return new Replaying(nextOffset, lastReplayed, coveredAfter, compressed, pageLiveAfter);
     }
 
-    long sentUpTo() {
-      return next - 1;
+    /** The newest live event it was sent, in its pages or before this replay began; lastReplayed when none. */
+    long liveSentUpTo() {
+      return Math.max(next - 1, lastReplayed);
     }
   }
 
@@ -435,7 +437,9 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
       return this;
     }
     // A live subscriber asking again since an offset has seen a gap (its queue dropped events, say):
-    // it gets the replay it asks for, and stays subscribed throughout.
+    // it gets the replay it asks for, and stays subscribed throughout. The events fanned out to it
+    // before may still be on their way, so its live point stays where it was.
+    long liveAfter = alreadySubscribed ? subscribers.liveAfter(subscriber) : lastOffset;
     if (alreadySubscribed) subscribers.remove(subscriber);
     Boolean recovered = null;
     long first;
@@ -452,9 +456,9 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
     Page page = page(first, lastOffset, subscribe.compressed());
     ActorRef<Command> continuesAt = null;
     if (page.next() > lastOffset) {
-      subscribers.add(subscriber, first - 1, lastOffset);
+      subscribers.add(subscriber, first - 1, liveAfter);
     } else {
-      replaying.put(subscriber, new Replaying(page.next(), lastOffset, first - 1, subscribe.compressed(), lastOffset));
+      replaying.put(subscriber, new Replaying(page.next(), lastOffset, first - 1, subscribe.compressed(), liveAfter));
       continuesAt = getContext().getSelf();
     }
     if (!alreadySubscribed) {
@@ -573,7 +577,7 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
   private Departed onItsWay(ActorRef<Reply> subscriber, Departed earlier) {
     Replaying replay = replaying.get(subscriber);
     Long liveAfter = replay != null ? Long.valueOf(replay.liveAfter()) : subscribers.liveAfter(subscriber);
-    long sentUpTo = replay != null ? replay.sentUpTo() : lastOffset;
+    long sentUpTo = replay != null ? replay.liveSentUpTo() : lastOffset;
     return liveAfter == null || sentUpTo <= liveAfter ? null : new Departed(liveAfter, sentUpTo, earlier);
   }
 
@@ -599,7 +603,7 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
     if (liveAfter != null) dropForClosing(lastOffset - Math.max(leave.receivedUpTo(), liveAfter));
     // The live events of a last page it did not receive; removing it counts those not paged out yet.
     Replaying replay = replaying.get(subscriber);
-    if (replay != null) dropForClosing(replay.sentUpTo() - Math.max(leave.receivedUpTo(), replay.liveAfter()));
+    if (replay != null) dropForClosing(replay.liveSentUpTo() - Math.max(leave.receivedUpTo(), replay.liveAfter()));
     return removeSubscriber(subscriber);
   }
 
@@ -633,7 +637,7 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
    * it was present for and has not been sent, are dropped, as its queued events would be.
    */
   private void dropOwed(Replaying replay) {
-    dropForClosing(lastOffset - Math.max(replay.sentUpTo(), replay.lastReplayed()));
+    dropForClosing(lastOffset - replay.liveSentUpTo());
   }
 
   /** Events a subscription was owed when it ended, never sent or lost on the way: dropped, for the topic's stats and the meters. */

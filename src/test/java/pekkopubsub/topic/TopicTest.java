@@ -977,6 +977,37 @@ class TopicTest {
     assertEquals(new Topic.Stats(t.name(), 4, 0, 2), stats(t), "3 and 4, sent after its new subscribe");
   }
 
+  /**
+   * A live subscriber that subscribes again since an offset gets a new replay, but the events
+   * fanned out to it before are still on their way: lost with its connection unless received.
+   */
+  @Test
+  void aConnectionThatSubscribedAgainSinceAnOffsetLosesTheEventsSentBeforeItsNewReplayThatItDidNotReceive() {
+    Fixture t = topic(100);
+    TestProbe<Topic.Reply> whole = subscribedProbe(t, "whole");
+    TestProbe<Topic.Reply> paged = subscribedProbe(t, "paged");
+    TestProbe<Topic.Reply> read = subscribedProbe(t, "read");
+    publishLarge(t, 20);
+    assertNull(subscribeAgainSince(t, whole, 18).replayContinuesAt(), "19 and 20 fit in the answer");
+    assertEquals(t.ref(), subscribeAgainSince(t, paged, 0).replayContinuesAt());
+    subscribeAgainSince(t, read, 18);
+    publishLarge(t, 2);
+
+    t.ref().tell(new Topic.Leave(t.name(), whole.getRef(), 5));
+    t.ref().tell(new Topic.Leave(t.name(), paged.getRef(), 5));
+    t.ref().tell(new Topic.Leave(t.name(), read.getRef(), 22));
+    assertEquals(new Topic.Stats(t.name(), 22, 0, 17 + 17), stats(t),
+        "6 to 22 for each of the two that received up to 5: fanned out, or (21, 22) not paged out; none for the one that read all");
+  }
+
+  /** Subscribes {@code subscriber}, live and sent events, again since {@code since}; its events before the answer are skipped. */
+  private static Topic.Subscribed subscribeAgainSince(Fixture t, TestProbe<Topic.Reply> subscriber, long since) {
+    t.ref().tell(new Topic.Subscribe(t.name(), "again", subscriber.getRef(), null, 0, since, null));
+    while (true) {
+      if (subscriber.receiveMessage() instanceof Topic.Subscribed subscribed) return subscribed;
+    }
+  }
+
   private static void awaitSubscribers(Fixture t, int subscribers) {
     TestProbe<Topic.Stats> statsProbe = testKit.createTestProbe(Topic.Stats.class);
     statsProbe.awaitAssert(() -> {
