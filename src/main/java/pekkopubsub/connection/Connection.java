@@ -581,9 +581,8 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
       if (!isTimerActive(CLOSE_TIMEOUT)) scheduleOnce(CLOSE_TIMEOUT, settings.closeTimeout());
     }
 
-    /** Events of a replay were given up before this connection read up to them: dropped, and with {@code disconnect}, fatal. */
+    /** Events of a replay were given up before this connection read up to them: with {@code disconnect}, fatal (the topic counted them). */
     private void onReplayEvicted(long events) {
-      metrics.dropped(ServerMetrics.DropReason.REPLAY_EVICTED, events);
       if (settings.overflowPolicy() == Settings.OverflowPolicy.DISCONNECT && closeFrame == null) {
         onSlowConsumer("the topic gave up " + events + " events of the replay before they were read");
       }

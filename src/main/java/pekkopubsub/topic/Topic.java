@@ -487,7 +487,9 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
       return this;
     }
     long skipped = Math.max(0, history.oldestOffset() - replay.next());
+    // Counted as the page leaves, in the stats and the meter alike: a page lost on the way loses none of them.
     dropped += skipped;
+    metrics.dropped(ServerMetrics.DropReason.REPLAY_EVICTED, skipped);
     long from = replay.next() + skipped;
     Page page = page(from, replay.lastReplayed(), replay.compressed());
     // This ask shows the earlier pages were written: of the live events sent, only this page's may

@@ -1216,6 +1216,26 @@ class TopicTest {
     assertEquals(16 - firstNotSent, stats(t).dropped());
   }
 
+  /** Counted as the topic sends the page that skips them, in /stats and /metrics alike: a page lost on the way loses none of them. */
+  @Test
+  void eventsGivenUpBeforeAPagedReplayReachedThemAreMeteredAsTheStatsCountThem() {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    String name = "topic-test-" + NAMES.incrementAndGet();
+    Fixture t = new Fixture(name, "e", testKit.spawn(Topic.create(
+        name, "e", 10, HistoryMemory.unlimited(), Settings.FanOutPacing.OFF, FanOutBatch.UNBOUNDED_QUEUES,
+        new ServerMetrics(registry))));
+    publishLarge(t, 10);
+    TestProbe<Topic.Reply> subscriber = probe();
+    subscribe(t, subscriber, "slow", 10);
+    publishLarge(t, 15);
+    t.ref().tell(new Topic.ContinueReplay(subscriber.getRef()));
+    Topic.ReplayPage page = subscriber.expectMessageClass(Topic.ReplayPage.class);
+    assertTrue(page.skipped() > 0, page::toString);
+
+    assertEquals(page.skipped(), stats(t).dropped());
+    assertEquals((double) page.skipped(), registry.get("pubsub.events.dropped").tag("reason", "replay_evicted").counter().count());
+  }
+
   @Test
   void unsubscribingEndsAPagedReplayAndALaterAskGetsAnEmptyLastPage() {
     Fixture t = topic(100);
