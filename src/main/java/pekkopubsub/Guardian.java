@@ -61,7 +61,8 @@ public final class Guardian {
           "topics");
       ActorRef<ConnectionRegistry.Command> registry = context.spawn(ConnectionRegistry.create(
           settings.limits().maxConnections(), settings.askTimeout().multipliedBy(3)), "connections");
-      WebSocketRoute webSocket = new WebSocketRoute(topics, registry, settings, context.getSystem().scheduler(), metrics, heapPressure);
+      WebSocketRoute webSocket = new WebSocketRoute(topics, registry, settings, context.getSystem().scheduler(), metrics, heapPressure,
+          () -> CoordinatedShutdown.get(context.getSystem()).getShutdownReason().isPresent());
       ApiKeys apiKeys = new ApiKeys(settings.apiKeys());
       Routes routes = new Routes(context.getSystem(), topics, webSocket, settings.askTimeout(), apiKeys, metrics, settings.limits());
       TlsFiles tls;

@@ -4,6 +4,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.BooleanSupplier;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Scheduler;
@@ -49,14 +50,18 @@ public final class WebSocketRoute {
   private final ServerMetrics metrics;
   private final HeapPressure heapPressure;
   private final Scheduler scheduler;
+  private final BooleanSupplier shuttingDown;
 
+  /** {@code shuttingDown}: whether a shutdown has begun, as {@code /health} reports it. */
   public WebSocketRoute(
       ActorRef<TopicManager.Command> topics,
       ActorRef<ConnectionRegistry.Command> registry,
       Settings settings,
       Scheduler scheduler,
       ServerMetrics metrics,
-      HeapPressure heapPressure) {
+      HeapPressure heapPressure,
+      BooleanSupplier shuttingDown) {
+    this.shuttingDown = shuttingDown;
     this.metrics = metrics;
     this.heapPressure = heapPressure;
     this.topics = topics;
@@ -141,6 +146,11 @@ public final class WebSocketRoute {
 
   /** Asks the registry for room for one more connection, with the configured timeout. */
   CompletionStage<ConnectionRegistry.Admission> admit() {
+    // The registry hears of the shutdown only when the drain phase starts; /health says 503 from its
+    // very start, and an upgrade admitted in between would be opened only to be closed at once.
+    if (shuttingDown.getAsBoolean()) {
+      return CompletableFuture.completedFuture(new ConnectionRegistry.Refused("server is shutting down"));
+    }
     return AskPattern.ask(registry, ConnectionRegistry.Admit::new, settings.askTimeout(), scheduler);
   }
 

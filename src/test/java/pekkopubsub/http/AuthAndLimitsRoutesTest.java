@@ -11,7 +11,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
@@ -68,12 +70,30 @@ class AuthAndLimitsRoutesTest {
   }
 
   private static Routes routes(List<String> keys, int maxTopics, int maxConnections, Duration reservationTimeout) {
+    return routes(keys, maxTopics, maxConnections, reservationTimeout, () -> false);
+  }
+
+  private static Routes routes(
+      List<String> keys, int maxTopics, int maxConnections, Duration reservationTimeout, BooleanSupplier shuttingDown) {
     ActorRef<TopicManager.Command> topics = testKit.spawn(TopicManager.create(100, ASK_TIMEOUT, maxTopics, METRICS));
     ActorRef<ConnectionRegistry.Command> registry =
         testKit.spawn(ConnectionRegistry.create(maxConnections, reservationTimeout));
     return new Routes(testKit.system(), topics,
-        new WebSocketRoute(topics, registry, settings, testKit.system().scheduler(), METRICS, HeapPressure.OFF), ASK_TIMEOUT, new ApiKeys(keys), METRICS,
-        settings.limits());
+        new WebSocketRoute(topics, registry, settings, testKit.system().scheduler(), METRICS, HeapPressure.OFF, shuttingDown),
+        ASK_TIMEOUT, new ApiKeys(keys), METRICS, settings.limits());
+  }
+
+  /** /health says 503 from a shutdown's first moment; the registry hears of it only when the drain starts. */
+  @Test
+  void anUpgradeIsRefusedFromTheMomentAShutdownBeginsBeforeTheRegistryHearsOfIt() {
+    AtomicBoolean shuttingDown = new AtomicBoolean();
+    Routes routes = routes(List.of(), 0, 0, Duration.ofSeconds(10), shuttingDown::get);
+    assertEquals(101, run(routes, upgrade("/ws")).status());
+
+    shuttingDown.set(true);
+    Reply refused = run(routes, upgrade("/ws"));
+    assertEquals(503, refused.status(), refused.body());
+    assertTrue(refused.body().contains("server is shutting down"), refused.body());
   }
 
   private static Routes withKeys() {

@@ -106,7 +106,7 @@ class RoutesTest {
     topicManager = testKit.spawn(TopicManager.create(settings.maxHistoryPerTopic(), ASK_TIMEOUT, 0, metrics));
     ActorRef<ConnectionRegistry.Command> registry = testKit.spawn(ConnectionRegistry.create(0, ASK_TIMEOUT));
     routes = new Routes(testKit.system(), topicManager,
-        new WebSocketRoute(topicManager, registry, settings, testKit.system().scheduler(), metrics, HeapPressure.OFF),
+        new WebSocketRoute(topicManager, registry, settings, testKit.system().scheduler(), metrics, HeapPressure.OFF, () -> false),
         ASK_TIMEOUT, ApiKeys.none(), metrics, settings.limits());
   }
 
