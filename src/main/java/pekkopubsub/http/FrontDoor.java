@@ -19,6 +19,9 @@ import org.apache.pekko.dispatch.MonitorableThreadFactory;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.model.headers.Connection;
+import org.apache.pekko.http.javadsl.server.Directives;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.http.javadsl.settings.ServerSettings;
 import org.apache.pekko.stream.KillSwitches;
@@ -31,6 +34,7 @@ import org.apache.pekko.stream.javadsl.TLSPlacebo;
 import org.apache.pekko.util.ByteString;
 import pekkopubsub.connection.NegotiatedExtensions;
 import pekkopubsub.metrics.ServerMetrics;
+import pekkopubsub.protocol.ErrorCode;
 
 /**
  * Binds the server's port (on a {@link SelectorLoop}) and runs every accepted connection as one
@@ -92,13 +96,27 @@ public final class FrontDoor {
     this.webSocket = webSocket;
     this.apiKeys = apiKeys;
     this.serverSettings = ServerSettings.create(system.classicSystem());
-    this.routes = routes.flow(system);
+    this.routes = answeringMarkedHeads(routes).flow(system);
     this.materializer = Materializer.matFromSystem(system);
     this.idleTimeout = finite(serverSettings.getTimeouts().idleTimeout())
         .<BidiFlow<ByteString, ByteString, ByteString, ByteString, NotUsed>>map(BidiFlow::bidirectionalIdleTimeout)
         .orElse(BidiFlow.identity());
     this.headTimeout = finite(serverSettings.getTimeouts().requestTimeout()).orElse(java.time.Duration.ZERO);
     this.parsingErrorsLog = new ParsingErrorsLog(system.classicSystem(), metrics::error);
+  }
+
+  /**
+   * {@code routes}, but a request the gate marked ({@link HeaderLineEnds}: a header line Pekko HTTP
+   * would misread) is answered 400, as the gate answers a first head with such a line, and its
+   * connection closed: Pekko HTTP answers the requests before it first, in order.
+   */
+  private Route answeringMarkedHeads(Route routes) {
+    return Directives.optionalHeaderValueByName(HeaderLineEnds.MARK, unreadable -> {
+      if (unreadable.isEmpty()) return routes;
+      metrics.error(ErrorCode.BAD_REQUEST);
+      return Directives.complete(JsonErrors.response(StatusCodes.BAD_REQUEST, ErrorCode.BAD_REQUEST, unreadable.get())
+          .addHeader(Connection.create("close")));
+    });
   }
 
   /** One of Pekko HTTP's timeouts as a Java duration; empty when it is configured "infinite". */

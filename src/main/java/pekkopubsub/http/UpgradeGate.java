@@ -32,6 +32,7 @@ import pekkopubsub.protocol.ErrorCode;
  * Pekko HTTP server flow materialized on demand, once admitted among the HTTP connections (past
  * their limit it is answered 503 here, a health probe excepted). A connection that has not sent a whole request
  * head within the head timeout is closed: nothing else bounds it before either of the two takes it.
+ * The bytes that go on to Pekko HTTP pass a {@link HeaderLineEnds}, for the heads after the first.
  *
  * <pre>
  *   socket -> fromClient -> [gate] -> toWebSocket   -> frame decoder, Connection
@@ -123,6 +124,8 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
     private boolean probeOnly;
     /** What was read before the hand-over to Pekko HTTP and is not yet passed on. */
     private ByteString toHttpPending;
+    /** Makes the heads after the first readable to Pekko HTTP; null once there is nothing more to watch. */
+    private HeaderLineEnds lineEnds;
     private final AsyncCallback<Object> admitted = createAsyncCallback(this::onAdmission);
     private final AsyncCallback<Object> httpAdmitted = createAsyncCallback(this::onHttpAdmission);
 
@@ -171,7 +174,7 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
     private void onClientBytes(ByteString bytes) {
       switch (state) {
         case WEBSOCKET -> push(toWebSocket, bytes);
-        case HTTP -> toHttp.push(bytes);
+        case HTTP -> toHttp(bytes);
         // not pulled while admitting: a client that sends before its 101 waits for it
         case READING_HEAD, ADMITTING -> examine(head.concat(bytes));
         case ADMITTING_HTTP, ANSWERED -> { }
@@ -276,8 +279,20 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
         case WEBSOCKET -> { if (cause == null) complete(toWebSocket); else fail(toWebSocket, cause); }
         case HTTP -> {
           if (toHttp.isClosed()) return;
-          if (cause != null) toHttp.fail(cause);
-          else if (toHttpPending == null) toHttp.complete();
+          if (cause != null) {
+            toHttp.fail(cause);
+            return;
+          }
+          // a lead byte held back at the very end goes as it is: Pekko HTTP answers a head cut short
+          ByteString held = lineEnds != null ? lineEnds.rest() : ByteString.emptyByteString();
+          if (!held.isEmpty()) toHttpPending = toHttpPending == null ? held : toHttpPending.concat(held);
+          if (toHttpPending == null) {
+            toHttp.complete();
+          } else if (toHttp.isAvailable()) {
+            toHttp.push(toHttpPending);
+            toHttpPending = null;
+            toHttp.complete();
+          }
           // else the pending bytes go first, then the completion (toHttp's onPull)
         }
         // a client that sent its request and half-closed still gets the answer
@@ -327,10 +342,29 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
       answerAndClose(WebSocketHandshake.serviceUnavailable(reason));
     }
 
+    /**
+     * Passes bytes the client sent on to Pekko HTTP, with each header line it would misread made
+     * readable ({@link HeaderLineEnds}); the gate read only the first head.
+     */
+    private void toHttp(ByteString bytes) {
+      ByteString readable = bytes;
+      if (lineEnds != null) {
+        readable = lineEnds.next(bytes);
+        if (lineEnds.passing()) lineEnds = null;
+      }
+      if (readable.isEmpty()) pull(fromClient);
+      else toHttp.push(readable);
+    }
+
     /** From here on Pekko HTTP serves the connection, starting with the bytes read so far. */
     private void serveHttp() {
       state = State.HTTP;
       toHttpPending = head;
+      if (!probeOnly) {
+        lineEnds = new HeaderLineEnds();
+        toHttpPending = lineEnds.next(head);
+        if (lineEnds.passing()) lineEnds = null;
+      }
       head = ByteString.emptyByteString();
       healthProbe = null;
       toHttp = new SubSourceOutlet<>("UpgradeGate.toHttp");

@@ -145,11 +145,16 @@ final class WebSocketHandshake {
       for (int next = i + 1; next < i + length && next < head.length(); next++) {
         byte c = head.apply(next);
         if (c == '\r' || c == '\n') {
-          return lineNamed(head, i) + " ends in a byte that is not UTF-8 (0x" + Integer.toHexString(b).toUpperCase(Locale.ROOT) + ")";
+          return notUtf8(lineNamed(head, i), b);
         }
       }
     }
     return null;
+  }
+
+  /** The message of the answer 400 to a head whose {@code line} ends in {@code leadByte}, here or past the gate ({@link HeaderLineEnds}). */
+  static String notUtf8(String line, int leadByte) {
+    return line + " ends in a byte that is not UTF-8 (0x" + Integer.toHexString(leadByte).toUpperCase(Locale.ROOT) + ")";
   }
 
   /** How an error names the line holding the byte at {@code index}: "header NAME", or the request line. */

@@ -1,0 +1,417 @@
+package pekkopubsub.http;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import org.apache.pekko.util.ByteString;
+
+/**
+ * Follows the requests a client sends Pekko HTTP on one connection, head, body and trailer, and
+ * makes readable each header line that Pekko HTTP's parser would misread because it ends in a UTF-8
+ * lead byte ({@link WebSocketHandshake#unreadableLineEnd} tells why), marking the request with a
+ * {@link #MARK} header for the front door's answer 400.
+ *
+ * <p>The parser takes the one to three bytes after a lead byte (0xC0-0xF7) as that character's
+ * continuation bytes without looking at them. Where a CR or LF is among them, the lead byte and what
+ * stands before that line end become a line end and a {@code MARK: why} line, so the parser sees
+ * where the line ends; everywhere else the bytes pass unchanged. Bodies are passed over by their
+ * length, never read (a body may hold any bytes). An upgrade, after which the bytes are another
+ * protocol's, and a request whose length this does not read as Pekko HTTP would (a folded line;
+ * a Transfer-Encoding other than chunked or a malformed Content-Length or chunk, which Pekko HTTP
+ * refuses and closes the connection after) end the watch: the bytes after its head pass
+ * unchanged, as they all did before this class.
+ */
+final class HeaderLineEnds {
+  /**
+   * The header a misread line is replaced with, whose value is the answer's message. Its name is
+   * drawn at start, so that no client can send it and only this class asks for that answer.
+   */
+  static final String MARK = "X-Pubsub-Unreadable-" + HexFormat.of().toHexDigits(new SecureRandom().nextLong());
+
+  /** Longer header names are refused by Pekko HTTP (max-header-name-length, 64). */
+  private static final int NAME_BYTES = 64;
+  /** A Content-Length or Transfer-Encoding value longer than this is not one this class reads. */
+  private static final int VALUE_BYTES = 32;
+  private static final byte[] CONTENT_LENGTH = ascii("content-length");
+  private static final byte[] TRANSFER_ENCODING = ascii("transfer-encoding");
+  private static final byte[] UPGRADE = ascii("upgrade");
+
+  private enum State {
+    REQUEST_LINE, LINE_START, LINE_START_CR, NAME, VALUE, BODY, CHUNK_SIZE, CHUNK_DATA, CHUNK_END, CHUNK_END_LF, PASS
+  }
+
+  /** What a header line is to the request's length. */
+  private enum Kind { OTHER, CONTENT_LENGTH, TRANSFER_ENCODING, UPGRADE }
+
+  private State state = State.REQUEST_LINE;
+  /** Bytes held back: a lead byte and what followed it, too few to tell whether a line end is among them. */
+  private ByteString held = ByteString.emptyByteString();
+
+  // the head or trailer being read
+  private boolean inTrailer;
+  private final byte[] name = new byte[NAME_BYTES];
+  private int nameLength;
+  private Kind kind;
+  private final byte[] value = new byte[VALUE_BYTES];
+  private int valueLength;
+  private long contentLength;
+  private boolean chunked;
+  /** Its length is not told as Pekko HTTP tells it, or it asks for an upgrade: the watch ends with this head. */
+  private boolean lengthUnknown;
+  /** A line of it was marked: the connection closes after its answer, and the watch ends with it. */
+  private boolean marked;
+
+  // the body being passed over
+  private long remaining;
+  private long chunkSize;
+  private int chunkSizeChars;
+  private boolean chunkExtension;
+  private boolean chunkCr;
+
+  // the input of one call; read through a buffer, a view of it, or a copy when it has many parts
+  // (a head read byte by byte), whose apply would walk them for every byte
+  private ByteString input;
+  private ByteBuffer view;
+  private ByteString out;
+  private int copiedUpTo;
+
+  HeaderLineEnds() {
+    startRequest();
+  }
+
+  /** Whether every byte from here on passes unchanged. */
+  boolean passing() {
+    return state == State.PASS;
+  }
+
+  /**
+   * The bytes to give Pekko HTTP for {@code bytes}, the next ones read: the same bytes, unless a
+   * line was made readable; without the last one to three of them when they are a lead byte and
+   * what followed it so far (they come with the next call, or from {@link #rest}).
+   */
+  ByteString next(ByteString bytes) {
+    if (state == State.PASS) return bytes;
+    input = held.isEmpty() ? bytes : held.concat(bytes);
+    held = ByteString.emptyByteString();
+    view = input.asByteBuffer();
+    out = null;
+    copiedUpTo = 0;
+    int end = input.length();
+    int i = 0;
+    while (i < end && state != State.PASS) {
+      i = step(i, end);
+      if (i < 0) {
+        // a lead byte at -i - 1 waits for the bytes after it
+        int leadAt = -i - 1;
+        held = input.drop(leadAt);
+        return taken(leadAt);
+      }
+    }
+    return taken(end);
+  }
+
+  /** What was held back, given when the input ends. */
+  ByteString rest() {
+    ByteString rest = held;
+    held = ByteString.emptyByteString();
+    return rest;
+  }
+
+  private ByteString taken(int upTo) {
+    ByteString taken;
+    if (out == null) taken = upTo == input.length() ? input : input.take(upTo);
+    else taken = out.concat(input.slice(copiedUpTo, upTo));
+    input = null;
+    view = null;
+    out = null;
+    return taken;
+  }
+
+  /** Reads from {@code i} in the current state; returns where it stopped, or -(index + 1) of a lead byte to hold back. */
+  private int step(int i, int end) {
+    switch (state) {
+      case REQUEST_LINE -> {
+        while (i < end) {
+          if (view.get(i++) == '\n') {
+            state = State.LINE_START;
+            break;
+          }
+        }
+        return i;
+      }
+      case LINE_START -> {
+        byte b = view.get(i);
+        if (b == '\n') {
+          headEnded();
+        } else if (b == '\r') {
+          state = State.LINE_START_CR;
+        } else if (b == ' ' || b == '\t') {
+          // obs-fold (RFC 9112 5.2): Pekko HTTP adds it to the value above, which may be a length
+          lengthUnknown = true;
+          kind = Kind.OTHER;
+          state = State.VALUE;
+        } else {
+          nameLength = 0;
+          state = State.NAME;
+          return i;
+        }
+        return i + 1;
+      }
+      case LINE_START_CR -> {
+        // a CR that starts a line and ends no head is a header name Pekko HTTP refuses
+        if (view.get(i) == '\n') headEnded();
+        else state = State.PASS;
+        return i + 1;
+      }
+      case NAME -> {
+        while (i < end) {
+          byte b = view.get(i++);
+          if (b == ':') {
+            kind = kindOfName();
+            valueLength = 0;
+            state = State.VALUE;
+            return i;
+          }
+          // a line without a colon is refused by Pekko HTTP
+          if (b == '\n') {
+            state = State.PASS;
+            return i;
+          }
+          if (nameLength < NAME_BYTES) name[nameLength] = b;
+          nameLength++;
+        }
+        return i;
+      }
+      case VALUE -> {
+        return value(i, end);
+      }
+      case BODY, CHUNK_DATA -> {
+        int skipped = (int) Math.min(remaining, end - i);
+        remaining -= skipped;
+        i += skipped;
+        if (remaining == 0) {
+          if (state == State.BODY) startRequest();
+          else state = State.CHUNK_END;
+        }
+        return i;
+      }
+      case CHUNK_SIZE -> {
+        return chunkSize(i, end);
+      }
+      case CHUNK_END -> {
+        byte b = view.get(i);
+        state = b == '\r' ? State.CHUNK_END_LF : b == '\n' ? chunkStarted() : State.PASS;
+        return i + 1;
+      }
+      case CHUNK_END_LF -> {
+        state = view.get(i) == '\n' ? chunkStarted() : State.PASS;
+        return i + 1;
+      }
+      default -> {
+        return end;
+      }
+    }
+  }
+
+  /** A header value up to its line end, made readable where it would be misread. */
+  private int value(int i, int end) {
+    while (i < end) {
+      int b = view.get(i) & 0xFF;
+      if (b == '\n') {
+        lineEnded();
+        state = State.LINE_START;
+        return i + 1;
+      }
+      if (b < 0xC0 || b > 0xF7) {
+        keep(b);
+        i++;
+        continue;
+      }
+      // Pekko HTTP's parser takes the bytes after a lead byte as its continuation bytes unread
+      int length = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : 2;
+      int lineEnd = -1;
+      for (int next = i + 1; next < Math.min(i + length, end) && lineEnd < 0; next++) {
+        byte c = view.get(next);
+        if (c == '\r' || c == '\n') lineEnd = next;
+      }
+      // a line end already read is marked at once: it may end the head the client waits on
+      if (lineEnd < 0 && i + length > end) return -i - 1;
+      if (lineEnd < 0) {
+        for (int next = i; next < i + length; next++) keep(view.get(next) & 0xFF);
+        i += length;
+        continue;
+      }
+      markLine(i, lineEnd, b);
+      i = lineEnd;
+    }
+    return i;
+  }
+
+  /** Replaces the bytes from the lead byte at {@code leadAt} to the line end at {@code lineEnd} with a line end and a {@link #MARK} line. */
+  private void markLine(int leadAt, int lineEnd, int leadByte) {
+    String line = isTokenName() ? "header " + new String(name, 0, nameLength, StandardCharsets.US_ASCII) : "a header line";
+    ByteString mark = ByteString.fromString("\r\n" + MARK + ": " + WebSocketHandshake.notUtf8(line, leadByte), StandardCharsets.US_ASCII);
+    ByteString before = input.slice(copiedUpTo, leadAt);
+    out = out == null ? before.concat(mark) : out.concat(before).concat(mark);
+    copiedUpTo = lineEnd;
+    if (!inTrailer) marked = true;
+    kind = Kind.OTHER;
+  }
+
+  private void keep(int b) {
+    if (kind == Kind.OTHER || kind == Kind.UPGRADE) return;
+    if (valueLength < VALUE_BYTES) value[valueLength] = (byte) b;
+    valueLength++;
+  }
+
+  private Kind kindOfName() {
+    if (inTrailer) return Kind.OTHER;
+    if (nameIs(CONTENT_LENGTH)) return Kind.CONTENT_LENGTH;
+    if (nameIs(TRANSFER_ENCODING)) return Kind.TRANSFER_ENCODING;
+    if (nameIs(UPGRADE)) return Kind.UPGRADE;
+    return Kind.OTHER;
+  }
+
+  private boolean nameIs(byte[] lowerCase) {
+    if (nameLength != lowerCase.length) return false;
+    for (int i = 0; i < nameLength; i++) {
+      int c = name[i];
+      if (c >= 'A' && c <= 'Z') c += 'a' - 'A';
+      if (c != lowerCase[i]) return false;
+    }
+    return true;
+  }
+
+  /** Whether the name is one Pekko HTTP reads (RFC 9110 token characters, at most 64): only such a name is quoted in the answer. */
+  private boolean isTokenName() {
+    if (nameLength == 0 || nameLength > NAME_BYTES) return false;
+    for (int i = 0; i < nameLength; i++) {
+      int c = name[i];
+      boolean token = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
+      if (!token) return false;
+    }
+    return true;
+  }
+
+  /** What a header line says of the request's length, read as Pekko HTTP reads it. */
+  private void lineEnded() {
+    if (kind == Kind.UPGRADE) {
+      lengthUnknown = true;
+      return;
+    }
+    if (kind == Kind.OTHER) return;
+    int length = valueLength;
+    if (length > 0 && length <= VALUE_BYTES && value[length - 1] == '\r') length--;
+    if (length > VALUE_BYTES) {
+      lengthUnknown = true;
+    } else if (kind == Kind.CONTENT_LENGTH) {
+      long read = contentLength(length);
+      // a second Content-Length that differs is refused; one that repeats the first is ignored
+      if (read < 0 || (contentLength >= 0 && read != contentLength)) lengthUnknown = true;
+      else contentLength = read;
+    } else {
+      if (chunked || !isChunked(length)) lengthUnknown = true;
+      else chunked = true;
+    }
+  }
+
+  /** Pekko HTTP's reading: digits, with spaces and tabs anywhere ignored (none at all is 0); -1 for anything else. */
+  private long contentLength(int length) {
+    long read = 0;
+    int digits = 0;
+    for (int i = 0; i < length; i++) {
+      int c = value[i];
+      if (c == ' ' || c == '\t') continue;
+      if (c < '0' || c > '9' || ++digits > 18) return -1;
+      read = read * 10 + c - '0';
+    }
+    return read;
+  }
+
+  private boolean isChunked(int length) {
+    int from = 0;
+    int to = length;
+    while (from < to && (value[from] == ' ' || value[from] == '\t')) from++;
+    while (to > from && (value[to - 1] == ' ' || value[to - 1] == '\t')) to--;
+    return new String(value, from, to - from, StandardCharsets.US_ASCII).equalsIgnoreCase("chunked");
+  }
+
+  private void headEnded() {
+    if (inTrailer) {
+      startRequest();
+    } else if (marked || lengthUnknown || (chunked && contentLength >= 0)) {
+      // Pekko HTTP refuses a chunked request with a Content-Length, and closes
+      state = State.PASS;
+    } else if (chunked) {
+      state = chunkStarted();
+    } else if (contentLength > 0) {
+      remaining = contentLength;
+      state = State.BODY;
+    } else {
+      startRequest();
+    }
+  }
+
+  private void startRequest() {
+    state = State.REQUEST_LINE;
+    inTrailer = false;
+    contentLength = -1;
+    chunked = false;
+    lengthUnknown = false;
+    marked = false;
+  }
+
+  private State chunkStarted() {
+    chunkSize = 0;
+    chunkSizeChars = 0;
+    chunkExtension = false;
+    chunkCr = false;
+    return State.CHUNK_SIZE;
+  }
+
+  /** A chunk's size line, read as Pekko HTTP reads it: hex digits, spaces and tabs ignored, then an extension or the line end. */
+  private int chunkSize(int i, int end) {
+    while (i < end) {
+      byte b = view.get(i++);
+      if (b == '\n') {
+        if (chunkSizeChars == 0) {
+          state = State.PASS;
+        } else if (chunkSize == 0) {
+          inTrailer = true;
+          state = State.LINE_START;
+        } else {
+          remaining = chunkSize;
+          state = State.CHUNK_DATA;
+        }
+        return i;
+      }
+      if (chunkExtension) continue;
+      int digit = Character.digit(b, 16);
+      if (chunkCr || (chunkSizeChars == 0 && (b == ';' || b == '\r'))) {
+        state = State.PASS;
+        return i;
+      }
+      chunkSizeChars++;
+      if (digit >= 0) {
+        chunkSize = chunkSize * 16 + digit;
+        if (chunkSize > Integer.MAX_VALUE) {
+          state = State.PASS;
+          return i;
+        }
+      } else if (b == ';') {
+        chunkExtension = true;
+      } else if (b == '\r') {
+        chunkCr = true;
+      } else if (b != ' ' && b != '\t') {
+        state = State.PASS;
+        return i;
+      }
+    }
+    return i;
+  }
+
+  private static byte[] ascii(String text) {
+    return text.getBytes(StandardCharsets.US_ASCII);
+  }
+}

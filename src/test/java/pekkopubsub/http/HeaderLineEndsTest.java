@@ -1,0 +1,205 @@
+package pekkopubsub.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import org.apache.pekko.util.ByteString;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class HeaderLineEndsTest {
+  private static final String GOOD = "GET /health HTTP/1.1\r\nHost: h\r\n\r\n";
+  private static final String MARK = HeaderLineEnds.MARK + ": ";
+
+  private static ByteString latin1(String text) {
+    return ByteString.fromString(text, StandardCharsets.ISO_8859_1);
+  }
+
+  /** What Pekko HTTP is given for {@code text} read in one piece, what was held back included. */
+  private static String readable(String text) {
+    return readable(new HeaderLineEnds(), text);
+  }
+
+  private static String readable(HeaderLineEnds lineEnds, String text) {
+    return lineEnds.next(latin1(text)).concat(lineEnds.rest()).decodeString(StandardCharsets.ISO_8859_1);
+  }
+
+  /** The same, for {@code text} read in pieces cut at {@code cuts}. */
+  private static String readableInPieces(String text, int... cuts) {
+    HeaderLineEnds lineEnds = new HeaderLineEnds();
+    ByteString all = latin1(text);
+    ByteString given = ByteString.emptyByteString();
+    int from = 0;
+    for (int cut : cuts) {
+      given = given.concat(lineEnds.next(all.slice(from, cut)));
+      from = cut;
+    }
+    given = given.concat(lineEnds.next(all.drop(from))).concat(lineEnds.rest());
+    return given.decodeString(StandardCharsets.ISO_8859_1);
+  }
+
+  /** {@code text} cut in two at every place, and in pieces of one byte, is given as it is given in one piece. */
+  private static void assertSameInEveryCut(String text) {
+    String whole = readable(text);
+    for (int cut = 0; cut <= text.length(); cut++) {
+      assertEquals(whole, readableInPieces(text, cut), "cut at " + cut);
+    }
+    int[] everyByte = new int[text.length()];
+    for (int i = 0; i < everyByte.length; i++) everyByte[i] = i;
+    assertEquals(whole, readableInPieces(text, everyByte), "byte by byte");
+  }
+
+  /**
+   * Each read right by Pekko HTTP: UTF-8 in values, bodies and chunks holding any bytes, the line
+   * ends after a lead byte among them; the head after them is still watched.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {
+      GOOD + "GET /health HTTP/1.1\r\nHost: h\r\nUser-Agent: caf\u00c3\u00a9\r\nX-Emoji: \u00f0\u009f\u0098\u0080\r\n\r\n",
+      GOOD + "GET /health HTTP/1.1\nHost: h\nUser-Agent: \u00e2\u0082\u00ac au lait\n\n" + GOOD,
+      "POST /topics HTTP/1.1\r\nHost: h\r\nContent-Length: 13\r\n\r\n{\"n\":\"\u00e9\r\n\u00f0\n\"}" + GOOD,
+      "POST /topics HTTP/1.1\r\nHost: h\r\ncontent-length:  1 2 \r\nContent-Length: 12\r\n\r\n\u00e9\r\n\u00e9\r\n\u00f0\r\n\r\n\u00c3" + GOOD,
+      "POST /topics HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: Chunked\r\n\r\n3\r\n\u00e9\r\n\r\nA ; x=\u00e9\r\n\u00f0\r\n\r\n\r\n\u00c3\r\n\r\n0\r\nX-Sum: \u00c3\u00a9\r\n\r\n" + GOOD,
+      "POST /topics HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n1\n\u00e9\n0\n\n" + GOOD,
+      "GET /health HTTP/1.1\r\nHost: h\r\nUser-Agent: caf\u00c3\u00e9\r\n\r\n" + GOOD})
+  void validRequestsAreGivenUnchangedHoweverTheyAreRead(String requests) {
+    HeaderLineEnds lineEnds = new HeaderLineEnds();
+    assertEquals(requests, readable(lineEnds, requests));
+    assertTrue(readable(lineEnds, "GET /health HTTP/1.1\r\nHost: h\r\nUser-Agent: \u00e9\r\n\r\n").contains(MARK),
+        "the next head is still watched");
+    assertSameInEveryCut(requests);
+  }
+
+  @Test
+  void aReadWithNothingToChangeIsGivenAsItIs() {
+    HeaderLineEnds lineEnds = new HeaderLineEnds();
+    ByteString requests = latin1(GOOD + GOOD);
+    assertTrue(requests == lineEnds.next(requests), "the same ByteString, not a copy");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"User-Agent: caf\u00e9\r\n", "User-Agent: caf\u00c3\r\n", "User-Agent: caf\u00f0a\r\n", "User-Agent: caf\u00f0\r\n"})
+  void aLineEndingInALeadByteIsEndedBeforeItAndMarked(String header) {
+    String bad = "GET /health HTTP/1.1\r\nHost: h\r\n" + header + "\r\n";
+    String lead = String.format("%02X", (int) header.charAt(header.indexOf("caf") + 3));
+    String marked = "GET /health HTTP/1.1\r\nHost: h\r\nUser-Agent: caf\r\n"
+        + MARK + "header User-Agent ends in a byte that is not UTF-8 (0x" + lead + ")\r\n\r\n";
+    assertEquals(GOOD + marked, readable(GOOD + bad));
+    assertSameInEveryCut(GOOD + bad);
+  }
+
+  /** Pekko HTTP's parser took the blank line as the rest of the character too, and waited for a head end it had. */
+  @Test
+  void aLeadByteBeforeTheEndOfTheHeadIsMarkedWithoutWaitingForMore() {
+    HeaderLineEnds lineEnds = new HeaderLineEnds();
+    String given = lineEnds.next(latin1(GOOD + "GET /health HTTP/1.1\nHost: h\nUser-Agent: caf\u00f0\n\n"))
+        .decodeString(StandardCharsets.ISO_8859_1);
+    assertEquals(GOOD + "GET /health HTTP/1.1\nHost: h\nUser-Agent: caf\r\n" + MARK
+        + "header User-Agent ends in a byte that is not UTF-8 (0xF0)\n\n", given);
+  }
+
+  @Test
+  void aLeadByteAtTheEndOfAReadWaitsForWhatFollowsIt() {
+    HeaderLineEnds lineEnds = new HeaderLineEnds();
+    String start = GOOD + "GET /health HTTP/1.1\r\nHost: h\r\nUser-Agent: caf";
+    assertEquals(start, lineEnds.next(latin1(start + "\u00e2\u0082")).decodeString(StandardCharsets.ISO_8859_1));
+    assertEquals("\u00e2\u0082\u00ac\r\n\r\n", lineEnds.next(latin1("\u00ac\r\n\r\n")).decodeString(StandardCharsets.ISO_8859_1));
+    assertEquals("", lineEnds.rest().utf8String());
+
+    HeaderLineEnds cutShort = new HeaderLineEnds();
+    assertEquals(start, cutShort.next(latin1(start + "\u00e2")).decodeString(StandardCharsets.ISO_8859_1));
+    assertEquals("\u00e2", cutShort.rest().decodeString(StandardCharsets.ISO_8859_1), "the input ended: given as it is");
+  }
+
+  /** Pekko HTTP read the Content-Length as part of X-Trace's value, and "hi" as the start of the next request. */
+  @Test
+  void aLineAfterAMarkedOneIsReadAsALine() {
+    String bad = "POST /topics HTTP/1.1\r\nHost: h\r\nX-Trace: \u00e9\r\nContent-Length: 2\r\n\r\nhi";
+    assertEquals(GOOD + "POST /topics HTTP/1.1\r\nHost: h\r\nX-Trace: \r\n" + MARK
+        + "header X-Trace ends in a byte that is not UTF-8 (0xE9)\r\nContent-Length: 2\r\n\r\nhi", readable(GOOD + bad));
+  }
+
+  @Test
+  void everyMisreadLineOfAHeadIsMarked() {
+    String bad = "GET /health HTTP/1.1\r\nA: \u00e9\r\nHost: h\r\nB: x\u00e0\r\n\r\n";
+    assertEquals(GOOD + "GET /health HTTP/1.1\r\nA: \r\n" + MARK + "header A ends in a byte that is not UTF-8 (0xE9)\r\nHost: h\r\n"
+        + "B: x\r\n" + MARK + "header B ends in a byte that is not UTF-8 (0xE0)\r\n\r\n", readable(GOOD + bad));
+  }
+
+  /** The marked request's answer closes the connection: what follows it is not read, so not watched. */
+  @Test
+  void nothingAfterAMarkedHeadIsChanged() {
+    HeaderLineEnds lineEnds = new HeaderLineEnds();
+    String bad = "GET /health HTTP/1.1\r\nHost: h\r\nUser-Agent: \u00e9\r\n\r\n";
+    readable(lineEnds, bad);
+    assertTrue(lineEnds.passing());
+    String after = "GET /health HTTP/1.1\r\nHost: h\r\nUser-Agent: \u00e9\r\n\r\n";
+    assertEquals(after, readable(lineEnds, after));
+  }
+
+  /** A trailer's lines are made readable too; its request was taken already, so nothing answers the mark. */
+  @Test
+  void aTrailerLineIsMadeReadableAndTheNextRequestIsWatched() {
+    String chunked = "POST /topics HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\nX-Sum: \u00e9\r\n\r\n";
+    String given = readable(chunked + "GET /health HTTP/1.1\r\nHost: h\r\nUser-Agent: \u00e9\r\n\r\n");
+    assertEquals("POST /topics HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\nX-Sum: \r\n"
+        + MARK + "header X-Sum ends in a byte that is not UTF-8 (0xE9)\r\n\r\n"
+        + "GET /health HTTP/1.1\r\nHost: h\r\nUser-Agent: \r\n" + MARK + "header User-Agent ends in a byte that is not UTF-8 (0xE9)\r\n\r\n",
+        given);
+  }
+
+  /**
+   * After an upgrade the bytes are WebSocket frames, any bytes; after a length this does not read
+   * as Pekko HTTP does, Pekko HTTP refuses the request and closes. Both heads are still made readable.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"Upgrade: websocket\r\nConnection: Upgrade\r\n", "Transfer-Encoding: gzip, chunked\r\n",
+      "Transfer-Encoding: chunked\r\nContent-Length: 3\r\n", "Content-Length: 3\r\nContent-Length: 4\r\n",
+      "Content-Length: 0x3\r\n", "X-Folded: a\r\n b\r\n"})
+  void afterAHeadWhoseLengthIsNotReadNothingIsChanged(String headers) {
+    HeaderLineEnds lineEnds = new HeaderLineEnds();
+    String head = "GET /ws HTTP/1.1\r\nHost: h\r\n" + headers + "User-Agent: \u00e9\r\n\r\n";
+    String given = readable(lineEnds, GOOD + head);
+    assertTrue(given.endsWith("User-Agent: \r\n" + MARK + "header User-Agent ends in a byte that is not UTF-8 (0xE9)\r\n\r\n"), given);
+    assertTrue(lineEnds.passing());
+
+    HeaderLineEnds unmarked = new HeaderLineEnds();
+    String frames = "\u0081\u0085\u00e9\r\n\u00f0\n\u00c3\r\n\r\n";
+    String plain = GOOD + "GET /ws HTTP/1.1\r\nHost: h\r\n" + headers + "\r\n" + frames;
+    assertEquals(plain, readable(unmarked, plain));
+    assertTrue(unmarked.passing());
+  }
+
+  @Test
+  void aRequestWithoutABodyIsFollowedByTheNextHead() {
+    HeaderLineEnds lineEnds = new HeaderLineEnds();
+    readable(lineEnds, "GET /health HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\nContent-Length: 0\r\n\r\n");
+    assertFalse(lineEnds.passing());
+    assertTrue(readable(lineEnds, "GET /health HTTP/1.1\r\nUser-Agent: \u00e9\r\n\r\n").contains(MARK));
+  }
+
+  /** Pekko HTTP refuses a header name that is no token: such a name is not repeated in the answer. */
+  @Test
+  void aNameThatIsNoTokenIsNotQuoted() {
+    assertTrue(readable(GOOD + "GET / HTTP/1.1\r\nBad Name: \u00e9\r\n\r\n").contains(MARK + "a header line ends in a byte"));
+  }
+
+  /** A later request is answered as the gate answers a first head with the same line. */
+  @ParameterizedTest
+  @ValueSource(strings = {"User-Agent: caf\u00e9\r\n", "X-Trace: \u00f0\nContent-Length: 2\n", "A: \u00c3\r\nB: \u00e0\r\n"})
+  void theMarkSaysWhatTheGateSaysOfAFirstHead(String headers) {
+    String head = "GET /health HTTP/1.1\r\nHost: h\r\n" + headers + "\r\n";
+    String given = readable(GOOD + head);
+    int mark = given.indexOf(MARK) + MARK.length();
+    assertEquals(WebSocketHandshake.unreadableLineEnd(latin1(head)), given.substring(mark).split("[\r\n]", 2)[0]);
+  }
+
+  @Test
+  void theMarkIsAHeaderNameNoClientKnows() {
+    assertTrue(HeaderLineEnds.MARK.matches("X-Pubsub-Unreadable-[0-9a-f]{16}"), HeaderLineEnds.MARK);
+    assertTrue(HeaderLineEnds.MARK.length() <= 64, "Pekko HTTP's longest header name");
+  }
+}
