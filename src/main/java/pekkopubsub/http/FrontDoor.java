@@ -30,6 +30,7 @@ import org.apache.pekko.stream.SharedKillSwitch;
 import org.apache.pekko.stream.TLSProtocol;
 import org.apache.pekko.stream.javadsl.BidiFlow;
 import org.apache.pekko.stream.javadsl.Flow;
+import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.stream.javadsl.TLSPlacebo;
 import org.apache.pekko.util.ByteString;
 import pekkopubsub.connection.NegotiatedExtensions;
@@ -96,7 +97,13 @@ public final class FrontDoor {
     this.webSocket = webSocket;
     this.apiKeys = apiKeys;
     this.serverSettings = ServerSettings.create(system.classicSystem());
-    this.routes = answeringMarkedHeads(routes).flow(system);
+    // The responses never end before Pekko HTTP ends the connection: when the routes' responses
+    // ended (the requests had ended: a client's half-close after pipelined requests) while the last
+    // answer waited for the socket's next pull, Pekko HTTP's controller stage asked its outlet to
+    // complete twice, and Pekko's emit then never completes it (GraphStageLogic's EmittingCompletion
+    // re-queues itself): the connection stayed open, its HTTP place held, until the idle timeout.
+    // With this, the end of the requests alone ends the connection, after the last answer.
+    this.routes = answeringMarkedHeads(routes).flow(system).concat(Source.never());
     this.materializer = Materializer.matFromSystem(system);
     this.idleTimeout = finite(serverSettings.getTimeouts().idleTimeout())
         .<BidiFlow<ByteString, ByteString, ByteString, ByteString, NotUsed>>map(BidiFlow::bidirectionalIdleTimeout)

@@ -320,6 +320,30 @@ class FrontDoorE2ETest {
     }
   }
 
+  /**
+   * Requests pipelined and then a half-close: every one was answered, but about one connection in
+   * five was then never closed, its socket in CLOSE_WAIT and its HTTP place held until Pekko HTTP's
+   * idle timeout (two minutes), so such clients could take every place.
+   */
+  @Test
+  void pipelinedRequestsFollowedByAHalfCloseAreAnsweredAndTheConnectionIsClosed() throws IOException {
+    String four = "GET /stats HTTP/1.1\r\nHost: localhost\r\n\r\n".repeat(4);
+    for (int connection = 0; connection < 30; connection++) {
+      try (Socket socket = new Socket(server.httpBase().getHost(), server.httpBase().getPort())) {
+        socket.setSoTimeout(10_000);
+        socket.getOutputStream().write(four.getBytes(StandardCharsets.US_ASCII));
+        socket.shutdownOutput();
+        String responses;
+        try {
+          responses = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        } catch (java.net.SocketTimeoutException e) {
+          throw new AssertionError("connection " + connection + ": answered but not closed within 10 s", e);
+        }
+        assertEquals(4, responses.split("HTTP/1.1 200 ", -1).length - 1, responses);
+      }
+    }
+  }
+
   @Test
   void connectionsThroughEitherWayShareTopics() {
     String topic = server.createTopic("door");
