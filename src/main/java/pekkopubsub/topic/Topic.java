@@ -101,7 +101,8 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
   /** Events of this topic that a subscriber's outbound queue discarded. */
   public record RecordDropped(long count) implements Command, DeadLetterSuppression {}
 
-  public record GetStats(ActorRef<Stats> replyTo) implements Command {}
+  /** A topic deleted while the manager gathers stats simply gives none: not worth a dead-letter line. */
+  public record GetStats(ActorRef<Stats> replyTo) implements Command, DeadLetterSuppression {}
 
   /** Asks for one topic's figures and who is subscribed (by client_id), for an operator; routed by name like a client's request. */
   public record Describe(String topic, ActorRef<Reply> replyTo) implements Request {}
@@ -123,7 +124,7 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
   record Delete(ActorRef<TopicManager.DeleteResult> replyTo) implements Command {}
 
   /** Sent by the TopicManager while the topics together hold more than the history budget: give up what is over this topic's share. */
-  enum TrimHistory implements Command { INSTANCE }
+  enum TrimHistory implements Command, DeadLetterSuppression { INSTANCE }
 
   private record SubscriberTerminated(ActorRef<Reply> subscriber) implements Command {}
 
