@@ -602,11 +602,8 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
     getContext().unwatch(subscriber);
     dropLost(departed.remove(subscriber), leave.receivedUpTo());
     dropLost(ended.remove(subscriber), leave.receivedUpTo());
-    Long liveAfter = subscribers.liveAfter(subscriber);
-    if (liveAfter != null) dropForClosing(lastOffset - Math.max(leave.receivedUpTo(), liveAfter));
-    // The live events of a last page it did not receive; removing it counts those not paged out yet.
-    Replaying replay = replaying.get(subscriber);
-    if (replay != null) dropForClosing(replay.liveSentUpTo() - Math.max(leave.receivedUpTo(), replay.liveAfter()));
+    // What it was sent as a subscriber still, fanned out or in a last page; removing it counts those not paged out yet.
+    dropLost(onItsWay(subscriber, null), leave.receivedUpTo());
     return removeSubscriber(subscriber);
   }
 
