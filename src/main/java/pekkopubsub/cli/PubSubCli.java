@@ -471,14 +471,8 @@ public final class PubSubCli {
       PubSubClient client = root.connect();
       try {
         boolean resuming = lastOffset != null;
-        JsonNode answer = await(client.subscribe(topic, resuming ? null : last, resuming ? lastOffset : since,
-            resuming ? lastEpoch : epoch, clientId), ENDED);
-        if (!"ack".equals(answer.path("type").asText())) {
-          JsonNode error = answer.path("error");
-          // A restarted server holds no topics until they are created again: wait for it, as for the server.
-          throw new Failure(SERVER_ERROR, Failure.describe(error), "TOPIC_NOT_FOUND".equals(error.path("code").asText()));
-        }
-        subscribed(answer, resuming);
+        subscribed(answer(client.subscribe(topic, resuming ? null : last, resuming ? lastOffset : since,
+            resuming ? lastEpoch : epoch, clientId)), resuming);
         return client;
       } catch (RuntimeException e) {
         client.close();
@@ -489,7 +483,7 @@ public final class PubSubCli {
     private void subscribed(JsonNode ack, boolean resuming) {
       PubSubCli cli = root.cli;
       String newEpoch = ack.path("epoch").asText();
-      cli.err.println((lastEpoch == null && !resuming ? "subscribed to '" : "resubscribed to '") + topic + "' (epoch " + newEpoch
+      cli.err.println((lastEpoch == null ? "subscribed to '" : "resubscribed to '") + topic + "' (epoch " + newEpoch
           + ", replayed " + ack.path("replayed").asInt(0)
           + (ack.has("recovered") ? ", recovered " + ack.path("recovered").asBoolean() : "") + ")");
       if (resuming && !ack.path("recovered").asBoolean(true)) {
@@ -647,7 +641,9 @@ public final class PubSubCli {
   static JsonNode answer(CompletableFuture<JsonNode> request) {
     JsonNode answer = await(request, ENDED);
     if (!"ack".equals(answer.path("type").asText())) {
-      throw new Failure(SERVER_ERROR, Failure.describe(answer.path("error")));
+      JsonNode error = answer.path("error");
+      // A restarted server holds no topics until they are created again: sub --reconnect waits for it, as for the server.
+      throw new Failure(SERVER_ERROR, Failure.describe(error), "TOPIC_NOT_FOUND".equals(error.path("code").asText()));
     }
     return answer;
   }
