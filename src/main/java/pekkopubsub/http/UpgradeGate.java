@@ -347,24 +347,24 @@ final class UpgradeGate extends GraphStage<BidiShape<ByteString, ByteString, Byt
      * readable ({@link HeaderLineEnds}); the gate read only the first head.
      */
     private void toHttp(ByteString bytes) {
-      ByteString readable = bytes;
-      if (lineEnds != null) {
-        readable = lineEnds.next(bytes);
-        if (lineEnds.passing()) lineEnds = null;
-      }
+      ByteString readable = readable(bytes);
       if (readable.isEmpty()) pull(fromClient);
       else toHttp.push(readable);
+    }
+
+    /** {@code bytes} as Pekko HTTP gets them: through {@link #lineEnds} while it watches. */
+    private ByteString readable(ByteString bytes) {
+      if (lineEnds == null) return bytes;
+      ByteString readable = lineEnds.next(bytes);
+      if (lineEnds.passing()) lineEnds = null;
+      return readable;
     }
 
     /** From here on Pekko HTTP serves the connection, starting with the bytes read so far. */
     private void serveHttp() {
       state = State.HTTP;
-      toHttpPending = head;
-      if (!probeOnly) {
-        lineEnds = new HeaderLineEnds();
-        toHttpPending = lineEnds.next(head);
-        if (lineEnds.passing()) lineEnds = null;
-      }
+      lineEnds = probeOnly ? null : new HeaderLineEnds();
+      toHttpPending = readable(head);
       head = ByteString.emptyByteString();
       healthProbe = null;
       toHttp = new SubSourceOutlet<>("UpgradeGate.toHttp");
