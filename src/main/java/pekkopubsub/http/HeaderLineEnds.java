@@ -223,13 +223,13 @@ final class HeaderLineEnds {
         state = State.LINE_START;
         return i + 1;
       }
-      if (b < 0xC0 || b > 0xF7) {
+      // Pekko HTTP's parser takes the bytes after a lead byte as its continuation bytes unread
+      int length = WebSocketHandshake.bytesPekkoReads(b);
+      if (length == 1) {
         keep(b);
         i++;
         continue;
       }
-      // Pekko HTTP's parser takes the bytes after a lead byte as its continuation bytes unread
-      int length = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : 2;
       int lineEnd = -1;
       for (int next = i + 1; next < Math.min(i + length, end) && lineEnd < 0; next++) {
         byte c = view.get(next);

@@ -141,7 +141,7 @@ final class WebSocketHandshake {
     int limit = end >= 0 ? end + 1 : Math.min(head.length(), MAX_HEAD_BYTES);
     for (int i = 0; i < limit; i++) {
       int b = head.apply(i) & 0xFF;
-      int length = b >= 0xF8 ? 1 : b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1;
+      int length = bytesPekkoReads(b);
       for (int next = i + 1; next < i + length && next < head.length(); next++) {
         byte c = head.apply(next);
         if (c == '\r' || c == '\n') {
@@ -150,6 +150,14 @@ final class WebSocketHandshake {
       }
     }
     return null;
+  }
+
+  /**
+   * How many bytes Pekko HTTP's header parser takes, unread after the first, for a header value byte
+   * {@code b}: a UTF-8 lead byte's sequence length (2 to 4), else 1.
+   */
+  static int bytesPekkoReads(int b) {
+    return b >= 0xF8 ? 1 : b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1;
   }
 
   /** The message of the answer 400 to a head whose {@code line} ends in {@code leadByte}, here or past the gate ({@link HeaderLineEnds}). */
