@@ -30,6 +30,12 @@ help_or_positional() {
   [ $# -le "$max" ] || refuse "unexpected argument '${*:max+1:1}'"
 }
 
+# from_here PATH: PATH as the caller means it, whole: a relative one is the current directory's,
+# for a script that changes directory or hands it to a program that runs elsewhere.
+from_here() {
+  case "$1" in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac
+}
+
 # takes_value "$@": refuses a flag ($1) that is the last argument, with no value after it.
 takes_value() {
   [ $# -ge 2 ] || refuse "$1 needs a value"
