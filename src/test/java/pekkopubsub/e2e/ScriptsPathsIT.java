@@ -3,13 +3,13 @@ package pekkopubsub.e2e;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
+import static pekkopubsub.e2e.CallerDirectory.stderr;
+import static pekkopubsub.e2e.CallerDirectory.writeExecutable;
 
-import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -127,16 +127,7 @@ class ScriptsPathsIT {
   }
 
   private static Path workDir(String name) throws IOException {
-    Path dir = PackagedServer.jar().getParent().resolve("scripts-paths-it").resolve(name);
-    if (Files.exists(dir)) {
-      try (Stream<Path> old = Files.walk(dir)) {
-        old.sorted(java.util.Comparator.reverseOrder()).map(Path::toFile).forEach(File::delete);
-      }
-    }
-    Files.createDirectories(dir.resolve("bin"));
-    writeExecutable(dir.resolve("bin/mvn"),
-        "#!/bin/sh\necho \"ScriptsPathsIT: scripts/ensure-jar found the jar stale and ran mvn $*\" >&2\nexit 97\n");
-    return dir;
+    return CallerDirectory.create("scripts-paths-it", name, "ScriptsPathsIT");
   }
 
   /** A repository of scripts/ alone under {@code dir}, for a script that writes into its repository. */
@@ -153,26 +144,9 @@ class ScriptsPathsIT {
     return repository;
   }
 
-  private static void writeExecutable(Path file, String text) throws IOException {
-    Files.writeString(file, text);
-    assertTrue(file.toFile().setExecutable(true));
-  }
-
   private static Process script(Path dir, String script, List<String> args, Map<String, String> env) throws IOException {
-    List<String> command = new ArrayList<>(List.of(Path.of(script).toAbsolutePath().toString()));
-    command.addAll(args);
-    ProcessBuilder builder = new ProcessBuilder(command)
-        .directory(dir.toFile())
-        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-        .redirectOutput(dir.resolve("stdout.log").toFile())
-        .redirectError(dir.resolve("stderr.log").toFile());
-    builder.environment().keySet().removeIf(SETTINGS::contains);
-    builder.environment().put("PATH", dir.resolve("bin") + File.pathSeparator + System.getenv("PATH"));
+    ProcessBuilder builder = CallerDirectory.script(dir, script, args, SETTINGS);
     builder.environment().putAll(env);
     return builder.start();
-  }
-
-  private static String stderr(Path dir) throws IOException {
-    return Files.readString(dir.resolve("stderr.log"));
   }
 }

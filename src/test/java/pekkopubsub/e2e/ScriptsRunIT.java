@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
+import static pekkopubsub.e2e.CallerDirectory.stderr;
 
-import java.io.File;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -68,28 +68,12 @@ class ScriptsRunIT {
   }
 
   private static Path workDir(String name) throws Exception {
-    Path dir = PackagedServer.jar().getParent().resolve("scripts-run-it").resolve(name);
-    Files.createDirectories(dir);
-    Path fakeBin = Files.createDirectories(dir.resolve("bin"));
-    Path mvn = fakeBin.resolve("mvn");
-    Files.writeString(mvn, "#!/bin/sh\necho \"ScriptsRunIT: scripts/ensure-jar found the jar stale and ran mvn $*\" >&2\nexit 97\n");
-    assertTrue(mvn.toFile().setExecutable(true));
-    return dir;
+    return CallerDirectory.create("scripts-run-it", name, "ScriptsRunIT");
   }
 
   private static ProcessBuilder run(Path dir, String configFile) {
-    ProcessBuilder builder = new ProcessBuilder(Path.of("scripts/run").toAbsolutePath().toString())
-        .directory(dir.toFile())
-        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-        .redirectOutput(dir.resolve("stdout.log").toFile())
-        .redirectError(dir.resolve("stderr.log").toFile());
-    builder.environment().keySet().removeIf(SETTINGS::contains);
-    builder.environment().put("PATH", dir.resolve("bin") + File.pathSeparator + System.getenv("PATH"));
+    ProcessBuilder builder = CallerDirectory.script(dir, "scripts/run", List.of(), SETTINGS);
     if (configFile != null) builder.environment().put("CONFIG_FILE", configFile);
     return builder;
-  }
-
-  private static String stderr(Path dir) throws Exception {
-    return Files.readString(dir.resolve("stderr.log"));
   }
 }
