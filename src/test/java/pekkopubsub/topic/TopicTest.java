@@ -155,6 +155,14 @@ class TopicTest {
     return subscriber;
   }
 
+  /** Unsubscribes {@code subscriber} and reads what it was sent before the answer, up to the answer. */
+  private static void unsubscribeReadingUpToTheAnswer(Fixture t, TestProbe<Topic.Reply> subscriber, String requestId) {
+    t.ref().tell(new Topic.Unsubscribe(t.name(), requestId, subscriber.getRef()));
+    while (!(subscriber.receiveMessage() instanceof Topic.Unsubscribed)) {
+      // an event sent before the answer
+    }
+  }
+
   private static Topic.Subscribed subscribe(Fixture t, TestProbe<Topic.Reply> subscriber, String requestId, int lastN) {
     t.ref().tell(new Topic.Subscribe(t.name(), requestId, subscriber.getRef(), "client", lastN, null, null));
     Topic.Subscribed subscribed = subscriber.expectMessageClass(Topic.Subscribed.class);
@@ -909,10 +917,7 @@ class TopicTest {
 
     TestProbe<Topic.Reply> stays = subscribedProbe(t, "s2");
     publishAndAwait(t, 2);
-    t.ref().tell(new Topic.Unsubscribe(t.name(), "u2", stays.getRef()));
-    while (!(stays.receiveMessage() instanceof Topic.Unsubscribed)) {
-      // its events, read before the answer
-    }
+    unsubscribeReadingUpToTheAnswer(t, stays, "u2"); // it reads its events first
     t.ref().tell(new Topic.UnsubscribesAnswered(t.name(), stays.getRef()));
     subscribe(t, stays, "s3", 0);
     t.ref().tell(new Topic.Leave(t.name(), stays.getRef(), 0));
@@ -941,10 +946,7 @@ class TopicTest {
     assertEquals(range(1, 2), replayOffsets(subscribe(t, fresh, "fresh", 2)));
     TestProbe<Topic.Reply> again = subscribedProbe(t, "again");
     publishAndAwait(t, 2);
-    t.ref().tell(new Topic.Unsubscribe(t.name(), "u", again.getRef()));
-    while (!(again.receiveMessage() instanceof Topic.Unsubscribed)) {
-      // 3 and 4
-    }
+    unsubscribeReadingUpToTheAnswer(t, again, "u"); // it reads 3 and 4 first
     subscribe(t, again, "again", 0);
     publishAndAwait(t, 2);
 
@@ -963,10 +965,7 @@ class TopicTest {
     Fixture t = topic(100);
     TestProbe<Topic.Reply> again = subscribedProbe(t, "again");
     publishAndAwait(t, 2);
-    t.ref().tell(new Topic.Unsubscribe(t.name(), "u", again.getRef()));
-    while (!(again.receiveMessage() instanceof Topic.Unsubscribed)) {
-      // 1 and 2
-    }
+    unsubscribeReadingUpToTheAnswer(t, again, "u"); // it reads 1 and 2 first
     subscribe(t, again, "again", 0);
     publishAndAwait(t, 2);
 
