@@ -16,11 +16,19 @@ import org.apache.pekko.util.ByteString;
  * continuation bytes without looking at them. Where a CR or LF is among them, the lead byte and what
  * stands before that line end become a line end and a {@code MARK: why} line, so the parser sees
  * where the line ends; everywhere else the bytes pass unchanged. Bodies are passed over by their
- * length, never read (a body may hold any bytes). An upgrade, after which the bytes are another
- * protocol's, and a request whose length this does not read as Pekko HTTP would (a folded line;
- * a Transfer-Encoding other than chunked or a malformed Content-Length or chunk, which Pekko HTTP
- * refuses and closes the connection after) end the watch: the bytes after its head pass
- * unchanged, as they all did before this class.
+ * length, never read (a body may hold any bytes).
+ *
+ * <p>A request whose length a proxy in front of the server could read otherwise than Pekko HTTP
+ * does is marked too, so that it is refused and its connection closed (RFC 9112 6.3, 5.2): a
+ * Content-Length that is not one decimal number (Pekko HTTP read {@code 1 4} as 14, an empty one as
+ * 0, and 2^64 + 5 as 5), a Transfer-Encoding other than chunked alone (Pekko HTTP ignored one it
+ * could not parse, {@code chunked,} say, and read no body), one in an HTTP/1.0 request (renamed:
+ * Pekko HTTP failed such a request with a 500), a folded line, a header line without a name. A
+ * possible WebSocket upgrade, after which the bytes are frames, and a request that Pekko HTTP
+ * refuses and closes the connection after (two lengths, a malformed chunk) end the watch: the bytes
+ * after its head pass unchanged, as they all did before this class. Empty lines before a request
+ * line are left out (RFC 9112 2.2: Pekko HTTP read them as the start of a method, answered 501 and
+ * closed).
  */
 final class HeaderLineEnds {
   /**
@@ -36,6 +44,12 @@ final class HeaderLineEnds {
   private static final byte[] CONTENT_LENGTH = ascii("content-length");
   private static final byte[] TRANSFER_ENCODING = ascii("transfer-encoding");
   private static final byte[] UPGRADE = ascii("upgrade");
+  private static final byte[] WEBSOCKET = ascii("websocket");
+  /** The last 8 bytes of an HTTP/1.0 request line, as {@link #requestLineTail} holds them. */
+  private static final long HTTP_1_0 = tail(ascii("HTTP/1.0"));
+  private static final byte[] GET = ascii("GET ");
+  /** Content-Length digits past leading zeros read at most: more is no length Pekko HTTP reads right (it wraps at 2^64). */
+  private static final int LENGTH_DIGITS = 18;
 
   private enum State {
     REQUEST_LINE, LINE_START, LINE_START_CR, NAME, VALUE, BODY, CHUNK_SIZE, CHUNK_DATA, CHUNK_END, CHUNK_END_LF, PASS
@@ -47,6 +61,12 @@ final class HeaderLineEnds {
   private State state = State.REQUEST_LINE;
   /** Bytes held back: a lead byte and what followed it, too few to tell whether a line end is among them. */
   private ByteString held = ByteString.emptyByteString();
+
+  // the request line being read
+  private int requestLineBytes;
+  private boolean get;
+  private long requestLineTail;
+  private boolean http10;
 
   // the head or trailer being read
   private boolean inTrailer;
@@ -61,6 +81,19 @@ final class HeaderLineEnds {
   private boolean lengthUnknown;
   /** A line of it was marked: the connection closes after its answer, and the watch ends with it. */
   private boolean marked;
+  /** Why the request is refused, marked before the next line; null: not refused. */
+  private String refusal;
+  /** It may be a WebSocket upgrade: a GET with an Upgrade header naming websocket. */
+  private boolean webSocketUpgrade;
+
+  // the Content-Length or Upgrade value being read
+  private boolean lengthDigitsSeen;
+  private boolean lengthDigitsEnded;
+  private boolean lengthInvalid;
+  private boolean lengthCr;
+  private int lengthDigits;
+  private long length;
+  private int webSocketMatched;
 
   // the body being passed over
   private long remaining;
@@ -133,21 +166,46 @@ final class HeaderLineEnds {
     switch (state) {
       case REQUEST_LINE -> {
         while (i < end) {
-          if (view.get(i++) == '\n') {
+          byte b = view.get(i);
+          if (requestLineBytes == 0 && (b == '\r' || b == '\n')) {
+            // RFC 9112 2.2: an empty line before a request line is ignored; Pekko HTTP read it as a method
+            drop(i++);
+            continue;
+          }
+          i++;
+          if (b == '\n') {
+            http10 = requestLineTail == HTTP_1_0;
             state = State.LINE_START;
             break;
           }
+          if (requestLineBytes < GET.length && b != GET[requestLineBytes]) get = false;
+          requestLineBytes++;
+          if (b != '\r') requestLineTail = requestLineTail << 8 | (b & 0xFF);
         }
         return i;
       }
       case LINE_START -> {
         byte b = view.get(i);
+        // a refusal is marked here, after its line, once it is known that the line is not folded
+        if (refusal != null && b != ' ' && b != '\t') {
+          insert(i, MARK + ": " + refusal + "\r\n");
+          refusal = null;
+          marked = true;
+        }
         if (b == '\n') {
           headEnded();
         } else if (b == '\r') {
           state = State.LINE_START_CR;
         } else if (b == ' ' || b == '\t') {
-          // obs-fold (RFC 9112 5.2): Pekko HTTP adds it to the value above, which may be a length
+          // obs-fold (RFC 9112 5.2): Pekko HTTP adds it to the value above, which may be a length, or
+          // not (a folded Transfer-Encoding was no chunked one); a proxy may read it otherwise. In a
+          // head it is refused, its continuation the value of a second mark; a trailer tells no length.
+          if (!inTrailer) {
+            String folded = (isTokenName() ? "header " + nameString() : "a header line") + " is folded onto a second line (obs-fold)";
+            insert(i, (marked ? "" : MARK + ": " + folded + "\r\n") + MARK + ":");
+            refusal = null;
+            marked = true;
+          }
           lengthUnknown = true;
           kind = Kind.OTHER;
           state = State.VALUE;
@@ -169,7 +227,17 @@ final class HeaderLineEnds {
           byte b = view.get(i++);
           if (b == ':') {
             kind = kindOfName();
+            if (kind == Kind.TRANSFER_ENCODING && http10) {
+              // RFC 9112 6.1: its framing is faulty. Pekko HTTP failed such a request with a 500 and
+              // two ERROR lines; renamed, it is read without it, and refused.
+              insert(i - 1, "-Refused");
+              refuse("Transfer-Encoding in an HTTP/1.0 request");
+              kind = Kind.OTHER;
+            } else if (nameLength == 0 && !inTrailer) {
+              refuse("a header line has no name");
+            }
             valueLength = 0;
+            startValue();
             state = State.VALUE;
             return i;
           }
@@ -250,19 +318,83 @@ final class HeaderLineEnds {
 
   /** Replaces the bytes from the lead byte at {@code leadAt} to the line end at {@code lineEnd} with a line end and a {@link #MARK} line. */
   private void markLine(int leadAt, int lineEnd, int leadByte) {
-    String line = isTokenName() ? "header " + new String(name, 0, nameLength, StandardCharsets.US_ASCII) : "a header line";
-    ByteString mark = ByteString.fromString("\r\n" + MARK + ": " + WebSocketHandshake.notUtf8(line, leadByte), StandardCharsets.US_ASCII);
-    ByteString before = input.slice(copiedUpTo, leadAt);
-    out = out == null ? before.concat(mark) : out.concat(before).concat(mark);
+    String line = isTokenName() ? "header " + nameString() : "a header line";
+    insert(leadAt, "\r\n" + MARK + ": " + WebSocketHandshake.notUtf8(line, leadByte));
     copiedUpTo = lineEnd;
     if (!inTrailer) marked = true;
     kind = Kind.OTHER;
   }
 
+  /** Gives Pekko HTTP {@code text} before the byte at {@code at}. */
+  private void insert(int at, String text) {
+    ByteString before = input.slice(copiedUpTo, at);
+    ByteString inserted = ByteString.fromString(text, StandardCharsets.US_ASCII);
+    out = out == null ? before.concat(inserted) : out.concat(before).concat(inserted);
+    copiedUpTo = at;
+  }
+
+  /** Leaves the byte at {@code at} out of what Pekko HTTP is given. */
+  private void drop(int at) {
+    insert(at, "");
+    copiedUpTo = at + 1;
+  }
+
+  /** The request is refused with {@code why} (the first reason), marked before the next line unless that line folds this one. */
+  private void refuse(String why) {
+    if (!marked && refusal == null) refusal = why;
+  }
+
+  private void startValue() {
+    lengthDigitsSeen = false;
+    lengthDigitsEnded = false;
+    lengthInvalid = false;
+    lengthCr = false;
+    lengthDigits = 0;
+    length = 0;
+    webSocketMatched = 0;
+  }
+
   private void keep(int b) {
-    if (kind == Kind.OTHER || kind == Kind.UPGRADE) return;
-    if (valueLength < VALUE_BYTES) value[valueLength] = (byte) b;
-    valueLength++;
+    switch (kind) {
+      case OTHER -> { }
+      case CONTENT_LENGTH -> lengthByte(b);
+      case UPGRADE -> {
+        // letters only in "websocket": b | 0x20 matches one in either case, and no other byte
+        int c = b | 0x20;
+        if (c == WEBSOCKET[webSocketMatched]) {
+          if (++webSocketMatched == WEBSOCKET.length) {
+            webSocketUpgrade = get;
+            webSocketMatched = 0;
+          }
+        } else {
+          webSocketMatched = c == WEBSOCKET[0] ? 1 : 0;
+        }
+      }
+      case TRANSFER_ENCODING -> {
+        if (valueLength < VALUE_BYTES) value[valueLength] = (byte) b;
+        valueLength++;
+      }
+    }
+  }
+
+  /** RFC 9110 8.6: Content-Length = 1*DIGIT, with spaces and tabs around it (RFC 9112 5.1); leading zeros are no digits of the length. */
+  private void lengthByte(int b) {
+    if (lengthCr) {
+      lengthInvalid = true;
+    } else if (b == '\r') {
+      lengthCr = true;
+    } else if (b == ' ' || b == '\t') {
+      lengthDigitsEnded = lengthDigitsSeen;
+    } else if (b >= '0' && b <= '9' && !lengthDigitsEnded) {
+      lengthDigitsSeen = true;
+      if ((lengthDigits > 0 || b != '0') && ++lengthDigits <= LENGTH_DIGITS) length = length * 10 + b - '0';
+    } else {
+      lengthInvalid = true;
+    }
+  }
+
+  private String nameString() {
+    return new String(name, 0, Math.min(nameLength, NAME_BYTES), StandardCharsets.US_ASCII);
   }
 
   private Kind kindOfName() {
@@ -296,37 +428,32 @@ final class HeaderLineEnds {
 
   /** What a header line says of the request's length, read as Pekko HTTP reads it. */
   private void lineEnded() {
-    if (kind == Kind.UPGRADE) {
-      lengthUnknown = true;
-      return;
+    switch (kind) {
+      case OTHER -> { }
+      // Pekko HTTP may hand the connection over to a WebSocket after such a request; Upgrade: h2c
+      // or an upgrade asked by a POST leaves it an HTTP connection
+      case UPGRADE -> { if (webSocketUpgrade) lengthUnknown = true; }
+      case CONTENT_LENGTH -> {
+        if (lengthInvalid || !lengthDigitsSeen) {
+          refuse("header Content-Length is not a number");
+        } else if (lengthDigits > LENGTH_DIGITS) {
+          refuse("header Content-Length is larger than any length this server reads");
+        } else if (contentLength >= 0 && length != contentLength) {
+          // a second Content-Length that differs is refused by Pekko HTTP; one that repeats the first is ignored
+          lengthUnknown = true;
+        } else {
+          contentLength = length;
+        }
+      }
+      case TRANSFER_ENCODING -> {
+        int read = valueLength;
+        if (read > 0 && read <= VALUE_BYTES && value[read - 1] == '\r') read--;
+        // RFC 9112 6.3: a Transfer-Encoding whose last coding is not chunked is answered 400; Pekko
+        // HTTP ignored one it could not parse (chunked, or an empty one) and read the request without a body
+        if (read > VALUE_BYTES || chunked || !isChunked(read)) refuse("header Transfer-Encoding is not chunked, the one coding this server reads");
+        else chunked = true;
+      }
     }
-    if (kind == Kind.OTHER) return;
-    int length = valueLength;
-    if (length > 0 && length <= VALUE_BYTES && value[length - 1] == '\r') length--;
-    if (length > VALUE_BYTES) {
-      lengthUnknown = true;
-    } else if (kind == Kind.CONTENT_LENGTH) {
-      long read = contentLength(length);
-      // a second Content-Length that differs is refused; one that repeats the first is ignored
-      if (read < 0 || (contentLength >= 0 && read != contentLength)) lengthUnknown = true;
-      else contentLength = read;
-    } else {
-      if (chunked || !isChunked(length)) lengthUnknown = true;
-      else chunked = true;
-    }
-  }
-
-  /** Pekko HTTP's reading: digits, with spaces and tabs anywhere ignored (none at all is 0); -1 for anything else. */
-  private long contentLength(int length) {
-    long read = 0;
-    int digits = 0;
-    for (int i = 0; i < length; i++) {
-      int c = value[i];
-      if (c == ' ' || c == '\t') continue;
-      if (c < '0' || c > '9' || ++digits > 18) return -1;
-      read = read * 10 + c - '0';
-    }
-    return read;
   }
 
   private boolean isChunked(int length) {
@@ -355,6 +482,12 @@ final class HeaderLineEnds {
 
   private void startRequest() {
     state = State.REQUEST_LINE;
+    requestLineBytes = 0;
+    get = true;
+    requestLineTail = 0;
+    http10 = false;
+    refusal = null;
+    webSocketUpgrade = false;
     inTrailer = false;
     contentLength = -1;
     chunked = false;
@@ -409,6 +542,12 @@ final class HeaderLineEnds {
       }
     }
     return i;
+  }
+
+  private static long tail(byte[] bytes) {
+    long tail = 0;
+    for (byte b : bytes) tail = tail << 8 | (b & 0xFF);
+    return tail;
   }
 
   private static byte[] ascii(String text) {

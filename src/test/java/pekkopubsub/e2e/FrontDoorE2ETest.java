@@ -151,6 +151,67 @@ class FrontDoorE2ETest {
     assertNotUtf8Answer(answers[2], header);
   }
 
+  private static final String SMUGGLED = "GET /topics/smuggled HTTP/1.1\r\nHost: localhost\r\n\r\n";
+
+  /**
+   * Lengths a proxy in front could read otherwise than Pekko HTTP did, each followed by a request
+   * a proxy would take as part of its body. Pekko HTTP read "1 4" as 14 and an empty length as 0,
+   * 2^64 + 5 as 5, and a Transfer-Encoding it could not parse or a folded one as none: it answered
+   * the request, then the bytes after the length it read as another request (404 for the topic
+   * 'smuggled', or 501), and kept the connection open. Each is refused, and the connection closed
+   * after the answers before it (RFC 9112 6.3, 5.2).
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"Content-Length: 1 4\r\n", "Content-Length:\r\n", "Content-Length: 18446744073709551621\r\n",
+      "Transfer-Encoding: chunked,\r\n", "Transfer-Encoding:\r\n chunked\r\n", "Content-Length: 14\r\nTransfer-Encoding:\r\n"})
+  void aLengthAProxyCouldReadOtherwiseIsRefusedAndTheConnectionClosed(String headers) throws IOException {
+    String request = "POST /topics HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n" + headers + "\r\n"
+        + "{\"name\":\"a\"}" + "0\r\n\r\n" + SMUGGLED;
+    String response = server.exchange((HEALTH + request).getBytes(StandardCharsets.ISO_8859_1));
+    String[] answers = response.split("(?=HTTP/1\\.1 )");
+    assertEquals(2, answers.length, response);
+    assertEquals("ok", Wire.bodyJson(answers[0], 200).path("status").asText(), response);
+    assertTrue(answers[1].contains("\r\nConnection: close\r\n"), response);
+    String name = headers.contains("Transfer-Encoding") ? "Transfer-Encoding" : "Content-Length";
+    assertTrue(Wire.bodyJson(answers[1], 400).path("error").path("message").asText().contains(name), response);
+  }
+
+  /** Pekko HTTP failed it in its own stage: 500 with no body, and two ERROR lines in the log for each such request. */
+  @Test
+  void aChunkedHttp10RequestIsRefusedWithAJsonError() throws IOException {
+    String response = server.exchange("POST /topics HTTP/1.0\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + "d\r\n{\"name\":\"b\"}\r\n0\r\n\r\n");
+    assertEquals("Transfer-Encoding in an HTTP/1.0 request", Wire.bodyJson(response, 400).path("error").path("message").asText(), response);
+  }
+
+  /**
+   * The watch on later heads ended at any Upgrade header and at a length of more than 18 digits:
+   * the next head ending in a byte that is not UTF-8 waited, unanswered, for the idle timeout (two
+   * minutes), beyond this socket's read timeout. Only a possible WebSocket upgrade ends it now.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"GET /health HTTP/1.1\r\nHost: localhost\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n",
+      "POST /topics HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nContent-Length: 2\r\n\r\n{}",
+      "POST /topics HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0000000000000000000000002\r\n\r\n{}"})
+  void aHeadAfterAnUpgradeToAnotherProtocolOrALongLengthIsStillWatched(String first) throws IOException {
+    String bad = "GET /health HTTP/1.1\r\nHost: localhost\r\nUser-Agent: caf\u00e9\r\n\r\n";
+    String response = server.exchange((first + bad).getBytes(StandardCharsets.ISO_8859_1));
+    String[] answers = response.split("(?=HTTP/1\\.1 )");
+    assertEquals(2, answers.length, response);
+    assertNotUtf8Answer(answers[1], "User-Agent: caf\u00e9\r\n");
+  }
+
+  /** RFC 9112 2.2: Pekko HTTP read the empty line after a body as the start of a method, answered 501 and closed. */
+  @Test
+  void anEmptyLineBeforeALaterRequestIsIgnored() throws IOException {
+    String post = "POST /topics HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}";
+    String response = server.exchange(post + "\r\n" + HEALTH + "\r\n\r\nGET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    String[] answers = response.split("(?=HTTP/1\\.1 )");
+    assertEquals(3, answers.length, response);
+    assertEquals("ok", Wire.bodyJson(answers[1], 200).path("status").asText(), response);
+    assertEquals("ok", Wire.bodyJson(answers[2], 200).path("status").asText(), response);
+  }
+
   private static void assertNotUtf8Answer(String response, String header) {
     assertTrue(response.contains("\r\nConnection: close\r\n"), response);
     JsonNode error = Wire.bodyJson(response, 400).path("error");

@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import org.apache.pekko.util.ByteString;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 class HeaderLineEndsTest {
@@ -61,7 +62,9 @@ class HeaderLineEndsTest {
       GOOD + "GET /health HTTP/1.1\r\nHost: h\r\nUser-Agent: caf\u00c3\u00a9\r\nX-Emoji: \u00f0\u009f\u0098\u0080\r\n\r\n",
       GOOD + "GET /health HTTP/1.1\nHost: h\nUser-Agent: \u00e2\u0082\u00ac au lait\n\n" + GOOD,
       "POST /topics HTTP/1.1\r\nHost: h\r\nContent-Length: 13\r\n\r\n{\"n\":\"\u00e9\r\n\u00f0\n\"}" + GOOD,
-      "POST /topics HTTP/1.1\r\nHost: h\r\ncontent-length:  1 2 \r\nContent-Length: 12\r\n\r\n\u00e9\r\n\u00e9\r\n\u00f0\r\n\r\n\u00c3" + GOOD,
+      "POST /topics HTTP/1.1\r\nHost: h\r\ncontent-length:  12 \r\nContent-Length:\t0000000000000000000000012\r\n\r\n\u00e9\r\n\u00e9\r\n\u00f0\r\n\r\n\u00c3" + GOOD,
+      "POST /topics HTTP/1.1\r\nHost: h\r\nUpgrade: h2c\r\nContent-Length: 2\r\n\r\n\u00e9\n" + GOOD,
+      "GET /health HTTP/1.1\r\nHost: h\r\nUpgrade: h2c, TLS/1.2\r\nConnection: Upgrade\r\n\r\n" + GOOD,
       "POST /topics HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: Chunked\r\n\r\n3\r\n\u00e9\r\n\r\nA ; x=\u00e9\r\n\u00f0\r\n\r\n\r\n\u00c3\r\n\r\n0\r\nX-Sum: \u00c3\u00a9\r\n\r\n" + GOOD,
       "POST /topics HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n1\n\u00e9\n0\n\n" + GOOD,
       "GET /health HTTP/1.1\r\nHost: h\r\nUser-Agent: caf\u00c3\u00e9\r\n\r\n" + GOOD})
@@ -156,9 +159,8 @@ class HeaderLineEndsTest {
    * as Pekko HTTP does, Pekko HTTP refuses the request and closes. Both heads are still made readable.
    */
   @ParameterizedTest
-  @ValueSource(strings = {"Upgrade: websocket\r\nConnection: Upgrade\r\n", "Transfer-Encoding: gzip, chunked\r\n",
-      "Transfer-Encoding: chunked\r\nContent-Length: 3\r\n", "Content-Length: 3\r\nContent-Length: 4\r\n",
-      "Content-Length: 0x3\r\n", "X-Folded: a\r\n b\r\n"})
+  @ValueSource(strings = {"Upgrade: websocket\r\nConnection: Upgrade\r\n", "Upgrade: h2c,WebSocket\r\nConnection: Upgrade\r\n",
+      "Transfer-Encoding: chunked\r\nContent-Length: 3\r\n", "Content-Length: 3\r\nContent-Length: 4\r\n"})
   void afterAHeadWhoseLengthIsNotReadNothingIsChanged(String headers) {
     HeaderLineEnds lineEnds = new HeaderLineEnds();
     String head = "GET /ws HTTP/1.1\r\nHost: h\r\n" + headers + "User-Agent: \u00e9\r\n\r\n";
@@ -171,6 +173,70 @@ class HeaderLineEndsTest {
     String plain = GOOD + "GET /ws HTTP/1.1\r\nHost: h\r\n" + headers + "\r\n" + frames;
     assertEquals(plain, readable(unmarked, plain));
     assertTrue(unmarked.passing());
+  }
+
+  /**
+   * Lengths a proxy in front may read otherwise than Pekko HTTP did: it read "1 4" as 14, an empty
+   * length as 0, 2^64 + 5 as 5, a Transfer-Encoding it could not parse as none, and a folded
+   * Transfer-Encoding as none; each is marked once, after its line, and the watch ends with it.
+   */
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      "Content-Length: 1 4\\r\\n|header Content-Length is not a number",
+      "Content-Length:\\r\\n|header Content-Length is not a number",
+      "Content-Length: +14\\r\\n|header Content-Length is not a number",
+      "Content-Length: 14, 14\\r\\n|header Content-Length is not a number",
+      "Content-Length: 18446744073709551621\\r\\n|header Content-Length is larger than any length this server reads",
+      "Transfer-Encoding: chunked,\\r\\n|header Transfer-Encoding is not chunked, the one coding this server reads",
+      "Content-Length: 14\\r\\nTransfer-Encoding:\\r\\n|header Transfer-Encoding is not chunked, the one coding this server reads",
+      "Transfer-Encoding: gzip, chunked\\r\\n|header Transfer-Encoding is not chunked, the one coding this server reads",
+      "Transfer-Encoding: chunked\\r\\nTransfer-Encoding: chunked\\r\\n|header Transfer-Encoding is not chunked, the one coding this server reads",
+      ": x\\r\\n|a header line has no name"})
+  void aLengthAProxyMayReadOtherwiseIsRefused(String headers, String why) {
+    HeaderLineEnds lineEnds = new HeaderLineEnds();
+    String head = "POST /topics HTTP/1.1\r\nHost: h\r\n" + unescape(headers);
+    String given = readable(lineEnds, GOOD + head + "\r\n0\r\n\r\n");
+    assertEquals(GOOD + head + MARK + why + "\r\n\r\n0\r\n\r\n", given);
+    assertTrue(lineEnds.passing());
+    assertSameInEveryCut(GOOD + head + "\r\n");
+  }
+
+  private static String unescape(String csv) {
+    return csv.replace("\\r", "\r").replace("\\n", "\n");
+  }
+
+  /** Pekko HTTP read a folded Transfer-Encoding as none, where a proxy that unfolds it reads chunked. */
+  @ParameterizedTest
+  @ValueSource(strings = {"Transfer-Encoding:\r\n chunked\r\n", "Content-Length: 1\r\n\t4\r\n"})
+  void aFoldedLineIsRefusedItsRestTheValueOfASecondMark(String headers) {
+    HeaderLineEnds lineEnds = new HeaderLineEnds();
+    String head = "POST /topics HTTP/1.1\r\nHost: h\r\n" + headers + "\r\n";
+    String name = headers.substring(0, headers.indexOf(':'));
+    int fold = head.indexOf("\n ") >= 0 ? head.indexOf("\n ") + 1 : head.indexOf("\n\t") + 1;
+    String expected = head.substring(0, fold) + MARK + "header " + name + " is folded onto a second line (obs-fold)\r\n"
+        + HeaderLineEnds.MARK + ":" + head.substring(fold);
+    assertEquals(GOOD + expected, readable(lineEnds, GOOD + head));
+    assertTrue(lineEnds.passing());
+    assertSameInEveryCut(GOOD + head);
+  }
+
+  /** Pekko HTTP failed an HTTP/1.0 request with a chunked body in its own stage: 500, and two ERROR lines. */
+  @Test
+  void aTransferEncodingInAnHttp10RequestIsRenamedAndRefused() {
+    String head = "POST /topics HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n";
+    assertEquals("POST /topics HTTP/1.0\r\nTransfer-Encoding-Refused: chunked\r\n"
+        + MARK + "Transfer-Encoding in an HTTP/1.0 request\r\n\r\n0\r\n\r\n", readable(head));
+    assertSameInEveryCut(head);
+    String http11 = "POST /topics HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n";
+    assertEquals(http11, readable(http11));
+  }
+
+  /** RFC 9112 2.2; Pekko HTTP read them as the start of a method ("\r\nGET"), answered 501 and closed. */
+  @Test
+  void emptyLinesBeforeALaterRequestLineAreLeftOut() {
+    String body = "POST /topics HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\n{}";
+    assertEquals(body + GOOD + GOOD, readable(body + "\r\n" + GOOD + "\r\n\n\r\n" + GOOD));
+    assertSameInEveryCut(body + "\r\n" + GOOD + "\r\n\n\r\n" + GOOD);
   }
 
   @Test
