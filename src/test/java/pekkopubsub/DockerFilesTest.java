@@ -61,6 +61,23 @@ class DockerFilesTest {
   }
 
   @Test
+  void theImageStartsFromTheClassDataArchiveItsBuildMade() {
+    Matcher copy = Pattern.compile("COPY --from=build /build/\\S+ (\\S+)").matcher(dockerfile);
+    assertTrue(copy.find());
+    Matcher made = Pattern.compile("bash (\\S+)/cds-archive (\\S+) (\\S+)\\s*$", Pattern.MULTILINE).matcher(dockerfile);
+    assertTrue(made.find(), "a RUN line makes the archive");
+    assertEquals(copy.group(1), made.group(2), "of the jar the image runs");
+    assertTrue(dockerfile.contains("COPY scripts/cds-archive " + made.group(1) + "/cds-archive"));
+    // the script reads the server's JVM flags from beside itself, as the server is started with them
+    assertTrue(dockerfile.contains("COPY scripts/jvm.options " + made.group(1) + "/jvm.options"));
+    assertTrue(dockerfile.indexOf("/jvm.options\n") < made.start(), "jvm.options is in place before the training run");
+    assertTrue(made.start() < dockerfile.indexOf("\nUSER "), "made as root, so the server cannot write it");
+    Matcher entrypoint = Pattern.compile("(?m)^ENTRYPOINT .*$").matcher(dockerfile);
+    assertTrue(entrypoint.find());
+    assertTrue(entrypoint.group().contains("-XX:SharedArchiveFile=" + made.group(3) + " "), entrypoint.group());
+  }
+
+  @Test
   void everyFileTheBuildCopiesExists() {
     Matcher copy = Pattern.compile("(?m)^COPY (?!--from)(\\S+) ").matcher(dockerfile);
     int copies = 0;

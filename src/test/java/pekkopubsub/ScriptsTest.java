@@ -31,6 +31,7 @@ class ScriptsTest {
   /** A bad command line of each other script, whose last argument is the one its error names. */
   private static final Map<String, List<String>> BAD = Map.ofEntries(
       Map.entry("browser-setup", List.of("x")),
+      Map.entry("cds-archive", List.of("a.jar", "a.jsa", "extra")),
       Map.entry("client-cost", List.of("--reads", "many")),
       Map.entry("ensure-jar", List.of("x")),
       Map.entry("healthcheck", List.of("x")),
@@ -40,6 +41,7 @@ class ScriptsTest {
       Map.entry("peers", List.of("--quik")),
       Map.entry("peers-setup", List.of("x")),
       Map.entry("soak", List.of("--clients", "many")),
+      Map.entry("startup-time", List.of("many")),
       Map.entry("syscall-rates", List.of("[p]ekko-pubsub.jar", "extra")),
       Map.entry("tls-cost", List.of("2", "x")),
       Map.entry("tls-idle", List.of("-5")),
