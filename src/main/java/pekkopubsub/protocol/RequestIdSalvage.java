@@ -4,6 +4,9 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
 
 /**
  * Finds the {@code request_id} of a message the server rejects unread (not JSON, binary, not
@@ -41,31 +44,59 @@ public final class RequestIdSalvage {
     }
   }
 
-  /** As {@link #fromStart(String)}, over UTF-8 bytes. */
+  /**
+   * As {@link #fromStart(String)}, over UTF-8 bytes; null also when the id's own bytes are not
+   * UTF-8 (the rest of the bytes may be anything).
+   */
   public static String fromStart(byte[] bytes, int offset, int length) {
     try (JsonParser parser = FACTORY.createParser(bytes, offset, length)) {
-      return scan(parser);
+      if (!findId(parser)) return null;
+      long quote = parser.currentTokenLocation().getByteOffset();
+      String id = parser.getText();
+      long end = parser.currentLocation().getByteOffset();
+      return quote >= 0 && end > quote && isUtf8(bytes, offset + (int) quote + 1, (int) (end - quote) - 2) ? id : null;
     } catch (IOException | RuntimeException e) {
       return null;
     }
   }
 
   private static String scan(JsonParser parser) throws IOException {
-    if (parser.nextToken() != JsonToken.START_OBJECT) return null;
+    return findId(parser) ? parser.getText() : null;
+  }
+
+  /** Moves {@code parser} to the string value of a top-level request_id; false if there is none. */
+  private static boolean findId(JsonParser parser) throws IOException {
+    if (parser.nextToken() != JsonToken.START_OBJECT) return false;
     while (parser.nextToken() == JsonToken.FIELD_NAME) {
       String field = parser.currentName();
       JsonToken value = parser.nextToken();
-      if (field.equals("request_id")) return value == JsonToken.VALUE_STRING ? parser.getText() : null;
+      if (field.equals("request_id")) return value == JsonToken.VALUE_STRING;
       parser.skipChildren();
     }
-    return null;
+    return false;
+  }
+
+  /**
+   * Whether {@code bytes[offset, offset + length)} are strictly UTF-8. Jackson's byte parser reads
+   * overlong forms, encoded surrogates and code points past U+10FFFF without complaint (C0 AF as
+   * "/"), so an id made of such bytes would be echoed as an id the client never sent.
+   */
+  private static boolean isUtf8(byte[] bytes, int offset, int length) {
+    if (length < 0) return false;
+    try {
+      StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes, offset, length));
+      return true;
+    } catch (CharacterCodingException e) {
+      return false;
+    }
   }
 
   /**
    * The id of a message whose last field is {@code "request_id":"..."}, from the message's last
    * {@code length} bytes: what a client that adds the id to an object it then serializes sends.
    * Read backwards, the value, its key and the object's closing brace must follow one another
-   * with nothing but whitespace between them; a nested field ends in more than one brace.
+   * with nothing but whitespace between them; a nested field ends in more than one brace. Null also
+   * when the id's own bytes are not UTF-8.
    */
   public static String fromEnd(byte[] bytes, int offset, int length) {
     int i = skipWhitespaceBackwards(bytes, offset, offset + length - 1);
@@ -83,6 +114,7 @@ public final class RequestIdSalvage {
     if (keyStart < offset || !java.util.Arrays.equals(bytes, keyStart, i + 1, KEY, 0, KEY.length)) return null;
     i = skipWhitespaceBackwards(bytes, offset, keyStart - 1);
     if (i < offset || (bytes[i] != ',' && bytes[i] != '{')) return null;
+    if (!isUtf8(bytes, open + 1, close - open - 1)) return null;
     try (JsonParser parser = FACTORY.createParser(bytes, open, close - open + 1)) {
       return parser.nextToken() == JsonToken.VALUE_STRING ? parser.getText() : null;
     } catch (IOException | RuntimeException e) {

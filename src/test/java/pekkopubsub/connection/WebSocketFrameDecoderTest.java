@@ -348,6 +348,16 @@ class WebSocketFrameDecoderTest {
     assertEquals(List.of(new InvalidUtf8("u")), decode(LIMIT, badUtf8));
   }
 
+  /** C0 AF is an overlong "/": an id made of it was echoed as "u/", an id the client never sent. */
+  @Test
+  void anIdWhoseBytesAreNotUtf8IsNotKept() {
+    ByteString id = utf8("{\"type\":\"ping\",\"request_id\":\"u").concat(bytes(0xC0, 0xAF)).concat(utf8("\""));
+    assertEquals(List.of(new InvalidUtf8(null)), decode(LIMIT, frame(FIN | TEXT, id.concat(utf8("}")))));
+    assertEquals(List.of(new Binary(id.size() + 1, null)), decode(LIMIT, frame(FIN | BINARY, id.concat(utf8("}")))));
+    ByteString tooLarge = id.concat(utf8(",\"pad\":\"" + ascii(LIMIT) + "\"}"));
+    assertEquals(List.of(new TooLarge(tooLarge.size(), null)), decode(LIMIT, frame(FIN | TEXT, tooLarge)));
+  }
+
   // ---- UTF-8 ----
 
   @Test

@@ -275,6 +275,28 @@ class WebSocketE2ETest {
     }
   }
 
+  /** C0 AF is an overlong "/" (not UTF-8): the errors answering such an id echoed "u/", an id the client never sent. */
+  @Test
+  void anIdWhoseBytesAreNotUtf8IsNotEchoed() {
+    byte[] head = "{\"type\":\"ping\",\"request_id\":\"u".getBytes(StandardCharsets.UTF_8);
+    byte[] message = java.util.Arrays.copyOf(head, head.length + 4);
+    message[head.length] = (byte) 0xC0;
+    message[head.length + 1] = (byte) 0xAF;
+    message[head.length + 2] = '"';
+    message[head.length + 3] = '}';
+    try (RawWebSocket ws = RawWebSocket.connect(server.httpBase())) {
+      for (int opcode : new int[] {RawWebSocket.TEXT, RawWebSocket.BINARY}) {
+        ws.send(opcode, message);
+        JsonNode answer = error(ws.read().json(), "BAD_REQUEST");
+        assertFalse(answer.has("request_id"), answer::toString);
+      }
+      ws.sendText("{\"type\":\"ping\",\"request_id\":\"u/\"}");
+      JsonNode pong = ws.read().json();
+      assertEquals("pong", pong.path("type").asText(), pong::toString);
+      assertEquals("u/", pong.path("request_id").asText(), pong::toString);
+    }
+  }
+
   // ---------------------------------------------------------------- size limit and fragments
 
   @Test

@@ -39,6 +39,41 @@ class RequestIdSalvageTest {
     assertEquals("été", fromEnd("8a\",\"request_id\":\"\\u00e9t\\u00e9\"}"));
   }
 
+  /**
+   * Overlong forms (C0 AF is "/"), encoded surrogates and code points past U+10FFFF, which Jackson's
+   * byte parser reads as characters: echoed, the id would be one the client never sent.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"C0AF", "E080AF", "F08080AF", "C080", "EDA080", "F4908080", "F5808080"})
+  void anIdWhoseOwnBytesAreNotUtf8IsNotFound(String hex) {
+    byte[] first = concat(utf8("garbage{\"request_id\":\"u"), hex(hex), utf8("\",\"type\":\"ping\"}"));
+    assertNull(RequestIdSalvage.fromStart(first, 7, first.length - 7));
+    byte[] last = concat(utf8("garbage{\"type\":\"ping\",\"request_id\":\"u"), hex(hex), utf8("\"}"));
+    assertNull(RequestIdSalvage.fromEnd(last, 7, last.length - 7));
+  }
+
+  @Test
+  void bytesThatAreNotUtf8OutsideTheIdLeaveItFound() {
+    byte[] first = concat(utf8("garbage{\"x\":\""), hex("C0AF"), utf8("\",\"request_id\":\"\\\"\u00e9t\u00e9\",\"y\":\""), hex("FF"));
+    assertEquals("\"\u00e9t\u00e9", RequestIdSalvage.fromStart(first, 7, first.length - 7));
+    byte[] last = concat(utf8("garbage{\"x\":\""), hex("C0AF"), utf8("\",\"request_id\":\"\\\"\u00e9t\u00e9\"}"));
+    assertEquals("\"\u00e9t\u00e9", RequestIdSalvage.fromEnd(last, 7, last.length - 7));
+  }
+
+  private static byte[] utf8(String text) {
+    return text.getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static byte[] hex(String hex) {
+    return java.util.HexFormat.of().parseHex(hex);
+  }
+
+  private static byte[] concat(byte[]... parts) {
+    java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
+    for (byte[] part : parts) all.writeBytes(part);
+    return all.toByteArray();
+  }
+
   /** {@code tail} behind bytes that are not part of the window. */
   private static String fromEnd(String tail) {
     byte[] bytes = ("garbage" + tail).getBytes(StandardCharsets.UTF_8);
