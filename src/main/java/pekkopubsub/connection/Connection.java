@@ -269,6 +269,7 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
             ? WebSocketFrames.closeWithoutCode() : WebSocketFrames.close(close.code(), ""));
       } else if (event instanceof Event.ProtocolError error) {
         log().debug("connection {}: protocol error {}", id, error.reason());
+        metrics.protocolError(error.closeCode());
         closeNow(WebSocketFrames.close(error.closeCode(), error.reason()));
       }
       // Event.Pong needs nothing: RFC 6455 pongs may come unasked.

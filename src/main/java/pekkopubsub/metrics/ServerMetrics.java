@@ -113,6 +113,8 @@ public final class ServerMetrics {
       errors.put(code, Counter.builder("pubsub.errors").tag("code", code.name())
           .description("Error answers sent to clients (WebSocket error frames and HTTP error responses), by code").register(registry));
     }
+    // Every code the frame decoder closes with, so that each series exists (at 0) from the start.
+    for (int closeCode : new int[] {1002, 1007, 1009}) protocolErrorCounter(closeCode);
     Gauge.builder("pubsub.connections", connections, AtomicLong::get)
         .description("Open WebSocket connections").register(registry);
     Gauge.builder("pubsub.http.connections", httpConnections, AtomicLong::get)
@@ -215,6 +217,17 @@ public final class ServerMetrics {
   /** A TLS connection that failed, during its handshake or after it (on a port {@link #watchTls} metered). */
   public void tlsFailed(boolean duringHandshake) {
     (duringHandshake ? tlsFailedHandshakes : tlsFailedSessions).increment();
+  }
+
+  /** A WebSocket connection the server closed with {@code closeCode} because its client broke the protocol (a decoder's verdict). */
+  public void protocolError(int closeCode) {
+    protocolErrorCounter(closeCode).increment();
+  }
+
+  private Counter protocolErrorCounter(int closeCode) {
+    // Micrometer hands back the counter already registered for the code; an error is rare enough for the lookup.
+    return Counter.builder("pubsub.websocket.protocol.errors").tag("close_code", Integer.toString(closeCode))
+        .description("WebSocket connections closed because the client broke the protocol, by close code").register(registry);
   }
 
   public void unresponsiveClosed() {

@@ -2,6 +2,7 @@ package pekkopubsub.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static pekkopubsub.e2e.Wire.await;
 
@@ -121,6 +122,43 @@ class CompressionE2ETest {
       assertEquals("ack", ack.path("type").asText(), ack.toString());
       assertEquals("small", ack.path("request_id").asText(), ack.toString());
     }
+  }
+
+  /**
+   * A few KB that inflate to megabytes are refused (1009) and counted, as is a frame that breaks the
+   * protocol (1002): such closes were counted nowhere, so an operator could not tell them from clients
+   * that left on their own.
+   */
+  @Test
+  void aDeflateBombClosesTheConnectionWith1009AndIsCounted() {
+    try (TestServer server = TestServer.start(Map.of("connection.permessage-deflate", "true"))) {
+      String bombs = "pubsub_websocket_protocol_errors_total{close_code=\"1009\"}";
+      String broken = "pubsub_websocket_protocol_errors_total{close_code=\"1002\"}";
+      assertEquals(0, server.metric(bombs));
+      try (RawWebSocket browser = RawWebSocket.connectWithHeaders(server.httpBase(), OFFER)) {
+        byte[] bomb = DeflateClient.compress(new Deflater(Deflater.BEST_COMPRESSION, true),
+            "{\"type\":\"ping\",\"request_id\":\"bomb\",\"pad\":\"" + " ".repeat(16 << 20) + "\"}");
+        assertTrue(bomb.length < 64 * 1024, bomb.length + " bytes compressed");
+        browser.sendCompressed(bomb);
+        assertClosedWith(1009, browser);
+      }
+      assertEquals(1, server.metric(bombs));
+      try (RawWebSocket browser = RawWebSocket.connectWithHeaders(server.httpBase(), OFFER)) {
+        byte[] ping = RawWebSocket.frame(RawWebSocket.PING, new byte[] {'x'});
+        ping[0] |= 0x40;
+        browser.sendTogether(ping);
+        assertClosedWith(1002, browser);
+      }
+      assertEquals(1, server.metric(broken));
+      assertEquals(1, server.metric(bombs));
+    }
+  }
+
+  private static void assertClosedWith(int code, RawWebSocket ws) {
+    RawWebSocket.Frame close = ws.read();
+    assertEquals(RawWebSocket.CLOSE, close.opcode(), close.text());
+    assertEquals(code, ((close.payload()[0] & 0xFF) << 8) | (close.payload()[1] & 0xFF), close.text());
+    assertNull(ws.readAny(), "the server ends the connection");
   }
 
   @Test
