@@ -174,6 +174,8 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
     private ByteString closeFrame;
     private boolean closeWritten;
     private boolean peerClosed;
+    /** The close timeout came while answers owed to a peer that closed were still awaited: its close is echoed without them. */
+    private boolean owedAnswersGivenUp;
     private boolean slowConsumer;
     private boolean opened;
     private final RateLimiter publishLimiter = new RateLimiter(
@@ -265,7 +267,7 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
         if (maySend()) queue.offerAnswer(WebSocketFrames.pong(ping.payload()));
       } else if (event instanceof Event.Close close) {
         peerClosed = true;
-        closeNow(close.code() == WebSocketFrames.NO_STATUS
+        closeAfterAnswers(close.code() == WebSocketFrames.NO_STATUS
             ? WebSocketFrames.closeWithoutCode() : WebSocketFrames.close(close.code(), ""));
       } else if (event instanceof Event.ProtocolError error) {
         log().debug("connection {}: protocol error {}", id, error.reason());
@@ -539,13 +541,22 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
       answer(wireRecord);
     }
 
+    /** Answers go out until the close frame does: those a peer that closed is owed come before the echo of its close. */
     private void answer(Object wireRecord) {
-      if (maySend()) queue.offerAnswer(WebSocketFrames.text(JsonCodec.encode(wireRecord)));
+      if (!closeWritten) queue.offerAnswer(WebSocketFrames.text(JsonCodec.encode(wireRecord)));
     }
 
-    /** Nothing may follow a close frame (RFC 6455 5.5.1), not even a pong, and a peer that closed reads nothing more. */
+    /** Nothing may follow a close frame (RFC 6455 5.5.1), not even a pong, and a peer that closed is sent no more of a replay. */
     private boolean maySend() {
       return !peerClosed && !closeWritten;
+    }
+
+    /**
+     * Whether the echo of a peer's close waits for answers to requests it sent before closing: they
+     * were acted on (a publish was published), so their answers follow, within the close timeout.
+     */
+    private boolean owesAnswers() {
+      return peerClosed && awaitingAnswers > 0 && !owedAnswersGivenUp;
     }
 
     private void answerError(String requestId, ErrorCode code, String message) {
@@ -559,7 +570,21 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
 
     // ---- closing ----
 
-    /** The peer closed or broke the protocol: it reads nothing more, so what is queued is dropped (counted). */
+    /**
+     * The peer closed: the events queued for it, replays included, are dropped (counted), but what
+     * it asked before its close is answered before the echo (RFC 6455 5.5.1: "as soon as
+     * practical"; a client that sent a publish and then its close was never told the publish's
+     * offset, though it was published).
+     */
+    private void closeAfterAnswers(ByteString frame) {
+      queue.closeForEvents();
+      queue.discardReplayed();
+      meterQueue(closingReason());
+      scheduleDropReport();
+      if (closeFrame == null) beginClose(frame);
+    }
+
+    /** The peer broke the protocol: the connection fails (RFC 6455 7.1.7), so what is queued is dropped (counted). */
     private void closeNow(ByteString frame) {
       queue.closeForEvents();
       queue.discardAnswers();
@@ -631,7 +656,7 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
         meterWrites();
         wroteSinceHeartbeat = true;
         pullIfRoom();
-      } else if (closeFrame != null && !closeWritten) {
+      } else if (closeFrame != null && !closeWritten && !owesAnswers()) {
         push(out, closeFrame);
         closeWritten = true;
         metrics.framesOut(1);
@@ -661,9 +686,17 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
       } else if (REPORT_DROPS.equals(key)) {
         reportDrops();
       } else if (CLOSE_TIMEOUT.equals(key)) {
-        if (slowConsumer) failStage(new SlowConsumerException(id));
-        else if (!closeWritten) failStage(new CloseNotTakenException(id));
-        else completeStage();
+        if (slowConsumer) {
+          failStage(new SlowConsumerException(id));
+        } else if (!closeWritten) {
+          if (owesAnswers()) {
+            owedAnswersGivenUp = true;
+            flush();
+          }
+          if (!closeWritten) failStage(new CloseNotTakenException(id));
+        } else {
+          completeStage();
+        }
       } else if (DRAIN_DEADLINE.equals(key) && !closeWritten) {
         log().debug("connection {}: drain deadline passed with {} frames unwritten", id, queue.eventCount());
         queue.closeForEvents();

@@ -179,6 +179,14 @@ public final class OutboundQueue<S> {
     answers.clear();
   }
 
+  /** Discards the queued replays' events, keeping the other answers: for a peer that closed and is owed only those. */
+  public void discardReplayed() {
+    answers.removeIf(answer -> {
+      if (answer.event() && answer.source() != null) countDrop(answer.source(), 1);
+      return answer.event();
+    });
+  }
+
   public boolean isEmpty() {
     return eventCount == 0 && answers.isEmpty();
   }

@@ -302,6 +302,20 @@ class OutboundQueueTest {
     assertTrue(queue.isEmpty());
   }
 
+  /** What a peer that closed is still owed: the answers, in order, without the replays it no longer reads. */
+  @Test
+  void discardReplayedKeepsTheOtherAnswersAndCountsTheLiveEventsOfAPage() {
+    OutboundQueue<String> queue = new OutboundQueue<>(10, OverflowPolicy.DROP_OLDEST);
+    queue.offerAnswer(f("a1"));
+    queue.offerReplayed(f("r1"));
+    queue.offerLiveInReplay(f("l1"), "t");
+    queue.offerAnswer(f("a2"));
+    queue.offerEvent(f("e1"), "u");
+    queue.discardReplayed();
+    assertEquals(Map.of("t", 1L), queue.takeUnreportedDrops(), "the live one, not the replayed one");
+    assertEquals(List.of("a1", "a2", "e1"), drainOneByOne(queue));
+  }
+
   @Test
   void liveEventsOfAReplayPageKeepTheirPlaceAndAreCountedAgainstTheirSourceWhenDiscardedOrRefused() {
     OutboundQueue<String> queue = new OutboundQueue<>(1, OverflowPolicy.DROP_OLDEST);
