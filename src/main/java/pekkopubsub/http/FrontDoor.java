@@ -103,7 +103,9 @@ public final class FrontDoor {
     // complete twice, and Pekko's emit then never completes it (GraphStageLogic's EmittingCompletion
     // re-queues itself): the connection stayed open, its HTTP place held, until the idle timeout.
     // With this, the end of the requests alone ends the connection, after the last answer.
-    this.routes = answeringMarkedHeads(routes).flow(system).concat(Source.never());
+    // A connection that ends before its answers leaves no request timeout behind (UnansweredRequests).
+    this.routes = BidiFlow.fromGraph(new UnansweredRequests())
+        .join(answeringMarkedHeads(routes).flow(system).concat(Source.never()));
     this.materializer = Materializer.matFromSystem(system);
     this.idleTimeout = finite(serverSettings.getTimeouts().idleTimeout())
         .<BidiFlow<ByteString, ByteString, ByteString, ByteString, NotUsed>>map(BidiFlow::bidirectionalIdleTimeout)

@@ -130,6 +130,53 @@ class LoggingIT {
     assertTrue(stderr.get(0).startsWith("pubsub: invalid configuration: application.conf: 4: "), stderr::toString);
   }
 
+  /**
+   * Clients that reset or close their connection with pipelined requests unanswered: each such
+   * request logged Pekko HTTP's INFO "Request timeout encountered for request [GET /health Empty]"
+   * a request timeout later, its connection long gone (and its stream's graph held in memory until
+   * then). The places among max-http-connections were already given back at once, and still are.
+   */
+  @Test
+  void requestsAbandonedByAResetOrACloseLogNothing() throws Exception {
+    int port = LocalServer.freePort();
+    Path jar = PackagedServer.jar();
+    Path workDir = Files.createDirectories(jar.getParent().resolve("logging-it-abandoned"));
+    Files.writeString(workDir.resolve("application.conf"), "pekko.http.server.request-timeout = 1 s\n");
+    Path out = workDir.resolve("abandoned.out");
+    ProcessBuilder builder = PackagedServer.command(jar, workDir, List.of("CONFIG_FILE", "PUBSUB_API_KEYS", "LOG_LEVEL", "LOG_FORMAT"))
+        .redirectOutput(out.toFile())
+        .redirectError(workDir.resolve("stderr.log").toFile());
+    builder.environment().put("PORT", String.valueOf(port));
+    builder.environment().put("HOST", "127.0.0.1");
+    process = builder.start();
+    AdminClient admin = new AdminClient(URI.create("http://127.0.0.1:" + port));
+    TestServer.awaitHealthy(process, admin);
+
+    for (int connection = 0; connection < 40; connection++) {
+      String body = "{\"name\":\"" + TestServer.uniqueTopicName("abandoned") + "\"}";
+      String pipelined = "GET /health HTTP/1.1\r\nHost: localhost\r\n\r\nGET /stats HTTP/1.1\r\nHost: localhost\r\n\r\n"
+          + "POST /topics HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: " + body.length()
+          + "\r\n\r\n" + body + "GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n";
+      try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+        socket.getOutputStream().write(pipelined.getBytes(StandardCharsets.US_ASCII));
+        Thread.sleep(5);
+        if (connection % 2 == 0) socket.setSoLinger(true, 0);
+      }
+    }
+    // The scrape's own connection is the one left.
+    Wire.eventually(Wire.WAIT, () -> metric(admin, "pubsub_http_connections"), open -> open == 1.0, "every other place given back");
+    // Three request timeouts: each line came one request timeout after its request.
+    Thread.sleep(3_000);
+    List<String> lines = readLines(out);
+    assertTrue(lines.stream().noneMatch(l -> l.contains("Request timeout")), () -> "abandoned requests logged: " + lines);
+    assertTrue(lines.stream().noneMatch(l -> l.contains(" WARN ") || l.contains(" ERROR ")), lines::toString);
+  }
+
+  private static double metric(AdminClient admin, String name) {
+    return admin.send("GET", "/metrics", null).body().asText().lines().filter(line -> line.startsWith(name + " ")).findFirst()
+        .map(line -> Double.parseDouble(line.substring(name.length() + 1).trim())).orElseThrow();
+  }
+
   /** Starts the jar in {@code workDir} with {@code env}, expects it to refuse to start with exit 1 and no stack trace; returns its stderr. */
   private List<String> runUntilExit(Path workDir, String name, Map<String, String> env) throws Exception {
     Path out = workDir.resolve(name + ".out");
