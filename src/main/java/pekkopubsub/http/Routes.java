@@ -68,7 +68,7 @@ public final class Routes extends AllDirectives {
   private final DocsRoutes docs = new DocsRoutes();
   private final DashboardRoutes dashboard = new DashboardRoutes();
   private final Unmarshaller<HttpEntity, JsonNode> jsonBody;
-  /** How long a request body may take to arrive; null: no bound. */
+  /** How long a request body may take to arrive; null: no bound (see readWhole). */
   private final Duration bodyTimeout;
 
   public Routes(
@@ -92,10 +92,9 @@ public final class Routes extends AllDirectives {
   }
 
   public Route routes() {
-    return mapResponse(this::countedIfError, () -> handleExceptions(JsonErrors.exceptionHandler(), () ->
-        // The dashboard's files stay open: its page holds no data, and tells a browser without a key
-        // what to open; its own fetches of /stats and /metrics carry the key.
-        handleRejections(JsonErrors.rejectionHandler(), () -> headAsGet(() -> concat(docs.assets(), dashboard.routes(), authorized(() -> concat(
+    // The dashboard's files stay open: its page holds no data, and tells a browser without a key
+    // what to open; its own fetches of /stats and /metrics carry the key.
+    Route answers = handleRejections(JsonErrors.rejectionHandler(), () -> headAsGet(() -> concat(docs.assets(), dashboard.routes(), authorized(() -> concat(
             docs.pages(),
             pathPrefix("topics", () -> concat(
                 pathEndOrSingleSlash(() -> concat(
@@ -108,7 +107,23 @@ public final class Routes extends AllDirectives {
             path("health", () -> get(this::health)),
             path("stats", () -> get(this::stats)),
             path("metrics", () -> get(this::metrics)),
-            path("ws", () -> get(this::webSocket)))))))));
+            path("ws", () -> get(this::webSocket)))))));
+    return mapResponse(this::countedIfError, () -> handleExceptions(JsonErrors.exceptionHandler(), () -> readWhole(answers)));
+  }
+
+  /**
+   * Every request is read whole before it is answered, within the request timeout (RFC 9110
+   * 15.5.9: 408 and the connection closed, the rest of the body would be read as the next request)
+   * and {@code max-content-length} (413): Pekko HTTP starts its timeout only once a request has
+   * arrived whole, so a client that sent half a body held its connection, unanswered, until the
+   * idle timeout (two minutes). A route that answered before its body had arrived (a GET with a
+   * body sent in pieces, chunked or in two reads) got a WARN line from Pekko HTTP for each such
+   * request and its connection closed, where the same request read in one piece was answered and
+   * kept. With the timeout infinite, a body is read only by the route that needs it, as Pekko does.
+   */
+  private Route readWhole(Route answers) {
+    if (bodyTimeout == null) return answers;
+    return extractRequestEntity(entity -> entity.isStrict() ? answers : toStrictEntity(bodyTimeout, () -> answers));
   }
 
   /** An error answer counts in pubsub_errors_total by its contract code, as a WebSocket error frame does. */
@@ -173,16 +188,7 @@ public final class Routes extends AllDirectives {
         .addHeader(RawHeader.create("Accept-Encoding", "identity")));
   }
 
-  /**
-   * The body must arrive within the request timeout: Pekko HTTP starts that timeout only once a
-   * request has arrived whole, so a client that sent half a body held its connection, unanswered,
-   * until the idle timeout (two minutes).
-   */
   private Route createTopicFromBody() {
-    return bodyTimeout == null ? createTopicFromStrictBody() : toStrictEntity(bodyTimeout, this::createTopicFromStrictBody);
-  }
-
-  private Route createTopicFromStrictBody() {
     return entity(jsonBody, body -> {
       JsonNode name = body.get("name");
       if (!body.isObject() || name == null || !name.isTextual()) {

@@ -1,6 +1,7 @@
 package pekkopubsub.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static pekkopubsub.e2e.Wire.ack;
 
@@ -175,6 +176,83 @@ class LoggingIT {
   private static double metric(AdminClient admin, String name) {
     return admin.send("GET", "/metrics", null).body().asText().lines().filter(line -> line.startsWith(name + " ")).findFirst()
         .map(line -> Double.parseDouble(line.substring(name.length() + 1).trim())).orElseThrow();
+  }
+  /**
+   * A GET whose body had not all arrived when its route answered it: Pekko HTTP logged a WARN
+   * ("Sending an 2xx 'early' response before end of request") for each such request and closed the
+   * connection, which the same request read in one piece kept. Requests are now read whole first.
+   */
+  @Test
+  void aGetWithABodyIsAnsweredOnceItHasArrivedAndLogsNoWarning() throws Exception {
+    Started server = startQuietly("early-answer", null);
+    try (java.net.Socket socket = new java.net.Socket(server.base().getHost(), server.base().getPort())) {
+      socket.setSoTimeout(10_000);
+      socket.setTcpNoDelay(true);
+      java.io.OutputStream out = socket.getOutputStream();
+      java.io.InputStream in = socket.getInputStream();
+      out.write(ascii("GET /health HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"));
+      assertAnswered(200, readResponse(in));
+      out.write(ascii("GET /stats HTTP/1.1\r\nHost: localhost\r\nContent-Length: 10\r\n\r\nhello"));
+      out.flush();
+      Thread.sleep(300); // the rest of the body in a read of its own, after /stats could have answered
+      out.write(ascii("world"));
+      assertAnswered(200, readResponse(in));
+      out.write(ascii("GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+      assertAnswered(200, readResponse(in));
+    }
+    List<String> lines = stopAndRead(server);
+    assertTrue(lines.stream().noneMatch(l -> l.contains(" WARN ") || l.contains(" ERROR ")), lines::toString);
+  }
+
+  private Started startQuietly(String name, String applicationConf) throws Exception {
+    int port = LocalServer.freePort();
+    Path workDir = Files.createDirectories(PackagedServer.jar().getParent().resolve("logging-it-" + name));
+    Path conf = workDir.resolve("application.conf");
+    if (applicationConf != null) Files.writeString(conf, applicationConf);
+    else Files.deleteIfExists(conf);
+    Path out = workDir.resolve("server.out");
+    ProcessBuilder builder = PackagedServer.command(PackagedServer.jar(), workDir,
+            List.of("CONFIG_FILE", "PUBSUB_API_KEYS", "LOG_LEVEL", "LOG_FORMAT"))
+        .redirectOutput(out.toFile())
+        .redirectError(workDir.resolve("stderr.log").toFile());
+    builder.environment().put("PORT", String.valueOf(port));
+    builder.environment().put("HOST", "127.0.0.1");
+    process = builder.start();
+    URI base = URI.create("http://127.0.0.1:" + port);
+    TestServer.awaitHealthy(process, new AdminClient(base));
+    return new Started(base, out);
+  }
+
+  private record Started(URI base, Path out) {}
+
+  /** Stops the server with SIGTERM and returns all it logged. */
+  private List<String> stopAndRead(Started server) throws Exception {
+    PackagedServer.signal(process, "TERM");
+    assertTrue(process.waitFor(20, TimeUnit.SECONDS), "server exited after SIGTERM");
+    return readLines(server.out());
+  }
+
+  private static byte[] ascii(String text) {
+    return text.getBytes(StandardCharsets.US_ASCII);
+  }
+
+  private static void assertAnswered(int status, String response) {
+    assertTrue(response.startsWith("HTTP/1.1 " + status + " "), response);
+    assertFalse(response.toLowerCase(java.util.Locale.ROOT).contains("\r\nconnection: close\r\n"), () -> "closed after: " + response);
+  }
+
+  /** Reads one answer with a Content-Length, head and body. */
+  private static String readResponse(java.io.InputStream in) throws java.io.IOException {
+    java.io.ByteArrayOutputStream head = new java.io.ByteArrayOutputStream();
+    while (!head.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
+      int b = in.read();
+      assertTrue(b >= 0, () -> "closed after " + head);
+      head.write(b);
+    }
+    String text = head.toString(StandardCharsets.ISO_8859_1);
+    java.util.regex.Matcher length = java.util.regex.Pattern.compile("(?i)\r\nContent-Length: (\\d+)\r\n").matcher(text);
+    assertTrue(length.find(), text);
+    return text + new String(in.readNBytes(Integer.parseInt(length.group(1))), StandardCharsets.UTF_8);
   }
 
   /** Starts the jar in {@code workDir} with {@code env}, expects it to refuse to start with exit 1 and no stack trace; returns its stderr. */
