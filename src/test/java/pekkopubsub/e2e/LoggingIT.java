@@ -204,6 +204,30 @@ class LoggingIT {
     assertTrue(lines.stream().noneMatch(l -> l.contains(" WARN ") || l.contains(" ERROR ")), lines::toString);
   }
 
+  /**
+   * Clients that reset their connection while an answer was still to come: Pekko HTTP's request
+   * timeout went on for that request, and when it passed logged INFO "Request timeout encountered"
+   * for a request that never timed out, about one line for every two such connections.
+   */
+  @Test
+  void aClientThatResetsItsConnectionBeforeItsAnswersLeavesNoLine() throws Exception {
+    Started server = startQuietly("reset-before-answers", "pekko.http.server.request-timeout = 1 s\n");
+    byte[] requests = ascii("GET /stats HTTP/1.1\r\nHost: localhost\r\n\r\n".repeat(5));
+    for (int i = 0; i < 40; i++) {
+      try (java.net.Socket socket = new java.net.Socket(server.base().getHost(), server.base().getPort())) {
+        socket.setSoTimeout(10_000);
+        socket.getOutputStream().write(requests);
+        assertTrue(socket.getInputStream().read() >= 0, "the first answer began");
+        socket.setSoLinger(true, 0); // the close resets the connection
+      }
+    }
+    Thread.sleep(3_000); // three request timeouts: every timer set for those requests has run
+    assertEquals(200, new AdminClient(server.base()).health().status());
+    List<String> lines = stopAndRead(server);
+    assertTrue(lines.stream().noneMatch(l -> l.contains("Request timeout") || l.contains(" WARN ") || l.contains(" ERROR ")),
+        lines::toString);
+  }
+
   private Started startQuietly(String name, String applicationConf) throws Exception {
     int port = LocalServer.freePort();
     Path workDir = Files.createDirectories(PackagedServer.jar().getParent().resolve("logging-it-" + name));
