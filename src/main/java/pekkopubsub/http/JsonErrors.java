@@ -17,6 +17,8 @@ import org.apache.pekko.http.scaladsl.model.IllegalRequestException;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.pekko.util.ByteString;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import pekkopubsub.protocol.ErrorCode;
@@ -56,12 +58,26 @@ public final class JsonErrors {
                 + (e.actualSize().isDefined() ? " of " + e.actualSize().get() + " bytes" : "")
                 + " is larger than the limit of " + e.limit() + " bytes")))
         .match(Socket.SocketException.class, JsonErrors::connectionLost)
+        .match(TimeoutException.class, JsonErrors::notAnsweredInTime)
+        .match(CompletionException.class, e -> e.getCause() instanceof TimeoutException timeout, e -> notAnsweredInTime((TimeoutException) e.getCause()))
         .matchAny(e -> {
           log.error("request failed", e);
           return org.apache.pekko.http.javadsl.server.Directives.complete(
               response(StatusCodes.INTERNAL_SERVER_ERROR, ErrorCode.INTERNAL, "internal error"));
         })
         .build();
+  }
+
+  /**
+   * The actors did not answer within the ask timeout: the server is overloaded, not broken, so the
+   * client is told to come back (503, as for a full connection limit) and the log gets one line
+   * without a stack trace, where every such request logged an ERROR with one and answered 500.
+   */
+  private static Route notAnsweredInTime(TimeoutException e) {
+    log.warn("request not answered within the ask timeout: {}", e.getMessage());
+    return org.apache.pekko.http.javadsl.server.Directives.complete(
+        response(StatusCodes.SERVICE_UNAVAILABLE, ErrorCode.INTERNAL, "the server did not answer in time; try again")
+            .addHeader(RawHeader.create("Retry-After", "1")));
   }
 
   /**

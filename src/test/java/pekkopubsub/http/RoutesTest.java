@@ -646,6 +646,23 @@ class RoutesTest {
     return HttpRequest.POST(path).withEntity(ContentTypes.APPLICATION_JSON, body);
   }
 
+  /** Actors too busy to answer within the ask timeout: an overload the client may retry, not an internal error. */
+  @Test
+  void aTopicManagerThatDoesNotAnswerInTimeIs503WithRetryAfter() {
+    TestProbe<TopicManager.Command> silent = testKit.createTestProbe();
+    ActorRef<ConnectionRegistry.Command> registry = testKit.spawn(ConnectionRegistry.create(0, ASK_TIMEOUT));
+    Duration askTimeout = Duration.ofMillis(200);
+    routes = new Routes(testKit.system(), silent.getRef(),
+        new WebSocketRoute(silent.getRef(), registry, settings, testKit.system().scheduler(), metrics, HeapPressure.OFF, () -> false),
+        askTimeout, ApiKeys.none(), metrics, settings.limits());
+    for (HttpRequest request : List.of(HttpRequest.GET("/stats"), HttpRequest.GET("/topics/orders"), postJson("/topics", "{\"name\":\"orders\"}"))) {
+      Reply reply = run(request);
+      assertEquals(503, reply.status(), reply.body());
+      assertJsonError(reply, "INTERNAL");
+      assertEquals("1", reply.response().getHeader("Retry-After").map(h -> h.value()).orElse(null), reply.body());
+    }
+  }
+
   private Reply run(HttpRequest request) {
     try {
       return runAsync(request).get(20, TimeUnit.SECONDS);
