@@ -1,7 +1,6 @@
 package pekkopubsub.topic;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -142,9 +141,7 @@ class TopicProtocolSerializationTest {
   void topicsAnswerAndFanOutWhenEveryMessageIsACopy() {
     ActorRef<TopicManager.Command> manager = testKit.spawn(TopicManager.create(
         100, Duration.ofSeconds(3), 10, new ServerMetrics(new SimpleMeterRegistry())));
-    TestProbe<TopicManager.CreateResult> created = testKit.createTestProbe();
-    manager.tell(new TopicManager.CreateTopic("orders", created.getRef()));
-    String epoch = created.expectMessageClass(TopicManager.TopicCreated.class).epoch();
+    String epoch = create(manager, "orders");
 
     TestProbe<Topic.Reply> publisher = testKit.createTestProbe();
     for (int i = 1; i <= 3; i++) {
@@ -193,9 +190,7 @@ class TopicProtocolSerializationTest {
   void aPagedReplayAndALostConnectionAreCountedWhenEveryMessageIsACopy() {
     ActorRef<TopicManager.Command> manager = testKit.spawn(TopicManager.create(
         100, Duration.ofSeconds(3), 10, new ServerMetrics(new SimpleMeterRegistry())));
-    TestProbe<TopicManager.CreateResult> created = testKit.createTestProbe();
-    manager.tell(new TopicManager.CreateTopic("prices", created.getRef()));
-    String epoch = created.expectMessageClass(TopicManager.TopicCreated.class).epoch();
+    String epoch = create(manager, "prices");
     TestProbe<Topic.Reply> publisher = testKit.createTestProbe();
     String large = "{\"x\":\"" + "x".repeat(10_000) + "\"}";
     for (int i = 0; i < 20; i++) manager.tell(new Topic.Publish("prices", "p" + i, publisher.getRef(), null, RawJson.of(large)));
@@ -213,7 +208,7 @@ class TopicProtocolSerializationTest {
       page = subscriber.expectMessageClass(Topic.ReplayPage.class);
       frames.addAll(page.frames());
     } while (!page.done());
-    assertEquals(range(1, 20), offsets(frames), "every page, in order, once");
+    assertEquals(TopicTest.range(1, 20), offsets(frames), "every page, in order, once");
 
     manager.tell(new Topic.Publish("prices", "p20", publisher.getRef(), null, RawJson.of("21")));
     publisher.expectMessageClass(Topic.Published.class);
@@ -225,7 +220,13 @@ class TopicProtocolSerializationTest {
     Topic.Stats after = stats.receiveMessage().topics().get(0);
     assertEquals(0, after.subscribers());
     assertEquals(1, after.dropped(), "event 21, sent but not received when the connection ended");
-    assertFalse(frames.isEmpty());
+  }
+
+  /** Creates topic {@code name} through {@code manager}; its epoch. */
+  private static String create(ActorRef<TopicManager.Command> manager, String name) {
+    TestProbe<TopicManager.CreateResult> created = testKit.createTestProbe();
+    manager.tell(new TopicManager.CreateTopic(name, created.getRef()));
+    return created.expectMessageClass(TopicManager.TopicCreated.class).epoch();
   }
 
   private static List<Long> offsets(List<ByteString> frames) {
@@ -235,11 +236,5 @@ class TopicProtocolSerializationTest {
       offsets.add(json.get("offset").asLong());
     }
     return offsets;
-  }
-
-  private static List<Long> range(long from, long to) {
-    List<Long> out = new ArrayList<>();
-    for (long o = from; o <= to; o++) out.add(o);
-    return out;
   }
 }

@@ -190,7 +190,7 @@ class TopicTest {
     return offsets;
   }
 
-  private static List<Long> range(long fromInclusive, long toInclusive) {
+  static List<Long> range(long fromInclusive, long toInclusive) {
     List<Long> out = new ArrayList<>();
     for (long o = fromInclusive; o <= toInclusive; o++) out.add(o);
     return out;
