@@ -577,17 +577,19 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
      * offset, though it was published).
      */
     private void closeAfterAnswers(ByteString frame) {
-      queue.closeForEvents();
       queue.discardReplayed();
-      meterQueue(closingReason());
-      scheduleDropReport();
-      if (closeFrame == null) beginClose(frame);
+      closeDroppingEvents(frame);
     }
 
     /** The peer broke the protocol: the connection fails (RFC 6455 7.1.7), so what is queued is dropped (counted). */
     private void closeNow(ByteString frame) {
-      queue.closeForEvents();
       queue.discardAnswers();
+      closeDroppingEvents(frame);
+    }
+
+    /** A peer that closed or failed reads no more events: those queued and any offered later are dropped (counted). */
+    private void closeDroppingEvents(ByteString frame) {
+      queue.closeForEvents();
       meterQueue(closingReason());
       scheduleDropReport();
       if (closeFrame == null) beginClose(frame);
