@@ -24,9 +24,7 @@ import pekkopubsub.LocalServer;
  * until the jar is newer than the archive.
  */
 class CdsArchiveIT {
-  private static final List<String> SETTINGS = List.of("CONFIG_FILE", "PUBSUB_API_KEYS", "LOG_LEVEL", "LOG_FORMAT",
-      "PORT", "HOST", "TLS_CERTIFICATE", "TLS_PRIVATE_KEY", "TLS_CLIENT_CA", "TLS_PROVIDER", "TLS_RELOAD_INTERVAL",
-      "ENDPOINT_FILE", "JAVA_OPTS", "JAVA_TOOL_OPTIONS");
+  private static final List<String> SETTINGS = PackagedServer.SERVER_SETTINGS;
 
   private final Path archive = Path.of(PackagedServer.jar().toString().replaceFirst("\\.jar$", ".jsa"));
   private Process server;

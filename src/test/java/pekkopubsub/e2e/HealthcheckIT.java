@@ -9,6 +9,7 @@ import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.stream.Stream;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -22,9 +23,8 @@ import pekkopubsub.http.TestCertificates;
  * then scripts/healthcheck as HEALTHCHECK runs it, in that environment.
  */
 class HealthcheckIT {
-  private static final List<String> SETTINGS = List.of("CONFIG_FILE", "PUBSUB_API_KEYS", "LOG_LEVEL", "LOG_FORMAT",
-      "PORT", "HOST", "TLS_CERTIFICATE", "TLS_PRIVATE_KEY", "TLS_CLIENT_CA", "TLS_PROVIDER", "TLS_RELOAD_INTERVAL",
-      "ENDPOINT_FILE", "JAVA_TOOL_OPTIONS", "HEALTHCHECK_CERT", "HEALTHCHECK_KEY");
+  private static final List<String> SETTINGS = Stream.concat(PackagedServer.SERVER_SETTINGS.stream(),
+      Stream.of("HEALTHCHECK_CERT", "HEALTHCHECK_KEY")).toList();
 
   private Process server;
 

@@ -16,6 +16,14 @@ import pekkopubsub.http.TestCertificates;
 final class PackagedServer {
   private PackagedServer() {}
 
+  /**
+   * The variables that set the server's or its JVM's settings: a test that starts the server, or a
+   * script that does, removes them from the environment it inherits and sets only its own.
+   */
+  static final List<String> SERVER_SETTINGS = List.of("CONFIG_FILE", "PUBSUB_API_KEYS", "LOG_LEVEL", "LOG_FORMAT",
+      "PORT", "HOST", "TLS_CERTIFICATE", "TLS_PRIVATE_KEY", "TLS_CLIENT_CA", "TLS_PROVIDER", "TLS_RELOAD_INTERVAL",
+      "ENDPOINT_FILE", "JAVA_OPTS", "JAVA_TOOL_OPTIONS");
+
   static Path jar() {
     String jar = System.getProperty("server.jar");
     assertNotNull(jar, "system property server.jar (set by failsafe)");

@@ -29,9 +29,8 @@ import pekkopubsub.http.TestCertificates;
  * into the repository (jmh, soak, peers), a copy of scripts/ or stand-ins on PATH take its place.
  */
 class ScriptsPathsIT {
-  private static final List<String> SETTINGS = List.of("CONFIG_FILE", "PUBSUB_API_KEYS", "LOG_LEVEL", "LOG_FORMAT",
-      "PORT", "HOST", "TLS_CERTIFICATE", "TLS_PRIVATE_KEY", "TLS_CLIENT_CA", "JAVA_OPTS", "BENCH_JAVA_OPTS",
-      "JMH_JAVA_OPTS", "PEERS_DIR", "PEERS_WARM_RUNS", "PEKKO_JAR");
+  private static final List<String> SETTINGS = Stream.concat(PackagedServer.SERVER_SETTINGS.stream(),
+      Stream.of("BENCH_JAVA_OPTS", "JMH_JAVA_OPTS", "PEERS_DIR", "PEERS_WARM_RUNS", "PEKKO_JAR")).toList();
 
   private Process server;
 

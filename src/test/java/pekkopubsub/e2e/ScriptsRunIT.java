@@ -24,8 +24,7 @@ import pekkopubsub.client.AdminClient;
  * stale jar from being built a second time here.
  */
 class ScriptsRunIT {
-  private static final List<String> SETTINGS = List.of("CONFIG_FILE", "PUBSUB_API_KEYS", "LOG_LEVEL", "LOG_FORMAT",
-      "PORT", "HOST", "TLS_CERTIFICATE", "TLS_PRIVATE_KEY", "TLS_CLIENT_CA", "JAVA_OPTS");
+  private static final List<String> SETTINGS = PackagedServer.SERVER_SETTINGS;
 
   private Process process;
 

@@ -139,8 +139,7 @@ class TopicProtocolSerializationTest {
 
   @Test
   void topicsAnswerAndFanOutWhenEveryMessageIsACopy() {
-    ActorRef<TopicManager.Command> manager = testKit.spawn(TopicManager.create(
-        100, Duration.ofSeconds(3), 10, new ServerMetrics(new SimpleMeterRegistry())));
+    ActorRef<TopicManager.Command> manager = manager();
     String epoch = create(manager, "orders");
 
     TestProbe<Topic.Reply> publisher = testKit.createTestProbe();
@@ -188,8 +187,7 @@ class TopicProtocolSerializationTest {
 
   @Test
   void aPagedReplayAndALostConnectionAreCountedWhenEveryMessageIsACopy() {
-    ActorRef<TopicManager.Command> manager = testKit.spawn(TopicManager.create(
-        100, Duration.ofSeconds(3), 10, new ServerMetrics(new SimpleMeterRegistry())));
+    ActorRef<TopicManager.Command> manager = manager();
     String epoch = create(manager, "prices");
     TestProbe<Topic.Reply> publisher = testKit.createTestProbe();
     String large = "{\"x\":\"" + "x".repeat(10_000) + "\"}";
@@ -220,6 +218,10 @@ class TopicProtocolSerializationTest {
     Topic.Stats after = stats.receiveMessage().topics().get(0);
     assertEquals(0, after.subscribers());
     assertEquals(1, after.dropped(), "event 21, sent but not received when the connection ended");
+  }
+
+  private static ActorRef<TopicManager.Command> manager() {
+    return testKit.spawn(TopicManager.create(100, Duration.ofSeconds(3), 10, new ServerMetrics(new SimpleMeterRegistry())));
   }
 
   /** Creates topic {@code name} through {@code manager}; its epoch. */
