@@ -382,8 +382,12 @@ public final class PubSubCli {
             + " recovered is reported on stderr")
     boolean reconnect;
 
-    /** The newest offset printed, and the epoch of the subscription it came in: where a reconnect resumes. */
-    private Long lastOffset;
+    /**
+     * Where a reconnect resumes, and the epoch that offset belongs to: the newest offset printed, or
+     * until one is, the offset before the subscription's first event (its ack's newest offset less
+     * what it replays), so that what is published during an outage that comes first is not missed.
+     */
+    private Long resumeAfter;
     private String lastEpoch;
 
     @Override
@@ -466,12 +470,12 @@ public final class PubSubCli {
       }
     }
 
-    /** Subscribes again, after the last event printed when there was one, else as the first subscription did. */
+    /** Subscribes again after {@link #resumeAfter} when there is one, else as the first subscription did. */
     private PubSubClient resubscribe() {
       PubSubClient client = root.connect();
       try {
-        boolean resuming = lastOffset != null;
-        subscribed(answer(client.subscribe(topic, resuming ? null : last, resuming ? lastOffset : since,
+        boolean resuming = resumeAfter != null;
+        subscribed(answer(client.subscribe(topic, resuming ? null : last, resuming ? resumeAfter : since,
             resuming ? lastEpoch : epoch, clientId)), resuming);
         return client;
       } catch (RuntimeException e) {
@@ -488,10 +492,12 @@ public final class PubSubCli {
           + (ack.has("recovered") ? ", recovered " + ack.path("recovered").asBoolean() : "") + ")");
       if (resuming && !ack.path("recovered").asBoolean(true)) {
         cli.err.println("pubsub: " + (newEpoch.equals(lastEpoch)
-            ? "events after offset " + lastOffset + " were evicted from the replay buffer before the reconnect: offsets skip"
+            ? "events after offset " + resumeAfter + " were evicted from the replay buffer before the reconnect: offsets skip"
             : "topic '" + topic + "' was created again (epoch " + lastEpoch + ", now " + newEpoch + "): events of the old"
-                + " epoch after offset " + lastOffset + " are lost, and offsets start again"));
+                + " epoch after offset " + resumeAfter + " are lost, and offsets start again"));
       }
+      // A server without the ack's offset leaves nothing to resume from until an event is printed.
+      if (ack.path("offset").canConvertToLong()) resumeAfter = ack.path("offset").asLong() - ack.path("replayed").asInt(0);
       lastEpoch = newEpoch;
     }
 
@@ -512,7 +518,7 @@ public final class PubSubCli {
         String msg = frame.path("msg").asText();
         if ("event".equals(type)) {
           cli.out.println(frame.toString());
-          if (frame.path("offset").canConvertToLong()) lastOffset = frame.path("offset").asLong();
+          if (frame.path("offset").canConvertToLong()) resumeAfter = frame.path("offset").asLong();
           // A PrintStream keeps write errors to itself and the JVM ignores SIGPIPE: unchecked, `pubsub sub |
           // head -n 1` held its subscription and consumed events after head had gone. Exit 0, as on Ctrl-C:
           // the reader left having what it wanted. checkError flushes too, which keeps `sub | jq` live.

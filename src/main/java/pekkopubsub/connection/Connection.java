@@ -453,7 +453,8 @@ public final class Connection extends GraphStage<FlowShape<Event, ByteString>> {
       } else if (reply instanceof Topic.Subscribed s) {
         subscribeAnswered(s.topic());
         subscribed.add(s.topic());
-        answered(Outbound.Ack.subscribed(s.requestId(), s.topic(), s.epoch(), s.replayed(), s.recovered(), ts));
+        answered(Outbound.Ack.subscribed(
+            s.requestId(), s.topic(), s.newestOffset(), s.epoch(), s.replayed(), s.recovered(), ts));
         // Compressed by the topic for a connection that agreed to it, once per event for all of them.
         offerReplayed(s.replay());
         if (s.replayContinuesAt() != null) replays.continues(s.topic(), s.replayContinuesAt());

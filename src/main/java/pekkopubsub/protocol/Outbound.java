@@ -23,9 +23,10 @@ public final class Outbound {
       return new Ack("ack", requestId, topic, "ok", offset, null, null, null, ts);
     }
 
+    /** {@code newestOffset}: the topic's newest offset as it took the subscribe, where live events begin. */
     public static Ack subscribed(
-        String requestId, String topic, String epoch, int replayed, Boolean recovered, String ts) {
-      return new Ack("ack", requestId, topic, "ok", null, epoch, replayed, recovered, ts);
+        String requestId, String topic, long newestOffset, String epoch, int replayed, Boolean recovered, String ts) {
+      return new Ack("ack", requestId, topic, "ok", newestOffset, epoch, replayed, recovered, ts);
     }
   }
 

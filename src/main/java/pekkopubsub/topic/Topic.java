@@ -151,13 +151,17 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
    * {@code replay} holds ready frames of the first of the {@code replayed} events, oldest first:
    * all of them, unless {@code replayContinuesAt} is not null; then the rest come in
    * {@link ReplayPage}s, one for each {@link ContinueReplay} sent there. {@code recovered} is null
-   * unless since_offset was asked.
+   * unless since_offset was asked. {@code newestOffset} is the topic's newest offset as it took the
+   * subscribe (0 before its first publish): the replayed events are the {@code replayed} ending
+   * there, and live events come after it, so a client that loses its connection before it has read
+   * an event still knows where to resume.
    */
-  public record Subscribed(String requestId, String topic, String epoch, int replayed, List<ByteString> replay,
-      ActorRef<Command> replayContinuesAt, Boolean recovered) implements Answer {
+  public record Subscribed(String requestId, String topic, String epoch, long newestOffset, int replayed,
+      List<ByteString> replay, ActorRef<Command> replayContinuesAt, Boolean recovered) implements Answer {
     /** A replay that fits in the answer. */
-    public Subscribed(String requestId, String topic, String epoch, List<ByteString> replay, Boolean recovered) {
-      this(requestId, topic, epoch, replay.size(), replay, null, recovered);
+    public Subscribed(String requestId, String topic, String epoch, long newestOffset, List<ByteString> replay,
+        Boolean recovered) {
+      this(requestId, topic, epoch, newestOffset, replay.size(), replay, null, recovered);
     }
   }
 
@@ -434,7 +438,7 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
           : sameEpoch && subscribe.sinceOffset() >= alreadyCoveredAfter && subscribe.sinceOffset() <= lastOffset
               && history.retainsEverythingAfter(subscribe.sinceOffset());
       rememberClientId(subscriber, subscribe.clientId());
-      subscriber.tell(new Subscribed(subscribe.requestId(), name, epoch, List.of(), recovered));
+      subscriber.tell(new Subscribed(subscribe.requestId(), name, epoch, lastOffset, List.of(), recovered));
       return this;
     }
     // A live subscriber asking again since an offset has seen a gap (its queue dropped events, say):
@@ -468,7 +472,8 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
       metrics.subscriptionsChanged(1);
     }
     rememberClientId(subscriber, subscribe.clientId());
-    subscriber.tell(new Subscribed(subscribe.requestId(), name, epoch, replayed, page.frames(), continuesAt, recovered));
+    subscriber.tell(new Subscribed(
+        subscribe.requestId(), name, epoch, lastOffset, replayed, page.frames(), continuesAt, recovered));
     getContext().getLog().debug("subscriber joined {} {} {} {}", kv("topic", name),
         kv("subscriber", subscriber.path().name()), kv("client_id", clientIds.get(subscriber)), kv("replayed", replayed));
     return this;

@@ -127,7 +127,7 @@ class ConnectionRoutingTest {
   @Test
   void aReplayInPagesIsAskedForPageByPageOnceWrittenUntilTheLast() {
     Topic.Subscribe subscribe = subscribe("s1");
-    subscribe.replyTo().tell(new Topic.Subscribed("s1", "orders", "e", 4,
+    subscribe.replyTo().tell(new Topic.Subscribed("s1", "orders", "e", 0, 4,
         List.of(WebSocketFrames.text("{\"replayed\":1}")), topic.getRef(), null));
     awaitWritten("\"replayed\":4");
     awaitWritten("{\"replayed\":1}");
@@ -156,7 +156,7 @@ class ConnectionRoutingTest {
     open(Settings.from(Settings.withDefaults(ConfigFactory.empty())),
         Sink.<ByteString>queue().withAttributes(Attributes.inputBuffer(1, 1)));
     Topic.Subscribe subscribe = subscribe("s1");
-    subscribe.replyTo().tell(new Topic.Subscribed("s1", "orders", "e", 5, List.of(), topic.getRef(), null));
+    subscribe.replyTo().tell(new Topic.Subscribed("s1", "orders", "e", 0, 5, List.of(), topic.getRef(), null));
     Topic.ContinueReplay ask = topic.expectMessageClass(Topic.ContinueReplay.class);
     ask.replyTo().tell(new Topic.ReplayPage("orders", topic.getRef(), List.of(WebSocketFrames.text("{\"replayed\":3}"),
         WebSocketFrames.text("{\"live\":4}"), WebSocketFrames.text("{\"live\":5}")), 2, 5, 0, true));
@@ -170,7 +170,7 @@ class ConnectionRoutingTest {
   @Test
   void aReplayPagesLiveEventsWrittenAreReceivedAndNotDropped() {
     Topic.Subscribe subscribe = subscribe("s1");
-    subscribe.replyTo().tell(new Topic.Subscribed("s1", "orders", "e", 5, List.of(), topic.getRef(), null));
+    subscribe.replyTo().tell(new Topic.Subscribed("s1", "orders", "e", 0, 5, List.of(), topic.getRef(), null));
     Topic.ContinueReplay ask = topic.expectMessageClass(Topic.ContinueReplay.class);
     ask.replyTo().tell(new Topic.ReplayPage("orders", topic.getRef(), List.of(WebSocketFrames.text("{\"replayed\":3}"),
         WebSocketFrames.text("{\"live\":4}"), WebSocketFrames.text("{\"live\":5}")), 2, 5, 0, true));
@@ -185,7 +185,7 @@ class ConnectionRoutingTest {
   @Test
   void aDeletedTopicsReplayIsAskedForNoMore() {
     Topic.Subscribe subscribe = subscribe("s1");
-    subscribe.replyTo().tell(new Topic.Subscribed("s1", "orders", "e", 4, List.of(), topic.getRef(), null));
+    subscribe.replyTo().tell(new Topic.Subscribed("s1", "orders", "e", 0, 4, List.of(), topic.getRef(), null));
     topic.expectMessageClass(Topic.ContinueReplay.class);
     subscribe.replyTo().tell(new Topic.TopicDeleted("orders"));
     awaitWritten("topic_deleted");
@@ -197,7 +197,7 @@ class ConnectionRoutingTest {
     client.complete();
     open(Settings.from(Settings.withDefaults(ConfigFactory.parseString("pubsub.connection.overflow-policy = disconnect"))));
     Topic.Subscribe subscribe = subscribe("s1");
-    subscribe.replyTo().tell(new Topic.Subscribed("s1", "orders", "e", 9, List.of(), topic.getRef(), null));
+    subscribe.replyTo().tell(new Topic.Subscribed("s1", "orders", "e", 0, 9, List.of(), topic.getRef(), null));
     Topic.ContinueReplay ask = topic.expectMessageClass(Topic.ContinueReplay.class);
     ask.replyTo().tell(new Topic.ReplayPage("orders", topic.getRef(), List.of(), 0, 0, 5, false));
     awaitWritten("SLOW_CONSUMER");
@@ -210,8 +210,8 @@ class ConnectionRoutingTest {
     Topic.Subscribe orders = subscribe("orders", "s1");
     subscribe("prices", "s2");
     Topic.Subscribe audit = subscribe("audit", "s3");
-    orders.replyTo().tell(new Topic.Subscribed("s1", "orders", "e", List.of(), null));
-    audit.replyTo().tell(new Topic.Subscribed("s3", "audit", "e", List.of(), null));
+    orders.replyTo().tell(new Topic.Subscribed("s1", "orders", "e", 0, List.of(), null));
+    audit.replyTo().tell(new Topic.Subscribed("s3", "audit", "e", 0, List.of(), null));
     orders.replyTo().tell(new Topic.Events("orders", topic.getRef(),
         List.of(WebSocketFrames.text("{\"offset\":6}"), WebSocketFrames.text("{\"offset\":7}")), null, 7, System.nanoTime()));
     audit.replyTo().tell(new Topic.Events("audit", topic.getRef(), List.of(WebSocketFrames.text("{\"offset\":3}")), null, 3, System.nanoTime()));
@@ -238,8 +238,8 @@ class ConnectionRoutingTest {
     client.complete();
     open(Settings.from(Settings.withDefaults(ConfigFactory.parseString("pubsub.limits.max-subscriptions-per-connection = 2"))));
     Topic.Subscribe orders = subscribe("orders", "s1");
-    orders.replyTo().tell(new Topic.Subscribed("s1", "orders", "e", List.of(), null));
-    subscribe("prices", "s2").replyTo().tell(new Topic.Subscribed("s2", "prices", "e", List.of(), null));
+    orders.replyTo().tell(new Topic.Subscribed("s1", "orders", "e", 0, List.of(), null));
+    subscribe("prices", "s2").replyTo().tell(new Topic.Subscribed("s2", "prices", "e", 0, List.of(), null));
     awaitWritten("\"request_id\":\"s2\"");
 
     client.offer(new WebSocketFrameDecoder.Event.Text("{\"type\":\"unsubscribe\",\"topic\":\"orders\",\"request_id\":\"u1\"}"));
@@ -254,7 +254,7 @@ class ConnectionRoutingTest {
   void aRepeatSubscribeStillUnansweredTakesNoSecondPlaceUnderTheLimit() {
     client.complete();
     open(Settings.from(Settings.withDefaults(ConfigFactory.parseString("pubsub.limits.max-subscriptions-per-connection = 2"))));
-    subscribe("orders", "s1").replyTo().tell(new Topic.Subscribed("s1", "orders", "e", List.of(), null));
+    subscribe("orders", "s1").replyTo().tell(new Topic.Subscribed("s1", "orders", "e", 0, List.of(), null));
     awaitWritten("\"request_id\":\"s1\"");
     subscribe("orders", "s2");
     assertEquals("prices", subscribe("prices", "s3").topic(), "orders holds one place, subscribed twice or not");

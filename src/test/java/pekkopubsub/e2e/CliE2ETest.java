@@ -433,6 +433,33 @@ class CliE2ETest {
     }
   }
 
+  /** Cut before it has printed anything, the CLI resumes from the newest offset its subscribe ack named. */
+  @Test
+  void subWithReconnectReplaysWhatWasPublishedDuringACutBeforeItsFirstEvent() throws Exception {
+    String topic = server.createTopic("cli-cut-early");
+    PubSubClient publisher = server.connect();
+    for (int n = 1; n <= 3; n++) ack(publisher.publish(topic, Wire.payload(n)), topic);
+    try (CuttableProxy proxy = CuttableProxy.to(server.httpBase())) {
+      Background sub = new Background(proxy.uri(), "sub", topic, "--reconnect");
+      sub.awaitSubscribed();
+
+      proxy.cut();
+      Wire.eventually(Wire.WAIT, sub::err, e -> e.contains("reconnecting in"), "sub reports the lost connection");
+      ack(publisher.publish(topic, Wire.payload(4)), topic);
+      ack(publisher.publish(topic, Wire.payload(5)), topic);
+      proxy.restore();
+      Wire.eventually(Wire.WAIT, sub::err, e -> e.contains("resubscribed to"), "sub subscribes again");
+      ack(publisher.publish(topic, Wire.payload(6)), topic);
+
+      List<JsonNode> lines = sub.awaitLines(3);
+      assertEquals(List.of(4L, 5L, 6L), Wire.offsets(lines), "neither the events before it subscribed nor a gap: " + sub.err());
+      assertTrue(sub.err().contains("replayed 2, recovered true"), sub.err());
+
+      sub.cli.stop();
+      assertEquals(PubSubCli.OK, sub.awaitExit(), sub.err());
+    }
+  }
+
   /** A restart loses every topic: the CLI waits for its topic to be created again and says its old events are gone. */
   @Test
   void subWithReconnectFollowsItsTopicAcrossAServerRestart() {

@@ -64,8 +64,8 @@ class JsonCodecPropertiesTest {
     for (Outbound.Ack ack : new Outbound.Ack[] {
         Outbound.Ack.published(requestId, topic, offset, ts),
         Outbound.Ack.published(null, topic, offset, ts),
-        Outbound.Ack.subscribed(requestId, topic, epoch, replayed, recovered, ts),
-        Outbound.Ack.subscribed(null, topic, epoch, replayed, null, ts),
+        Outbound.Ack.subscribed(requestId, topic, offset, epoch, replayed, recovered, ts),
+        Outbound.Ack.subscribed(null, topic, offset, epoch, replayed, null, ts),
         Outbound.Ack.unsubscribed(requestId, topic, ts),
         new Outbound.Ack(null, null, null, null, null, null, null, null, null)}) {
       assertEquals(JsonCodec.encodeWithMapper(ack), JsonCodec.encode(ack), ack::toString);

@@ -107,7 +107,7 @@ class TopicManagerTest {
     TestProbe<Topic.Reply> subscriber = probe();
     manager.tell(subscribe("orders", "s1", subscriber));
     Topic.Subscribed subscribed = subscriber.expectMessageClass(Topic.Subscribed.class);
-    assertEquals(new Topic.Subscribed("s1", "orders", epoch, List.of(), null), subscribed);
+    assertEquals(new Topic.Subscribed("s1", "orders", epoch, 0, List.of(), null), subscribed);
   }
 
   @Test

@@ -627,6 +627,28 @@ class TopicTest {
     assertEquals(Boolean.TRUE, since.recovered(), "nothing was ever missed");
   }
 
+  /** A client that loses its connection before it reads an event resumes after newestOffset minus replayed. */
+  @Test
+  void theAnswerNamesTheNewestOffsetWhereTheReplayEndsAndLiveEventsBegin() {
+    Fixture t = topic(5);
+    assertEquals(0, subscribe(t, probe(), "empty", 10).newestOffset(), "nothing published yet");
+    publishAndAwait(t, 12); // retains 8..12
+    Topic.Subscribed lastTwo = subscribe(t, probe(), "two", 2);
+    assertEquals(12, lastTwo.newestOffset());
+    assertEquals(range(lastTwo.newestOffset() - lastTwo.replayed() + 1, 12), replayOffsets(lastTwo));
+    Topic.Subscribed evicted = subscribeSince(t, probe(), 3, t.epoch());
+    assertEquals(12, evicted.newestOffset());
+    assertEquals(range(evicted.newestOffset() - evicted.replayed() + 1, 12), replayOffsets(evicted));
+    Topic.Subscribed none = subscribe(t, probe(), "none", 0);
+    assertEquals(12, none.newestOffset());
+
+    TestProbe<Topic.Reply> live = probe();
+    subscribe(t, live, "live", 0);
+    publish(t, probe(), "p13", payload(13));
+    assertEquals(13, offsetOf(events.next(live).frame()), "the first live event comes after the newest offset");
+    assertEquals(13, subscribe(t, live, "again", 0).newestOffset(), "subscribing again names the newest too");
+  }
+
   @Test
   void withoutHistoryNothingIsReplayed() {
     Fixture t = topic(0);
