@@ -38,7 +38,10 @@ import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 import pekkopubsub.config.Settings;
 import pekkopubsub.metrics.ServerMetrics;
 import pekkopubsub.protocol.ErrorCode;
+import pekkopubsub.protocol.Inbound;
 import pekkopubsub.protocol.JsonCodec;
+import pekkopubsub.protocol.Request;
+import pekkopubsub.protocol.RequestDecoder;
 import pekkopubsub.protocol.Rest;
 import pekkopubsub.topic.Topic;
 import pekkopubsub.topic.TopicManager;
@@ -101,9 +104,11 @@ public final class Routes extends AllDirectives {
                     post(this::createTopic),
                     get(this::listTopics))),
                 // A trailing slash is taken as POST /topics/ and GET /topics/ take it.
-                pathPrefix(PathMatchers.segment(), name -> pathEndOrSingleSlash(() -> concat(
-                    delete(() -> deleteTopic(name)),
-                    get(() -> describeTopic(name))))))),
+                pathPrefix(PathMatchers.segment(), name -> concat(
+                    pathEndOrSingleSlash(() -> concat(
+                        delete(() -> deleteTopic(name)),
+                        get(() -> describeTopic(name)))),
+                    path("messages", () -> post(() -> unencodedBody(() -> publish(name)))))))),
             path("health", () -> get(this::health)),
             path("stats", () -> get(this::stats)),
             path("metrics", () -> get(this::metrics)),
@@ -164,9 +169,13 @@ public final class Routes extends AllDirectives {
   }
 
   private Route createTopic() {
+    return unencodedBody(this::createTopicFromBody);
+  }
+
+  private Route unencodedBody(Supplier<Route> inner) {
     return optionalHeaderValueByName("Content-Encoding", encoding -> encoding.filter(Routes::isEncoded)
         .map(this::unsupportedEncoding)
-        .orElseGet(this::createTopicFromBody));
+        .orElseGet(inner));
   }
 
   private static boolean isEncoded(String contentEncoding) {
@@ -205,6 +214,23 @@ public final class Routes extends AllDirectives {
               ? error(StatusCodes.INSUFFICIENT_STORAGE, ErrorCode.INTERNAL,
                   "the server's limit of " + full.maxTopics() + " topics is reached: delete a topic first")
               : error(StatusCodes.CONFLICT, ErrorCode.BAD_REQUEST, "topic '" + name.textValue() + "' already exists"));
+    });
+  }
+
+  /**
+   * POST /topics/{name}/messages: a backend publishes without holding a WebSocket open (a webhook,
+   * a cron job, curl). The body is a WebSocket publish's message and is checked as one; the answer
+   * carries the offset the message was given, as a publish ack does.
+   */
+  private Route publish(String name) {
+    return entity(jsonBody, body -> {
+      Inbound decoded = RequestDecoder.restPublish(name, body);
+      if (decoded instanceof Inbound.Rejected rejected) return error(StatusCodes.BAD_REQUEST, rejected.code(), rejected.message());
+      Request.Publish publish = (Request.Publish) decoded;
+      return onSuccess(this.<Topic.Reply>ask(replyTo -> new Topic.Publish(name, null, replyTo, publish.messageId(), publish.payload())),
+          reply -> reply instanceof Topic.Published published
+              ? json(StatusCodes.OK, new Rest.Published("published", name, published.offset()))
+              : error(StatusCodes.NOT_FOUND, ErrorCode.TOPIC_NOT_FOUND, "topic '" + name + "' does not exist"));
     });
   }
 

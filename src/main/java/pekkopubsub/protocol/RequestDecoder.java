@@ -208,15 +208,34 @@ public final class RequestDecoder {
     JsonNode message = root.get("message");
     if (message == null || message.isNull()) throw invalid(requestId, "field 'message' is required");
     if (!message.isObject()) throw invalid(requestId, "field 'message' must be an object");
+    return message(message, "message.", requestId, topic, rawPayload);
+  }
+
+  /**
+   * A REST publish's body, the message of a WebSocket publish ({@code {"id": UUID, "payload": any
+   * JSON}}, id optional) to the topic its path names: the request, or why the body is not one.
+   */
+  public static Inbound restPublish(String topic, JsonNode body) {
+    try {
+      if (!TopicName.isValid(topic)) throw invalid(null, TopicName.problem(abbreviate(topic)));
+      if (!body.isObject()) throw invalid(null, "body must be a JSON object {\"payload\": <any JSON>}, with an optional \"id\" (a UUID)");
+      return message(body, "", null, topic, null);
+    } catch (Invalid e) {
+      return e.rejected;
+    }
+  }
+
+  /** {@code prefix} names the message's fields as the client wrote them. */
+  private static Request.Publish message(JsonNode message, String prefix, String requestId, String topic, RawJson rawPayload) {
     JsonNode payloadNode = message.get("payload");
-    if (payloadNode == null) throw invalid(requestId, "field 'message.payload' is required");
+    if (payloadNode == null) throw invalid(requestId, "field '" + prefix + "payload' is required");
     RawJson payload = rawPayload != null ? rawPayload : RawJson.of(payloadNode);
     String id = null;
     JsonNode idNode = present(message, "id");
     if (idNode != null) {
-      if (!idNode.isTextual()) throw invalid(requestId, "'message.id' must be a UUID string");
+      if (!idNode.isTextual()) throw invalid(requestId, "'" + prefix + "id' must be a UUID string");
       id = idNode.textValue();
-      if (!isUuid(id)) throw invalid(requestId, "'message.id' is not a UUID (8-4-4-4-12 hexadecimal digits)");
+      if (!isUuid(id)) throw invalid(requestId, "'" + prefix + "id' is not a UUID (8-4-4-4-12 hexadecimal digits)");
     }
     return new Request.Publish(requestId, topic, id, payload);
   }

@@ -11,6 +11,9 @@ public final class Rest {
 
   public record TopicStatus(String status, String topic) {}
 
+  /** POST /topics/{name}/messages: the offset the message was given, as a publish ack's. */
+  public record Published(String status, String topic, long offset) {}
+
   public record TopicList(List<TopicEntry> topics) {}
 
   public record TopicEntry(String name, int subscribers) {}

@@ -121,6 +121,43 @@ class RestE2ETest {
     assertTrue(created.body().path("error").path("message").asText().contains("reserved"), created::toString);
   }
 
+  /** A backend publishes with one HTTP request; WebSocket subscribers cannot tell it from a publish on /ws. */
+  @Test
+  void aMessagePublishedOverHttpReachesWebSocketSubscribersAsAnEvent() {
+    String name = server.createTopic("rest-publish");
+    try (PubSubClient subscriber = server.connect(); PubSubClient publisher = server.connect()) {
+      ack(subscriber.subscribe(name), name);
+      ack(publisher.publish(name, Wire.payload(1)), name);
+
+      String id = "0b5e2f7a-1c3d-4e5f-8a9b-0c1d2e3f4a5b";
+      AdminClient.Answer published = admin.send("POST", "/topics/" + name + "/messages",
+          "{\"id\":\"" + id + "\",\"payload\":{\"item\":\"caf\u00e9\",\"n\":[1, 2.5, null]}}");
+      assertEquals(200, published.status(), published::toString);
+      assertJson(published);
+      assertEquals("published", published.body().path("status").asText(), published::toString);
+      assertEquals(name, published.body().path("topic").asText(), published::toString);
+      assertEquals(2, published.body().path("offset").asLong(-1), published::toString);
+
+      List<JsonNode> events = Wire.events(subscriber, name, 2);
+      assertEquals(List.of(1L, 2L), Wire.offsets(events));
+      JsonNode message = events.get(1).path("message");
+      assertEquals(id, message.path("id").asText(), events::toString);
+      assertEquals("{\"item\":\"caf\u00e9\",\"n\":[1,2.5,null]}", message.path("payload").toString(), events::toString);
+
+      AdminClient.Answer withoutId = admin.send("POST", "/topics/" + name + "/messages", "{\"payload\":\"x\"}");
+      assertEquals(3, withoutId.body().path("offset").asLong(-1), withoutId::toString);
+      String assigned = Wire.events(subscriber, name, 1).get(0).path("message").path("id").asText();
+      assertTrue(assigned.matches("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"), assigned);
+
+      assertJsonError(admin.send("POST", "/topics/" + name + "/messages", "{\"id\":\"x\",\"payload\":1}"), 400);
+      assertJsonError(admin.send("POST", "/topics/" + TestServer.uniqueTopicName("missing") + "/messages", "{\"payload\":1}"), 404);
+      AdminClient.Answer tooLarge = admin.send("POST", "/topics/" + name + "/messages",
+          "{\"payload\":\"" + "x".repeat(100 * 1024) + "\"}");
+      assertJsonError(tooLarge, 413);
+      assertEquals(3, admin.describeTopic(name).body().path("messages").asLong(-1), "refused bodies published nothing");
+    }
+  }
+
   @Test
   void badBodiesAreJsonErrors() {
     assertJsonError(admin.send("POST", "/topics", "{\"name\":\"has space\"}"), 400);

@@ -103,7 +103,7 @@ class AuthAndLimitsRoutesTest {
   // ---------------------------------------------------------------- auth
 
   @ParameterizedTest
-  @ValueSource(strings = {"GET /topics", "GET /stats", "GET /metrics", "POST /topics", "DELETE /topics/x", "GET /ws",
+  @ValueSource(strings = {"GET /topics", "GET /stats", "GET /metrics", "POST /topics", "POST /topics/x/messages", "DELETE /topics/x", "GET /ws",
       "GET /docs", "GET /docs/", "GET /openapi.yaml", "GET /nope"})
   void everyCallButHealthNeedsAKey(String call) {
     Routes routes = withKeys();
@@ -246,7 +246,8 @@ class AuthAndLimitsRoutesTest {
   private static HttpRequest request(String call) {
     String[] parts = call.split(" ");
     return switch (parts[0]) {
-      case "POST" -> createTopic("auth-" + COUNTER.incrementAndGet());
+      case "POST" -> parts[1].equals("/topics") ? createTopic("auth-" + COUNTER.incrementAndGet())
+          : HttpRequest.POST(parts[1]).withEntity(ContentTypes.APPLICATION_JSON, "{\"payload\":1}");
       case "DELETE" -> HttpRequest.DELETE(parts[1]);
       default -> parts[1].equals("/ws") ? upgrade("/ws") : HttpRequest.GET(parts[1]);
     };

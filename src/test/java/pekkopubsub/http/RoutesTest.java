@@ -227,6 +227,68 @@ class RoutesTest {
         "the name was not taken, and an identity body is read");
   }
 
+  // ---------------------------------------------------------------- POST /topics/{name}/messages
+
+  @Test
+  void publishOverRestAnswersTheOffsetAndFansOutToSubscribers() throws Exception {
+    String name = createTopic();
+    TestProbe<Topic.Reply> subscriber = testKit.createTestProbe(Topic.Reply.class);
+    topicManager.tell(new Topic.Subscribe(name, "s", subscriber.getRef(), null, 0, null, null));
+    subscriber.expectMessageClass(Topic.Subscribed.class);
+
+    Reply first = run(postJson("/topics/" + name + "/messages", "{\"payload\":{\"item\":\"mouse\"}}"));
+    assertEquals(200, first.status(), first.body());
+    assertJson(first);
+    assertEquals(JsonCodec.parse("{\"status\":\"published\",\"topic\":\"" + name + "\",\"offset\":1}"), first.json());
+    assertEquals(1, subscriber.expectMessageClass(Topic.Events.class).lastOffset());
+
+    Reply second = run(postJson("/topics/" + name + "/messages",
+        "{\"id\":\"5b0e2f7a-1c3d-4e5f-8a9b-0c1d2e3f4a5b\",\"payload\":\"second\"}"));
+    assertEquals(2, second.json().path("offset").asLong(), second.body());
+    assertEquals(2, subscriber.expectMessageClass(Topic.Events.class).lastOffset());
+    assertEquals(2, run(HttpRequest.GET("/topics/" + name)).json().path("messages").asLong());
+  }
+
+  @Test
+  void publishToAMissingTopicAnswers404() {
+    Reply reply = run(postJson("/topics/" + freshTopic() + "/messages", "{\"payload\":1}"));
+    assertEquals(404, reply.status(), reply.body());
+    assertJsonError(reply, "TOPIC_NOT_FOUND");
+  }
+
+  /** Checked as a WebSocket publish's message is; nothing is published. */
+  @ParameterizedTest
+  @ValueSource(strings = {"{}", "[]", "{\"payload\":1,\"id\":\"not-a-uuid\"}", "{\"payload\":1,\"id\":5}",
+      "{\"message\":{\"payload\":1}}", "not json", ""})
+  void publishWithABadBodyAnswers400AndPublishesNothing(String body) {
+    String name = createTopic();
+    Reply reply = run(postJson("/topics/" + name + "/messages", body));
+    assertEquals(400, reply.status(), reply.body());
+    assertJsonError(reply, "BAD_REQUEST");
+    assertEquals(0, run(HttpRequest.GET("/topics/" + name)).json().path("messages").asLong(-1));
+  }
+
+  @Test
+  void publishToAnInvalidTopicNameAnswers400AndSaysWhy() {
+    Reply reply = run(postJson("/topics/bad%20name/messages", "{\"payload\":1}"));
+    assertEquals(400, reply.status(), reply.body());
+    assertJsonError(reply, "BAD_REQUEST");
+    assertTrue(reply.json().path("error").path("message").asText().contains("invalid topic name 'bad name'"), reply.body());
+  }
+
+  @Test
+  void publishWithAnEncodedBodyOrAsGetIsRefused() {
+    String name = createTopic();
+    Reply encoded = run(postJson("/topics/" + name + "/messages", "{\"payload\":1}")
+        .addHeader(RawHeader.create("Content-Encoding", "gzip")));
+    assertEquals(400, encoded.status(), encoded.body());
+    assertEquals(Optional.of("identity"), encoded.header("Accept-Encoding"));
+    Reply get = run(HttpRequest.GET("/topics/" + name + "/messages"));
+    assertEquals(405, get.status(), get.body());
+    assertEquals(Optional.of("POST"), get.header("Allow"));
+    assertEquals(0, run(HttpRequest.GET("/topics/" + name)).json().path("messages").asLong(-1));
+  }
+
   // ---------------------------------------------------------------- DELETE /topics/{name}
 
   @Test

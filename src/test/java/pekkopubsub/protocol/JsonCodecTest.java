@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import java.time.Instant;
 import pekkopubsub.config.Settings;
 import java.util.Iterator;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Stream;
@@ -194,6 +195,32 @@ class JsonCodecTest {
     assertNull(p.requestId());
     Request.Publish q = decodeOk("{\"type\":\"publish\",\"topic\":\"t\",\"message\":{\"id\":null,\"payload\":\"x\"}}", Request.Publish.class);
     assertNull(q.messageId());
+  }
+
+  /** A REST publish's body is a WebSocket publish's message, and its errors name the body's own fields. */
+  @Test
+  void aRestPublishBodyIsCheckedAsAPublishMessage() throws Exception {
+    Request.Publish p = assertInstanceOf(Request.Publish.class,
+        RequestDecoder.restPublish("orders", JsonCodec.parse("{\"id\":\"" + UUID_1 + "\",\"payload\":{\"a\":[1,2]}}")));
+    assertEquals(new Request.Publish(null, "orders", UUID_1, RawJson.of("{\"a\":[1,2]}")), p);
+    assertNull(assertInstanceOf(Request.Publish.class,
+        RequestDecoder.restPublish("orders", JsonCodec.parse("{\"payload\":null}"))).messageId());
+    Map<String, String> refused = Map.of(
+        "{}", "field 'payload' is required",
+        "{\"id\":\"1-2-3-4-5\",\"payload\":1}", "'id' is not a UUID",
+        "{\"id\":7,\"payload\":1}", "'id' must be a UUID string",
+        "[1]", "body must be a JSON object");
+    refused.forEach((body, message) -> {
+      try {
+        Inbound.Rejected rejected = assertInstanceOf(Inbound.Rejected.class, RequestDecoder.restPublish("orders", JsonCodec.parse(body)));
+        assertEquals(ErrorCode.BAD_REQUEST, rejected.code());
+        assertTrue(rejected.message().startsWith(message), body + " -> " + rejected.message());
+      } catch (Exception e) {
+        throw new AssertionError(e);
+      }
+    });
+    Inbound.Rejected badName = assertInstanceOf(Inbound.Rejected.class, RequestDecoder.restPublish("..", JsonCodec.parse("{\"payload\":1}")));
+    assertTrue(badName.message().contains("reserved"), badName.message());
   }
 
   static Stream<Arguments> payloads() {
