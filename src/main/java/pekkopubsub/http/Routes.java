@@ -21,6 +21,7 @@ import org.apache.pekko.http.javadsl.marshallers.jackson.Jackson;
 import org.apache.pekko.http.javadsl.model.AttributeKey;
 import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpMethods;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
@@ -35,6 +36,7 @@ import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.http.javadsl.settings.ServerSettings;
 import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
+import org.apache.pekko.util.ByteString;
 import pekkopubsub.config.Settings;
 import pekkopubsub.metrics.ServerMetrics;
 import pekkopubsub.protocol.ErrorCode;
@@ -108,7 +110,9 @@ public final class Routes extends AllDirectives {
                     pathEndOrSingleSlash(() -> concat(
                         delete(() -> deleteTopic(name)),
                         get(() -> describeTopic(name)))),
-                    path("messages", () -> post(() -> unencodedBody(() -> publish(name)))))))),
+                    path("messages", () -> concat(
+                        post(() -> unencodedBody(() -> publish(name))),
+                        get(() -> parameterMap(query -> readHistory(name, query))))))))),
             path("health", () -> get(this::health)),
             path("stats", () -> get(this::stats)),
             path("metrics", () -> get(this::metrics)),
@@ -232,6 +236,40 @@ public final class Routes extends AllDirectives {
               ? json(StatusCodes.OK, new Rest.Published("published", name, published.offset()))
               : error(StatusCodes.NOT_FOUND, ErrorCode.TOPIC_NOT_FOUND, "topic '" + name + "' does not exist"));
     });
+  }
+
+  /**
+   * GET /topics/{name}/messages: retained events without subscribing, for a page's first load or a
+   * consumer that polls. The events are the bytes the topic retains, joined into the answer without
+   * a copy; a read answers at most a replay page of them, and {@code more} says to read on.
+   */
+  private Route readHistory(String name, Map<String, String> parameters) {
+    HistoryQuery query;
+    try {
+      query = HistoryQuery.parse(parameters);
+    } catch (IllegalArgumentException e) {
+      return error(StatusCodes.BAD_REQUEST, ErrorCode.BAD_REQUEST, e.getMessage());
+    }
+    return onSuccess(this.<Topic.Reply>ask(replyTo -> new Topic.ReadHistory(name, query.limit(), query.sinceOffset(), query.epoch(), replyTo)),
+        reply -> reply instanceof Topic.History history
+            ? complete(HttpResponse.create().withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, historyJson(history))))
+            : error(StatusCodes.NOT_FOUND, ErrorCode.TOPIC_NOT_FOUND, "topic '" + name + "' does not exist"));
+  }
+
+  private static final ByteString EVENTS_OPEN = ByteString.fromString(",\"events\":[");
+  private static final ByteString COMMA = ByteString.fromString(",");
+  private static final ByteString EVENTS_CLOSE = ByteString.fromString("]}");
+
+  /** The head's fields as Jackson writes them, then the events array of retained bytes. */
+  private static ByteString historyJson(Topic.History history) {
+    ByteString head = JsonCodec.encode(new Rest.HistoryHead(
+        history.topic(), history.epoch(), history.newestOffset(), history.recovered(), history.more()));
+    ByteString json = head.take(head.size() - 1).concat(EVENTS_OPEN);
+    for (int i = 0; i < history.events().size(); i++) {
+      if (i > 0) json = json.concat(COMMA);
+      json = json.concat(history.events().get(i));
+    }
+    return json.concat(EVENTS_CLOSE);
   }
 
   /**

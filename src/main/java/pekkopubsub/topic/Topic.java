@@ -108,6 +108,23 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
   public record Describe(String topic, ActorRef<Reply> replyTo) implements Request {}
 
   /**
+   * Asks for retained events without subscribing (GET /topics/{name}/messages): those after
+   * {@code sinceOffset}, oldest first, with {@code epoch} as a subscribe's since_offset takes it;
+   * without it, the newest. At most {@code limit} of them and {@link #REPLAY_PAGE_BYTES} (at least
+   * one event). Answered with {@link History}.
+   */
+  public record ReadHistory(String topic, int limit, Long sinceOffset, String epoch, ActorRef<Reply> replyTo)
+      implements Request {}
+
+  /**
+   * Retained events' JSON, oldest first, as subscribers got them live. {@code newestOffset} and
+   * {@code recovered} as in {@link Subscribed}; {@code more}: newer retained events did not fit,
+   * and a read after the last one gets them.
+   */
+  public record History(String topic, String epoch, long newestOffset, List<ByteString> events, Boolean recovered,
+      boolean more) implements Reply {}
+
+  /**
    * One topic's figures: {@code retained} events from {@code oldestRetained} (null when none) up to
    * {@code messages}, the newest offset; {@code clientIds} counts subscriptions per client_id given.
    */
@@ -326,6 +343,7 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
         .onMessage(RecordDropped.class, this::onRecordDropped)
         .onMessage(GetStats.class, this::onGetStats)
         .onMessage(Describe.class, this::onDescribe)
+        .onMessage(ReadHistory.class, this::onReadHistory)
         .onMessage(Delete.class, this::onDelete)
         .onMessageEquals(TrimHistory.INSTANCE, this::onTrimHistory)
         .onSignal(PostStop.class, stop -> onPostStop())
@@ -662,6 +680,29 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
     clientIds.values().forEach(id -> byClientId.merge(id, 1, Integer::sum));
     describe.replyTo().tell(new Described(name, epoch, lastOffset, subscriptionCount(), dropped,
         history.size(), history.size() == 0 ? null : history.oldestOffset(), Collections.unmodifiableSortedMap(byClientId)));
+    return this;
+  }
+
+  private Behavior<Command> onReadHistory(ReadHistory read) {
+    Boolean recovered = null;
+    long first;
+    if (read.sinceOffset() != null) {
+      boolean sameEpoch = read.epoch() == null || read.epoch().equals(epoch);
+      recovered = sameEpoch && history.retainsEverythingAfter(read.sinceOffset());
+      first = sameEpoch ? history.firstAfter(read.sinceOffset()) : history.oldestOffset();
+    } else {
+      first = history.firstOfNewest(read.limit());
+    }
+    List<ByteString> events = new ArrayList<>();
+    long bytes = 0;
+    long offset = first;
+    for (; offset <= lastOffset && events.size() < read.limit(); offset++) {
+      ByteString json = history.at(offset).json();
+      if (!events.isEmpty() && bytes + json.size() > REPLAY_PAGE_BYTES) break;
+      events.add(json);
+      bytes += json.size();
+    }
+    read.replyTo().tell(new History(name, epoch, lastOffset, List.copyOf(events), recovered, offset <= lastOffset));
     return this;
   }
 

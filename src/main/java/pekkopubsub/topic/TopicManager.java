@@ -124,6 +124,7 @@ public final class TopicManager extends AbstractBehavior<TopicManager.Command> {
         .onMessage(Topic.Leave.class, this::route)
         .onMessage(Topic.UnsubscribesAnswered.class, this::route)
         .onMessage(Topic.Describe.class, this::route)
+        .onMessage(Topic.ReadHistory.class, this::route)
         .onMessage(Locate.class, this::onLocate)
         .onMessage(CreateTopic.class, this::onCreate)
         .onMessage(DeleteTopic.class, this::onDelete)

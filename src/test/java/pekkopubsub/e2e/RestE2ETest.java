@@ -10,6 +10,7 @@ import java.net.Socket;
 import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -155,6 +156,38 @@ class RestE2ETest {
           "{\"payload\":\"" + "x".repeat(100 * 1024) + "\"}");
       assertJsonError(tooLarge, 413);
       assertEquals(3, admin.describeTopic(name).body().path("messages").asLong(-1), "refused bodies published nothing");
+    }
+  }
+
+  /** A consumer without a WebSocket polls: it reads on after the last event it got until more is false. */
+  @Test
+  void aPollingConsumerReadsWhatSubscribersGotPageByPage() {
+    String name = server.createTopic("rest-history");
+    try (PubSubClient subscriber = server.connect(); PubSubClient publisher = server.connect()) {
+      ack(subscriber.subscribe(name), name);
+      for (int n = 1; n <= 7; n++) ack(publisher.publish(name, Wire.payload(n)), name);
+      List<JsonNode> live = Wire.events(subscriber, name, 7);
+
+      List<JsonNode> polled = new ArrayList<>();
+      long after = 0;
+      String epoch = null;
+      boolean more = true;
+      int reads = 0;
+      while (more) {
+        AdminClient.Answer page = admin.send("GET", "/topics/" + name + "/messages?limit=3&since_offset=" + after
+            + (epoch == null ? "" : "&epoch=" + epoch), null);
+        assertEquals(200, page.status(), page::toString);
+        assertJson(page);
+        assertTrue(page.body().path("recovered").asBoolean(false), page::toString);
+        assertEquals(7, page.body().path("offset").asLong(-1), page::toString);
+        page.body().path("events").forEach(polled::add);
+        after = polled.get(polled.size() - 1).path("offset").asLong();
+        epoch = page.body().path("epoch").asText();
+        more = page.body().path("more").asBoolean();
+        reads++;
+      }
+      assertEquals(3, reads, "pages of 3, 3 and 1");
+      assertEquals(live, polled, "the events as subscribers got them");
     }
   }
 

@@ -103,7 +103,7 @@ class AuthAndLimitsRoutesTest {
   // ---------------------------------------------------------------- auth
 
   @ParameterizedTest
-  @ValueSource(strings = {"GET /topics", "GET /stats", "GET /metrics", "POST /topics", "POST /topics/x/messages", "DELETE /topics/x", "GET /ws",
+  @ValueSource(strings = {"GET /topics", "GET /stats", "GET /metrics", "POST /topics", "POST /topics/x/messages", "GET /topics/x/messages", "DELETE /topics/x", "GET /ws",
       "GET /docs", "GET /docs/", "GET /openapi.yaml", "GET /nope"})
   void everyCallButHealthNeedsAKey(String call) {
     Routes routes = withKeys();

@@ -277,16 +277,63 @@ class RoutesTest {
   }
 
   @Test
-  void publishWithAnEncodedBodyOrAsGetIsRefused() {
+  void publishWithAnEncodedBodyOrAsPutIsRefused() {
     String name = createTopic();
     Reply encoded = run(postJson("/topics/" + name + "/messages", "{\"payload\":1}")
         .addHeader(RawHeader.create("Content-Encoding", "gzip")));
     assertEquals(400, encoded.status(), encoded.body());
     assertEquals(Optional.of("identity"), encoded.header("Accept-Encoding"));
-    Reply get = run(HttpRequest.GET("/topics/" + name + "/messages"));
-    assertEquals(405, get.status(), get.body());
-    assertEquals(Optional.of("POST"), get.header("Allow"));
+    Reply put = run(HttpRequest.PUT("/topics/" + name + "/messages"));
+    assertEquals(405, put.status(), put.body());
+    assertEquals(Optional.of("POST, GET, HEAD"), put.header("Allow"));
     assertEquals(0, run(HttpRequest.GET("/topics/" + name)).json().path("messages").asLong(-1));
+  }
+
+  // ---------------------------------------------------------------- GET /topics/{name}/messages
+
+  @Test
+  void historyIsTheRetainedEventsAsJsonWithTheTopicsNewestOffset() throws Exception {
+    String name = createTopic();
+    for (int i = 1; i <= 3; i++) {
+      assertEquals(200, run(postJson("/topics/" + name + "/messages", "{\"payload\":{\"n\":" + i + "}}")).status());
+    }
+    String epoch = run(HttpRequest.GET("/topics/" + name)).json().path("epoch").asText();
+
+    Reply newest = run(HttpRequest.GET("/topics/" + name + "/messages?limit=2"));
+    assertEquals(200, newest.status(), newest.body());
+    assertJson(newest);
+    JsonNode body = newest.json();
+    assertEquals(name, body.path("topic").asText(), newest.body());
+    assertEquals(epoch, body.path("epoch").asText(), newest.body());
+    assertEquals(3, body.path("offset").asLong(-1), newest.body());
+    assertFalse(body.path("more").asBoolean(true), newest.body());
+    assertFalse(body.has("recovered"), newest.body());
+    assertEquals(2, body.path("events").size(), newest.body());
+    JsonNode second = body.path("events").get(0);
+    assertEquals("event", second.path("type").asText(), newest.body());
+    assertEquals(2, second.path("offset").asLong(), newest.body());
+    assertEquals(JsonCodec.parse("{\"n\":2}"), second.path("message").path("payload"), newest.body());
+
+    JsonNode after1 = run(HttpRequest.GET("/topics/" + name + "/messages?since_offset=1&epoch=" + epoch + "&limit=1")).json();
+    assertTrue(after1.path("recovered").asBoolean(false), after1::toString);
+    assertTrue(after1.path("more").asBoolean(false), after1::toString);
+    assertEquals(2, after1.path("events").get(0).path("offset").asLong(), after1::toString);
+    JsonNode none = run(HttpRequest.GET("/topics/" + name + "/messages?since_offset=3")).json();
+    assertEquals(0, none.path("events").size(), none::toString);
+    assertTrue(none.path("events").isArray(), none::toString);
+  }
+
+  @Test
+  void historyOfAMissingTopicIs404AndABadQuery400() {
+    Reply missing = run(HttpRequest.GET("/topics/" + freshTopic() + "/messages"));
+    assertEquals(404, missing.status(), missing.body());
+    assertJsonError(missing, "TOPIC_NOT_FOUND");
+    String name = createTopic();
+    for (String query : List.of("limit=0", "since_offset=-1", "epoch=e", "last_n=5")) {
+      Reply bad = run(HttpRequest.GET("/topics/" + name + "/messages?" + query));
+      assertEquals(400, bad.status(), query + ": " + bad.body());
+      assertJsonError(bad, "BAD_REQUEST");
+    }
   }
 
   // ---------------------------------------------------------------- DELETE /topics/{name}

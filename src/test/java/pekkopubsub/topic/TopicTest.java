@@ -661,6 +661,91 @@ class TopicTest {
     assertEquals(Boolean.TRUE, upToDate.recovered());
   }
 
+  // ---------------------------------------------------------------- reading history without subscribing
+
+  private static Topic.History readHistory(Fixture t, int limit, Long since, String epoch) {
+    TestProbe<Topic.Reply> reader = probe();
+    t.ref().tell(new Topic.ReadHistory(t.name(), limit, since, epoch, reader.getRef()));
+    Topic.History history = reader.expectMessageClass(Topic.History.class);
+    assertEquals(t.epoch(), history.epoch());
+    return history;
+  }
+
+  private static List<Long> historyOffsets(Topic.History history) {
+    List<Long> offsets = new ArrayList<>();
+    for (ByteString json : history.events()) {
+      JsonNode event = parseJson(json);
+      assertEquals("event", event.path("type").asText(), event::toString);
+      assertFalse(event.has("replay"), "read as published: " + event);
+      offsets.add(event.path("offset").asLong());
+    }
+    return offsets;
+  }
+
+  private static JsonNode parseJson(ByteString json) {
+    try {
+      return JsonCodec.parse(json.utf8String());
+    } catch (Exception e) {
+      throw new AssertionError("not JSON: " + json.utf8String(), e);
+    }
+  }
+
+  @Test
+  void historyReadsTheNewestOrWhatFollowsAnOffsetUpToTheLimit() {
+    Fixture t = topic(5);
+    Topic.History empty = readHistory(t, 10, null, null);
+    assertEquals(List.of(), empty.events());
+    assertEquals(0, empty.newestOffset());
+    assertFalse(empty.more());
+    assertNull(empty.recovered(), "recovered answers since_offset only");
+
+    publishAndAwait(t, 12); // retains 8..12
+    Topic.History newest = readHistory(t, 3, null, null);
+    assertEquals(range(10, 12), historyOffsets(newest));
+    assertEquals(12, newest.newestOffset());
+    assertFalse(newest.more());
+    assertEquals(range(8, 12), historyOffsets(readHistory(t, 100, null, null)), "all that is retained");
+
+    Topic.History after9 = readHistory(t, 2, 8L, t.epoch());
+    assertEquals(List.of(9L, 10L), historyOffsets(after9));
+    assertEquals(Boolean.TRUE, after9.recovered());
+    assertTrue(after9.more(), "11 and 12 follow");
+    Topic.History rest = readHistory(t, 100, 10L, null);
+    assertEquals(List.of(11L, 12L), historyOffsets(rest));
+    assertFalse(rest.more());
+
+    Topic.History evicted = readHistory(t, 100, 3L, t.epoch());
+    assertEquals(Boolean.FALSE, evicted.recovered(), "4..7 are gone");
+    assertEquals(range(8, 12), historyOffsets(evicted));
+    Topic.History otherEpoch = readHistory(t, 100, 11L, "an-older-epoch");
+    assertEquals(Boolean.FALSE, otherEpoch.recovered());
+    assertEquals(range(8, 12), historyOffsets(otherEpoch), "from the oldest retained, as a subscribe's replay");
+    Topic.History upToDate = readHistory(t, 100, 12L, t.epoch());
+    assertEquals(List.of(), upToDate.events());
+    assertEquals(Boolean.TRUE, upToDate.recovered());
+    assertEquals(0, stats(t).subscribers(), "reading subscribes nobody");
+  }
+
+  @Test
+  void historyAnswersAtMostAReplayPageOfBytesAndAtLeastOneEvent() {
+    Fixture t = topic(100);
+    TestProbe<Topic.Reply> publisher = probe();
+    String large = "x".repeat((int) (Topic.REPLAY_PAGE_BYTES / 3));
+    for (int i = 1; i <= 5; i++) {
+      t.ref().tell(new Topic.Publish(t.name(), "p" + i, publisher.getRef(), null, RawJson.of("\"" + large + "\"")));
+      publisher.expectMessageClass(Topic.Published.class);
+    }
+    Topic.History first = readHistory(t, 100, 0L, null);
+    assertEquals(List.of(1L, 2L), historyOffsets(first), "a third would pass the page's bytes");
+    assertTrue(first.more());
+    assertEquals(List.of(3L, 4L), historyOffsets(readHistory(t, 100, 2L, null)));
+
+    String huge = "y".repeat((int) Topic.REPLAY_PAGE_BYTES + 10);
+    t.ref().tell(new Topic.Publish(t.name(), "p6", publisher.getRef(), null, RawJson.of("\"" + huge + "\"")));
+    publisher.expectMessageClass(Topic.Published.class);
+    assertEquals(List.of(6L), historyOffsets(readHistory(t, 100, 5L, null)), "one event larger than a page still comes");
+  }
+
   // ---------------------------------------------------------------- since_offset
 
   @Test
