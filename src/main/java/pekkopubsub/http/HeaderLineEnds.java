@@ -29,6 +29,13 @@ import org.apache.pekko.util.ByteString;
  * after its head pass unchanged, as they all did before this class. Empty lines before a request
  * line are left out (RFC 9112 2.2: Pekko HTTP read them as the start of a method, answered 501 and
  * closed).
+ *
+ * <p>A request line with a bare CR or parts not one space apart, or the target {@code *} asked by
+ * another method than OPTIONS, is refused with a mark (Pekko HTTP answered 505 and 404). A trailer
+ * line Pekko HTTP would read as a header though a head's would be refused (a lead byte before its
+ * end, a fold, no name) and a chunk extension with a bare CR come after the routes took the head:
+ * Pekko HTTP is given a byte it refuses there, which fails the body (400, and the connection closed).
+ * Request lines and chunk size lines are held back until their end, so that they can be rewritten.
  */
 final class HeaderLineEnds {
   /**
@@ -50,6 +57,15 @@ final class HeaderLineEnds {
   private static final byte[] GET = ascii("GET ");
   /** Content-Length digits past leading zeros read at most: more is no length Pekko HTTP reads right (it wraps at 2^64). */
   private static final int LENGTH_DIGITS = 18;
+  /**
+   * A request line is held back until its end up to this length, so that a faulty one can be
+   * rewritten whole; a longer one Pekko HTTP refuses itself (its URI limit is 2 KiB).
+   */
+  private static final int REQUEST_LINE_BYTES = 4096;
+  /** A chunk's size line is held back until its end; a longer one is refused (Pekko HTTP refuses extensions over 256). */
+  private static final int CHUNK_LINE_BYTES = 1024;
+  private static final byte[] HEAD = ascii("HEAD ");
+  private static final byte[] OPTIONS = ascii("OPTIONS ");
 
   private enum State {
     REQUEST_LINE, LINE_START, LINE_START_CR, NAME, VALUE, BODY, CHUNK_SIZE, CHUNK_DATA, CHUNK_END, CHUNK_END_LF, PASS
@@ -59,14 +75,29 @@ final class HeaderLineEnds {
   private enum Kind { OTHER, CONTENT_LENGTH, TRANSFER_ENCODING, UPGRADE }
 
   private State state = State.REQUEST_LINE;
-  /** Bytes held back: a lead byte and what followed it, too few to tell whether a line end is among them. */
+  /**
+   * Bytes held back: a lead byte and what followed it, too few to tell whether a line end is among
+   * them, or the start of a request line or chunk size line whose end has not come.
+   */
   private ByteString held = ByteString.emptyByteString();
+  /** How many of the held bytes were read already (a line's); a lead byte is read again. */
+  private int heldRead;
+  /** Where the request line or chunk size line being read starts in the input; -1 once it is too long to hold. */
+  private int lineStart;
 
   // the request line being read
   private int requestLineBytes;
   private boolean get;
   private long requestLineTail;
   private boolean http10;
+  private boolean lastWasCr;
+  /** A CR not followed by LF (RFC 9112 2.2): Pekko HTTP answered 505 to it, as to an unknown version. */
+  private boolean bareCr;
+  private int spaces;
+  private int firstSpaceAt;
+  private int lastSpaceAt;
+  /** Two spaces in a row, or one before the method. */
+  private boolean spaceBesideSpace;
 
   // the head or trailer being read
   private boolean inTrailer;
@@ -125,20 +156,22 @@ final class HeaderLineEnds {
    */
   ByteString next(ByteString bytes) {
     if (state == State.PASS) return bytes;
+    int i = heldRead;
+    if (i > 0) lineStart = 0;
     input = held.isEmpty() ? bytes : held.concat(bytes);
     held = ByteString.emptyByteString();
+    heldRead = 0;
     view = input.asByteBuffer();
     out = null;
     copiedUpTo = 0;
     int end = input.length();
-    int i = 0;
     while (i < end && state != State.PASS) {
       i = step(i, end);
       if (i < 0) {
-        // a lead byte at -i - 1 waits for the bytes after it
-        int leadAt = -i - 1;
-        held = input.drop(leadAt);
-        return taken(leadAt);
+        // a lead byte, or the start of a line, at -i - 1 waits for the bytes after it
+        int heldFrom = -i - 1;
+        held = input.drop(heldFrom);
+        return taken(heldFrom);
       }
     }
     return taken(end);
@@ -148,6 +181,7 @@ final class HeaderLineEnds {
   ByteString rest() {
     ByteString rest = held;
     held = ByteString.emptyByteString();
+    heldRead = 0;
     return rest;
   }
 
@@ -167,25 +201,45 @@ final class HeaderLineEnds {
       case REQUEST_LINE -> {
         while (i < end) {
           byte b = view.get(i);
-          if (requestLineBytes == 0 && (b == '\r' || b == '\n')) {
-            // RFC 9112 2.2: an empty line before a request line is ignored; Pekko HTTP read it as a method
-            drop(i++);
-            continue;
+          if (requestLineBytes == 0) {
+            if (b == '\r' || b == '\n') {
+              // RFC 9112 2.2: an empty line before a request line is ignored; Pekko HTTP read it as a method
+              drop(i++);
+              continue;
+            }
+            lineStart = i;
           }
           i++;
           if (b == '\n') {
-            http10 = requestLineTail == HTTP_1_0;
+            requestLineEnded(i);
             state = State.LINE_START;
-            break;
+            return i;
+          }
+          if (lastWasCr) bareCr = true;
+          lastWasCr = b == '\r';
+          if (b == ' ') {
+            if (lastSpaceAt == requestLineBytes - 1) spaceBesideSpace = true;
+            if (spaces++ == 0) firstSpaceAt = requestLineBytes;
+            lastSpaceAt = requestLineBytes;
           }
           if (requestLineBytes < GET.length && b != GET[requestLineBytes]) get = false;
           requestLineBytes++;
           if (b != '\r') requestLineTail = requestLineTail << 8 | (b & 0xFF);
         }
-        return i;
+        if (lineStart < 0 || requestLineBytes > REQUEST_LINE_BYTES) {
+          lineStart = -1;
+          return i;
+        }
+        heldRead = i - lineStart;
+        return -lineStart - 1;
       }
       case LINE_START -> {
         byte b = view.get(i);
+        if (inTrailer && (b == ' ' || b == '\t')) {
+          // Pekko HTTP joins a folded trailer line to the one above; a head's is refused, so is this
+          refuseEntity(i);
+          return i;
+        }
         // a refusal is marked here, after its line, once it is known that the line is not folded
         if (refusal != null && b != ' ' && b != '\t') {
           insert(i, MARK + ": " + refusal + "\r\n");
@@ -233,7 +287,12 @@ final class HeaderLineEnds {
               insert(i - 1, "-Refused");
               refuse("Transfer-Encoding in an HTTP/1.0 request");
               kind = Kind.OTHER;
-            } else if (nameLength == 0 && !inTrailer) {
+            } else if (nameLength == 0) {
+              if (inTrailer) {
+                // Pekko HTTP read a trailer line without a name as a header named by nothing
+                refuseEntity(i - 1);
+                return i - 1;
+              }
               refuse("a header line has no name");
             }
             valueLength = 0;
@@ -311,6 +370,7 @@ final class HeaderLineEnds {
         continue;
       }
       markLine(i, lineEnd, b);
+      if (state == State.PASS) return lineEnd;
       i = lineEnd;
     }
     return i;
@@ -318,10 +378,14 @@ final class HeaderLineEnds {
 
   /** Replaces the bytes from the lead byte at {@code leadAt} to the line end at {@code lineEnd} with a line end and a {@link #MARK} line. */
   private void markLine(int leadAt, int lineEnd, int leadByte) {
+    if (inTrailer) {
+      refuseEntity(leadAt);
+      return;
+    }
     String line = isTokenName() ? "header " + nameString() : "a header line";
     insert(leadAt, "\r\n" + MARK + ": " + WebSocketHandshake.notUtf8(line, leadByte));
     copiedUpTo = lineEnd;
-    if (!inTrailer) marked = true;
+    marked = true;
     kind = Kind.OTHER;
   }
 
@@ -337,6 +401,45 @@ final class HeaderLineEnds {
   private void drop(int at) {
     insert(at, "");
     copiedUpTo = at + 1;
+  }
+
+  /**
+   * What the request line says, read whole: a line Pekko HTTP would answer 505 as if its version
+   * were unknown (a bare CR, parts not one space apart), and the target {@code *} asked by another
+   * method than OPTIONS (which the routes answered 404), are refused. A faulty line is given to
+   * Pekko HTTP as {@code GET / HTTP/1.0} (HEAD, if it starts so, to be answered without a body):
+   * Pekko HTTP reads the head after it, with the mark, where it refused the line itself.
+   */
+  private void requestLineEnded(int afterLf) {
+    http10 = requestLineTail == HTTP_1_0;
+    if (lineStart < 0) return;
+    String fault = bareCr ? "the request line holds a CR that ends no line"
+        : spaces != 2 || spaceBesideSpace || lastWasCr && lastSpaceAt == requestLineBytes - 2 || lastSpaceAt == requestLineBytes - 1
+        ? "the request line is not a method, a target and a version, one space apart" : null;
+    if (fault != null) {
+      insert(lineStart, (startsWith(lineStart, HEAD) ? "HEAD" : "GET") + " / HTTP/1.0\r\n");
+      copiedUpTo = afterLf;
+      http10 = true;
+      refuse(fault);
+    } else if (lastSpaceAt == firstSpaceAt + 2 && view.get(lineStart + firstSpaceAt + 1) == '*' && !startsWith(lineStart, OPTIONS)) {
+      refuse("the target * is asked only with OPTIONS");
+    }
+  }
+
+  private boolean startsWith(int at, byte[] prefix) {
+    if (at + prefix.length > input.length()) return false;
+    for (int k = 0; k < prefix.length; k++) if (view.get(at + k) != prefix[k]) return false;
+    return true;
+  }
+
+  /**
+   * Refuses the request whose body is being read, its head long taken by the routes: Pekko HTTP is
+   * given a NUL at {@code at} (in a trailer line) or a CR starting the chunk size line, which it
+   * refuses as it does any such byte, failing the body: the answer is 400 and the connection closes.
+   */
+  private void refuseEntity(int at) {
+    insert(at, state == State.CHUNK_SIZE ? "\r" : "\0");
+    state = State.PASS;
   }
 
   /** The request is refused with {@code why} (the first reason), marked before the next line unless that line folds this one. */
@@ -486,6 +589,13 @@ final class HeaderLineEnds {
     get = true;
     requestLineTail = 0;
     http10 = false;
+    lineStart = -1;
+    lastWasCr = false;
+    bareCr = false;
+    spaces = 0;
+    firstSpaceAt = -1;
+    lastSpaceAt = -1;
+    spaceBesideSpace = false;
     refusal = null;
     webSocketUpgrade = false;
     inTrailer = false;
@@ -500,11 +610,13 @@ final class HeaderLineEnds {
     chunkSizeChars = 0;
     chunkExtension = false;
     chunkCr = false;
+    lineStart = -1;
     return State.CHUNK_SIZE;
   }
 
   /** A chunk's size line, read as Pekko HTTP reads it: hex digits, spaces and tabs ignored, then an extension or the line end. */
   private int chunkSize(int i, int end) {
+    if (lineStart < 0) lineStart = i;
     while (i < end) {
       byte b = view.get(i++);
       if (b == '\n') {
@@ -519,7 +631,15 @@ final class HeaderLineEnds {
         }
         return i;
       }
-      if (chunkExtension) continue;
+      if (chunkExtension) {
+        // RFC 9112 2.2: a bare CR; Pekko HTTP took it as part of the extension, where a proxy may end the line
+        if (chunkCr) {
+          refuseEntity(lineStart);
+          return i;
+        }
+        chunkCr = b == '\r';
+        continue;
+      }
       int digit = Character.digit(b, 16);
       if (chunkCr || (chunkSizeChars == 0 && (b == ';' || b == '\r'))) {
         state = State.PASS;
@@ -541,7 +661,12 @@ final class HeaderLineEnds {
         return i;
       }
     }
-    return i;
+    if (i - lineStart > CHUNK_LINE_BYTES) {
+      refuseEntity(lineStart);
+      return i;
+    }
+    heldRead = i - lineStart;
+    return -lineStart - 1;
   }
 
   private static long tail(byte[] bytes) {

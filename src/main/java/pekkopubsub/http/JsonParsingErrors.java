@@ -17,15 +17,28 @@ import pekkopubsub.protocol.ErrorCode;
  * Counted in {@code pubsub_errors_total} through the server layer's log ({@link ParsingErrorsLog}).
  */
 public final class JsonParsingErrors extends ParsingErrorHandler {
+  /** How Pekko HTTP's parser (HttpMessageParser, 1.3.0) begins the summary of a head with more header lines than max-header-count. */
+  static final String TOO_MANY_HEADERS = "HTTP message contains more than the configured limit of";
 
   @Override
   public HttpResponse handle(StatusCode status, ErrorInfo info, LoggingAdapter log, ServerSettings settings) {
     String message = info.formatPretty();
-    log.debug("unparsable request answered {}: {}", status.intValue(), message);
-    ErrorCode code = codeFor(status);
+    StatusCode answered = tooManyHeaders(status, info)
+        ? org.apache.pekko.http.scaladsl.model.StatusCodes.RequestHeaderFieldsTooLarge() : status;
+    log.debug("unparsable request answered {}: {}", answered.intValue(), message);
+    ErrorCode code = codeFor(answered);
     // Rendered by Pekko HTTP's server layer, this answer never passes the routes, which count theirs.
     if (log instanceof ParsingErrorsLog counting) counting.errorAnswered(code);
-    return JsonErrors.response(status, code, message);
+    return JsonErrors.response(answered, code, message);
+  }
+
+  /**
+   * RFC 6585 5: a head with too many header lines is what 431 is for. Pekko HTTP answers it 400,
+   * which tells a client or proxy only that it is at fault, not that a shorter head (fewer cookies,
+   * say) would pass.
+   */
+  private static boolean tooManyHeaders(StatusCode status, ErrorInfo info) {
+    return status.intValue() == 400 && info.summary().startsWith(TOO_MANY_HEADERS);
   }
 
   /** The request was at fault, whatever status Pekko chose (501 unknown method, 505 version...). */

@@ -176,6 +176,61 @@ class FrontDoorE2ETest {
     assertTrue(Wire.bodyJson(answers[1], 400).path("error").path("message").asText().contains(name), response);
   }
 
+  private static final String LAST = "GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+
+  /**
+   * A chunked body whose trailer has a line Pekko HTTP read as a header (one ending in a byte that
+   * is not UTF-8, a folded one, one without a name), or whose chunk extension holds a bare CR,
+   * where a proxy in front may end the line (RFC 9112 2.2): Pekko HTTP answered the request, then
+   * the request after it, and kept the connection open. Refused with 400, and the connection closed.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"d\r\n{\"name\":\"t1\"}\r\n0\r\nX-Sum: caf\u00e9\r\n\r\n", "d\r\n{\"name\":\"t2\"}\r\n0\r\nX-Sum: a\r\n b\r\n\r\n",
+      "d\r\n{\"name\":\"t3\"}\r\n0\r\n: b\r\n\r\n", "d;a=\rb\r\n{\"name\":\"t4\"}\r\n0\r\n\r\n"})
+  void aChunkedBodyWithAFaultyTrailerOrExtensionIsRefusedAndTheConnectionClosed(String chunks) throws IOException {
+    String request = "POST /topics HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" + chunks;
+    String response = server.exchange((HEALTH + request + SMUGGLED + LAST).getBytes(StandardCharsets.ISO_8859_1));
+    String[] answers = response.split("(?=HTTP/1\\.1 )");
+    assertEquals(2, answers.length, response);
+    assertTrue(answers[1].contains("\r\nConnection: close\r\n"), response);
+    assertEquals("BAD_REQUEST", Wire.bodyJson(answers[1], 400).path("error").path("code").asText(), response);
+  }
+
+  /**
+   * Pekko HTTP answered these 505, as if the version were one it does not speak (RFC 9112 3: an
+   * invalid request line is answered 400), and GET * 404 (only OPTIONS may ask for *).
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"GET /health\rX HTTP/1.1|the request line holds a CR that ends no line",
+      "GET  /health HTTP/1.1|the request line is not a method, a target and a version, one space apart",
+      "GET * HTTP/1.1|the target * is asked only with OPTIONS"})
+  void aFaultyRequestLineIsAnswered400(String lineAndWhy) throws IOException {
+    String[] parts = lineAndWhy.split("\\|");
+    String response = server.exchange(HEALTH + parts[0] + "\r\nHost: localhost\r\n\r\n" + LAST);
+    String[] answers = response.split("(?=HTTP/1\\.1 )");
+    assertEquals(2, answers.length, response);
+    assertTrue(answers[1].contains("\r\nConnection: close\r\n"), response);
+    assertEquals(parts[1], Wire.bodyJson(answers[1], 400).path("error").path("message").asText(), response);
+  }
+
+  /** A HEAD is refused as a HEAD: the answer has no body. */
+  @Test
+  void aHeadWithABareCrInItsRequestLineIsAnsweredWithoutABody() throws IOException {
+    String response = server.exchange("HEAD /health HTTP/1.1\rX\r\nHost: localhost\r\n\r\n");
+    assertTrue(response.startsWith("HTTP/1.1 400 "), response);
+    assertTrue(response.endsWith("\r\n\r\n"), "a HEAD answer has no body: " + response);
+  }
+
+  /** RFC 6585 5: Pekko HTTP answered a head with more header lines than its limit (64) 400. */
+  @Test
+  void aHeadWithTooManyHeaderLinesIsAnswered431() throws IOException {
+    StringBuilder head = new StringBuilder("GET /health HTTP/1.1\r\nHost: localhost\r\n");
+    for (int i = 0; i < 65; i++) head.append("X-").append(i).append(": a\r\n");
+    String response = server.exchange(head + "\r\n");
+    assertTrue(response.contains("\r\nConnection: close\r\n"), response);
+    assertEquals("BAD_REQUEST", Wire.bodyJson(response, 431).path("error").path("code").asText(), response);
+  }
+
   /** Pekko HTTP failed it in its own stage: 500 with no body, and two ERROR lines in the log for each such request. */
   @Test
   void aChunkedHttp10RequestIsRefusedWithAJsonError() throws IOException {
