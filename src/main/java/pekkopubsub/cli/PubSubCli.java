@@ -384,7 +384,7 @@ public final class PubSubCli {
 
     /**
      * Where a reconnect resumes, and the epoch that offset belongs to: the newest offset printed, or
-     * until one is, the offset before the subscription's first event (its ack's newest offset less
+     * until one is, the offset before the subscription's first event (its ack's newest_offset less
      * what it replays), so that what is published during an outage that comes first is not missed.
      */
     private Long resumeAfter;
@@ -496,8 +496,10 @@ public final class PubSubCli {
             : "topic '" + topic + "' was created again (epoch " + lastEpoch + ", now " + newEpoch + "): events of the old"
                 + " epoch after offset " + resumeAfter + " are lost, and offsets start again"));
       }
-      // A server without the ack's offset leaves nothing to resume from until an event is printed.
-      if (ack.path("offset").canConvertToLong()) resumeAfter = ack.path("offset").asLong() - ack.path("replayed").asInt(0);
+      // A server without the ack's newest_offset leaves nothing to resume from until an event is printed.
+      if (ack.path("newest_offset").canConvertToLong()) {
+        resumeAfter = ack.path("newest_offset").asLong() - ack.path("replayed").asInt(0);
+      }
       lastEpoch = newEpoch;
     }
 

@@ -43,6 +43,7 @@ final class FrameWriter {
     first = w.field(first, "status", ack.status());
     first = w.field(first, "offset", ack.offset());
     first = w.field(first, "epoch", ack.epoch());
+    first = w.field(first, "newest_offset", ack.newestOffset());
     first = w.field(first, "replayed", ack.replayed());
     first = w.field(first, "recovered", ack.recovered());
     w.field(first, "ts", ack.ts());

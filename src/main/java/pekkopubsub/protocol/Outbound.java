@@ -11,22 +11,26 @@ public final class Outbound {
       String status,
       Long offset,
       String epoch,
+      Long newestOffset,
       Integer replayed,
       Boolean recovered,
       String ts) {
 
     public static Ack unsubscribed(String requestId, String topic, String ts) {
-      return new Ack("ack", requestId, topic, "ok", null, null, null, null, ts);
+      return new Ack("ack", requestId, topic, "ok", null, null, null, null, null, ts);
     }
 
     public static Ack published(String requestId, String topic, long offset, String ts) {
-      return new Ack("ack", requestId, topic, "ok", offset, null, null, null, ts);
+      return new Ack("ack", requestId, topic, "ok", offset, null, null, null, null, ts);
     }
 
-    /** {@code newestOffset}: the topic's newest offset as it took the subscribe, where live events begin. */
+    /**
+     * {@code newestOffset}: the topic's newest offset as it took the subscribe, where live events
+     * begin. Not {@code offset}: a client that sends no request_id tells a publish ack by it.
+     */
     public static Ack subscribed(
         String requestId, String topic, long newestOffset, String epoch, int replayed, Boolean recovered, String ts) {
-      return new Ack("ack", requestId, topic, "ok", newestOffset, epoch, replayed, recovered, ts);
+      return new Ack("ack", requestId, topic, "ok", null, epoch, newestOffset, replayed, recovered, ts);
     }
   }
 

@@ -13,9 +13,9 @@ public final class Rest {
 
   /**
    * GET /topics/{name}/messages without its events, which follow as the retained bytes:
-   * {@code offset} the topic's newest, {@code recovered} as a subscribe ack's (with since_offset only).
+   * {@code newestOffset} as a subscribe ack's, {@code recovered} too (with since_offset only).
    */
-  public record HistoryHead(String topic, String epoch, long offset, Boolean recovered, boolean more) {}
+  public record HistoryHead(String topic, String epoch, long newestOffset, Boolean recovered, boolean more) {}
 
   /** POST /topics/{name}/messages: the offset the message was given, as a publish ack's. */
   public record Published(String status, String topic, long offset) {}

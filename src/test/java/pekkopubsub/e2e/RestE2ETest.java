@@ -179,7 +179,7 @@ class RestE2ETest {
         assertEquals(200, page.status(), page::toString);
         assertJson(page);
         assertTrue(page.body().path("recovered").asBoolean(false), page::toString);
-        assertEquals(7, page.body().path("offset").asLong(-1), page::toString);
+        assertEquals(7, page.body().path("newest_offset").asLong(-1), page::toString);
         page.body().path("events").forEach(polled::add);
         after = polled.get(polled.size() - 1).path("offset").asLong();
         epoch = page.body().path("epoch").asText();

@@ -305,7 +305,7 @@ class RoutesTest {
     JsonNode body = newest.json();
     assertEquals(name, body.path("topic").asText(), newest.body());
     assertEquals(epoch, body.path("epoch").asText(), newest.body());
-    assertEquals(3, body.path("offset").asLong(-1), newest.body());
+    assertEquals(3, body.path("newest_offset").asLong(-1), newest.body());
     assertFalse(body.path("more").asBoolean(true), newest.body());
     assertFalse(body.has("recovered"), newest.body());
     assertEquals(2, body.path("events").size(), newest.body());

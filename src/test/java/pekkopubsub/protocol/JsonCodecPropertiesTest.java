@@ -67,7 +67,7 @@ class JsonCodecPropertiesTest {
         Outbound.Ack.subscribed(requestId, topic, offset, epoch, replayed, recovered, ts),
         Outbound.Ack.subscribed(null, topic, offset, epoch, replayed, null, ts),
         Outbound.Ack.unsubscribed(requestId, topic, ts),
-        new Outbound.Ack(null, null, null, null, null, null, null, null, null)}) {
+        new Outbound.Ack(null, null, null, null, null, null, null, null, null, null)}) {
       assertEquals(JsonCodec.encodeWithMapper(ack), JsonCodec.encode(ack), ack::toString);
     }
   }

@@ -480,10 +480,10 @@ class JsonCodecTest {
   @Test
   void encodesSubscribeAck() {
     JsonNode ack = encoded(Outbound.Ack.subscribed("r1", "orders", 42, "e1", 3, true, "ts"));
-    assertEquals(json("{\"type\":\"ack\",\"request_id\":\"r1\",\"topic\":\"orders\",\"status\":\"ok\",\"offset\":42,\"epoch\":\"e1\","
+    assertEquals(json("{\"type\":\"ack\",\"request_id\":\"r1\",\"topic\":\"orders\",\"status\":\"ok\",\"epoch\":\"e1\",\"newest_offset\":42,"
         + "\"replayed\":3,\"recovered\":true,\"ts\":\"ts\"}"), ack);
     JsonNode withoutRecovered = encoded(Outbound.Ack.subscribed(null, "orders", 0, "e1", 0, null, "ts"));
-    assertEquals(Set.of("type", "topic", "status", "offset", "epoch", "replayed", "ts"), fieldNames(withoutRecovered));
+    assertEquals(Set.of("type", "topic", "status", "epoch", "newest_offset", "replayed", "ts"), fieldNames(withoutRecovered));
     JsonNode notRecovered = encoded(Outbound.Ack.subscribed("r", "orders", 0, "e1", 0, false, "ts"));
     assertEquals(false, notRecovered.get("recovered").asBoolean(true));
     assertTrue(notRecovered.get("recovered").isBoolean());
