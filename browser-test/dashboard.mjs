@@ -189,12 +189,12 @@ async function main() {
 
   // About 16 s of traffic at changing rates, so the charts have a shape to show.
   const sent = { orders: 0, payments: 0, alerts: 0 };
+  const phases = [[200, 60], [600, 90], [450, 180]];
   let lastPhaseStarted;
   const lastPhase = new Promise(r => { lastPhaseStarted = r; });
   const traffic = (async () => {
     await publish('alerts', 5, 5);
     sent.alerts += 5;
-    const phases = [[200, 60], [600, 90], [450, 180]];
     for (const [k, [orders, payments]] of phases.entries()) {
       if (k === phases.length - 1) lastPhaseStarted();
       await Promise.all([publish('orders', orders, orders / 4), publish('payments', payments, payments / 4)]);
@@ -235,6 +235,13 @@ async function main() {
     (await text('#drill-clients')) === 'web-1 ×1, 1 without client_id' || await text('#drill-clients'));
   await waitFor('the drill-down shows the replay window', async () =>
     /^offsets \d[\d,]* to \d[\d,]* \(\d[\d,]* events\)$/.test(await text('#drill-window')) || await text('#drill-window'));
+  // Each `pubsub pub` numbers its messages from 1: the last phase's count is the newest n.
+  const lastOrder = phases[phases.length - 1][0];
+  await waitFor(`the drill-down lists orders' latest events, newest first (#1 is n=${lastOrder})`, async () => {
+    const lines = await page.locator('#drill-latest li').allTextContents();
+    return (lines.length === 5 && lines[0].includes(`{"n":${lastOrder},"topic":"orders"`)
+      && lines[1].includes(`{"n":${lastOrder - 1},`)) || lines.join(' | ');
+  });
   await waitFor('the drill-down chart has points', async () =>
     number(await page.locator('#chart-topic').getAttribute('data-points')) >= 3);
   await waitFor('the rate chart gained points', async () =>

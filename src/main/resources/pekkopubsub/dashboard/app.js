@@ -186,6 +186,10 @@
   let selectedTopic = null;
   /** GET /topics/{name} of the selected topic, from the last poll: {name, answer} or null. */
   let selectedDetail = null;
+  /** GET /topics/{name}/messages of the selected topic, from the last poll: {name, events} or null. */
+  let selectedLatest = null;
+  const LATEST_SHOWN = 5;
+  const PAYLOAD_CHARS = 160;
   const CLIENT_IDS_SHOWN = 8;
   let now = Date.now() / 1000;
 
@@ -500,7 +504,23 @@
         ? `offsets ${fmtCount(d.oldest_retained_offset)} to ${fmtCount(d.messages)} (${fmtCount(d.retained)} events)` : 'nothing retained');
       setText('drill-clients', clientIdsText(d.client_ids || {}, d.subscribers));
     }
+    renderLatest(selectedLatest && selectedLatest.name === selectedTopic ? selectedLatest.events : null);
     drawChart(charts[charts.length - 1]);
+  }
+
+  /** The newest events first, one line each: offset, time, payload (as text: a payload is never markup here). */
+  function renderLatest(events) {
+    document.getElementById('drill-latest-box').hidden = events === null;
+    if (events === null) return;
+    const lines = events.slice().reverse().map(e => {
+      const payload = JSON.stringify(e.message ? e.message.payload : null) ?? 'null';
+      const time = e.ts ? new Date(e.ts).toLocaleTimeString() : '';
+      return `#${e.offset}  ${time}  ${payload.length > PAYLOAD_CHARS ? payload.slice(0, PAYLOAD_CHARS) + '…' : payload}`;
+    });
+    if (lines.length === 0) lines.push('nothing retained');
+    const list = document.getElementById('drill-latest');
+    if (Array.from(list.children, li => li.textContent).join('\n') === lines.join('\n')) return;
+    list.replaceChildren(...lines.map(line => Object.assign(document.createElement('li'), { textContent: line })));
   }
 
   /** "web-1 ×2, api ×1, +3 more", busiest first; subscriptions that gave no client_id are counted apart. */
@@ -539,9 +559,12 @@
 
   async function poll() {
     const followed = selectedTopic;
-    const [stats, metrics, detail] = await Promise.allSettled([get('/stats', 'json'), get('/metrics', 'text'),
-      followed === null ? Promise.resolve(null) : get('/topics/' + encodeURIComponent(followed), 'json')]);
+    const followedPath = followed === null ? null : '/topics/' + encodeURIComponent(followed);
+    const [stats, metrics, detail, latest] = await Promise.allSettled([get('/stats', 'json'), get('/metrics', 'text'),
+      followed === null ? Promise.resolve(null) : get(followedPath, 'json'),
+      followed === null ? Promise.resolve(null) : get(followedPath + '/messages?limit=' + LATEST_SHOWN, 'json')]);
     selectedDetail = detail.status === 'fulfilled' && detail.value ? { name: followed, answer: detail.value } : null;
+    selectedLatest = latest.status === 'fulfilled' && latest.value ? { name: followed, events: latest.value.events || [] } : null;
     now = Date.now() / 1000;
     const failures = [stats, metrics].filter(r => r.status === 'rejected').map(r => r.reason);
     if (failures.some(e => e.status === 401)) {
