@@ -234,7 +234,7 @@ public final class Routes extends AllDirectives {
       return onSuccess(this.<Topic.Reply>ask(replyTo -> new Topic.Publish(name, null, replyTo, publish.messageId(), publish.payload())),
           reply -> reply instanceof Topic.Published published
               ? json(StatusCodes.OK, new Rest.Published("published", name, published.offset()))
-              : error(StatusCodes.NOT_FOUND, ErrorCode.TOPIC_NOT_FOUND, "topic '" + name + "' does not exist"));
+              : topicNotFound(name));
     });
   }
 
@@ -253,7 +253,7 @@ public final class Routes extends AllDirectives {
     return onSuccess(this.<Topic.Reply>ask(replyTo -> new Topic.ReadHistory(name, query.limit(), query.sinceOffset(), query.epoch(), replyTo)),
         reply -> reply instanceof Topic.History history
             ? complete(HttpResponse.create().withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, historyJson(history))))
-            : error(StatusCodes.NOT_FOUND, ErrorCode.TOPIC_NOT_FOUND, "topic '" + name + "' does not exist"));
+            : topicNotFound(name));
   }
 
   private static final ByteString EVENTS_OPEN = ByteString.fromString(",\"events\":[");
@@ -294,7 +294,7 @@ public final class Routes extends AllDirectives {
     return onSuccess(this.<TopicManager.DeleteResult>ask(replyTo -> new TopicManager.DeleteTopic(name, replyTo)), result ->
         result instanceof TopicManager.TopicDeleted
             ? json(StatusCodes.OK, new Rest.TopicStatus("deleted", name))
-            : error(StatusCodes.NOT_FOUND, ErrorCode.TOPIC_NOT_FOUND, "topic '" + name + "' does not exist"));
+            : topicNotFound(name));
   }
 
   private Route describeTopic(String name) {
@@ -302,7 +302,7 @@ public final class Routes extends AllDirectives {
         reply instanceof Topic.Described d
             ? json(StatusCodes.OK, new Rest.TopicDetails(d.topic(), d.epoch(), d.messages(), d.subscribers(), d.dropped(),
                 d.retained(), d.oldestRetained(), d.clientIds()))
-            : error(StatusCodes.NOT_FOUND, ErrorCode.TOPIC_NOT_FOUND, "topic '" + name + "' does not exist"));
+            : topicNotFound(name));
   }
 
   private Route listTopics() {
@@ -355,6 +355,10 @@ public final class Routes extends AllDirectives {
 
   private Route json(StatusCode status, Object body) {
     return complete(status, body, Jackson.marshaller(JsonCodec.mapper()));
+  }
+
+  private Route topicNotFound(String name) {
+    return error(StatusCodes.NOT_FOUND, ErrorCode.TOPIC_NOT_FOUND, "topic '" + name + "' does not exist");
   }
 
   private Route error(StatusCode status, ErrorCode code, String message) {

@@ -217,7 +217,7 @@ public final class RequestDecoder {
    */
   public static Inbound restPublish(String topic, JsonNode body) {
     try {
-      if (!TopicName.isValid(topic)) throw invalid(null, TopicName.problem(abbreviate(topic)));
+      validTopicName(topic, null);
       if (!body.isObject()) throw invalid(null, "body must be a JSON object {\"payload\": <any JSON>}, with an optional \"id\" (a UUID)");
       return message(body, "", null, topic, null);
     } catch (Invalid e) {
@@ -280,7 +280,10 @@ public final class RequestDecoder {
     JsonNode node = root.get("topic");
     if (node == null || node.isNull()) throw invalid(requestId, "field 'topic' is required");
     if (!node.isTextual()) throw invalid(requestId, "field 'topic' must be a string");
-    String name = node.textValue();
+    return validTopicName(node.textValue(), requestId);
+  }
+
+  private static String validTopicName(String name, String requestId) {
     if (!TopicName.isValid(name)) throw invalid(requestId, TopicName.problem(abbreviate(name)));
     return name;
   }

@@ -464,17 +464,9 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
     // before may still be on their way, so its live point stays where it was.
     long liveAfter = alreadySubscribed ? subscribers.liveAfter(subscriber) : lastOffset;
     if (alreadySubscribed) subscribers.remove(subscriber);
-    Boolean recovered = null;
-    long first;
-    if (subscribe.sinceOffset() != null) {
-      long since = subscribe.sinceOffset();
-      recovered = sameEpoch && history.retainsEverythingAfter(since);
-      // In this epoch an offset beyond the newest has nothing after it to replay (and recovered says
-      // false); in another one, offsets are not comparable, and the client gets what is retained.
-      first = sameEpoch ? history.firstAfter(since) : history.oldestOffset();
-    } else {
-      first = history.firstOfNewest(subscribe.lastN());
-    }
+    ReplayStart start = replayStart(subscribe.sinceOffset(), sameEpoch, subscribe.lastN());
+    long first = start.first();
+    Boolean recovered = start.recovered();
     int replayed = (int) (lastOffset - first + 1);
     Page page = page(first, lastOffset, subscribe.compressed());
     ActorRef<Command> continuesAt = null;
@@ -683,26 +675,34 @@ public final class Topic extends AbstractBehavior<Topic.Command> {
     return this;
   }
 
+  /** Where a replay, or a history read, begins; {@code recovered} is null without a since_offset. */
+  private record ReplayStart(long first, Boolean recovered) {}
+
+  /**
+   * The first event after {@code sinceOffset} when it is given, else the oldest of the newest
+   * {@code newest}: one rule for a subscribe's replay and a history read, which README says agree.
+   */
+  private ReplayStart replayStart(Long sinceOffset, boolean sameEpoch, int newest) {
+    if (sinceOffset == null) return new ReplayStart(history.firstOfNewest(newest), null);
+    // In this epoch an offset beyond the newest has nothing after it to replay (and recovered says
+    // false); in another one, offsets are not comparable, and the client gets what is retained.
+    return new ReplayStart(sameEpoch ? history.firstAfter(sinceOffset) : history.oldestOffset(),
+        sameEpoch && history.retainsEverythingAfter(sinceOffset));
+  }
+
   private Behavior<Command> onReadHistory(ReadHistory read) {
-    Boolean recovered = null;
-    long first;
-    if (read.sinceOffset() != null) {
-      boolean sameEpoch = read.epoch() == null || read.epoch().equals(epoch);
-      recovered = sameEpoch && history.retainsEverythingAfter(read.sinceOffset());
-      first = sameEpoch ? history.firstAfter(read.sinceOffset()) : history.oldestOffset();
-    } else {
-      first = history.firstOfNewest(read.limit());
-    }
+    boolean sameEpoch = read.epoch() == null || read.epoch().equals(epoch);
+    ReplayStart start = replayStart(read.sinceOffset(), sameEpoch, read.limit());
     List<ByteString> events = new ArrayList<>();
     long bytes = 0;
-    long offset = first;
+    long offset = start.first();
     for (; offset <= lastOffset && events.size() < read.limit(); offset++) {
       ByteString json = history.at(offset).json();
       if (!events.isEmpty() && bytes + json.size() > REPLAY_PAGE_BYTES) break;
       events.add(json);
       bytes += json.size();
     }
-    read.replyTo().tell(new History(name, epoch, lastOffset, List.copyOf(events), recovered, offset <= lastOffset));
+    read.replyTo().tell(new History(name, epoch, lastOffset, List.copyOf(events), start.recovered(), offset <= lastOffset));
     return this;
   }
 
